@@ -1,0 +1,53 @@
+# cdp-engine: `make demo` runs the demo, `make test` runs every test. Both set up a fresh
+# machine first (scripts/setup.sh), which takes seconds once done.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+# Which compiler builds wasm32 (rustup's, or Debian's when rustup could not add the target).
+TOOLCHAIN := . build/toolchain.env && export PATH="$$HOME/.cargo/bin:$$PATH" &&
+CARGO_RUN := $(TOOLCHAIN) "$${CARGO:-cargo}"
+WASM := $${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/cdp_engine.wasm
+BROWSER_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
+PORT ?= 8080
+
+.PHONY: setup build test test-native test-browser test-js demo clean
+
+setup:
+	@bash scripts/setup.sh
+
+## build: release wasm -> wasm-bindgen -> wasm-opt -> pkg/ (pkg.json, js/, types)
+build: setup
+	$(CARGO_RUN) build --release --target wasm32-unknown-unknown --lib
+	rm -rf build/bindgen pkg
+	$(TOOLCHAIN) wasm-bindgen --target web --out-dir build/bindgen "$(WASM)"
+	mkdir -p pkg
+	wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+		--enable-mutable-globals --strip-debug --strip-producers build/bindgen/cdp_engine_bg.wasm -o pkg/cdp_engine_bg.wasm
+	cp build/bindgen/cdp_engine.js build/bindgen/cdp_engine.d.ts build/bindgen/cdp_engine_bg.wasm.d.ts pkg/
+	cp -R js/. pkg/
+	cp pkg.json pkg/package.json
+	@printf 'wasm: %s bytes raw, %s bytes gzip\n' "$$(stat -c %s pkg/cdp_engine_bg.wasm)" \
+		"$$(gzip -9 -c pkg/cdp_engine_bg.wasm | wc -c)"
+
+## test: native unit and integration tests, browser tests in headless Chromium, JS tests
+test: build test-native test-browser test-js
+
+test-native:
+	$(CARGO_RUN) test --all-targets
+	$(CARGO_RUN) test --doc
+
+test-browser:
+	$(TOOLCHAIN) $(BROWSER_TEST_ENV) "$${CARGO:-cargo}" test --target wasm32-unknown-unknown --test browser
+
+test-js:
+	node --test --test-reporter=spec tests/js/
+
+## demo: build, then serve www/ (and pkg/ under /pkg/) on http://localhost:$(PORT)
+demo: build
+	node scripts/static-server.mjs --port $(PORT) --root www --mount /pkg=pkg
+
+clean:
+	rm -rf build/bindgen pkg target

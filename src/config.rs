@@ -1,0 +1,89 @@
+//! The `config` object that `Cdp.open` takes and `serve --config FILE` reads.
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::api::{ArrigooConfig, ChartMogulConfig, FollowAnalyticsConfig, PrimeDataConfig};
+use crate::identity::IdentityConfig;
+
+/// Everything an engine is configured with; every part is optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    /// Identifier types and the conflict policy.
+    #[serde(default)]
+    pub identity: IdentityConfig,
+    /// Arrigoo API keys and token lifetimes.
+    #[serde(default)]
+    pub arrigoo: ArrigooConfig,
+    /// ChartMogul accounts.
+    #[serde(default)]
+    pub chartmogul: ChartMogulConfig,
+    /// PrimeData API keys.
+    #[serde(default)]
+    pub primedata: PrimeDataConfig,
+    /// FollowAnalytics API keys.
+    #[serde(default)]
+    pub followanalytics: FollowAnalyticsConfig,
+    /// The largest request body accepted, in bytes (1 MB by default).
+    #[serde(default = "Config::default_max_body_bytes")]
+    pub max_body_bytes: usize,
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The configuration is not JSON of the documented shape.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl ConfigError {
+    /// The stable machine code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "config.invalid",
+        }
+    }
+}
+
+impl Config {
+    fn default_max_body_bytes() -> usize {
+        1_000_000
+    }
+
+    /// Reads a configuration from JSON text; unknown keys are refused so typos surface.
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        serde_json::from_str(text).map_err(|error| ConfigError::Invalid(error.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_serve_config_is_accepted() {
+        let config = Config::from_json(
+            r#"{"arrigoo": {"apiKeys": [{"key": "k1", "secret": "s1", "role": "admin"}]},
+                "chartmogul": {"accounts": [{"token": "t1", "secret": "s1"}]},
+                "primedata": {"apiKeys": ["pk1"], "identityTypes": ["email", "phone_number", "crm_user_id"]},
+                "followanalytics": {"apiKeys": ["fk1"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.arrigoo.api_keys.len(), 1);
+        assert_eq!(config.max_body_bytes, 1_000_000);
+    }
+
+    #[test]
+    fn unknown_keys_and_roles_are_refused() {
+        assert_eq!(
+            Config::from_json(r#"{"arigoo": {}}"#).unwrap_err().code(),
+            "config.invalid"
+        );
+        let bad_role = r#"{"arrigoo": {"apiKeys": [{"key": "k", "secret": "s", "role": "god"}]}}"#;
+        assert!(Config::from_json(bad_role).is_err());
+        assert!(Config::from_json("not json").is_err());
+    }
+}

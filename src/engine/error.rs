@@ -1,0 +1,49 @@
+use thiserror::Error;
+
+use crate::identity::IdentityError;
+use crate::model::ModelError;
+use crate::schema::SchemaError;
+use crate::storage::StorageError;
+
+/// Why the engine refused or could not complete a command.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The command's identifiers could not be resolved.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// The command's attributes do not fit the schema.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// A raw id or timestamp in the command is malformed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The command is not valid JSON of a known command shape.
+    #[error("invalid command: {0}")]
+    InvalidCommand(String),
+    /// The stored change log does not replay: it names an unknown profile or repeats one.
+    #[error("the change log is inconsistent at offset {offset}: {reason}")]
+    CorruptLog {
+        /// The offset of the change that does not apply.
+        offset: u64,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Persisting or loading failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl EngineError {
+    /// The stable machine code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Identity(inner) => inner.code(),
+            Self::Schema(inner) => inner.code(),
+            Self::Model(inner) => inner.code(),
+            Self::InvalidCommand(_) => "engine.invalid_command",
+            Self::CorruptLog { .. } => "engine.corrupt_log",
+            Self::Storage(inner) => inner.code(),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+use std::collections::HashMap;
+
+use super::Identifier;
+use crate::model::ProfileIndex;
+
+/// Each normalized identifier maps to exactly one live profile.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct IdentityIndex {
+    owners: HashMap<Identifier, ProfileIndex>,
+}
+
+impl IdentityIndex {
+    /// The profile that owns `identifier`, if any.
+    pub(crate) fn owner(&self, identifier: &Identifier) -> Option<ProfileIndex> {
+        self.owners.get(identifier).copied()
+    }
+
+    /// Records that `identifier` belongs to `profile`; returns the previous owner, if any.
+    pub(crate) fn assign(
+        &mut self,
+        identifier: Identifier,
+        profile: ProfileIndex,
+    ) -> Option<ProfileIndex> {
+        self.owners.insert(identifier, profile)
+    }
+
+    /// How many identifiers are indexed.
+    pub(crate) fn len(&self) -> usize {
+        self.owners.len()
+    }
+}

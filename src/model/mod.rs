@@ -1,0 +1,18 @@
+//! Canonical types shared by every layer: ids, time, typed values, profiles and events.
+//!
+//! Every dialect translates onto these types; nothing here knows about JSON shapes of a
+//! particular vendor.
+
+mod error;
+mod event;
+mod ids;
+mod profile;
+mod time;
+mod value;
+
+pub use error::ModelError;
+pub use event::{Event, EventContext, EventMode};
+pub use ids::{EventId, ProfileId, ProfileIndex};
+pub use profile::{AttributeKey, AttributeValue, Profile, SourceId, Tags};
+pub use time::Timestamp;
+pub use value::Value;

@@ -1,0 +1,154 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{ProfileId, Timestamp, Value};
+use crate::identity::Identifier;
+
+/// The name of an attribute (`name`, `subscription_id`). The schema decides which names are
+/// valid for which dialect.
+pub type AttributeKey = String;
+
+/// A source of record: where an attribute value came from (FollowAnalytics' SOR, a
+/// Contacthub node). [`SourceId::DEFAULT`] is the source of writes that name none.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SourceId(String);
+
+impl SourceId {
+    /// The source of writes that name none.
+    pub const DEFAULT: &'static str = "default";
+
+    /// A source by name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    /// The source of writes that name none.
+    pub fn default_source() -> Self {
+        Self(Self::DEFAULT.to_owned())
+    }
+
+    /// The source's name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One attribute value with the time it was written, so conflicts resolve by recency.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttributeValue {
+    /// The typed value.
+    pub value: Value,
+    /// When it was written.
+    pub updated: Timestamp,
+}
+
+/// Tags of a profile: those the engine or a rule set, and those a user set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tags {
+    /// Tags set automatically.
+    pub auto: BTreeSet<String>,
+    /// Tags set by hand or through an API.
+    pub manual: BTreeSet<String>,
+}
+
+/// One customer: everything the engine knows about a person.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The stable public id.
+    pub id: ProfileId,
+    /// Normalized identifiers, in the order they were added.
+    pub identities: Vec<Identifier>,
+    /// Typed attribute values per source of record, then per key.
+    pub attributes: BTreeMap<SourceId, BTreeMap<AttributeKey, AttributeValue>>,
+    /// Automatic and manual tags.
+    pub tags: Tags,
+    /// Consents by purpose (`marketing`, `profiling`), each a typed value.
+    pub consents: BTreeMap<String, Value>,
+    /// When the profile was created.
+    pub created: Timestamp,
+    /// When the profile last changed.
+    pub updated: Timestamp,
+    /// How many changes the profile has seen; starts at 1.
+    pub version: u64,
+    /// Ids of profiles merged into this one; they keep resolving here.
+    pub aliases: Vec<ProfileId>,
+}
+
+impl Profile {
+    /// An empty profile created at `at`.
+    pub fn new(id: ProfileId, at: Timestamp) -> Self {
+        Self {
+            id,
+            identities: Vec::new(),
+            attributes: BTreeMap::new(),
+            tags: Tags::default(),
+            consents: BTreeMap::new(),
+            created: at,
+            updated: at,
+            version: 1,
+            aliases: Vec::new(),
+        }
+    }
+
+    /// The value of `key` across sources: the most recently written one.
+    pub fn attribute(&self, key: &str) -> Option<&Value> {
+        self.attributes
+            .values()
+            .filter_map(|by_key| by_key.get(key))
+            .max_by_key(|written| written.updated)
+            .map(|written| &written.value)
+    }
+
+    /// Every attribute key with its current value across sources, in key order.
+    pub fn merged_attributes(&self) -> BTreeMap<&str, &Value> {
+        let mut newest: BTreeMap<&str, &AttributeValue> = BTreeMap::new();
+        for (key, written) in self.attributes.values().flatten() {
+            let entry = newest.entry(key.as_str()).or_insert(written);
+            if written.updated > entry.updated {
+                *entry = written;
+            }
+        }
+        newest
+            .into_iter()
+            .map(|(key, written)| (key, &written.value))
+            .collect()
+    }
+
+    /// The engine's own JSON view of the profile, as the JS package and `/cdp/v1/` show it:
+    /// identifiers grouped by type, attributes with their current value across sources.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::{json, Map, Value as Json};
+        let mut identities = Map::new();
+        for identifier in &self.identities {
+            if let Json::Array(values) = identities
+                .entry(identifier.kind().to_owned())
+                .or_insert_with(|| Json::Array(Vec::new()))
+            {
+                values.push(Json::String(identifier.value().to_owned()));
+            }
+        }
+        let attributes: Map<String, Json> = self
+            .merged_attributes()
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value.to_json()))
+            .collect();
+        let consents: Map<String, Json> = self
+            .consents
+            .iter()
+            .map(|(purpose, value)| (purpose.clone(), value.to_json()))
+            .collect();
+        json!({
+            "id": self.id.to_string(),
+            "identities": identities,
+            "attributes": attributes,
+            "tags": {"auto": self.tags.auto, "manual": self.tags.manual},
+            "consents": consents,
+            "created": self.created.to_string(),
+            "updated": self.updated.to_string(),
+            "version": self.version,
+            "aliases": self.aliases.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        })
+    }
+}

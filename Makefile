@@ -22,11 +22,14 @@ setup:
 build: setup
 	$(CARGO_RUN) build --release --target wasm32-unknown-unknown --lib
 	rm -rf build/bindgen pkg
-	$(TOOLCHAIN) wasm-bindgen --target web --out-dir build/bindgen "$(WASM)"
-	mkdir -p pkg
+	mkdir -p build pkg
+	@# wasm-opt runs before wasm-bindgen: binaryen 108 rewrites wasm-bindgen's output with a
+	@# broken externref table export.
 	wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-		--enable-mutable-globals --strip-debug --strip-producers build/bindgen/cdp_engine_bg.wasm -o pkg/cdp_engine_bg.wasm
-	cp build/bindgen/cdp_engine.js build/bindgen/cdp_engine.d.ts build/bindgen/cdp_engine_bg.wasm.d.ts pkg/
+		--enable-mutable-globals --enable-reference-types --strip-debug --strip-producers \
+		"$(WASM)" -o build/cdp_engine.wasm
+	$(TOOLCHAIN) wasm-bindgen --target web --out-dir build/bindgen build/cdp_engine.wasm
+	cp build/bindgen/cdp_engine.js build/bindgen/cdp_engine_bg.wasm pkg/
 	cp -R js/. pkg/
 	cp pkg.json pkg/package.json
 	@printf 'wasm: %s bytes raw, %s bytes gzip\n' "$$(stat -c %s pkg/cdp_engine_bg.wasm)" \

@@ -12,9 +12,10 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::api::{Api, ApiError, Method, Request};
 use crate::config::Config;
 use crate::engine::{Command, Database, Engine, EngineError, Outcome, SystemClock};
-use crate::model::ProfileId;
+use crate::model::{Profile, ProfileId};
 use crate::storage::indexeddb::IndexedDbStorage;
 use crate::storage::{MemoryStorage, Storage, StorageError};
+use serde::Serialize;
 
 /// Logs a Rust panic to the console before the instance traps, so a bug is visible.
 #[wasm_bindgen(start)]
@@ -87,8 +88,17 @@ impl CdpCore {
         let config: Config = if config.is_undefined() || config.is_null() {
             Config::default()
         } else {
-            serde_wasm_bindgen::from_value(config)
-                .map_err(|error| cdp_error("config.invalid", &error.to_string()))?
+            // Through JSON text, so unknown keys are refused as `Config::from_json` refuses them.
+            let text = js_sys::JSON::stringify(&config)
+                .ok()
+                .and_then(|text| text.as_string())
+                .ok_or_else(|| {
+                    cdp_error(
+                        "config.invalid",
+                        "the configuration is not JSON-serializable",
+                    )
+                })?;
+            Config::from_json(&text).map_err(|error| cdp_error(error.code(), &error.to_string()))?
         };
         let backend = match storage.as_str() {
             "memory" => Backend::Memory(MemoryStorage::new()),
@@ -181,20 +191,23 @@ impl CdpCore {
         })
     }
 
-    /// The canonical profile with this id as JSON, or `undefined`.
-    pub fn profile(&self, id: &str) -> Result<Option<String>, JsValue> {
+    /// The canonical profile with this id as a plain JS object, or `undefined`.
+    pub fn profile(&self, id: &str) -> Result<JsValue, JsValue> {
         self.inner.open()?;
         let id: ProfileId = id.parse().map_err(|error: crate::model::ModelError| {
             cdp_error(error.code(), &error.to_string())
         })?;
-        self.inner
+        let profile = self
+            .inner
             .database
-            .read(|engine| {
-                engine
-                    .profile(id)
-                    .map(|profile| profile.to_json().to_string())
-            })
-            .map_err(|error| engine_error(&error))
+            .read(|engine| engine.profile(id).map(Profile::to_json))
+            .map_err(|error| engine_error(&error))?;
+        match profile {
+            Some(json) => json
+                .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+                .map_err(|error| cdp_error("cdp.internal", &error.to_string())),
+            None => Ok(JsValue::UNDEFINED),
+        }
     }
 
     /// How many profiles are stored.

@@ -1,0 +1,78 @@
+/**
+ * The one error type the cdp-engine package throws and rejects with.
+ *
+ * Every failure carries a stable machine `code` (`config.invalid`, `identity.conflict`,
+ * `cdp.closed`, …): match on the code, never on the message. Errors that describe an HTTP
+ * answer also carry its `status`. Also here: the small checks that decide when to raise one.
+ */
+export class CdpError extends Error {
+  /**
+   * @param {string} code stable machine code, e.g. `storage.failed`
+   * @param {string} message human-readable explanation; may change between releases
+   * @param {{ status?: number, cause?: unknown }} [details]
+   */
+  constructor(code, message, details = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'CdpError';
+    /** @type {string} */
+    this.code = code;
+    if (details.status !== undefined) {
+      /** @type {number | undefined} */
+      this.status = details.status;
+    }
+  }
+}
+
+/** Codes the facade itself uses; the engine's own codes pass through unchanged. */
+export const codes = Object.freeze({
+  closed: 'cdp.closed',
+  trapped: 'cdp.trapped',
+  invalidArgument: 'cdp.invalid_argument',
+  storageUnavailable: 'cdp.storage_unavailable',
+  invalidRequest: 'cdp.invalid_request',
+  aborted: 'cdp.aborted',
+  loadFailed: 'cdp.load_failed',
+  internal: 'cdp.internal',
+});
+
+/**
+ * True when `error` is a WebAssembly trap (a Rust panic or an `unreachable`): the wasm
+ * instance is dead from then on.
+ * @param {unknown} error
+ * @returns {boolean}
+ */
+export function isTrap(error) {
+  return typeof WebAssembly !== 'undefined' && error instanceof WebAssembly.RuntimeError;
+}
+
+/**
+ * Turns anything the core threw or rejected with into a CdpError, keeping the engine's code
+ * and, when present, its HTTP status.
+ * @param {unknown} error
+ * @returns {CdpError}
+ */
+export function toCdpError(error) {
+  if (error instanceof CdpError) return error;
+  if (isTrap(error)) {
+    return new CdpError(codes.trapped, 'the engine stopped on an internal error; open it again', {
+      cause: error,
+    });
+  }
+  if (typeof error === 'object' && error !== null) {
+    const { code, message, status } = /** @type {{ code?: unknown, message?: unknown, status?: unknown }} */ (error);
+    return new CdpError(
+      typeof code === 'string' && code !== '' ? code : codes.internal,
+      typeof message === 'string' && message !== '' ? message : String(error),
+      { status: typeof status === 'number' ? status : undefined, cause: error },
+    );
+  }
+  return new CdpError(codes.internal, String(error), { cause: error });
+}
+
+/**
+ * @param {unknown} value
+ * @returns {value is Record<string, unknown>} true for an object that is not an array
+ */
+export function isPlainObject(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

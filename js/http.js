@@ -1,0 +1,86 @@
+/**
+ * Translation between WHATWG fetch objects and the engine's `handle()` call, which takes and
+ * answers plain strings: `[method, target, headers, body]` in, `[status, headers, body]` out,
+ * headers as flat `[name, value, name, value, …]` arrays with lower-case names.
+ */
+import { CdpError, codes } from './cdp-error.js';
+
+/** Base for relative inputs: only the path and query of a request reach the engine. */
+const RELATIVE_BASE = 'http://cdp-engine.invalid';
+
+/** Statuses whose Response must not have a body (the Response constructor rejects one). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Builds a Request from exactly what `fetch(input, init)` accepts: a string or URL, absolute
+ * or relative (`'/v1/customer/x'`), or a Request.
+ * @param {RequestInfo | URL} input
+ * @param {RequestInit | undefined} init
+ * @returns {Request}
+ * @throws {CdpError} `cdp.invalid_request` when fetch itself would reject the arguments
+ */
+export function toRequest(input, init) {
+  try {
+    if (input instanceof Request) return init === undefined ? input : new Request(input, init);
+    return new Request(new URL(String(input), RELATIVE_BASE), init);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CdpError(codes.invalidRequest, `invalid request: ${reason}`, { cause: error });
+  }
+}
+
+/**
+ * @typedef {object} CoreRequest
+ * @property {string} method upper-case HTTP method
+ * @property {string} target path plus optional `?query`
+ * @property {string[]} headers flat name/value pairs, names lower-case
+ * @property {string} body request body as text, `''` when there is none
+ */
+
+/**
+ * Reads a Request into the plain strings `handle()` takes.
+ * @param {Request} request
+ * @returns {Promise<CoreRequest>}
+ */
+export async function readRequest(request) {
+  const url = new URL(request.url);
+  /** @type {string[]} */
+  const headers = [];
+  for (const [name, value] of request.headers) headers.push(name.toLowerCase(), value);
+  const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.text();
+  return { method: request.method, target: url.pathname + url.search, headers, body };
+}
+
+/**
+ * Builds a real Response from the `[status, headers, body]` triple `handle()` resolves to.
+ * @param {unknown} answer
+ * @returns {Response}
+ * @throws {CdpError} `cdp.internal` when the engine's answer is not such a triple
+ */
+export function toResponse(answer) {
+  if (!isAnswer(answer)) {
+    throw new CdpError(codes.internal, 'the engine answered with a malformed response');
+  }
+  const [status, pairs, body] = answer;
+  const headers = new Headers();
+  for (let index = 0; index + 1 < pairs.length; index += 2) {
+    headers.append(pairs[index], pairs[index + 1]);
+  }
+  return new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, headers });
+}
+
+/**
+ * @param {unknown} answer
+ * @returns {answer is [number, string[], string]}
+ */
+function isAnswer(answer) {
+  return (
+    Array.isArray(answer) &&
+    answer.length === 3 &&
+    Number.isInteger(answer[0]) &&
+    Array.isArray(answer[1]) &&
+    answer[1].length % 2 === 0 &&
+    answer[1].every((item) => typeof item === 'string') &&
+    typeof answer[2] === 'string'
+  );
+}

@@ -1,0 +1,207 @@
+/**
+ * cdp-engine: a Customer Data Platform that runs in the browser (and in Node).
+ *
+ * ```ts
+ * import { Cdp, CdpError } from 'cdp-engine';
+ * const cdp = await Cdp.open({ name: 'shop', config: { arrigoo: { apiKeys: [] } } });
+ * const { id } = await cdp.profiles.upsert({ identities: { email: ['bob@bib.dk'] } });
+ * ```
+ */
+
+/** Where an engine keeps its data. */
+export type StorageKind = 'indexeddb' | 'memory';
+
+/** Any JSON value. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What an Arrigoo key may do; each role may do what the ones before it may. */
+export type ArrigooRole = 'viewer' | 'editor' | 'admin' | 'owner';
+
+/** One Arrigoo API key: exchanged at `POST /auth/api` for access and refresh tokens. */
+export interface ArrigooApiKey {
+  /** The key name the client sends as `key`. */
+  key: string;
+  /** The secret the client sends as `secret`. */
+  secret: string;
+  /** Writes such as `PUT /v1/customer` need `admin` or above. */
+  role: ArrigooRole;
+}
+
+/** The Arrigoo dialect (`/auth/api…`, `/v1/customer…`). */
+export interface ArrigooConfig {
+  apiKeys?: ArrigooApiKey[];
+  /** Lifetime of an access token in seconds. Default one hour. */
+  accessTokenTtlSeconds?: number;
+  /** Lifetime of a refresh token in seconds. Default 30 days. */
+  refreshTokenTtlSeconds?: number;
+  /** Profiles per page of `GET /v1/customer`. Default 100. */
+  pageSize?: number;
+}
+
+/** The ChartMogul dialect: accounts calling with HTTP Basic `token:secret`. */
+export interface ChartMogulConfig {
+  accounts?: Array<{ token: string; secret?: string }>;
+}
+
+/** The PrimeData dialect: accepted `x-api-key` values and searchable identity types. */
+export interface PrimeDataConfig {
+  apiKeys?: string[];
+  identityTypes?: string[];
+}
+
+/** The FollowAnalytics dialect: accepted API keys. */
+export interface FollowAnalyticsConfig {
+  apiKeys?: string[];
+}
+
+/** One identifier type and its resolution rules. */
+export interface IdentifierTypeConfig {
+  /** As the APIs spell it: `email`, `phone`, `crm_user_id`. */
+  name: string;
+  /** How raw values are canonicalized. Default `'verbatim'`. */
+  normalization?: 'email' | 'phone' | 'lowercase' | 'verbatim';
+  /** Whether a value identifies one person. Default true. */
+  unique?: boolean;
+  /** Most values of this type one profile may hold. */
+  limit?: number | null;
+  /** What happens over the limit. Default `'dropOldest'`. */
+  onLimit?: 'dropOldest' | 'reject';
+  /** Higher wins when types disagree about a write's profile. */
+  priority?: number;
+}
+
+/** Identity resolution: the identifier types and the conflict policy. */
+export interface IdentityConfig {
+  /** Default: `email` and `phone`; undeclared types are unique and verbatim. */
+  types?: IdentifierTypeConfig[];
+  /** When one write's identifiers match two profiles. Default `'reject'`. */
+  policy?: 'reject' | 'merge';
+}
+
+/**
+ * Engine configuration: what `Cdp.open` takes as `config` and `serve --config` reads.
+ * Every part is optional; unknown keys are rejected with `config.invalid`.
+ */
+export interface CdpConfig {
+  identity?: IdentityConfig;
+  arrigoo?: ArrigooConfig;
+  chartmogul?: ChartMogulConfig;
+  primedata?: PrimeDataConfig;
+  followanalytics?: FollowAnalyticsConfig;
+  /** Largest request body accepted, in bytes. Default 1 000 000. */
+  maxBodyBytes?: number;
+}
+
+/** Options of `Cdp.open`. */
+export interface CdpOptions {
+  /** Database name; engines with the same name share their data. Default `'cdp'`. */
+  name?: string;
+  /** Engine configuration. Default `{}`. */
+  config?: CdpConfig;
+  /**
+   * Default: `'indexeddb'` where `globalThis.indexedDB` exists, else `'memory'`. Asking for
+   * `'indexeddb'` where there is none rejects with `cdp.storage_unavailable`.
+   */
+  storage?: StorageKind;
+}
+
+/** Identifier type (e.g. `email`) to its values. */
+export type Identities = Record<string, string[]>;
+
+/** Attribute name to its typed value. */
+export type Attributes = Record<string, JsonValue>;
+
+/** A canonical profile. */
+export interface Profile {
+  /** Stable uuid (v4). */
+  id: string;
+  identities: Identities;
+  attributes: Attributes;
+  /** Tags set by rules (`auto`) and by hand or through an API (`manual`). */
+  tags: { auto: string[]; manual: string[] };
+  /** Consents by purpose. */
+  consents: Record<string, JsonValue>;
+  /** RFC 3339 timestamp in UTC. */
+  created: string;
+  /** RFC 3339 timestamp in UTC. */
+  updated: string;
+  /** Grows with every change to the profile. */
+  version: number;
+  /** Ids of profiles merged into this one; they resolve here. */
+  aliases: string[];
+}
+
+/** What `profiles.upsert` takes. */
+export interface ProfileInput {
+  /** Identifiers that find the profile, or create it when none matches. */
+  identities: Identities;
+  /** Attributes to set. */
+  attributes?: Attributes;
+}
+
+/** What `profiles.upsert` resolves to. */
+export interface UpsertOutcome {
+  /** The profile written. */
+  id: string;
+  /** True when no profile matched and a new one was created. */
+  created: boolean;
+}
+
+/** Typed helpers for profiles. Calls are queued behind every earlier call on the engine. */
+export interface Profiles {
+  /**
+   * Creates a profile, or updates the one its identities resolve to. Resolves once durable.
+   * Rejects with e.g. `identity.conflict` when the identities belong to two profiles.
+   */
+  upsert(input: ProfileInput): Promise<UpsertOutcome>;
+  /** The profile with this uuid, or null when there is none. Rejects for a malformed id. */
+  get(id: string): Promise<Profile | null>;
+  /** Number of stored profiles. */
+  count(): Promise<number>;
+}
+
+/** An open engine. */
+export declare class Cdp {
+  private constructor();
+  /**
+   * Loads the engine (once per page or process), opens the named database and replays it.
+   * Rejects with a CdpError: `cdp.invalid_argument`, `cdp.storage_unavailable`,
+   * `cdp.load_failed`, or the engine's own code such as `config.invalid`.
+   */
+  static open(options?: CdpOptions): Promise<Cdp>;
+  /** The database name this engine was opened with. */
+  readonly name: string;
+  /** Where this engine keeps its data. */
+  readonly storage: StorageKind;
+  /** Typed helpers for profiles. */
+  readonly profiles: Profiles;
+  /**
+   * Sends one REST request to the engine: takes exactly what `fetch` takes (only the path
+   * and query of the URL are used) and resolves with a real Response once any write is
+   * durable. HTTP errors resolve as responses; only a call that cannot run rejects.
+   */
+  fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
+  /** Closes the engine after the calls already issued; later calls reject with `cdp.closed`. */
+  close(): Promise<void>;
+}
+
+/** Codes the facade itself raises; the engine's own codes (e.g. `identity.conflict`) pass through. */
+export type CdpFacadeErrorCode =
+  | 'cdp.closed'
+  | 'cdp.trapped'
+  | 'cdp.invalid_argument'
+  | 'cdp.storage_unavailable'
+  | 'cdp.invalid_request'
+  | 'cdp.aborted'
+  | 'cdp.load_failed'
+  | 'cdp.internal';
+
+/** The one error type the package throws and rejects with. Match on `code`, not on `message`. */
+export declare class CdpError extends Error {
+  constructor(code: string, message: string, details?: { status?: number; cause?: unknown });
+  readonly name: 'CdpError';
+  /** Stable machine code, e.g. `config.invalid`, `storage.failed`, `cdp.closed`. */
+  readonly code: CdpFacadeErrorCode | (string & {});
+  /** HTTP status, when the error describes a response. */
+  readonly status?: number;
+}

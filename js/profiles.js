@@ -1,0 +1,73 @@
+/**
+ * `cdp.profiles`: typed helpers over the engine's commands and reads.
+ */
+import { CdpError, codes, isPlainObject } from './cdp-error.js';
+
+/** @typedef {import('./index.js').Profile} Profile */
+/** @typedef {import('./index.js').ProfileInput} ProfileInput */
+/** @typedef {import('./index.js').UpsertOutcome} UpsertOutcome */
+
+/**
+ * @typedef {object} Core the wasm-bindgen `CdpCore` instance (src/wasm.rs)
+ * @property {(method: string, target: string, headers: string[], body: string) => Promise<unknown>} handle
+ * @property {(command: string) => Promise<string>} execute
+ * @property {(id: string) => Profile | undefined} profile
+ * @property {() => number} profileCount
+ * @property {() => void} close
+ * @property {() => void} free
+ */
+/** @typedef {<T>(task: (core: Core) => T | Promise<T>) => Promise<T>} Runner */
+
+/** Typed helpers for profiles; every call is queued like `fetch`. */
+export class Profiles {
+  /** @type {Runner} */
+  #run;
+
+  /** @param {Runner} run queues a call behind every earlier call on the engine */
+  constructor(run) {
+    this.#run = run;
+    Object.freeze(this);
+  }
+
+  /**
+   * Creates a profile, or updates the one its identities resolve to.
+   * @param {ProfileInput} input
+   * @returns {Promise<UpsertOutcome>} the profile id and whether it was created
+   * @throws {CdpError} e.g. `identity.conflict` when the identities belong to two profiles
+   */
+  upsert(input) {
+    if (!isPlainObject(input)) {
+      return Promise.reject(new CdpError(codes.invalidArgument, 'upsert takes { identities, attributes }'));
+    }
+    const { identities, attributes = {} } = input;
+    const command = JSON.stringify({ upsertProfile: { identities, attributes } });
+    return this.#run(async (core) => {
+      const outcome = JSON.parse(await core.execute(command));
+      return { id: outcome.profile, created: outcome.created };
+    });
+  }
+
+  /**
+   * Reads one profile.
+   * @param {string} id the profile's uuid
+   * @returns {Promise<Profile | null>} the canonical profile, or null when the id is unknown
+   * @throws {CdpError} when `id` is not a uuid
+   */
+  get(id) {
+    if (typeof id !== 'string') {
+      return Promise.reject(new CdpError(codes.invalidArgument, 'a profile id is a uuid string'));
+    }
+    return this.#run((core) => {
+      const profile = core.profile(id);
+      return profile === undefined ? null : profile;
+    });
+  }
+
+  /**
+   * Counts the stored profiles.
+   * @returns {Promise<number>}
+   */
+  count() {
+    return this.#run((core) => core.profileCount());
+  }
+}

@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+/**
+ * cdp-engine-serve: the same wasm engine behind a local HTTP server, so vendor SDKs, curl and
+ * other languages' test suites can talk to it.
+ *
+ *     cdp-engine-serve [serve] --port N --config FILE [--host H]
+ *
+ * Storage is in memory. Every request is answered by `cdp.fetch`, so the server answers
+ * exactly what the in-page engine answers. Bad arguments or an unusable config file print one
+ * line on stderr and exit with code 2; SIGTERM and SIGINT stop the server and exit with 0.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { Cdp, CdpError } from './index.js';
+
+const PROGRAM = 'cdp-engine-serve';
+const USAGE = `usage: ${PROGRAM} [serve] --port N --config FILE [--host H]`;
+const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+
+/** A problem with the command line or the config file: exit code 2. */
+class UsageError extends Error {}
+
+/**
+ * @typedef {object} ServeOptions
+ * @property {number} port 0 picks a free port
+ * @property {string} host
+ * @property {string} configPath
+ */
+
+/**
+ * @param {string[]} argv the arguments after the script name
+ * @returns {ServeOptions}
+ * @throws {UsageError}
+ */
+function parseCommandLine(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        port: { type: 'string' },
+        config: { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+      },
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const flag = /'(-[^' ]*)/.exec(message)?.[1];
+    const code = /** @type {{ code?: string }} */ (error).code;
+    throw new UsageError(code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown flag ${flag}` : message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'serve')) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals.at(-1))}`);
+  }
+  if (values.port === undefined) throw new UsageError('missing --port');
+  if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) {
+    throw new UsageError(`--port must be a number from 0 to 65535, not ${JSON.stringify(values.port)}`);
+  }
+  if (values.config === undefined) throw new UsageError('missing --config');
+  if (values.host === undefined || values.host === '') throw new UsageError('--host must not be empty');
+  return { port: Number(values.port), host: values.host, configPath: values.config };
+}
+
+/**
+ * Reads the engine config: a JSON object such as `{"arrigoo": {"apiKeys": [...]}}`.
+ * @param {string} path
+ * @returns {Promise<object>}
+ * @throws {UsageError}
+ */
+async function readConfig(path) {
+  let text;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = /** @type {{ code?: string }} */ (error).code ?? String(error);
+    throw new UsageError(`cannot read config file ${path} (${reason})`);
+  }
+  let config;
+  try {
+    config = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`config file ${path} is not valid JSON: ${/** @type {Error} */ (error).message}`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new UsageError(`config file ${path} must hold a JSON object`);
+  }
+  return config;
+}
+
+/**
+ * Answers one HTTP request through `cdp.fetch`.
+ * @param {Cdp} cdp
+ * @param {import('node:http').IncomingMessage} request
+ * @param {import('node:http').ServerResponse} response
+ */
+async function answer(cdp, request, response) {
+  /** @type {Buffer[]} */
+  const chunks = [];
+  for await (const chunk of request) chunks.push(chunk);
+  const body = Buffer.concat(chunks);
+  const method = request.method ?? 'GET';
+  /** @type {Response} */
+  let reply;
+  try {
+    const headers = new Headers();
+    for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+      headers.append(request.rawHeaders[index], request.rawHeaders[index + 1]);
+    }
+    const hasBody = method !== 'GET' && method !== 'HEAD' && body.length > 0;
+    reply = await cdp.fetch(request.url ?? '/', { method, headers, body: hasBody ? body : undefined });
+  } catch (error) {
+    reply = errorReply(error);
+  }
+  response.statusCode = reply.status;
+  for (const [name, value] of reply.headers) response.appendHeader(name, value);
+  const payload = Buffer.from(await reply.arrayBuffer());
+  response.end(method === 'HEAD' ? undefined : payload);
+}
+
+/**
+ * The answer when `cdp.fetch` itself rejects (a request fetch cannot express, or an engine
+ * failure): a JSON body with the error's code.
+ * @param {unknown} error
+ * @returns {Response}
+ */
+function errorReply(error) {
+  const code = error instanceof CdpError ? error.code : 'cdp.internal';
+  const message = error instanceof Error ? error.message : String(error);
+  const status = code === 'cdp.invalid_request' ? 400 : 500;
+  return Response.json({ error: code, message }, { status });
+}
+
+/**
+ * @param {string} message
+ * @param {number} exitCode
+ */
+function quit(message, exitCode) {
+  process.stderr.write(`${PROGRAM}: ${message.split('\n')[0]}\n`);
+  process.exit(exitCode);
+}
+
+async function main() {
+  const options = parseCommandLine(process.argv.slice(2));
+  const config = await readConfig(options.configPath);
+  let cdp;
+  try {
+    cdp = await Cdp.open({ name: 'cdp-engine-serve', config, storage: 'memory' });
+  } catch (error) {
+    if (error instanceof CdpError && error.code.startsWith('config.')) {
+      throw new UsageError(`config file ${options.configPath} was rejected: ${error.message} (${error.code})`);
+    }
+    throw error;
+  }
+  const engine = cdp;
+  const server = createServer((request, response) => {
+    answer(engine, request, response).catch((error) => {
+      response.destroy(error instanceof Error ? error : undefined);
+    });
+  });
+  server.on('error', (error) => quit(`cannot listen on ${options.host}:${options.port}: ${error.message}`, EXIT_FAILURE));
+  await new Promise((resolve) => server.listen(options.port, options.host, () => resolve(undefined)));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  process.stdout.write(`cdp-engine listening on http://${host}:${port}\n`);
+
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    engine.close().then(
+      () => process.exit(0),
+      (error) => quit(`failed to close the engine: ${error.message}`, EXIT_FAILURE),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error) => {
+  if (error instanceof UsageError) quit(`${error.message} (${USAGE})`, EXIT_USAGE);
+  quit(error instanceof Error ? error.message : String(error), EXIT_FAILURE);
+});

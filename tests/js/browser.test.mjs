@@ -1,0 +1,159 @@
+/**
+ * The built package in headless Chromium: IndexedDB storage, cdp.fetch speaking Arrigoo,
+ * persistence across a reload, and recovery from a trap.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertCustomer, assertJsonError, assertTokens, unknownUuid } from './helpers/arrigoo.mjs';
+import { collectPageErrors, launchChromium, startStaticServer } from './helpers/browser.mjs';
+import { adminConfig, adminLogin } from './helpers/paths.mjs';
+
+/** @type {Awaited<ReturnType<typeof launchChromium>>} */
+let browser;
+/** @type {Awaited<ReturnType<typeof startStaticServer>>} */
+let server;
+/** @type {import('playwright-core').Page} */
+let page;
+/** @type {string[]} */
+let pageErrors;
+
+before(async () => {
+  server = await startStaticServer('tests/js/pages');
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  pageErrors = collectPageErrors(page);
+  await page.goto(`${server.origin}/`);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  assert.deepEqual(pageErrors, [], 'the page logged no errors');
+});
+
+/**
+ * Opens an engine in the page as `window.cdp` (closing the previous one).
+ * @param {string} name
+ * @returns {Promise<{ storage: string, databases: string[] }>}
+ */
+function openInPage(name) {
+  return page.evaluate(
+    async ({ name, config }) => {
+      const { Cdp } = await import('/pkg/index.js');
+      await globalThis.cdp?.close();
+      globalThis.cdp = await Cdp.open({ name, config });
+      const databases = (await indexedDB.databases()).map((database) => database.name ?? '');
+      return { storage: globalThis.cdp.storage, databases };
+    },
+    { name, config: adminConfig },
+  );
+}
+
+test('the test server makes the page cross-origin isolated and sends wasm as application/wasm', async () => {
+  const facts = await page.evaluate(async () => {
+    const wasm = await fetch('/pkg/cdp_engine_bg.wasm');
+    await wasm.arrayBuffer();
+    return { isolated: globalThis.crossOriginIsolated, wasmType: wasm.headers.get('content-type') };
+  });
+  assert.deepEqual(facts, { isolated: true, wasmType: 'application/wasm' });
+});
+
+test('Cdp.open picks IndexedDB in the browser and creates its database', async () => {
+  const opened = await openInPage('browser-open');
+  assert.equal(opened.storage, 'indexeddb');
+  assert.ok(
+    opened.databases.some((database) => database.includes('browser-open')),
+    `a database named after the engine exists: ${opened.databases.join(', ')}`,
+  );
+});
+
+test('cdp.fetch answers the Arrigoo log-in, 200, 401 and 404 in the page', async () => {
+  await openInPage('browser-fetch');
+  const answers = await page.evaluate(
+    async ({ login, unknown }) => {
+      /** @param {Response} response */
+      const read = async (response) => ({
+        status: response.status,
+        contentType: response.headers.get('content-type'),
+        body: await response.json(),
+        isResponse: response instanceof Response,
+      });
+      const { cdp } = globalThis;
+      const { id } = await cdp.profiles.upsert({ identities: { email: ['bob@bib.dk'] }, attributes: { name: 'Bob' } });
+      const tokens = await read(await cdp.fetch('/auth/api', { method: 'POST', body: JSON.stringify(login) }));
+      const authorization = `Bearer ${tokens.body.access_token}`;
+      return {
+        id,
+        tokens,
+        found: await read(await cdp.fetch(`/v1/customer/${id}`, { headers: { authorization } })),
+        anonymous: await read(await cdp.fetch(`/v1/customer/${id}`)),
+        bogus: await read(await cdp.fetch(`/v1/customer/${id}`, { headers: { authorization: 'Bearer bogus' } })),
+        missing: await read(await cdp.fetch(new URL(`/v1/customer/${unknown}`, location.href), { headers: { authorization } })),
+      };
+    },
+    { login: adminLogin, unknown: unknownUuid },
+  );
+  assert.equal(answers.tokens.status, 200);
+  assertTokens(answers.tokens.body);
+  assert.equal(answers.found.status, 200);
+  assert.equal(answers.found.isResponse, true);
+  assertCustomer(answers.found.body, { id: answers.id, email: 'bob@bib.dk', name: 'Bob' });
+  assertJsonError(answers.anonymous, 401, 'api.unauthenticated');
+  assertJsonError(answers.bogus, 401, 'api.unauthenticated');
+  assertJsonError(answers.missing, 404, 'api.not_found');
+});
+
+test('a profile written survives closing the engine and reloading the page', async () => {
+  await openInPage('browser-persist');
+  const written = await page.evaluate(async () => {
+    const { cdp } = globalThis;
+    await cdp.profiles.upsert({ identities: { email: ['first@example.com'] }, attributes: { name: 'First' } });
+    const { id } = await cdp.profiles.upsert({
+      identities: { email: ['kept@example.com'], phone: ['+45 12 34 56 78'] },
+      attributes: { name: 'Kept', visits: 3, subscriber: true },
+    });
+    const result = { id, profile: await cdp.profiles.get(id), count: await cdp.profiles.count() };
+    await cdp.close();
+    return result;
+  });
+  assert.equal(written.count, 2);
+  assert.equal(written.profile?.attributes.name, 'Kept');
+
+  await page.reload();
+  const opened = await openInPage('browser-persist');
+  assert.equal(opened.storage, 'indexeddb');
+  const read = await page.evaluate(async (id) => {
+    const { cdp } = globalThis;
+    return { profile: await cdp.profiles.get(id), count: await cdp.profiles.count() };
+  }, written.id);
+  assert.deepEqual(read.profile, written.profile);
+  assert.equal(read.count, written.count);
+});
+
+test('a trap closes the engine and opening again re-reads the data from IndexedDB', async () => {
+  await openInPage('browser-trap');
+  const outcome = await page.evaluate(async (config) => {
+    const { Cdp } = await import('/pkg/index.js');
+    const glue = await import('/pkg/cdp_engine.js');
+    const { cdp } = globalThis;
+    const { id } = await cdp.profiles.upsert({ identities: { email: ['trap@example.com'] }, attributes: { name: 'Trap' } });
+    const original = glue.CdpCore.prototype.profileCount;
+    glue.CdpCore.prototype.profileCount = () => {
+      throw new WebAssembly.RuntimeError('unreachable');
+    };
+    /** @param {Promise<unknown>} promise */
+    const codeOf = (promise) => promise.then(() => 'resolved', (error) => error.code);
+    try {
+      const trapped = await codeOf(cdp.profiles.count());
+      const afterTrap = await codeOf(cdp.profiles.get(id));
+      globalThis.cdp = await Cdp.open({ name: 'browser-trap', config });
+      return { trapped, afterTrap, profile: await globalThis.cdp.profiles.get(id), count: await globalThis.cdp.profiles.count() };
+    } finally {
+      glue.CdpCore.prototype.profileCount = original;
+    }
+  }, adminConfig);
+  assert.equal(outcome.trapped, 'cdp.trapped');
+  assert.equal(outcome.afterTrap, 'cdp.closed');
+  assert.equal(outcome.profile?.attributes.name, 'Trap');
+  assert.equal(outcome.count, 1);
+});

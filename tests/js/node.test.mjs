@@ -1,0 +1,262 @@
+/**
+ * The built package in Node: memory storage, the profile helpers, cdp.fetch speaking Arrigoo,
+ * call ordering, and errors as CdpError with a code.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Cdp, CdpError } from '../../pkg/index.js';
+import { assertCustomer, assertJsonError, assertTokens, readAnswer, unknownUuid } from './helpers/arrigoo.mjs';
+import { adminConfig, adminLogin } from './helpers/paths.mjs';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Asserts that `promise` rejects with a CdpError carrying `code`.
+ * @param {Promise<unknown>} promise
+ * @param {string} code
+ */
+async function rejectsWithCode(promise, code) {
+  await assert.rejects(promise, (error) => {
+    assert.ok(error instanceof CdpError, `expected a CdpError, got ${error}`);
+    assert.ok(error instanceof Error);
+    assert.equal(error.name, 'CdpError');
+    assert.equal(error.code, code);
+    assert.equal(typeof error.message, 'string');
+    return true;
+  });
+}
+
+/** @param {Cdp} cdp */
+async function login(cdp) {
+  const response = await cdp.fetch('/auth/api', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(adminLogin),
+  });
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assertTokens(body);
+  return /** @type {string} */ (body.access_token);
+}
+
+describe('opening', () => {
+  test('opens in Node with memory storage when no storage is asked for', async () => {
+    const cdp = await Cdp.open({ name: 'node-open', config: adminConfig });
+    assert.equal(cdp.storage, 'memory');
+    assert.equal(cdp.name, 'node-open');
+    assert.equal(await cdp.profiles.count(), 0);
+    await cdp.close();
+  });
+
+  test('asking for indexeddb where there is none rejects with cdp.storage_unavailable', async () => {
+    await rejectsWithCode(Cdp.open({ storage: 'indexeddb' }), 'cdp.storage_unavailable');
+  });
+
+  test('an unknown storage kind rejects with cdp.invalid_argument', async () => {
+    await rejectsWithCode(Cdp.open({ storage: /** @type {any} */ ('disk') }), 'cdp.invalid_argument');
+  });
+
+  test('a config the engine refuses rejects with its code config.invalid', async () => {
+    await rejectsWithCode(Cdp.open({ config: /** @type {any} */ ({ arigoo: {} }) }), 'config.invalid');
+  });
+
+  test('the constructor cannot be called directly', () => {
+    assert.throws(() => new /** @type {any} */ (Cdp)(), CdpError);
+  });
+});
+
+describe('profiles', () => {
+  /** @type {Cdp} */
+  let cdp;
+  before(async () => {
+    cdp = await Cdp.open({ name: 'node-profiles', config: adminConfig });
+  });
+  after(() => cdp.close());
+
+  test('upsert creates a profile that get reads back in canonical shape', async () => {
+    const outcome = await cdp.profiles.upsert({
+      identities: { email: ['  Bob@Bib.dk '] },
+      attributes: { name: 'Bob' },
+    });
+    assert.equal(outcome.created, true);
+    assert.match(outcome.id, UUID);
+    const profile = await cdp.profiles.get(outcome.id);
+    assert.ok(profile !== null);
+    assert.deepEqual(Object.keys(profile).sort(), [
+      'aliases', 'attributes', 'consents', 'created', 'id', 'identities', 'tags', 'updated', 'version',
+    ]);
+    assert.equal(profile.id, outcome.id);
+    assert.deepEqual(profile.identities, { email: ['bob@bib.dk'] });
+    assert.deepEqual(profile.attributes, { name: 'Bob' });
+    assert.deepEqual(profile.tags, { auto: [], manual: [] });
+    assert.deepEqual(profile.consents, {});
+    assert.deepEqual(profile.aliases, []);
+    assert.ok(!Number.isNaN(Date.parse(profile.created)) && !Number.isNaN(Date.parse(profile.updated)));
+    assert.ok(Number.isInteger(profile.version) && profile.version >= 1);
+  });
+
+  test('upsert with a known identity updates that profile instead of creating one', async () => {
+    const first = await cdp.profiles.upsert({ identities: { email: ['ann@example.com'] }, attributes: { name: 'Ann' } });
+    const before = await cdp.profiles.count();
+    const versionBefore = (await cdp.profiles.get(first.id))?.version ?? Infinity;
+    const second = await cdp.profiles.upsert({ identities: { email: ['ANN@example.com'] }, attributes: { name: 'Anne' } });
+    assert.deepEqual(second, { id: first.id, created: false });
+    assert.equal(await cdp.profiles.count(), before);
+    const profile = await cdp.profiles.get(first.id);
+    assert.equal(profile?.attributes.name, 'Anne');
+    assert.ok((profile?.version ?? 0) > versionBefore, 'the version grows with each change');
+  });
+
+  test('calls run in call order, so a read issued right after a write sees it', async () => {
+    const countBefore = await cdp.profiles.count();
+    const first = cdp.profiles.upsert({ identities: { email: ['order@example.com'] }, attributes: { n: 1 } });
+    const second = cdp.profiles.upsert({ identities: { email: ['order@example.com'] }, attributes: { n: 2 } });
+    const count = cdp.profiles.count();
+    const [a, b, counted] = await Promise.all([first, second, count]);
+    assert.equal(a.created, true);
+    assert.deepEqual(b, { id: a.id, created: false });
+    assert.equal(counted, countBefore + 1);
+    assert.equal((await cdp.profiles.get(a.id))?.attributes.n, 2);
+  });
+
+  test('get answers null for an unknown uuid and rejects a malformed id with a CdpError', async () => {
+    assert.equal(await cdp.profiles.get(unknownUuid), null);
+    await assert.rejects(cdp.profiles.get('not-a-uuid'), (error) => {
+      assert.ok(error instanceof CdpError);
+      assert.match(error.code, /^[a-z_]+\.[a-z_]+$/);
+      return true;
+    });
+  });
+
+  test('an upsert without identities is rejected with identity.missing and changes nothing', async () => {
+    const before = await cdp.profiles.count();
+    await rejectsWithCode(cdp.profiles.upsert({ identities: {}, attributes: { name: 'Nobody' } }), 'identity.missing');
+    assert.equal(await cdp.profiles.count(), before);
+  });
+
+  test('identities of two profiles in one upsert reject with identity.conflict and change nothing', async () => {
+    const left = await cdp.profiles.upsert({ identities: { email: ['left@example.com'] } });
+    await cdp.profiles.upsert({ identities: { email: ['right@example.com'] } });
+    const before = await cdp.profiles.count();
+    const leftBefore = await cdp.profiles.get(left.id);
+    await rejectsWithCode(
+      cdp.profiles.upsert({ identities: { email: ['left@example.com', 'right@example.com'] }, attributes: { x: 1 } }),
+      'identity.conflict',
+    );
+    assert.equal(await cdp.profiles.count(), before);
+    assert.deepEqual(await cdp.profiles.get(left.id), leftBefore);
+  });
+});
+
+describe('fetch speaks Arrigoo', () => {
+  /** @type {Cdp} */
+  let cdp;
+  /** @type {{ id: string, email: string, name: string }} */
+  let bob;
+  before(async () => {
+    cdp = await Cdp.open({ name: 'node-fetch', config: adminConfig });
+    const { id } = await cdp.profiles.upsert({ identities: { email: ['bob@bib.dk'] }, attributes: { name: 'Bib Bobsen' } });
+    bob = { id, email: 'bob@bib.dk', name: 'Bib Bobsen' };
+  });
+  after(() => cdp.close());
+
+  test('login then GET /v1/customer/{uuid} answers 200 with the documented shape', async () => {
+    const token = await login(cdp);
+    const response = await cdp.fetch(`/v1/customer/${bob.id}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.ok(response instanceof Response);
+    const answer = await readAnswer(response);
+    assert.equal(answer.status, 200);
+    assert.match(answer.contentType ?? '', /^application\/json/);
+    assertCustomer(answer.body, bob);
+  });
+
+  test('GET without a token answers 401 with a JSON body', async () => {
+    assertJsonError(await readAnswer(await cdp.fetch(`/v1/customer/${bob.id}`)), 401, 'api.unauthenticated');
+  });
+
+  test('GET with a bogus token answers 401 with a JSON body', async () => {
+    const response = await cdp.fetch(`/v1/customer/${bob.id}`, { headers: { Authorization: 'Bearer bogus' } });
+    assertJsonError(await readAnswer(response), 401, 'api.unauthenticated');
+  });
+
+  test('a wrong secret is refused with 401', async () => {
+    const response = await cdp.fetch('/auth/api', { method: 'POST', body: JSON.stringify({ ...adminLogin, secret: 'wrong' }) });
+    assertJsonError(await readAnswer(response), 401, 'api.unauthenticated');
+  });
+
+  test('GET of an unknown uuid answers 404 with a JSON body', async () => {
+    const token = await login(cdp);
+    const response = await cdp.fetch(`/v1/customer/${unknownUuid}`, { headers: { authorization: `Bearer ${token}` } });
+    assertJsonError(await readAnswer(response), 404, 'api.not_found');
+  });
+
+  test('fetch takes a URL object, an absolute URL string and a Request alike', async () => {
+    const token = await login(cdp);
+    const headers = { authorization: `Bearer ${token}` };
+    const inputs = [
+      new URL(`https://crm.example.com/v1/customer/${bob.id}`),
+      `http://localhost:9/v1/customer/${bob.id}?unused=1`,
+      new Request(`https://crm.example.com/v1/customer/${bob.id}`, { headers }),
+    ];
+    for (const input of inputs) {
+      const response = await cdp.fetch(input, input instanceof Request ? undefined : { headers });
+      const answer = await readAnswer(response);
+      assert.equal(answer.status, 200, `for ${input}`);
+      assertCustomer(answer.body, bob);
+    }
+  });
+
+  test('PUT /v1/customer writes a profile the typed helpers then see', async () => {
+    const token = await login(cdp);
+    const before = await cdp.profiles.count();
+    const response = await cdp.fetch('/v1/customer', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ident: [{ id_type: 'email', id_value: 'put@example.com' }], properties: { name: 'Put' } }),
+    });
+    assert.ok(response.ok, `PUT answered ${response.status}`);
+    const { cid } = await response.json();
+    assert.equal(await cdp.profiles.count(), before + 1);
+    assert.equal((await cdp.profiles.get(cid))?.attributes.name, 'Put');
+  });
+
+  test('a request fetch itself would refuse rejects with cdp.invalid_request', async () => {
+    await rejectsWithCode(cdp.fetch('/v1/customer', { method: 'GET', body: 'x' }), 'cdp.invalid_request');
+  });
+});
+
+describe('closing', () => {
+  test('calls issued before close finish; calls after it reject with cdp.closed', async () => {
+    const cdp = await Cdp.open({ name: 'node-close', config: adminConfig });
+    const pending = cdp.profiles.upsert({ identities: { email: ['late@example.com'] } });
+    const closed = cdp.close();
+    assert.equal((await pending).created, true);
+    await closed;
+    assert.equal(cdp.close(), closed, 'closing again returns the same promise');
+    await rejectsWithCode(cdp.profiles.count(), 'cdp.closed');
+    await rejectsWithCode(cdp.profiles.get(unknownUuid), 'cdp.closed');
+    await rejectsWithCode(cdp.profiles.upsert({ identities: { email: ['x@example.com'] } }), 'cdp.closed');
+    await rejectsWithCode(cdp.fetch('/auth/api', { method: 'POST', body: '{}' }), 'cdp.closed');
+  });
+
+  test('a wasm trap closes the instance and the next open gets a fresh engine', async () => {
+    const glue = await import('../../pkg/cdp_engine.js');
+    const cdp = await Cdp.open({ name: 'node-trap', config: adminConfig });
+    const sibling = await Cdp.open({ name: 'node-trap-sibling', config: adminConfig });
+    const original = glue.CdpCore.prototype.profileCount;
+    glue.CdpCore.prototype.profileCount = () => {
+      throw new WebAssembly.RuntimeError('unreachable');
+    };
+    try {
+      await rejectsWithCode(cdp.profiles.count(), 'cdp.trapped');
+      await rejectsWithCode(cdp.profiles.get(unknownUuid), 'cdp.closed');
+      await rejectsWithCode(sibling.profiles.get(unknownUuid), 'cdp.closed');
+      await cdp.close();
+      const reopened = await Cdp.open({ name: 'node-trap', config: adminConfig });
+      assert.equal(await reopened.profiles.count(), 0);
+      await reopened.close();
+    } finally {
+      glue.CdpCore.prototype.profileCount = original;
+    }
+  });
+});

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::base64;
 use crate::model::Timestamp;
 
 /// A SHA-256 digest of a secret or token; the plain text is never kept.
@@ -26,6 +27,41 @@ impl SecretDigest {
             .fold(0u8, |difference, (a, b)| difference | (a ^ b))
             == 0
     }
+}
+
+/// Accepted keys, kept as digests. Every key is compared, so the time taken does not tell
+/// which one matched or how far a guess got.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KeyRing(Vec<SecretDigest>);
+
+impl KeyRing {
+    /// A ring accepting `keys`; empty keys are never accepted.
+    pub(crate) fn new<'a>(keys: impl IntoIterator<Item = &'a String>) -> Self {
+        Self(
+            keys.into_iter()
+                .filter(|key| !key.is_empty())
+                .map(|key| SecretDigest::of(key))
+                .collect(),
+        )
+    }
+
+    /// Whether `candidate` is one of the keys.
+    pub(crate) fn accepts(&self, candidate: &str) -> bool {
+        self.0
+            .iter()
+            .fold(false, |found, digest| digest.matches(candidate) | found)
+    }
+}
+
+/// The user and password of an HTTP Basic `Authorization` header value.
+pub(crate) fn basic_credentials(header: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(base64::decode(encoded.trim())?).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
 }
 
 /// A fresh random bearer token (122 random bits, UUID-formatted as Arrigoo's are).
@@ -81,6 +117,29 @@ mod tests {
         assert!(digest.matches("s3cret"));
         assert!(!digest.matches("s3cret "));
         assert!(!digest.matches(""));
+    }
+
+    #[test]
+    fn basic_header_is_decoded_into_user_and_password() {
+        assert_eq!(
+            basic_credentials("Basic dDE6czE="),
+            Some(("t1".into(), "s1".into()))
+        );
+        assert_eq!(
+            basic_credentials("basic YXBpa2V5Og"),
+            Some(("apikey".into(), String::new()))
+        );
+        assert_eq!(basic_credentials("Bearer dDE6czE="), None);
+        assert_eq!(basic_credentials("Basic !!"), None);
+        assert_eq!(basic_credentials("Basic dDE="), None, "no colon");
+    }
+
+    #[test]
+    fn key_ring_accepts_only_its_keys() {
+        let ring = KeyRing::new(&["a".to_owned(), String::new()]);
+        assert!(ring.accepts("a"));
+        assert!(!ring.accepts(""));
+        assert!(!ring.accepts("b"));
     }
 
     #[test]

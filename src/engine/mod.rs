@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 pub use change::{Change, Entity, Operation};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use command::{Command, Outcome, UpsertProfile};
+pub use command::{ChangeTags, Command, Outcome, UpsertProfile};
 pub use database::Database;
 pub use error::EngineError;
 
@@ -81,6 +81,7 @@ impl Engine {
     pub fn execute(&mut self, command: Command) -> Result<Outcome, EngineError> {
         let (operations, outcome) = match command {
             Command::UpsertProfile(upsert) => self.plan_upsert(upsert)?,
+            Command::ChangeTags(change) => self.plan_tags(change)?,
         };
         let at = self.clock.now();
         for operation in operations {
@@ -203,6 +204,51 @@ impl Engine {
         ))
     }
 
+    fn plan_tags(&self, change: ChangeTags) -> Result<(Vec<Operation>, Outcome), EngineError> {
+        let profile = self
+            .profile(change.profile)
+            .ok_or(EngineError::UnknownProfile(change.profile))?;
+        if change
+            .add
+            .iter()
+            .chain(&change.remove)
+            .any(String::is_empty)
+        {
+            return Err(EngineError::InvalidCommand("a tag is empty".to_owned()));
+        }
+        let mut operations = Vec::new();
+        let mut added: Vec<&String> = Vec::new();
+        for tag in &change.add {
+            if !profile.tags.manual.contains(tag) && !added.contains(&tag) {
+                added.push(tag);
+                operations.push(Operation::TagAdded {
+                    profile: profile.id,
+                    tag: tag.clone(),
+                });
+            }
+        }
+        let mut removed: Vec<&String> = Vec::new();
+        for tag in &change.remove {
+            if profile.tags.manual.contains(tag)
+                && !change.add.contains(tag)
+                && !removed.contains(&tag)
+            {
+                removed.push(tag);
+                operations.push(Operation::TagRemoved {
+                    profile: profile.id,
+                    tag: tag.clone(),
+                });
+            }
+        }
+        Ok((
+            operations,
+            Outcome::Profile {
+                id: profile.id,
+                created: false,
+            },
+        ))
+    }
+
     /// Applies one change. Planned changes always apply; a stored one that does not is
     /// reported as a corrupt log.
     fn apply(&mut self, change: &Change) -> Result<(), EngineError> {
@@ -279,6 +325,26 @@ impl Engine {
                         target.attributes.remove(source);
                     }
                 }
+            }
+            Operation::TagAdded { profile, tag } => {
+                let slot = *self
+                    .slots
+                    .get(profile)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                let target = self
+                    .touch(slot, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                target.tags.manual.insert(tag.clone());
+            }
+            Operation::TagRemoved { profile, tag } => {
+                let slot = *self
+                    .slots
+                    .get(profile)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                let target = self
+                    .touch(slot, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                target.tags.manual.remove(tag);
             }
         }
         Ok(())

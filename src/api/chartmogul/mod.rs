@@ -269,7 +269,7 @@ fn add_tags_by_email(engine: &mut Engine, request: &Request) -> Result<Response,
     Ok(Response::json(
         200,
         &json!({
-            "entries": [shape::customer(profile)],
+            "entries": [shape::customer_entry(profile)],
             "has_more": false,
             "per_page": MAX_PER_PAGE,
             "page": 1,

@@ -60,6 +60,15 @@ pub(super) fn customer(profile: &Profile) -> Json {
     })
 }
 
+/// A customer as the by-email attribute endpoints list it: the same without `address`.
+pub(super) fn customer_entry(profile: &Profile) -> Json {
+    let mut entry = customer(profile);
+    if let Json::Object(fields) = &mut entry {
+        fields.remove("address");
+    }
+    entry
+}
+
 /// The attributes object: custom attributes (every attribute of the profile, newest value
 /// across sources), manual tags, and the Stripe and Clearbit objects (empty: the engine
 /// holds no data from either).

@@ -368,3 +368,66 @@ fn dedup(identifiers: Vec<Identifier>) -> Vec<Identifier> {
     }
     seen
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine_with_profile() -> (Engine, ProfileId) {
+        let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));
+        let command = Command::from_json(
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"}}}"#,
+            &IdentityConfig::default(),
+        )
+        .unwrap();
+        let Outcome::Profile { id, .. } = engine.execute(command).unwrap();
+        (engine, id)
+    }
+
+    fn tags(profile: ProfileId, add: &[&str], remove: &[&str]) -> Command {
+        let owned = |tags: &[&str]| tags.iter().map(|tag| (*tag).to_owned()).collect();
+        Command::ChangeTags(ChangeTags {
+            profile,
+            add: owned(add),
+            remove: owned(remove),
+        })
+    }
+
+    #[test]
+    fn tags_are_added_and_removed_once_each() {
+        let (mut engine, id) = engine_with_profile();
+        engine.execute(tags(id, &["b", "a", "b"], &[])).unwrap();
+        engine.execute(tags(id, &["c"], &["a", "c", "zz"])).unwrap();
+        let manual: Vec<_> = engine.profile(id).unwrap().tags.manual.iter().collect();
+        assert_eq!(manual, ["b", "c"], "a tag both added and removed is kept");
+        let names: Vec<_> = engine
+            .take_unpersisted()
+            .iter()
+            .map(|change| change.operation.name())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "profile_created",
+                "identifier_added",
+                "tag_added",
+                "tag_added",
+                "tag_added",
+                "tag_removed"
+            ]
+        );
+    }
+
+    #[test]
+    fn rejected_tag_change_leaves_state_and_log_as_they_were() {
+        let (mut engine, id) = engine_with_profile();
+        let before = (engine.profile(id).cloned(), engine.next_offset());
+        let error = engine.execute(tags(id, &["ok", ""], &[])).unwrap_err();
+        assert_eq!(error.code(), "engine.invalid_command");
+        let unknown = ProfileId::random();
+        let error = engine.execute(tags(unknown, &["ok"], &[])).unwrap_err();
+        assert_eq!(error, EngineError::UnknownProfile(unknown));
+        assert_eq!(error.code(), "engine.unknown_profile");
+        assert_eq!((engine.profile(id).cloned(), engine.next_offset()), before);
+    }
+}

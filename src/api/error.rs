@@ -8,7 +8,7 @@ use crate::engine::EngineError;
 #[non_exhaustive]
 pub enum ApiError {
     /// No credential, or one that is unknown or expired.
-    #[error("a valid credential is required")]
+    #[error("a valid API key or token is required")]
     Unauthenticated,
     /// The credential is valid, but its role may not do this.
     #[error("this needs the {required} role or above")]

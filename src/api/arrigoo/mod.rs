@@ -133,18 +133,23 @@ impl Arrigoo {
     /// `POST /auth/api`: key name and secret to a refresh and an access token.
     fn login(&mut self, request: &Request, now: Timestamp) -> Result<Response, ApiError> {
         let login: Login = parse_body(request)?;
+        // Every key is checked, so the time taken does not tell which names exist.
         let (grant, role) = self
             .keys
             .iter()
-            .find(|(name, digest, _)| name == &login.key && digest.matches(&login.secret))
-            .map(|(name, digest, role)| {
-                (
-                    Grant {
-                        key: name.clone(),
-                        secret: *digest,
-                    },
-                    *role,
-                )
+            .fold(None, |found, (name, digest, role)| {
+                let matches = (name == &login.key) & digest.matches(&login.secret);
+                found.or_else(|| {
+                    matches.then(|| {
+                        (
+                            Grant {
+                                key: name.clone(),
+                                secret: *digest,
+                            },
+                            *role,
+                        )
+                    })
+                })
             })
             .ok_or(ApiError::Unauthenticated)?;
         let expiry = now.plus_seconds(self.access_ttl);

@@ -14,9 +14,10 @@ use crate::storage::StorageError;
 /// The status and body ChartMogul gives for `error`.
 pub(crate) fn error_response(error: &ApiError) -> Response {
     let (status, param) = status_and_param(error);
-    let message = match status {
-        401 => "No valid API key provided".to_owned(),
-        _ => error.to_string(),
+    let message = if status == 401 {
+        "No valid API key provided".to_owned()
+    } else {
+        error.to_string()
     };
     Response::json(
         status,

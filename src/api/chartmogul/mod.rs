@@ -199,14 +199,19 @@ fn list(engine: &Engine, request: &Request) -> Result<Response, ApiError> {
         .collect();
     let end = start.saturating_add(per_page);
     let has_more = end < engine.profile_count();
+    let (page_keys, cursor_keys) = match form {
+        Form::Page => (true, false),
+        Form::Cursor => (false, true),
+        Form::Both => (true, true),
+    };
     let mut body = Map::new();
     body.insert("entries".into(), Json::Array(entries));
     body.insert("has_more".into(), Json::Bool(has_more));
-    if matches!(form, Form::Page | Form::Both) {
+    if page_keys {
         body.insert("per_page".into(), Json::from(per_page));
         body.insert("page".into(), Json::from(start / per_page + 1));
     }
-    if matches!(form, Form::Cursor | Form::Both) {
+    if cursor_keys {
         let next = has_more.then(|| base64::cursor(end));
         body.insert("cursor".into(), next.map_or(Json::Null, Json::String));
     }

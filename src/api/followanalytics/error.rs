@@ -13,10 +13,7 @@ use crate::storage::StorageError;
 /// The status and body FollowAnalytics gives for `error`.
 pub(crate) fn error_response(error: &ApiError) -> Response {
     let status = status(error);
-    let message = match error {
-        ApiError::Unauthenticated => "Invalid or missing API key".to_owned(),
-        other => other.to_string(),
-    };
+    let message = error.to_string();
     Response::json(
         status,
         &json!({"status": status.to_string(), "success": false, "error_message": message}),

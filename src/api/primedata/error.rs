@@ -17,20 +17,12 @@ const RATE_LIMIT: &str = "rate_limit_error";
 const VALIDATION: &str = "validation_error";
 /// 5xx bodies are not documented; this code is the engine's choice.
 const SERVER: &str = "server_error";
+const AUTHENTICATION_MESSAGE: &str = "Failure to properly authenticate yourself in the request.";
+const RATE_LIMIT_MESSAGE: &str = "Too many requests hit the API too quickly.";
 
 /// The status and body PrimeData gives for `error`.
 pub(crate) fn error_response(error: &ApiError) -> Response {
-    let (status, code) = status_and_code(error);
-    let message = match error {
-        ApiError::Unauthenticated | ApiError::Forbidden { .. } => {
-            "Failure to properly authenticate yourself in the request.".to_owned()
-        }
-        ApiError::RateLimited { .. } => "Too many requests hit the API too quickly.".to_owned(),
-        ApiError::UnknownIdentifierType { kind, values } => {
-            format!("Invalid Identities {{{kind}=[{}]}}", values.join(", "))
-        }
-        other => other.to_string(),
-    };
+    let (status, code, message) = describe(error);
     let response = Response::json(
         status,
         &json!({"error": {"code": code, "message": message}}),
@@ -45,17 +37,22 @@ pub(crate) fn error_response(error: &ApiError) -> Response {
     }
 }
 
-/// Every error code to its status and PrimeData code, in one exhaustive match.
-fn status_and_code(error: &ApiError) -> (u16, &'static str) {
+/// Every error code to its status, PrimeData code and message, in one exhaustive match.
+fn describe(error: &ApiError) -> (u16, &'static str, String) {
+    let text = error.to_string();
     match error {
-        ApiError::Unauthenticated => (401, AUTHENTICATION),
-        ApiError::Forbidden { .. } => (403, AUTHENTICATION),
-        ApiError::RouteNotFound(_) | ApiError::NotFound { .. } => (404, INVALID_REQUEST),
-        ApiError::MethodNotAllowed => (405, INVALID_REQUEST),
-        ApiError::MalformedJson(_) | ApiError::InvalidRequest(_) => (400, INVALID_REQUEST),
-        ApiError::UnknownIdentifierType { .. } => (400, VALIDATION),
-        ApiError::BodyTooLarge { .. } => (413, INVALID_REQUEST),
-        ApiError::RateLimited { .. } => (429, RATE_LIMIT),
+        ApiError::Unauthenticated => (401, AUTHENTICATION, AUTHENTICATION_MESSAGE.to_owned()),
+        ApiError::Forbidden { .. } => (403, AUTHENTICATION, AUTHENTICATION_MESSAGE.to_owned()),
+        ApiError::RouteNotFound(_) | ApiError::NotFound { .. } => (404, INVALID_REQUEST, text),
+        ApiError::MethodNotAllowed => (405, INVALID_REQUEST, text),
+        ApiError::MalformedJson(_) | ApiError::InvalidRequest(_) => (400, INVALID_REQUEST, text),
+        ApiError::UnknownIdentifierType { kind, values } => (
+            400,
+            VALIDATION,
+            format!("Invalid Identities {{{kind}=[{}]}}", values.join(", ")),
+        ),
+        ApiError::BodyTooLarge { .. } => (413, INVALID_REQUEST, text),
+        ApiError::RateLimited { .. } => (429, RATE_LIMIT, RATE_LIMIT_MESSAGE.to_owned()),
         ApiError::Engine(engine) => match engine {
             EngineError::Identity(
                 IdentityError::Conflict { .. }
@@ -68,11 +65,11 @@ fn status_and_code(error: &ApiError) -> (u16, &'static str) {
                 SchemaError::InvalidKey { .. } | SchemaError::TypeMismatch { .. },
             )
             | EngineError::Model(ModelError::InvalidId(_) | ModelError::InvalidTimestamp(_)) => {
-                (400, VALIDATION)
+                (400, VALIDATION, text)
             }
-            EngineError::InvalidCommand(_) => (400, INVALID_REQUEST),
-            EngineError::UnknownProfile(_) => (404, INVALID_REQUEST),
-            EngineError::CorruptLog { .. } => (500, SERVER),
+            EngineError::InvalidCommand(_) => (400, INVALID_REQUEST, text),
+            EngineError::UnknownProfile(_) => (404, INVALID_REQUEST, text),
+            EngineError::CorruptLog { .. } => (500, SERVER, text),
             EngineError::Storage(
                 StorageError::Unavailable(_)
                 | StorageError::QuotaExceeded
@@ -80,7 +77,7 @@ fn status_and_code(error: &ApiError) -> (u16, &'static str) {
                 | StorageError::Closed
                 | StorageError::Corrupt(_)
                 | StorageError::Failed(_),
-            ) => (503, SERVER),
+            ) => (503, SERVER, text),
         },
     }
 }

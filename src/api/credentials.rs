@@ -73,19 +73,30 @@ pub(crate) fn random_token() -> String {
 #[derive(Debug)]
 pub(crate) struct TokenStore<G> {
     tokens: HashMap<SecretDigest, (G, Timestamp)>,
+    sweep_at: usize,
 }
+
+/// The store size below which expired tokens are not swept.
+const MIN_SWEEP: usize = 1_024;
 
 impl<G> Default for TokenStore<G> {
     fn default() -> Self {
         Self {
             tokens: HashMap::new(),
+            sweep_at: MIN_SWEEP,
         }
     }
 }
 
 impl<G: Clone> TokenStore<G> {
-    /// Issues a new token for `grant`, valid until `expiry`.
-    pub(crate) fn issue(&mut self, grant: G, expiry: Timestamp) -> String {
+    /// Issues a new token for `grant` at `now`, valid until `expiry`. Tokens expired by
+    /// `now` are forgotten whenever the store has doubled since the last sweep, so a store
+    /// under steady log-ins stays proportional to its live tokens.
+    pub(crate) fn issue(&mut self, grant: G, now: Timestamp, expiry: Timestamp) -> String {
+        if self.tokens.len() >= self.sweep_at {
+            self.tokens.retain(|_, (_, until)| *until > now);
+            self.sweep_at = (self.tokens.len() * 2).max(MIN_SWEEP);
+        }
         let token = random_token();
         self.tokens
             .insert(SecretDigest::of(&token), (grant, expiry));
@@ -143,11 +154,24 @@ mod tests {
     }
 
     #[test]
+    fn expired_tokens_are_swept_as_new_ones_are_issued() {
+        let mut store = TokenStore::default();
+        let now = Timestamp::from_millis(0);
+        for _ in 0..MIN_SWEEP {
+            store.issue((), now, now.plus_seconds(1));
+        }
+        let later = now.plus_seconds(2);
+        let live = store.issue((), later, later.plus_seconds(60));
+        assert_eq!(store.tokens.len(), 1);
+        assert_eq!(store.check(&live, later), Some(()));
+    }
+
+    #[test]
     fn tokens_expire() {
         let mut store = TokenStore::default();
         let now = Timestamp::from_millis(1_000);
-        let token = store.issue("admin", now.plus_seconds(60));
-        assert_ne!(token, store.issue("admin", now.plus_seconds(60)));
+        let token = store.issue("admin", now, now.plus_seconds(60));
+        assert_ne!(token, store.issue("admin", now, now.plus_seconds(60)));
         assert_eq!(store.check(&token, now), Some("admin"));
         assert_eq!(store.check(&token, now.plus_seconds(60)), None);
         assert_eq!(

@@ -153,10 +153,10 @@ impl Arrigoo {
             })
             .ok_or(ApiError::Unauthenticated)?;
         let expiry = now.plus_seconds(self.access_ttl);
-        let refresh_token = self
-            .refresh_tokens
-            .issue(grant.clone(), now.plus_seconds(self.refresh_ttl));
-        let access_token = self.access_tokens.issue(grant, expiry);
+        let refresh_token =
+            self.refresh_tokens
+                .issue(grant.clone(), now, now.plus_seconds(self.refresh_ttl));
+        let access_token = self.access_tokens.issue(grant, now, expiry);
         Ok(Response::json(
             200,
             &json!({
@@ -177,7 +177,7 @@ impl Arrigoo {
             .filter(|grant| self.role_of(grant).is_some())
             .ok_or(ApiError::Unauthenticated)?;
         let expiry = now.plus_seconds(self.access_ttl);
-        let access_token = self.access_tokens.issue(grant, expiry);
+        let access_token = self.access_tokens.issue(grant, now, expiry);
         Ok(Response::json(
             200,
             &json!({"access_token": access_token, "expiry": shape::expiry(expiry)}),

@@ -1,5 +1,7 @@
 //! The dialects' parts of the configuration.
 
+use std::num::NonZeroU32;
+
 use serde::Deserialize;
 
 /// What an Arrigoo API key may do. Roles are ordered: each may do what those below it may.
@@ -119,9 +121,9 @@ pub struct ChartMogulConfig {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RateLimit {
     /// Requests allowed per window; at least 1.
-    pub requests: u32,
+    pub requests: NonZeroU32,
     /// The window's length in seconds; at least 1.
-    pub per_seconds: u32,
+    pub per_seconds: NonZeroU32,
 }
 
 /// PrimeData's part of the configuration.

@@ -28,7 +28,7 @@ impl RateLimiter {
         let Some(limit) = self.limit else {
             return Ok(());
         };
-        let window = i64::from(limit.per_seconds.max(1));
+        let window = i64::from(limit.per_seconds.get());
         let (start, count) = self
             .windows
             .entry(SecretDigest::of(key))
@@ -37,7 +37,7 @@ impl RateLimiter {
             *start = now;
             *count = 0;
         }
-        if *count >= limit.requests {
+        if *count >= limit.requests.get() {
             let left = start.plus_seconds(window).as_micros() - now.as_micros();
             let seconds = left.saturating_add(999_999) / 1_000_000;
             return Err(u32::try_from(seconds.max(1)).unwrap_or(u32::MAX));
@@ -53,10 +53,8 @@ mod tests {
 
     #[test]
     fn budget_is_per_key_and_refills_with_the_window() {
-        let mut limiter = RateLimiter::new(Some(RateLimit {
-            requests: 2,
-            per_seconds: 10,
-        }));
+        let limit = serde_json::from_str(r#"{"requests": 2, "perSeconds": 10}"#).unwrap();
+        let mut limiter = RateLimiter::new(Some(limit));
         let start = Timestamp::from_millis(0);
         assert_eq!(limiter.admit("a", start), Ok(()));
         assert_eq!(limiter.admit("a", start.plus_seconds(1)), Ok(()));

@@ -77,6 +77,27 @@ mod tests {
     }
 
     #[test]
+    fn dialect_sections_take_prefixes_rate_limits_and_sor_keys() {
+        let config = Config::from_json(
+            r#"{"maxBodyBytes": 2048,
+                "arrigoo": {"prefix": "/arrigoo", "accessTokenTtlSeconds": 60, "pageSize": 10},
+                "chartmogul": {"prefix": "/cm", "apiKeys": ["key"]},
+                "primedata": {"apiKeys": ["pk1"], "rateLimit": {"requests": 100, "perSeconds": 1}},
+                "followanalytics": {"apiKeys": ["fk1"], "sources": [{"identifier": "SOR_1", "apiKeys": ["k"]}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.max_body_bytes, 2048);
+        assert_eq!(config.chartmogul.prefix.as_deref(), Some("/cm"));
+        assert_eq!(config.primedata.rate_limit.unwrap().requests.get(), 100);
+        assert_eq!(config.followanalytics.sources[0].api_keys, ["k"]);
+        let zero = r#"{"primedata": {"rateLimit": {"requests": 0, "perSeconds": 1}}}"#;
+        assert_eq!(
+            Config::from_json(zero).unwrap_err().code(),
+            "config.invalid"
+        );
+    }
+
+    #[test]
     fn unknown_keys_and_roles_are_refused() {
         assert_eq!(
             Config::from_json(r#"{"arigoo": {}}"#).unwrap_err().code(),

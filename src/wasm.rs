@@ -9,7 +9,7 @@ use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::api::{Api, ApiError, Method, Request};
+use crate::api::{Api, ApiError, Credentials, Method, Request};
 use crate::config::Config;
 use crate::engine::{Command, Database, Engine, EngineError, Outcome, SystemClock};
 use crate::model::{Profile, ProfileId};
@@ -220,6 +220,17 @@ impl CdpCore {
             .read(Engine::profile_count)
             .map_err(|error| engine_error(&error))?;
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    /// Replaces the credentials of the dialects named in `credentials` (JSON of the config's
+    /// shape, credential keys only: `{"chartmogul": {"accounts": [...]}}`).
+    #[wasm_bindgen(js_name = setCredentials)]
+    pub fn set_credentials(&self, credentials: &str) -> Result<(), JsValue> {
+        self.inner.open()?;
+        let credentials = Credentials::from_json(credentials)
+            .map_err(|error| cdp_error(error.code(), &error.to_string()))?;
+        self.inner.api.borrow_mut().set_credentials(&credentials);
+        Ok(())
     }
 
     /// Closes the database; later calls fail with `cdp.closed`.

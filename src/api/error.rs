@@ -8,7 +8,7 @@ use crate::engine::EngineError;
 #[non_exhaustive]
 pub enum ApiError {
     /// No credential, or one that is unknown or expired.
-    #[error("a valid credential is required")]
+    #[error("a valid API key or token is required")]
     Unauthenticated,
     /// The credential is valid, but its role may not do this.
     #[error("this needs the {required} role or above")]
@@ -42,6 +42,20 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The key has spent its request budget for the current window.
+    #[error("too many requests: retry in {retry_after_seconds} s")]
+    RateLimited {
+        /// Whole seconds until the budget refills.
+        retry_after_seconds: u32,
+    },
+    /// The request names an identifier type the dialect is not configured to accept.
+    #[error("unknown identifier type `{kind}`")]
+    UnknownIdentifierType {
+        /// The type as given.
+        kind: String,
+        /// The values given for it.
+        values: Vec<String>,
+    },
     /// The engine refused or failed the command.
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -59,6 +73,8 @@ impl ApiError {
             Self::MalformedJson(_) => "api.malformed_json",
             Self::InvalidRequest(_) => "api.invalid_request",
             Self::BodyTooLarge { .. } => "api.body_too_large",
+            Self::RateLimited { .. } => "api.rate_limited",
+            Self::UnknownIdentifierType { .. } => "api.unknown_identifier_type",
             Self::Engine(inner) => inner.code(),
         }
     }

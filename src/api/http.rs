@@ -138,6 +138,21 @@ impl Response {
         }
     }
 
+    /// Adds a header; the name is stored lower-cased.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    /// The first value of a header, by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     /// The body parsed as JSON (`Null` when it is not JSON).
     pub fn body_json(&self) -> Json {
         serde_json::from_str(&self.body).unwrap_or(Json::Null)

@@ -60,6 +60,20 @@ pub enum Operation {
         /// The attribute name.
         key: AttributeKey,
     },
+    /// A manual tag was added to the profile.
+    TagAdded {
+        /// The profile.
+        profile: ProfileId,
+        /// The tag, as given.
+        tag: String,
+    },
+    /// A manual tag was removed from the profile.
+    TagRemoved {
+        /// The profile.
+        profile: ProfileId,
+        /// The tag.
+        tag: String,
+    },
 }
 
 impl Operation {
@@ -69,7 +83,9 @@ impl Operation {
             Self::ProfileCreated { profile }
             | Self::IdentifierAdded { profile, .. }
             | Self::AttributeSet { profile, .. }
-            | Self::AttributeRemoved { profile, .. } => Entity::Profile(*profile),
+            | Self::AttributeRemoved { profile, .. }
+            | Self::TagAdded { profile, .. }
+            | Self::TagRemoved { profile, .. } => Entity::Profile(*profile),
         }
     }
 
@@ -80,6 +96,8 @@ impl Operation {
             Self::IdentifierAdded { .. } => "identifier_added",
             Self::AttributeSet { .. } => "attribute_set",
             Self::AttributeRemoved { .. } => "attribute_removed",
+            Self::TagAdded { .. } => "tag_added",
+            Self::TagRemoved { .. } => "tag_removed",
         }
     }
 }

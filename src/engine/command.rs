@@ -12,6 +12,20 @@ use crate::schema::{infer_value, validate_key};
 pub enum Command {
     /// Find the profile the identifiers belong to, or create one, and write attributes.
     UpsertProfile(UpsertProfile),
+    /// Add and remove manual tags of one profile.
+    ChangeTags(ChangeTags),
+}
+
+/// Adds and removes manual tags of an existing profile. Tags are kept as given: case and
+/// spaces matter, and a tag that is empty is refused.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeTags {
+    /// The profile.
+    pub profile: ProfileId,
+    /// Tags to add; those present already are left alone.
+    pub add: Vec<String>,
+    /// Tags to remove; those absent are ignored, and a tag also in `add` is kept.
+    pub remove: Vec<String>,
 }
 
 /// Find-or-create by identifiers, then add the new identifiers and write the attributes.
@@ -42,6 +56,17 @@ pub enum Outcome {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 enum RawCommand {
     UpsertProfile(RawUpsert),
+    ChangeTags(RawChangeTags),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChangeTags {
+    profile: String,
+    #[serde(default)]
+    add: Vec<String>,
+    #[serde(default)]
+    remove: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -57,7 +82,8 @@ struct RawUpsert {
 
 impl Command {
     /// Parses the JSON form of a command, as the JS package sends it:
-    /// `{"upsertProfile": {"identities": {"email": ["a@b.c"]}, "attributes": {"name": "A"}, "source": "crm"}}`.
+    /// `{"upsertProfile": {"identities": {"email": ["a@b.c"]}, "attributes": {"name": "A"}, "source": "crm"}}`
+    /// or `{"changeTags": {"profile": "<uuid>", "add": ["vip"], "remove": ["trial"]}}`.
     /// Identifiers are normalized and attributes typed here; nothing malformed gets through.
     pub fn from_json(text: &str, identity: &IdentityConfig) -> Result<Self, EngineError> {
         let raw: RawCommand = serde_json::from_str(text)
@@ -66,6 +92,11 @@ impl Command {
             RawCommand::UpsertProfile(upsert) => Ok(Self::UpsertProfile(UpsertProfile::from_raw(
                 upsert, identity,
             )?)),
+            RawCommand::ChangeTags(raw) => Ok(Self::ChangeTags(ChangeTags {
+                profile: raw.profile.parse()?,
+                add: raw.add,
+                remove: raw.remove,
+            })),
         }
     }
 }
@@ -129,7 +160,9 @@ mod tests {
             &IdentityConfig::default(),
         )
         .unwrap();
-        let Command::UpsertProfile(upsert) = command;
+        let Command::UpsertProfile(upsert) = command else {
+            panic!("not an upsert: {command:?}");
+        };
         let identifiers: Vec<_> = upsert.identifiers.iter().map(ToString::to_string).collect();
         assert_eq!(identifiers, ["crm:X1", "email:a@b.c"]);
         assert_eq!(
@@ -154,6 +187,9 @@ mod tests {
             let error = Command::from_json(text, &identity).unwrap_err();
             assert_eq!(error.code(), "engine.invalid_command", "{text}");
         }
+        let error =
+            Command::from_json(r#"{"changeTags":{"profile":"nope"}}"#, &identity).unwrap_err();
+        assert_eq!(error.code(), "model.invalid_id");
         let error = Command::from_json(r#"{"upsertProfile":{"attributes":{"a b":1}}}"#, &identity)
             .unwrap_err();
         assert_eq!(error.code(), "schema.invalid_key");

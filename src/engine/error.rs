@@ -1,7 +1,7 @@
 use thiserror::Error;
 
 use crate::identity::IdentityError;
-use crate::model::ModelError;
+use crate::model::{ModelError, ProfileId};
 use crate::schema::SchemaError;
 use crate::storage::StorageError;
 
@@ -21,6 +21,9 @@ pub enum EngineError {
     /// The command is not valid JSON of a known command shape.
     #[error("invalid command: {0}")]
     InvalidCommand(String),
+    /// The command names a profile that does not exist.
+    #[error("profile `{0}` does not exist")]
+    UnknownProfile(ProfileId),
     /// The stored change log does not replay: it names an unknown profile or repeats one.
     #[error("the change log is inconsistent at offset {offset}: {reason}")]
     CorruptLog {
@@ -42,6 +45,7 @@ impl EngineError {
             Self::Schema(inner) => inner.code(),
             Self::Model(inner) => inner.code(),
             Self::InvalidCommand(_) => "engine.invalid_command",
+            Self::UnknownProfile(_) => "engine.unknown_profile",
             Self::CorruptLog { .. } => "engine.corrupt_log",
             Self::Storage(inner) => inner.code(),
         }

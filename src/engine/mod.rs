@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 pub use change::{Change, Entity, Operation};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use command::{Command, Outcome, UpsertProfile};
+pub use command::{ChangeTags, Command, Outcome, UpsertProfile};
 pub use database::Database;
 pub use error::EngineError;
 
@@ -81,6 +81,7 @@ impl Engine {
     pub fn execute(&mut self, command: Command) -> Result<Outcome, EngineError> {
         let (operations, outcome) = match command {
             Command::UpsertProfile(upsert) => self.plan_upsert(upsert)?,
+            Command::ChangeTags(change) => self.plan_tags(change)?,
         };
         let at = self.clock.now();
         for operation in operations {
@@ -203,6 +204,51 @@ impl Engine {
         ))
     }
 
+    fn plan_tags(&self, change: ChangeTags) -> Result<(Vec<Operation>, Outcome), EngineError> {
+        let profile = self
+            .profile(change.profile)
+            .ok_or(EngineError::UnknownProfile(change.profile))?;
+        if change
+            .add
+            .iter()
+            .chain(&change.remove)
+            .any(String::is_empty)
+        {
+            return Err(EngineError::InvalidCommand("a tag is empty".to_owned()));
+        }
+        let mut operations = Vec::new();
+        let mut added: Vec<&String> = Vec::new();
+        for tag in &change.add {
+            if !profile.tags.manual.contains(tag) && !added.contains(&tag) {
+                added.push(tag);
+                operations.push(Operation::TagAdded {
+                    profile: profile.id,
+                    tag: tag.clone(),
+                });
+            }
+        }
+        let mut removed: Vec<&String> = Vec::new();
+        for tag in &change.remove {
+            if profile.tags.manual.contains(tag)
+                && !change.add.contains(tag)
+                && !removed.contains(&tag)
+            {
+                removed.push(tag);
+                operations.push(Operation::TagRemoved {
+                    profile: profile.id,
+                    tag: tag.clone(),
+                });
+            }
+        }
+        Ok((
+            operations,
+            Outcome::Profile {
+                id: profile.id,
+                created: false,
+            },
+        ))
+    }
+
     /// Applies one change. Planned changes always apply; a stored one that does not is
     /// reported as a corrupt log.
     fn apply(&mut self, change: &Change) -> Result<(), EngineError> {
@@ -280,6 +326,26 @@ impl Engine {
                     }
                 }
             }
+            Operation::TagAdded { profile, tag } => {
+                let slot = *self
+                    .slots
+                    .get(profile)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                let target = self
+                    .touch(slot, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                target.tags.manual.insert(tag.clone());
+            }
+            Operation::TagRemoved { profile, tag } => {
+                let slot = *self
+                    .slots
+                    .get(profile)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                let target = self
+                    .touch(slot, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                target.tags.manual.remove(tag);
+            }
         }
         Ok(())
     }
@@ -301,4 +367,67 @@ fn dedup(identifiers: Vec<Identifier>) -> Vec<Identifier> {
         }
     }
     seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine_with_profile() -> (Engine, ProfileId) {
+        let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));
+        let command = Command::from_json(
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"}}}"#,
+            &IdentityConfig::default(),
+        )
+        .unwrap();
+        let Outcome::Profile { id, .. } = engine.execute(command).unwrap();
+        (engine, id)
+    }
+
+    fn tags(profile: ProfileId, add: &[&str], remove: &[&str]) -> Command {
+        let owned = |tags: &[&str]| tags.iter().map(|tag| (*tag).to_owned()).collect();
+        Command::ChangeTags(ChangeTags {
+            profile,
+            add: owned(add),
+            remove: owned(remove),
+        })
+    }
+
+    #[test]
+    fn tags_are_added_and_removed_once_each() {
+        let (mut engine, id) = engine_with_profile();
+        engine.execute(tags(id, &["b", "a", "b"], &[])).unwrap();
+        engine.execute(tags(id, &["c"], &["a", "c", "zz"])).unwrap();
+        let manual: Vec<_> = engine.profile(id).unwrap().tags.manual.iter().collect();
+        assert_eq!(manual, ["b", "c"], "a tag both added and removed is kept");
+        let names: Vec<_> = engine
+            .take_unpersisted()
+            .iter()
+            .map(|change| change.operation.name())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "profile_created",
+                "identifier_added",
+                "tag_added",
+                "tag_added",
+                "tag_added",
+                "tag_removed"
+            ]
+        );
+    }
+
+    #[test]
+    fn rejected_tag_change_leaves_state_and_log_as_they_were() {
+        let (mut engine, id) = engine_with_profile();
+        let before = (engine.profile(id).cloned(), engine.next_offset());
+        let error = engine.execute(tags(id, &["ok", ""], &[])).unwrap_err();
+        assert_eq!(error.code(), "engine.invalid_command");
+        let unknown = ProfileId::random();
+        let error = engine.execute(tags(unknown, &["ok"], &[])).unwrap_err();
+        assert_eq!(error, EngineError::UnknownProfile(unknown));
+        assert_eq!(error.code(), "engine.unknown_profile");
+        assert_eq!((engine.profile(id).cloned(), engine.next_offset()), before);
+    }
 }

@@ -6,6 +6,9 @@ use serde_json::json;
 use crate::api::{ApiError, Response};
 use crate::engine::EngineError;
 use crate::identity::IdentityError;
+use crate::model::ModelError;
+use crate::schema::SchemaError;
+use crate::storage::StorageError;
 
 /// The status and body Arrigoo gives for `error`.
 pub(crate) fn error_response(error: &ApiError) -> Response {
@@ -15,14 +18,18 @@ pub(crate) fn error_response(error: &ApiError) -> Response {
     )
 }
 
+/// Every error code to its status, in one exhaustive match.
 fn status(error: &ApiError) -> u16 {
     match error {
         ApiError::Unauthenticated => 401,
         ApiError::Forbidden { .. } => 403,
         ApiError::RouteNotFound(_) | ApiError::NotFound { .. } => 404,
         ApiError::MethodNotAllowed => 405,
-        ApiError::MalformedJson(_) | ApiError::InvalidRequest(_) => 400,
+        ApiError::MalformedJson(_)
+        | ApiError::InvalidRequest(_)
+        | ApiError::UnknownIdentifierType { .. } => 400,
         ApiError::BodyTooLarge { .. } => 413,
+        ApiError::RateLimited { .. } => 429,
         ApiError::Engine(engine) => match engine {
             EngineError::Identity(IdentityError::Conflict { .. }) => 409,
             EngineError::Identity(
@@ -31,11 +38,21 @@ fn status(error: &ApiError) -> u16 {
                 | IdentityError::EmptyKind
                 | IdentityError::Missing,
             )
-            | EngineError::Schema(_)
-            | EngineError::Model(_)
+            | EngineError::Schema(
+                SchemaError::InvalidKey { .. } | SchemaError::TypeMismatch { .. },
+            )
+            | EngineError::Model(ModelError::InvalidId(_) | ModelError::InvalidTimestamp(_))
             | EngineError::InvalidCommand(_) => 400,
+            EngineError::UnknownProfile(_) => 404,
             EngineError::CorruptLog { .. } => 500,
-            EngineError::Storage(_) => 503,
+            EngineError::Storage(
+                StorageError::Unavailable(_)
+                | StorageError::QuotaExceeded
+                | StorageError::Blocked
+                | StorageError::Closed
+                | StorageError::Corrupt(_)
+                | StorageError::Failed(_),
+            ) => 503,
         },
     }
 }

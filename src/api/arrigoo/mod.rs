@@ -2,6 +2,7 @@
 //! profiles by UUID, upsert by identifier list with conflict rejection.
 
 mod error;
+mod routes;
 mod shape;
 
 pub(crate) use error::error_response;
@@ -9,16 +10,25 @@ pub(crate) use error::error_response;
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
 
-use super::config::{ArrigooConfig, ArrigooRole};
+use self::routes::{Handler, ROUTES};
+use super::config::{ArrigooConfig, ArrigooCredentials, ArrigooRole};
 use super::credentials::{SecretDigest, TokenStore};
-use super::{ApiError, Method, Request, Response};
+use super::{parse_body, router, ApiError, Request, Response};
 use crate::engine::{Command, Engine, Outcome, UpsertProfile};
 use crate::model::{ProfileId, SourceId, Timestamp};
 
+/// Which key a token was issued to: its name and the digest of its secret then, so tokens of
+/// a key that is removed or given a new secret stop working.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Grant {
+    key: String,
+    secret: SecretDigest,
+}
+
 pub(crate) struct Arrigoo {
     keys: Vec<(String, SecretDigest, ArrigooRole)>,
-    access_tokens: TokenStore<ArrigooRole>,
-    refresh_tokens: TokenStore<ArrigooRole>,
+    access_tokens: TokenStore<Grant>,
+    refresh_tokens: TokenStore<Grant>,
     access_ttl: i64,
     refresh_ttl: i64,
     page_size: usize,
@@ -54,35 +64,54 @@ struct Upsert {
 
 impl Arrigoo {
     pub(crate) fn new(config: &ArrigooConfig) -> Self {
-        Self {
-            keys: config
-                .api_keys
-                .iter()
-                .map(|key| (key.key.clone(), SecretDigest::of(&key.secret), key.role))
-                .collect(),
+        let mut arrigoo = Self {
+            keys: Vec::new(),
             access_tokens: TokenStore::default(),
             refresh_tokens: TokenStore::default(),
             access_ttl: config.access_token_ttl_seconds,
             refresh_ttl: config.refresh_token_ttl_seconds,
             page_size: config.page_size.max(1),
-        }
+        };
+        arrigoo.set_credentials(&config.credentials());
+        arrigoo
     }
 
-    pub(crate) fn handle(&mut self, engine: &mut Engine, request: &Request) -> Response {
-        self.route(engine, request)
+    /// Replaces the API keys; tokens of keys removed or given a new secret stop working.
+    pub(crate) fn set_credentials(&mut self, credentials: &ArrigooCredentials) {
+        self.keys = credentials
+            .api_keys
+            .iter()
+            .map(|key| (key.key.clone(), SecretDigest::of(&key.secret), key.role))
+            .collect();
+    }
+
+    pub(crate) fn handle(
+        &mut self,
+        engine: &mut Engine,
+        request: &Request,
+        segments: &[&str],
+    ) -> Response {
+        self.route(engine, request, segments)
             .unwrap_or_else(|error| error_response(&error))
     }
 
-    fn route(&mut self, engine: &mut Engine, request: &Request) -> Result<Response, ApiError> {
+    fn route(
+        &mut self,
+        engine: &mut Engine,
+        request: &Request,
+        segments: &[&str],
+    ) -> Result<Response, ApiError> {
         let now = engine.now();
-        match (&request.method, request.segments().as_slice()) {
-            (Method::Post, ["auth", "api"]) => self.login(request, now),
-            (Method::Post, ["auth", "api", "refresh"]) => self.refresh(request, now),
-            (Method::Get, ["v1", "customer"]) => {
+        let matched = router::find(ROUTES, &request.method, segments, &request.path)?;
+        match (matched.handler, matched.params.as_slice()) {
+            (Handler::Login, _) => self.login(request, now),
+            (Handler::Refresh, _) => self.refresh(request, now),
+            (Handler::List, _) => {
                 self.authorize(request, now, ArrigooRole::Viewer)?;
                 self.list(engine, request)
             }
-            (Method::Get, ["v1", "customer", id]) => {
+            (Handler::Get, params) => {
+                let id = params.first().copied().unwrap_or_default();
                 self.authorize(request, now, ArrigooRole::Viewer)?;
                 let profile = id
                     .parse::<ProfileId>()
@@ -90,39 +119,44 @@ impl Arrigoo {
                     .and_then(|id| engine.profile(id))
                     .ok_or_else(|| ApiError::NotFound {
                         resource: "customer",
-                        id: (*id).to_owned(),
+                        id: id.to_owned(),
                     })?;
                 Ok(Response::json(200, &shape::profile(profile)))
             }
-            (Method::Put, ["v1", "customer"]) => {
+            (Handler::Upsert, _) => {
                 self.authorize(request, now, ArrigooRole::Admin)?;
                 upsert(engine, request)
             }
-            (
-                _,
-                ["auth", "api"]
-                | ["auth", "api", "refresh"]
-                | ["v1", "customer"]
-                | ["v1", "customer", _],
-            ) => Err(ApiError::MethodNotAllowed),
-            _ => Err(ApiError::RouteNotFound(request.path.clone())),
         }
     }
 
     /// `POST /auth/api`: key name and secret to a refresh and an access token.
     fn login(&mut self, request: &Request, now: Timestamp) -> Result<Response, ApiError> {
         let login: Login = parse_body(request)?;
-        let role = self
+        // Every key is checked, so the time taken does not tell which names exist.
+        let (grant, role) = self
             .keys
             .iter()
-            .find(|(name, digest, _)| name == &login.key && digest.matches(&login.secret))
-            .map(|(_, _, role)| *role)
+            .fold(None, |found, (name, digest, role)| {
+                let matches = (name == &login.key) & digest.matches(&login.secret);
+                found.or_else(|| {
+                    matches.then(|| {
+                        (
+                            Grant {
+                                key: name.clone(),
+                                secret: *digest,
+                            },
+                            *role,
+                        )
+                    })
+                })
+            })
             .ok_or(ApiError::Unauthenticated)?;
         let expiry = now.plus_seconds(self.access_ttl);
-        let refresh_token = self
-            .refresh_tokens
-            .issue(role, now.plus_seconds(self.refresh_ttl));
-        let access_token = self.access_tokens.issue(role, expiry);
+        let refresh_token =
+            self.refresh_tokens
+                .issue(grant.clone(), now, now.plus_seconds(self.refresh_ttl));
+        let access_token = self.access_tokens.issue(grant, now, expiry);
         Ok(Response::json(
             200,
             &json!({
@@ -137,12 +171,13 @@ impl Arrigoo {
     /// `POST /auth/api/refresh`: a refresh token to a new access token.
     fn refresh(&mut self, request: &Request, now: Timestamp) -> Result<Response, ApiError> {
         let refresh: Refresh = parse_body(request)?;
-        let role = self
+        let grant = self
             .refresh_tokens
             .check(&refresh.refresh_token, now)
+            .filter(|grant| self.role_of(grant).is_some())
             .ok_or(ApiError::Unauthenticated)?;
         let expiry = now.plus_seconds(self.access_ttl);
-        let access_token = self.access_tokens.issue(role, expiry);
+        let access_token = self.access_tokens.issue(grant, now, expiry);
         Ok(Response::json(
             200,
             &json!({"access_token": access_token, "expiry": shape::expiry(expiry)}),
@@ -166,6 +201,7 @@ impl Arrigoo {
         let role = self
             .access_tokens
             .check(token.trim(), now)
+            .and_then(|grant| self.role_of(&grant))
             .ok_or(ApiError::Unauthenticated)?;
         if role >= least {
             Ok(())
@@ -176,20 +212,18 @@ impl Arrigoo {
         }
     }
 
+    /// The current role of the key a token was issued to, if that key still exists with the
+    /// same secret.
+    fn role_of(&self, grant: &Grant) -> Option<ArrigooRole> {
+        self.keys
+            .iter()
+            .find(|(name, digest, _)| name == &grant.key && *digest == grant.secret)
+            .map(|(_, _, role)| *role)
+    }
+
     /// `GET /v1/customer?page=N`: a page of profiles without their properties.
     fn list(&self, engine: &Engine, request: &Request) -> Result<Response, ApiError> {
-        let page = match request.query("page") {
-            None => 1,
-            Some(text) => text
-                .parse::<usize>()
-                .ok()
-                .filter(|page| *page >= 1)
-                .ok_or_else(|| {
-                    ApiError::InvalidRequest(format!(
-                        "page must be a whole number from 1, not `{text}`"
-                    ))
-                })?,
-        };
+        let page = super::query_number(request, "page", 1, 1, usize::MAX)?;
         let skip = (page - 1).saturating_mul(self.page_size);
         let entries: Vec<Json> = engine
             .profiles()
@@ -226,10 +260,4 @@ fn upsert(engine: &mut Engine, request: &Request) -> Result<Response, ApiError> 
         id: id.to_string(),
     })?;
     Ok(Response::json(200, &shape::profile(profile)))
-}
-
-fn parse_body<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
-    let value: Json = serde_json::from_str(&request.body)
-        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
-    serde_json::from_value(value).map_err(|error| ApiError::InvalidRequest(error.to_string()))
 }

@@ -1,0 +1,48 @@
+//! Arrigoo's routes, in match order. Segment and statistics endpoints
+//! (`/v1/customer/segment/{segment_system_title}`, `/v1/stat/…`) come with segments.
+
+use crate::api::router::Route;
+use crate::api::Method;
+
+/// What an Arrigoo route does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Handler {
+    /// `POST /auth/api`
+    Login,
+    /// `POST /auth/api/refresh`
+    Refresh,
+    /// `GET /v1/customer`
+    List,
+    /// `GET /v1/customer/{uuid}`
+    Get,
+    /// `PUT /v1/customer`
+    Upsert,
+}
+
+pub(super) const ROUTES: &[Route<Handler>] = &[
+    Route {
+        method: Method::Post,
+        pattern: "/auth/api",
+        handler: Handler::Login,
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/auth/api/refresh",
+        handler: Handler::Refresh,
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/customer",
+        handler: Handler::List,
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/v1/customer",
+        handler: Handler::Upsert,
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/customer/{uuid}",
+        handler: Handler::Get,
+    },
+];

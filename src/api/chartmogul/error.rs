@@ -1,0 +1,65 @@
+//! ChartMogul's error responses: the documented statuses (400 bad request, 401 failed
+//! authentication, 402 valid but failed, 404 not found) with the body its API sends,
+//! `{"code": <status>, "message": <text>, "param": <name or null>}`.
+
+use serde_json::json;
+
+use crate::api::{ApiError, Response};
+use crate::engine::EngineError;
+use crate::identity::IdentityError;
+use crate::model::ModelError;
+use crate::schema::SchemaError;
+use crate::storage::StorageError;
+
+/// The status and body ChartMogul gives for `error`.
+pub(crate) fn error_response(error: &ApiError) -> Response {
+    let (status, param) = status_and_param(error);
+    let message = if status == 401 {
+        "No valid API key provided".to_owned()
+    } else {
+        error.to_string()
+    };
+    Response::json(
+        status,
+        &json!({"code": status, "message": message, "param": param}),
+    )
+}
+
+/// Every error code to its status and the parameter it concerns, in one exhaustive match.
+fn status_and_param(error: &ApiError) -> (u16, Option<String>) {
+    match error {
+        ApiError::Unauthenticated => (401, None),
+        ApiError::Forbidden { .. } => (403, None),
+        ApiError::RouteNotFound(_) => (404, None),
+        ApiError::NotFound { resource, .. } => (404, Some(format!("{resource}_uuid"))),
+        ApiError::MethodNotAllowed => (405, None),
+        ApiError::MalformedJson(_) | ApiError::InvalidRequest(_) => (400, None),
+        ApiError::UnknownIdentifierType { kind, .. } => (400, Some(kind.clone())),
+        ApiError::BodyTooLarge { .. } => (413, None),
+        ApiError::RateLimited { .. } => (429, None),
+        ApiError::Engine(engine) => match engine {
+            EngineError::Identity(IdentityError::Conflict { .. }) => (402, None),
+            EngineError::Identity(
+                IdentityError::Empty { kind } | IdentityError::Invalid { kind, .. },
+            ) => (400, Some(kind.clone())),
+            EngineError::Identity(IdentityError::EmptyKind | IdentityError::Missing)
+            | EngineError::InvalidCommand(_)
+            | EngineError::Model(ModelError::InvalidId(_) | ModelError::InvalidTimestamp(_)) => {
+                (400, None)
+            }
+            EngineError::Schema(
+                SchemaError::InvalidKey { key } | SchemaError::TypeMismatch { key, .. },
+            ) => (400, Some(key.clone())),
+            EngineError::UnknownProfile(_) => (404, Some("customer_uuid".to_owned())),
+            EngineError::CorruptLog { .. } => (500, None),
+            EngineError::Storage(
+                StorageError::Unavailable(_)
+                | StorageError::QuotaExceeded
+                | StorageError::Blocked
+                | StorageError::Closed
+                | StorageError::Corrupt(_)
+                | StorageError::Failed(_),
+            ) => (503, None),
+        },
+    }
+}

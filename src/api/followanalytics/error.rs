@@ -1,0 +1,60 @@
+//! FollowAnalytics' error responses: `{"status": "<code>", "success": false,
+//! "error_message": <text>}` with the status as a string, as the spec shows it.
+
+use serde_json::json;
+
+use crate::api::{ApiError, Response};
+use crate::engine::EngineError;
+use crate::identity::IdentityError;
+use crate::model::ModelError;
+use crate::schema::SchemaError;
+use crate::storage::StorageError;
+
+/// The status and body FollowAnalytics gives for `error`.
+pub(crate) fn error_response(error: &ApiError) -> Response {
+    let status = status(error);
+    let message = error.to_string();
+    Response::json(
+        status,
+        &json!({"status": status.to_string(), "success": false, "error_message": message}),
+    )
+}
+
+/// Every error code to its status, in one exhaustive match.
+fn status(error: &ApiError) -> u16 {
+    match error {
+        ApiError::Unauthenticated => 401,
+        ApiError::Forbidden { .. } => 403,
+        ApiError::RouteNotFound(_) | ApiError::NotFound { .. } => 404,
+        ApiError::MethodNotAllowed => 405,
+        ApiError::MalformedJson(_)
+        | ApiError::InvalidRequest(_)
+        | ApiError::UnknownIdentifierType { .. } => 400,
+        ApiError::BodyTooLarge { .. } => 413,
+        ApiError::RateLimited { .. } => 429,
+        ApiError::Engine(engine) => match engine {
+            EngineError::Identity(
+                IdentityError::Conflict { .. }
+                | IdentityError::Empty { .. }
+                | IdentityError::Invalid { .. }
+                | IdentityError::EmptyKind
+                | IdentityError::Missing,
+            )
+            | EngineError::Schema(
+                SchemaError::InvalidKey { .. } | SchemaError::TypeMismatch { .. },
+            )
+            | EngineError::Model(ModelError::InvalidId(_) | ModelError::InvalidTimestamp(_))
+            | EngineError::InvalidCommand(_) => 400,
+            EngineError::UnknownProfile(_) => 404,
+            EngineError::CorruptLog { .. } => 500,
+            EngineError::Storage(
+                StorageError::Unavailable(_)
+                | StorageError::QuotaExceeded
+                | StorageError::Blocked
+                | StorageError::Closed
+                | StorageError::Corrupt(_)
+                | StorageError::Failed(_),
+            ) => 503,
+        },
+    }
+}

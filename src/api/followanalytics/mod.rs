@@ -1,0 +1,328 @@
+//! FollowAnalytics customer profiles (`../shared/seeds/followanalytics-customer-profiles-api.txt`):
+//! an account API key for reads, per-SOR API keys for attribute value uploads, profiles
+//! listed and viewed by customer id (`user_id` or `device_id` identifiers), and values
+//! uploaded to a source of record.
+
+mod error;
+mod routes;
+mod shape;
+
+pub(crate) use error::error_response;
+
+use serde::Deserialize;
+use serde_json::{json, Map, Value as Json};
+
+use self::routes::{Handler, ROUTES};
+use self::shape::Filters;
+use super::config::{FollowAnalyticsConfig, FollowAnalyticsCredentials};
+use super::credentials::KeyRing;
+use super::{parse_body, query_number, router, ApiError, Request, Response};
+use crate::engine::{Command, Engine, EngineError, UpsertProfile};
+use crate::identity::Identifier;
+use crate::model::Profile;
+
+/// The customer id types FollowAnalytics knows, in the order a profile shows them.
+const CUSTOMER_ID_TYPES: [&str; 2] = ["user_id", "device_id"];
+/// The default and largest page of `GET /api/customer_profiles`.
+const MAX_PER_PAGE: usize = 2_000;
+
+pub(crate) struct FollowAnalytics {
+    account_keys: KeyRing,
+    sources: Vec<(String, KeyRing)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Upload {
+    sor: String,
+    api_key: String,
+    customer_attribute_values: OneOrMany,
+    #[serde(default)]
+    customer_id_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<AttributeValueUpload>),
+    One(AttributeValueUpload),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttributeValueUpload {
+    customer_id: String,
+    attribute_key: String,
+    attribute_value: Json,
+    #[serde(default)]
+    action_type: Option<String>,
+    #[serde(default)]
+    customer_id_type: Option<String>,
+}
+
+impl FollowAnalytics {
+    pub(crate) fn new(config: &FollowAnalyticsConfig) -> Self {
+        let mut followanalytics = Self {
+            account_keys: KeyRing::default(),
+            sources: Vec::new(),
+        };
+        followanalytics.set_credentials(&config.credentials());
+        followanalytics
+    }
+
+    /// Replaces the account and SOR keys.
+    pub(crate) fn set_credentials(&mut self, credentials: &FollowAnalyticsCredentials) {
+        self.account_keys = KeyRing::new(&credentials.api_keys);
+        self.sources = credentials
+            .sources
+            .iter()
+            .map(|source| (source.identifier.clone(), KeyRing::new(&source.api_keys)))
+            .collect();
+    }
+
+    pub(crate) fn handle(
+        &mut self,
+        engine: &mut Engine,
+        request: &Request,
+        segments: &[&str],
+    ) -> Response {
+        self.route(engine, request, segments)
+            .unwrap_or_else(|error| error_response(&error))
+    }
+
+    fn route(
+        &self,
+        engine: &mut Engine,
+        request: &Request,
+        segments: &[&str],
+    ) -> Result<Response, ApiError> {
+        let matched = router::find(ROUTES, &request.method, segments, &request.path)?;
+        match matched.handler {
+            Handler::ListProfiles => {
+                self.authenticate_account(request)?;
+                list_profiles(engine, request)
+            }
+            Handler::ViewProfile => {
+                self.authenticate_account(request)?;
+                let customer_id = matched.params.first().copied().unwrap_or_default();
+                view_profile(engine, request, customer_id)
+            }
+            Handler::UploadValues => self.upload(engine, request),
+        }
+    }
+
+    /// The account key, as `Authorization: Token token=KEY`, `Token KEY` or `Bearer KEY`,
+    /// as an `x-api-key` header, or as the `api_key` query parameter.
+    fn authenticate_account(&self, request: &Request) -> Result<(), ApiError> {
+        let from_header = request.header("authorization").map(|value| {
+            let value = value.trim();
+            let token = value
+                .strip_prefix("Token ")
+                .or_else(|| value.strip_prefix("Bearer "))
+                .unwrap_or(value)
+                .trim();
+            token
+                .strip_prefix("token=")
+                .unwrap_or(token)
+                .trim_matches('"')
+        });
+        let key = from_header
+            .or_else(|| request.header("x-api-key"))
+            .or_else(|| request.query("api_key"))
+            .ok_or(ApiError::Unauthenticated)?;
+        if self.account_keys.accepts(key) {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthenticated)
+        }
+    }
+
+    /// `POST /api/attribute_values`: the body's `api_key` must be one of the SOR's keys or
+    /// an account key. Every value is checked before any is written.
+    fn upload(&self, engine: &mut Engine, request: &Request) -> Result<Response, ApiError> {
+        let upload: Upload = parse_body(request)?;
+        let sor_key = self
+            .sources
+            .iter()
+            .filter(|(identifier, _)| identifier == &upload.sor)
+            .fold(false, |found, (_, keys)| {
+                keys.accepts(&upload.api_key) | found
+            });
+        if !(sor_key | self.account_keys.accepts(&upload.api_key)) {
+            return Err(ApiError::Unauthenticated);
+        }
+        let values = match upload.customer_attribute_values {
+            OneOrMany::Many(values) => values,
+            OneOrMany::One(value) => vec![value],
+        };
+        if values.is_empty() {
+            return Err(ApiError::InvalidRequest(
+                "customer_attribute_values is empty".to_owned(),
+            ));
+        }
+        let source = shape::source_of(&upload.sor);
+        let mut commands: Vec<(String, String, Map<String, Json>)> = Vec::new();
+        for value in &values {
+            if let Some(action) = &value.action_type {
+                return Err(ApiError::InvalidRequest(format!(
+                    "action_type `{action}` needs a Set attribute declaration, which is not available yet"
+                )));
+            }
+            let kind = value
+                .customer_id_type
+                .as_deref()
+                .or(upload.customer_id_type.as_deref())
+                .unwrap_or("user_id");
+            customer_id_type(kind)?;
+            let position = commands.iter().position(|(existing_kind, id, _)| {
+                existing_kind == kind && id == &value.customer_id
+            });
+            let entry = match position.and_then(|at| commands.get_mut(at)) {
+                Some(entry) => entry,
+                None => {
+                    commands.push((kind.to_owned(), value.customer_id.clone(), Map::new()));
+                    commands
+                        .last_mut()
+                        .ok_or_else(|| ApiError::InvalidRequest("no values".to_owned()))?
+                }
+            };
+            entry
+                .2
+                .insert(value.attribute_key.clone(), value.attribute_value.clone());
+        }
+        let planned = commands
+            .iter()
+            .map(|(kind, id, attributes)| {
+                UpsertProfile::from_raw_parts(
+                    engine.identity_config(),
+                    [(kind.as_str(), id.as_str())],
+                    attributes,
+                    source.clone(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for command in planned {
+            engine.execute(Command::UpsertProfile(command))?;
+        }
+        Ok(Response::json(
+            200,
+            &json!({
+                "success": true,
+                "result": {"uploaded": values.len(), "unknown": {"count": 0, "keys": []}},
+            }),
+        ))
+    }
+}
+
+fn customer_id_type(kind: &str) -> Result<&str, ApiError> {
+    CUSTOMER_ID_TYPES
+        .iter()
+        .find(|known| **known == kind)
+        .copied()
+        .ok_or_else(|| {
+            ApiError::InvalidRequest(format!("Param customer_id_type `{kind}` is not valid"))
+        })
+}
+
+/// A comma-separated list parameter, without empty items.
+fn list_param(request: &Request, name: &str) -> Option<Vec<String>> {
+    request.query(name).map(|text| {
+        text.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+/// The customer id a profile is listed under: its first identifier of the requested type,
+/// or of the first known type it has.
+fn customer_identifier<'a>(profile: &'a Profile, kind: Option<&str>) -> Option<&'a Identifier> {
+    let kinds: Vec<&str> = kind.map_or_else(|| CUSTOMER_ID_TYPES.to_vec(), |kind| vec![kind]);
+    kinds.iter().find_map(|kind| {
+        profile
+            .identities
+            .iter()
+            .find(|identifier| identifier.kind() == *kind)
+    })
+}
+
+fn filters(request: &Request) -> Filters {
+    Filters {
+        sors: list_param(request, "sor_identifiers"),
+        keys: list_param(request, "attribute_keys"),
+    }
+}
+
+/// `GET /api/customer_profiles`: profiles with a customer id, a page at a time.
+fn list_profiles(engine: &Engine, request: &Request) -> Result<Response, ApiError> {
+    let kind = request
+        .query("customer_id_type")
+        .map(customer_id_type)
+        .transpose()?;
+    let page = query_number(request, "page", 1, 1, usize::MAX)?;
+    let per_page =
+        query_number(request, "num_per_page", MAX_PER_PAGE, 1, usize::MAX)?.min(MAX_PER_PAGE);
+    let wanted_ids = list_param(request, "customer_ids");
+    let filters = filters(request);
+    let matching: Vec<(&Profile, &Identifier)> = engine
+        .profiles()
+        .filter_map(|profile| customer_identifier(profile, kind).map(|id| (profile, id)))
+        .filter(|(_, identifier)| {
+            wanted_ids
+                .as_ref()
+                .is_none_or(|ids| ids.iter().any(|id| id == identifier.value()))
+        })
+        .collect();
+    let total = matching.len();
+    let profiles: Vec<Json> = matching
+        .iter()
+        .skip((page - 1).saturating_mul(per_page))
+        .take(per_page)
+        .map(|(profile, identifier)| shape::profile(profile, identifier, &filters))
+        .collect();
+    Ok(Response::json(
+        200,
+        &json!({
+            "success": true,
+            "result": {
+                "total_pages": total.div_ceil(per_page),
+                "total_profiles": total,
+                "profiles": profiles,
+            },
+        }),
+    ))
+}
+
+/// `GET /api/customer_profiles/{customer_id}`: the profiles that customer id names.
+fn view_profile(
+    engine: &Engine,
+    request: &Request,
+    customer_id: &str,
+) -> Result<Response, ApiError> {
+    let kinds: Vec<&str> = match request.query("customer_id_type") {
+        Some(kind) => vec![customer_id_type(kind)?],
+        None => CUSTOMER_ID_TYPES.to_vec(),
+    };
+    let filters = filters(request);
+    let mut result = Vec::new();
+    for kind in kinds {
+        let identifier = engine
+            .identity_config()
+            .normalize(kind, customer_id)
+            .map_err(EngineError::from)?;
+        if let Some(profile) = engine.resolve(&identifier) {
+            result.push(shape::profile(profile, &identifier, &filters));
+        }
+    }
+    if result.is_empty() {
+        return Err(ApiError::NotFound {
+            resource: "customer profile",
+            id: customer_id.to_owned(),
+        });
+    }
+    Ok(Response::json(
+        200,
+        &json!({"success": true, "result": result}),
+    ))
+}

@@ -1,0 +1,70 @@
+//! FollowAnalytics' JSON shape of a customer profile.
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::identity::Identifier;
+use crate::model::{Profile, SourceId};
+
+/// The SOR name the engine's default source is shown as: attributes written without a
+/// source of record (by other dialects, too) are the global SOR's.
+const GLOBAL: &str = "global";
+
+/// Which SORs and keys a listing shows (`sor_identifiers`, `attribute_keys`).
+#[derive(Default)]
+pub(super) struct Filters {
+    /// Only these SORs, when given.
+    pub(super) sors: Option<Vec<String>>,
+    /// Only SORs holding one of these keys, and only those keys, when given.
+    pub(super) keys: Option<Vec<String>>,
+}
+
+/// The SOR name of a source.
+fn sor_name(source: &SourceId) -> &str {
+    if source.as_str() == SourceId::DEFAULT {
+        GLOBAL
+    } else {
+        source.as_str()
+    }
+}
+
+/// The source a SOR name denotes.
+pub(super) fn source_of(sor: &str) -> SourceId {
+    if sor == GLOBAL {
+        SourceId::default_source()
+    } else {
+        SourceId::new(sor)
+    }
+}
+
+/// One profile as seen through one of its customer ids.
+pub(super) fn profile(profile: &Profile, customer: &Identifier, filters: &Filters) -> Json {
+    let mut attributes = Map::new();
+    for (source, by_key) in &profile.attributes {
+        let name = sor_name(source);
+        if let Some(sors) = &filters.sors {
+            if !sors.iter().any(|sor| sor == name) {
+                continue;
+            }
+        }
+        let values: Map<String, Json> = by_key
+            .iter()
+            .filter(|(key, _)| {
+                filters
+                    .keys
+                    .as_ref()
+                    .is_none_or(|keys| keys.iter().any(|wanted| wanted == *key))
+            })
+            .map(|(key, written)| (key.clone(), written.value.to_json()))
+            .collect();
+        if filters.keys.is_some() && values.is_empty() {
+            continue;
+        }
+        attributes.insert(name.to_owned(), Json::Object(values));
+    }
+    json!({
+        "customer_id": customer.value(),
+        "customer_id_type": customer.kind(),
+        "attributes": attributes,
+        "applications": [],
+    })
+}

@@ -1,0 +1,78 @@
+//! FollowAnalytics customer profiles (`followanalytics-customer-profiles-api.txt`).
+
+use serde_json::json;
+
+use super::shape::Loose;
+use super::spec::{self, Example};
+use super::{assert_conforms, assert_listed, Case};
+use crate::support::Harness;
+
+const SOR: Case =
+    Case::Pending("sources of record with local/shared/global attributes (core-identity)");
+const ATTRIBUTE: Case =
+    Case::Pending("customer attribute declarations, share/unshare, disable/enable (core-identity)");
+
+const CASES: &[(&str, u16, Case)] = &[
+    ("GET /api/customer_profiles?sor_identifiers=sor_identifiers&customer_id_type=customer_id_type&attribute_keys=attribute_keys&page=page&num_per_page=num", 200, Case::Done),
+    ("GET /api/customer_profiles?sor_identifiers=sor_identifiers&customer_id_type=customer_id_type&attribute_keys=attribute_keys&page=page&num_per_page=num", 400, Case::Done),
+    ("GET /api/customer_profiles/customer_id?customer_id_type=type", 200, Case::Done),
+    ("POST /api/attribute_values", 200, Case::Pending("Set attributes with ADD/REMOVE/DEL and the unknown-key report (core-identity)")),
+    ("GET /api/system_of_records?type=type", 200, SOR),
+    ("GET /api/system_of_records/sor_identifier", 200, SOR),
+    ("POST /api/system_of_records", 200, SOR),
+    ("PUT /api/system_of_records/sor_identifier", 200, SOR),
+    ("DELETE /api/system_of_records/sor_identifier", 200, SOR),
+    ("PUT /api/system_of_records/sor_identifier/disable", 200, SOR),
+    ("PUT /api/system_of_records/sor_identifier/enable", 200, SOR),
+    ("GET /api/customer_attributes/ca_identifier", 200, ATTRIBUTE),
+    ("POST /api/customer_attributes", 200, ATTRIBUTE),
+    ("PUT /api/customer_attributes/ca_identifier", 200, ATTRIBUTE),
+    ("DELETE /api/customer_attributes/ca_identifier", 200, ATTRIBUTE),
+    ("PUT /api/customer_attributes/ca_identifier/share", 200, ATTRIBUTE),
+    ("PUT /api/customer_attributes/ca_identifier/unshare", 200, ATTRIBUTE),
+    ("PUT /api/customer_attributes/ca_identifier/disable", 200, ATTRIBUTE),
+    ("PUT /api/customer_attributes/ca_identifier/enable", 200, ATTRIBUTE),
+];
+
+/// SOR names and attribute keys are data; the engine records no app installations yet.
+const LOOSE: Loose<'static> = Loose {
+    maps: &["result.profiles[].attributes", "result[].attributes"],
+    may_be_empty: &["result.profiles[].applications", "result[].applications"],
+};
+
+/// The spec's targets hold parameter names where values go; these are the values.
+fn target(example: &Example) -> &'static str {
+    match (example.target(), example.status) {
+        (target, 200) if target.starts_with("/api/customer_profiles?") => {
+            "/api/customer_profiles?customer_id_type=user_id&page=1&num_per_page=2000"
+        }
+        (target, _) if target.starts_with("/api/customer_profiles?") => "/api/customer_profiles?page=0",
+        _ => "/api/customer_profiles/maximillian_weber%40ritchiehyatt%2Ename?customer_id_type=user_id",
+    }
+}
+
+#[test]
+fn every_followanalytics_example_is_listed() {
+    assert_listed(&spec::followanalytics(), CASES);
+}
+
+#[test]
+fn followanalytics_examples_answer_in_the_documented_shape() {
+    for (example, (_, _, case)) in spec::followanalytics().iter().zip(CASES) {
+        if *case != Case::Done {
+            continue;
+        }
+        let mut harness = Harness::new();
+        let upload = json!({"sor": "SOR-SDK_2a116e0767a7dc76e85d566", "api_key": "fk1", "customer_attribute_values": [
+            {"customer_id": "maximillian_weber@ritchiehyatt.name", "attribute_key": "favorite_team", "attribute_value": "PSG"},
+            {"customer_id": "robert.hill@mymail.org", "attribute_key": "favorite_team", "attribute_value": "Real Madrid"}]});
+        assert_eq!(
+            harness
+                .send("POST", "/api/attribute_values", &[], &upload.to_string())
+                .status,
+            200
+        );
+        let response = harness.followanalytics(example.method(), target(example), "");
+        assert_conforms(example, &response, LOOSE);
+    }
+}

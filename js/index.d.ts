@@ -36,22 +36,46 @@ export interface ArrigooConfig {
   refreshTokenTtlSeconds?: number;
   /** Profiles per page of `GET /v1/customer`. Default 100. */
   pageSize?: number;
+  /** Also mount the dialect under this path prefix. */
+  prefix?: string;
 }
 
 /** The ChartMogul dialect: accounts calling with HTTP Basic `token:secret`. */
 export interface ChartMogulConfig {
   accounts?: Array<{ token: string; secret?: string }>;
+  /** API keys sent as the Basic user with an empty password. */
+  apiKeys?: string[];
+  /** Also mount the dialect under this path prefix. */
+  prefix?: string;
 }
 
 /** The PrimeData dialect: accepted `x-api-key` values and searchable identity types. */
 export interface PrimeDataConfig {
   apiKeys?: string[];
+  /** Default: the declared identity types. */
   identityTypes?: string[];
+  /** Per-key limit; over it, 429 `rate_limit_error`. */
+  rateLimit?: { requests: number; perSeconds: number };
+  /** Also mount the dialect under this path prefix. */
+  prefix?: string;
 }
 
 /** The FollowAnalytics dialect: accepted API keys. */
 export interface FollowAnalyticsConfig {
+  /** Account keys (reads and management). */
   apiKeys?: string[];
+  /** Sources of record and the keys that may upload to them. */
+  sources?: Array<{ identifier: string; apiKeys?: string[] }>;
+  /** Also mount the dialect under this path prefix. */
+  prefix?: string;
+}
+
+/** What `setCredentials` takes: the credential keys of the config, per dialect named. */
+export interface Credentials {
+  arrigoo?: { apiKeys?: ArrigooApiKey[] };
+  chartmogul?: { accounts?: Array<{ token: string; secret?: string }>; apiKeys?: string[] };
+  primedata?: { apiKeys?: string[] };
+  followanalytics?: { apiKeys?: string[]; sources?: Array<{ identifier: string; apiKeys?: string[] }> };
 }
 
 /** One identifier type and its resolution rules. */
@@ -181,6 +205,11 @@ export declare class Cdp {
    * durable. HTTP errors resolve as responses; only a call that cannot run rejects.
    */
   fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * Replaces, at run time, the credentials of each dialect named. Tokens issued to removed or
+   * changed keys stop working. Rejects with `config.invalid` for an unknown key.
+   */
+  setCredentials(credentials: Credentials): Promise<void>;
   /** Closes the engine after the calls already issued; later calls reject with `cdp.closed`. */
   close(): Promise<void>;
 }

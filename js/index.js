@@ -183,6 +183,23 @@ export class Cdp {
   }
 
   /**
+   * Replaces, at run time, the credentials of each dialect named (the config's own shape,
+   * limited to credentials). Tokens issued to removed or changed keys stop working.
+   * @param {import('./index.js').Credentials} credentials
+   * @returns {Promise<void>}
+   * @throws {CdpError} `config.invalid` for an unknown key or a wrong shape
+   */
+  setCredentials(credentials) {
+    if (!isPlainObject(credentials)) {
+      return Promise.reject(new CdpError(codes.invalidArgument, 'setCredentials takes an object'));
+    }
+    const text = JSON.stringify(credentials);
+    return this.#run((core) => {
+      core.setCredentials(text);
+    });
+  }
+
+  /**
    * Closes the database once the calls already issued have finished. Later calls reject
    * with `cdp.closed`. Calling it again returns the same promise.
    * @returns {Promise<void>}

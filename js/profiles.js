@@ -13,6 +13,7 @@ import { CdpError, codes, isPlainObject } from './cdp-error.js';
  * @property {(command: string) => Promise<string>} execute
  * @property {(id: string) => Profile | undefined} profile
  * @property {() => number} profileCount
+ * @property {(credentials: string) => void} setCredentials
  * @property {() => void} close
  * @property {() => void} free
  */

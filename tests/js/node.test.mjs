@@ -220,6 +220,27 @@ describe('fetch speaks Arrigoo', () => {
     assert.equal((await cdp.profiles.get(cid))?.attributes.name, 'Put');
   });
 
+  test('setCredentials replaces keys at run time: the old key and its tokens stop working', async () => {
+    const own = await Cdp.open({ name: 'node-credentials', config: adminConfig });
+    try {
+      const oldToken = await login(own);
+      await own.setCredentials({ arrigoo: { apiKeys: [{ key: 'rotated', secret: 'new-secret', role: 'viewer' }] } });
+      const oldLogin = await own.fetch('/auth/api', { method: 'POST', body: JSON.stringify(adminLogin) });
+      assertJsonError(await readAnswer(oldLogin), 401, 'api.unauthenticated');
+      const stale = await own.fetch(`/v1/customer/${unknownUuid}`, { headers: { authorization: `Bearer ${oldToken}` } });
+      assertJsonError(await readAnswer(stale), 401, 'api.unauthenticated');
+      const fresh = await own.fetch('/auth/api', {
+        method: 'POST',
+        body: JSON.stringify({ key: 'rotated', secret: 'new-secret' }),
+      });
+      assert.equal(fresh.status, 200);
+      assert.equal((await fresh.json()).scope, 'api_viewer');
+      await rejectsWithCode(own.setCredentials({ arigoo: {} }), 'config.invalid');
+    } finally {
+      await own.close();
+    }
+  });
+
   test('a request fetch itself would refuse rejects with cdp.invalid_request', async () => {
     await rejectsWithCode(cdp.fetch('/v1/customer', { method: 'GET', body: 'x' }), 'cdp.invalid_request');
   });

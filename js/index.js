@@ -147,7 +147,7 @@ export class Cdp {
     const kind = chooseStorage(storage);
     const { CdpCore, loaded } = await loadCore();
     try {
-      const core = await CdpCore.open(name, config, kind);
+      const core = await CdpCore.open(name, config, kind, {});
       return new Cdp(constructionKey, core, loaded, name, kind);
     } catch (error) {
       if (isTrap(error)) discardCore(loaded);

@@ -33,8 +33,9 @@ fn status(error: &ApiError) -> u16 {
             )
             | EngineError::Schema(_)
             | EngineError::Model(_)
-            | EngineError::InvalidCommand(_) => 400,
-            EngineError::CorruptLog { .. } => 500,
+            | EngineError::InvalidCommand(_)
+            | EngineError::Import(_) => 400,
+            EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => 500,
             EngineError::Storage(_) => 503,
         },
     }

@@ -67,9 +67,18 @@ struct Inner {
     committed: RefCell<Vec<Change>>,
     /// An import document being read, before it is applied.
     import: RefCell<Option<ImportBatch>>,
+    /// Whether the facade announces writes to other tabs (and so wants `committed`).
+    announce: bool,
 }
 
 impl Inner {
+    /// Keeps a write's changes for [`CdpCore::take_committed`] when they are announced.
+    fn keep_committed(&self, changes: Vec<Change>) {
+        if self.announce {
+            *self.committed.borrow_mut() = changes;
+        }
+    }
+
     fn open(&self) -> Result<(), JsValue> {
         if self.closed.get() {
             Err(cdp_error("cdp.closed", "this database is closed"))
@@ -90,7 +99,7 @@ impl CdpCore {
     /// Opens the database `name` with `config` on `storage` (`"indexeddb"`, `"memory"` or
     /// `"js"`), replaying what is stored. `options`: `durability` (`"strict"` or
     /// `"relaxed"`, IndexedDB), `backend` (the object a `"js"` storage keeps its bytes in),
-    /// `snapshotMinChanges`.
+    /// `snapshotMinChanges`, `announce` (keep each write's changes for `takeCommitted`).
     pub async fn open(
         name: String,
         config: JsValue,
@@ -122,6 +131,10 @@ impl CdpCore {
                 ))
             }
         };
+        let announce = Reflect::get(&options, &JsValue::from_str("announce"))
+            .ok()
+            .and_then(|value| value.as_bool())
+            .unwrap_or(false);
         let mut database_options = DatabaseOptions::default();
         if let Some(count) = Reflect::get(&options, &JsValue::from_str("snapshotMinChanges"))
             .ok()
@@ -165,6 +178,7 @@ impl CdpCore {
                 closed: Cell::new(false),
                 committed: RefCell::new(Vec::new()),
                 import: RefCell::new(None),
+                announce,
             }),
         })
     }
@@ -192,7 +206,7 @@ impl CdpCore {
                 .write_with_changes(|engine| inner.api.borrow_mut().handle(engine, &request))
                 .await
                 .map(|(response, changes)| {
-                    *inner.committed.borrow_mut() = changes;
+                    inner.keep_committed(changes);
                     response
                 });
             let response = written.unwrap_or_else(|error| {
@@ -229,7 +243,7 @@ impl CdpCore {
                 })
                 .await
                 .and_then(|(outcome, changes)| {
-                    *inner.committed.borrow_mut() = changes;
+                    inner.keep_committed(changes);
                     outcome
                 })
                 .map_err(|error| engine_error(&error))?;

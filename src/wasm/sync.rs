@@ -144,7 +144,7 @@ impl CdpCore {
                 .await
                 .map_err(|error| engine_error(&error))?;
             let count = count.map_err(|error| engine_error(&error))?;
-            *inner.committed.borrow_mut() = changes;
+            inner.keep_committed(changes);
             Ok(number(count as u64))
         })
     }

@@ -121,6 +121,9 @@ impl Engine {
         }
         let mut engine = Self::new(identity, clock);
         engine.next_offset = header.next_offset;
+        let expected = usize::try_from(header.profiles).unwrap_or(0).min(1 << 24);
+        engine.profiles.reserve(expected);
+        engine.slots.reserve(expected);
         for chunk in chunks {
             match chunk {
                 SnapshotChunk::Header(_) => return Err(corrupt("a second header")),

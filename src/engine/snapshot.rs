@@ -17,9 +17,12 @@
 //!    `#[serde(default)]` field so older snapshots still load; or
 //! 2. **derived state**: rebuild it at the end of [`Engine::from_snapshot`], and say so here.
 //!
-//! Adding a field to a stored struct (e.g. [`Profile`]) needs `#[serde(default)]` on the new
-//! field (MessagePack with named fields tolerates it); renaming or retyping a field needs a new
-//! [`SNAPSHOT_FORMAT`] and a decoder for the old one. `snapshot_plus_replay_equals_live_engine`
+//! Records are encoded with structs as arrays (positional). Adding a field to a stored struct
+//! (e.g. [`Profile`]) therefore means appending it *last* with `#[serde(default)]`, so older
+//! records still read; reordering, renaming the type of, or removing a field needs a new
+//! [`SNAPSHOT_FORMAT`] and a decoder for the old one. The same holds for the change log:
+//! new [`Operation`](super::Operation) variants are fine (they are tagged by name), new
+//! fields of an existing variant go last with `#[serde(default)]`. `snapshot_plus_replay_equals_live_engine`
 //! in the tests guards the round trip.
 
 use std::borrow::Cow;

@@ -5,9 +5,10 @@
 //!   It is read, never written: a database written by format 1 opens and its batches replay.
 //! * Format 2 (this build): every record is a binary frame
 //!   `magic (4 bytes) | format (1 byte) | CRC-32 of the payload (4 bytes LE) | payload`,
-//!   the payload being MessagePack (named fields, so serde shapes such as internally tagged
-//!   enums round-trip and fields can be added with `#[serde(default)]`). The checksum makes a
-//!   torn or corrupted record an error, never silently different data.
+//!   the payload being MessagePack with structs as arrays (compact: no field names per
+//!   record; self-describing, so serde shapes such as internally tagged enums round-trip; a
+//!   field appended at the end of a struct with `#[serde(default)]` still reads old records).
+//!   The checksum makes a torn or corrupted record an error, never silently different data.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -67,7 +68,7 @@ pub fn encode_frame<T: Serialize + ?Sized>(
     bytes.extend_from_slice(&magic);
     bytes.push(FORMAT);
     bytes.extend_from_slice(&[0; 4]);
-    rmp_serde::encode::write_named(&mut bytes, value)
+    rmp_serde::encode::write(&mut bytes, value)
         .map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
     let checksum = crc32fast::hash(bytes.get(HEADER_LEN..).unwrap_or_default());
     if let Some(slot) = bytes.get_mut(5..HEADER_LEN) {

@@ -282,6 +282,7 @@ export class Cdp {
       core.importAbort();
       try {
         for await (const piece of wholeLines(source)) core.importLines(piece);
+        if (this.#sync !== undefined) await core.catchUp();
         return { profiles: await core.importCommit() };
       } finally {
         core.importAbort();
@@ -333,8 +334,9 @@ export class Cdp {
 
   /**
    * Queues a call into the core behind every call issued before it. With IndexedDB, a read
-   * first applies what other tabs committed; a write also holds the writer lock and
-   * announces its changes (see tab-sync.js); `remote` applies an announcement as it is.
+   * first applies what other tabs committed; a write holds the writer lock, catches up when
+   * other tabs are open (a stale write would be refused by IndexedDB and re-run by the engine
+   * anyway; see tab-sync.js) and announces its changes; `remote` applies an announcement.
    * @template T
    * @param {(core: Core) => T | Promise<T>} task
    * @param {Mode} [mode]
@@ -350,7 +352,7 @@ export class Cdp {
         if (sync === undefined || mode === 'remote') return task(core);
         if (mode === 'read') return core.catchUp().then(() => task(core));
         return sync.exclusive(async () => {
-          await core.catchUp();
+          if (sync.othersSeen) await core.catchUp();
           const value = await task(core);
           const frame = core.takeCommitted();
           if (frame !== undefined) sync.announce(frame);

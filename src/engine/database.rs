@@ -6,6 +6,9 @@ use crate::identity::IdentityConfig;
 use crate::storage::codec::{decode_frame, encode_frame, CHUNK_MAGIC};
 use crate::storage::{SnapshotManifest, Storage, StorageError};
 
+/// How often [`Database::write_fresh`] runs a write that lost a race to another writer.
+pub const WRITE_ATTEMPTS: u32 = 3;
+
 /// How a [`Database`] keeps its storage compact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DatabaseOptions {
@@ -108,6 +111,26 @@ impl<S: Storage> Database<S> {
         self.write_with_changes(write)
             .await
             .map(|(result, _)| result)
+    }
+
+    /// Like [`Database::write_with_changes`], but when another writer (another tab) stored
+    /// the same offsets first, the database has reloaded with that writer's changes and
+    /// `write` runs again on the fresh state, up to [`WRITE_ATTEMPTS`] times. Storage refuses
+    /// a second record at an offset, so a write that succeeds was planned on the latest state:
+    /// no catch-up read is needed before writing.
+    pub async fn write_fresh<T>(
+        &self,
+        mut write: impl FnMut(&mut Engine) -> T,
+    ) -> Result<(T, Vec<Change>), EngineError> {
+        let mut attempt = 1;
+        loop {
+            match self.write_with_changes(&mut write).await {
+                Err(EngineError::Storage(StorageError::Conflict)) if attempt < WRITE_ATTEMPTS => {
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
     }
 
     /// [`Database::write`], also handing back the changes it made durable (for other tabs).

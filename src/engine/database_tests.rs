@@ -241,3 +241,25 @@ fn announced_changes_apply_in_order_and_gaps_are_filled_from_storage() {
     block_on(reader.apply_remote(batches[2].clone())).unwrap();
     assert_eq!(profiles(&reader), profiles(&writer));
 }
+
+#[test]
+fn write_that_lost_the_race_for_its_offset_runs_again_on_fresh_state() {
+    let storage = MemoryStorage::new();
+    let first = open(&storage, 10_000);
+    let second = open(&storage, 10_000);
+    write_profiles(&first, "first", 1);
+    let mut runs = 0;
+    let (outcome, changes) = block_on(second.write_fresh(|engine| {
+        runs += 1;
+        engine.execute(upsert("first0@x.dk"))
+    }))
+    .unwrap();
+    assert_eq!(
+        runs, 2,
+        "the stale attempt was refused, the fresh one stored"
+    );
+    let crate::engine::Outcome::Profile { created, .. } = outcome.unwrap();
+    assert!(!created, "the second run saw the first writer's profile");
+    assert!(changes.is_empty());
+    assert_eq!(profiles(&second), profiles(&first));
+}

@@ -17,7 +17,7 @@ use std::rc::Rc;
 pub use change::{Change, Entity, Operation};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, Outcome, UpsertProfile};
-pub use database::{Database, DatabaseOptions};
+pub use database::{Database, DatabaseOptions, WRITE_ATTEMPTS};
 pub use error::EngineError;
 pub use snapshot::{SnapshotChunk, SnapshotHeader, RECORDS_PER_CHUNK, SNAPSHOT_FORMAT};
 pub use transfer::{ImportBatch, ImportError, EXPORT_FORMAT};

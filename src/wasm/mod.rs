@@ -203,7 +203,7 @@ impl CdpCore {
             }
             let written = inner
                 .database
-                .write_with_changes(|engine| inner.api.borrow_mut().handle(engine, &request))
+                .write_fresh(|engine| inner.api.borrow_mut().handle(engine, &request))
                 .await
                 .map(|(response, changes)| {
                     inner.keep_committed(changes);
@@ -237,7 +237,7 @@ impl CdpCore {
             inner.open()?;
             let executed = inner
                 .database
-                .write_with_changes(|engine| {
+                .write_fresh(|engine| {
                     Command::from_json(&command, engine.identity_config())
                         .and_then(|command| engine.execute(command))
                 })

@@ -138,6 +138,8 @@ impl CdpCore {
         future_to_promise(async move {
             inner.open()?;
             let batch = inner.import.borrow_mut().take().unwrap_or_default();
+            // An import is not re-run on a lost race (its batch is consumed): the facade
+            // catches up under the writer lock first.
             let (count, changes) = inner
                 .database
                 .write_with_changes(|engine| engine.import(batch))

@@ -308,17 +308,33 @@ export class Cdp {
   }
 
   /**
-   * Closes the database once the calls already issued have finished. Later calls reject
-   * with `cdp.closed`. Calling it again returns the same promise.
+   * Closes the database once the calls already issued have finished, writing a snapshot
+   * first if the log has grown enough for one. Later calls reject with `cdp.closed`.
+   * Calling it again returns the same promise.
    * @returns {Promise<void>}
    */
   close() {
     if (this.#closing === undefined) {
       this.#closed = true;
-      this.#sync?.close();
+      const sync = this.#sync;
       this.#closing = this.#tail
-        .then(() => {
+        .then(async () => {
           if (this.#generation !== generation) return;
+          try {
+            // A snapshot the last writes made due is written now, so the next open is fast.
+            if (this.#core.snapshotDue()) {
+              const core = this.#core;
+              await (sync === undefined
+                ? core.snapshot()
+                : sync.exclusive(async () => {
+                    await core.catchUp();
+                    await core.snapshot();
+                  }));
+            }
+          } catch {
+            // The writes are durable in the log; the next open replays them instead.
+          }
+          sync?.close();
           try {
             this.#core.close();
           } catch (error) {
@@ -349,6 +365,7 @@ export class Cdp {
       .then(() => {
         if (this.#generation !== generation) throw closedError();
         const core = this.#core;
+        if (mode === 'write') this.#snapshotWhenDue();
         if (sync === undefined || mode === 'remote') return task(core);
         if (mode === 'read') return core.catchUp().then(() => task(core));
         return sync.exclusive(async () => {
@@ -367,6 +384,25 @@ export class Cdp {
       () => undefined,
     );
     return result;
+  }
+
+  /**
+   * Queues a snapshot behind the write now running, if that write makes one due: a write is
+   * acknowledged once its changes are durable in the log, and the snapshot (which speeds up
+   * the next open and compacts the log) follows as its own step.
+   */
+  #snapshotWhenDue() {
+    const written = this.#tail;
+    written.then(() => {
+      if (this.#closed || this.#generation !== generation) return;
+      let due = false;
+      try {
+        due = this.#core.snapshotDue();
+      } catch {
+        return;
+      }
+      if (due) this.#run((core) => (core.snapshotDue() ? core.snapshot() : undefined), 'write').catch(() => undefined);
+    });
   }
 
   /**

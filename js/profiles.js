@@ -19,6 +19,7 @@ import { CdpError, codes, isPlainObject } from './cdp-error.js';
  * @property {(frame: Uint8Array) => Promise<void>} applyRemote
  * @property {() => Uint8Array | undefined} takeCommitted
  * @property {() => Promise<void>} snapshot
+ * @property {() => boolean} snapshotDue
  * @property {() => any} info
  * @property {() => string} exportHeader
  * @property {(start: number, limit: number) => string} exportProfiles

@@ -76,6 +76,7 @@ async fn open_with(name: &str, snapshot_min_changes: u64) -> Database<IndexedDbS
         Rc::new(SystemClock),
         DatabaseOptions {
             snapshot_min_changes,
+            ..DatabaseOptions::default()
         },
     )
     .await

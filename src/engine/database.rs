@@ -16,12 +16,18 @@ pub struct DatabaseOptions {
     /// *and* at least as many as there are profiles, so snapshot work stays proportional to
     /// the writes (amortized) and reopening replays a short tail.
     pub snapshot_min_changes: u64,
+    /// Whether a write that makes a snapshot due writes it before it resolves. The JS
+    /// package turns this off and writes due snapshots as a separate queued step
+    /// ([`Database::snapshot_due`]), so a write is acknowledged as soon as its changes are
+    /// durable in the log.
+    pub snapshot_after_write: bool,
 }
 
 impl Default for DatabaseOptions {
     fn default() -> Self {
         Self {
             snapshot_min_changes: 10_000,
+            snapshot_after_write: true,
         }
     }
 }
@@ -151,7 +157,7 @@ impl<S: Storage> Database<S> {
             self.reload().await;
             return Err(error.into());
         }
-        if self.snapshot_due() {
+        if self.options.snapshot_after_write && self.snapshot_due() {
             // The write is durable already; a snapshot that fails (say, for quota) is retried
             // after the next write and costs only a longer replay meanwhile.
             let _ = self.write_snapshot().await;
@@ -244,7 +250,9 @@ impl<S: Storage> Database<S> {
         Ok(changes)
     }
 
-    fn snapshot_due(&self) -> bool {
+    /// Whether the log has grown enough past the newest snapshot for a new one
+    /// ([`DatabaseOptions::snapshot_min_changes`]).
+    pub fn snapshot_due(&self) -> bool {
         let engine = self.engine.borrow();
         let since = engine
             .next_offset()

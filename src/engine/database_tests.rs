@@ -71,6 +71,7 @@ fn open<S: Storage>(storage: S, snapshot_min_changes: u64) -> Database<S> {
         Rc::new(SystemClock),
         DatabaseOptions {
             snapshot_min_changes,
+            ..DatabaseOptions::default()
         },
     ))
     .unwrap()

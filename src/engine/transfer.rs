@@ -21,6 +21,9 @@ use crate::model::Profile;
 /// The version of the export document this build writes and reads.
 pub const EXPORT_FORMAT: u32 = 1;
 
+/// How a profile line of an export starts.
+const PROFILE_LINE_START: &str = r#"{"type":"profile","#;
+
 /// One line of an export document.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -104,6 +107,17 @@ impl ImportBatch {
             self.lines += 1;
             let line = self.lines;
             if raw.trim().is_empty() {
+                continue;
+            }
+            // Lines as `export` writes them start with their tag: read the profile straight
+            // from the text (its `type` key is ignored) instead of buffering it to find the tag.
+            if raw.trim_start().starts_with(PROFILE_LINE_START) {
+                let profile: Profile =
+                    serde_json::from_str(raw).map_err(|error| ImportError::MalformedLine {
+                        line,
+                        reason: error.to_string(),
+                    })?;
+                self.profiles.push((line, profile));
                 continue;
             }
             let parsed: Line<'static> =

@@ -135,7 +135,10 @@ impl CdpCore {
             .ok()
             .and_then(|value| value.as_bool())
             .unwrap_or(false);
-        let mut database_options = DatabaseOptions::default();
+        let mut database_options = DatabaseOptions {
+            snapshot_after_write: false,
+            ..DatabaseOptions::default()
+        };
         if let Some(count) = Reflect::get(&options, &JsValue::from_str("snapshotMinChanges"))
             .ok()
             .and_then(|value| value.as_f64())

@@ -69,6 +69,14 @@ impl CdpCore {
         })
     }
 
+    /// Whether enough was written since the newest snapshot for a new one; the facade then
+    /// queues [`CdpCore::snapshot`] behind the write.
+    #[wasm_bindgen(js_name = snapshotDue)]
+    pub fn snapshot_due(&self) -> Result<bool, JsValue> {
+        self.inner.open()?;
+        Ok(self.inner.database.snapshot_due())
+    }
+
     /// `{ offset, snapshotOffset, skippedSnapshots: [{ code, message }] }`: where the log
     /// stands, the newest snapshot, and the snapshots the last load skipped as unreadable.
     pub fn info(&self) -> Result<JsValue, JsValue> {

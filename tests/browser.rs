@@ -56,12 +56,21 @@ export async function flip_a_byte_in_newest_snapshot(name, chunk) {
 export function delete_database(name) {
   return request(indexedDB.deleteDatabase(name));
 }
+const originalAdd = IDBObjectStore.prototype.add;
+export function make_log_writes_fail_with(name) {
+  IDBObjectStore.prototype.add = function () { throw new DOMException('simulated', name); };
+}
+export function restore_log_writes() {
+  IDBObjectStore.prototype.add = originalAdd;
+}
 "#)]
 extern "C" {
     async fn create_first_format_database(name: &str, batches: Vec<String>);
     async fn open_version_one_and_keep_it(name: &str) -> JsValue;
     async fn flip_a_byte_in_newest_snapshot(name: &str, chunk: u32) -> JsValue;
     async fn delete_database(name: &str) -> JsValue;
+    fn make_log_writes_fail_with(name: &str);
+    fn restore_log_writes();
 }
 
 fn fresh_name() -> String {
@@ -266,4 +275,20 @@ async fn database_deleted_under_the_engine_closes_it_with_a_code() {
         .await
         .unwrap_err();
     assert_eq!(error.code(), "storage.closed");
+}
+
+#[wasm_bindgen_test]
+async fn quota_exceeded_is_a_clear_error_and_leaves_no_trace() {
+    let name = fresh_name();
+    let database = open(&name).await;
+    write(&database, "kept@x.dk", "Kept").await;
+    make_log_writes_fail_with("QuotaExceededError");
+    let refused = database
+        .write(|engine| engine.execute(upsert("lost@x.dk", "Lost")))
+        .await;
+    restore_log_writes();
+    assert_eq!(refused.unwrap_err().code(), "storage.quota_exceeded");
+    assert_eq!(database.read(Engine::profile_count).unwrap(), 1);
+    database.storage().close();
+    assert_eq!(open(&name).await.read(Engine::profile_count).unwrap(), 1);
 }

@@ -17,7 +17,8 @@
  *
  * Even without the lock (a browser with no `navigator.locks`), two writers cannot store one
  * offset twice: IndexedDB refuses the second and that write is re-run (after three lost races
- * it fails with `storage.conflict`). The lock only spares those re-runs.
+ * it fails with `storage.conflict`). The lock only spares those re-runs, so a tab that has
+ * seen no other tab on its database does not take it.
  *
  * This lives in the facade rather than in Rust: locks and channels are plain JS APIs whose
  * callbacks must hold the call queue, which the facade owns.
@@ -70,14 +71,16 @@ export class TabSync {
   }
 
   /**
-   * Runs `task` holding the database's writer lock.
+   * Runs `task` holding the database's writer lock once other tabs are open.
    * @template T
    * @param {() => Promise<T>} task
    * @returns {Promise<T>}
    */
   exclusive(task) {
     const locks = globalThis.navigator?.locks;
-    return locks === undefined ? task() : locks.request(this.#lockName, { mode: 'exclusive' }, task);
+    // Alone, a tab skips the lock: it only spares re-runs of writes that raced another tab.
+    if (locks === undefined || !this.#othersSeen) return task();
+    return locks.request(this.#lockName, { mode: 'exclusive' }, task);
   }
 
   /**

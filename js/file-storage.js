@@ -148,6 +148,27 @@ function parseSnapshot(bytes) {
 }
 
 /**
+ * Reads only the manifest at the head of a snapshot file.
+ * @param {string} path
+ * @returns {Promise<Uint8Array | undefined>}
+ */
+async function readManifest(path) {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    const length = Buffer.alloc(4);
+    if ((await handle.read(length, 0, 4, 0)).bytesRead !== 4) return undefined;
+    const manifest = Buffer.alloc(length.readUInt32LE(0));
+    const { bytesRead } = await handle.read(manifest, 0, manifest.length, 4);
+    return bytesRead === manifest.length ? new Uint8Array(manifest) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
  * @param {number} pid
  * @returns {boolean} whether a process with this pid is running
  */
@@ -219,11 +240,9 @@ export async function openFileStorage(directory) {
     async manifests() {
       const manifests = [];
       for (const offset of await snapshotOffsets()) {
-        try {
-          manifests.push(new Uint8Array(parseSnapshot(await readFile(join(directory, snapshotName(offset)))).manifest));
-        } catch {
-          // A snapshot file that does not parse is left out, like a manifest that does not decode.
-        }
+        const manifest = await readManifest(join(directory, snapshotName(offset)));
+        // A snapshot file without a whole manifest is left out, like one that does not decode.
+        if (manifest !== undefined) manifests.push(manifest);
       }
       return manifests;
     },

@@ -307,7 +307,16 @@ async fn load<S: Storage>(
     for manifest in &manifests {
         match load_snapshot(storage, manifest, identity, clock).await {
             Ok(mut engine) => {
-                engine.apply_committed(storage.read_log(manifest.offset).await?)?;
+                let tail = match storage.read_log(manifest.offset).await {
+                    Ok(tail) => tail,
+                    // An old snapshot whose log was compacted away cannot be brought up to date.
+                    Err(error @ StorageError::Expired { .. }) => {
+                        skipped.push(error.into());
+                        continue;
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+                engine.apply_committed(tail)?;
                 return Ok(Loaded {
                     engine,
                     snapshot: Some(manifest.offset),

@@ -130,12 +130,12 @@ impl<S: Storage> Database<S> {
     ) -> Result<(T, Vec<Change>), EngineError> {
         let mut attempt = 1;
         loop {
-            match self.write_with_changes(&mut write).await {
-                Err(EngineError::Storage(StorageError::Conflict)) if attempt < WRITE_ATTEMPTS => {
-                    attempt += 1;
-                }
-                outcome => return outcome,
+            let outcome = self.write_with_changes(&mut write).await;
+            let lost_race = matches!(outcome, Err(EngineError::Storage(StorageError::Conflict)));
+            if !lost_race || attempt >= WRITE_ATTEMPTS {
+                return outcome;
             }
+            attempt += 1;
         }
     }
 

@@ -77,7 +77,16 @@ impl Engine {
                     reason: format!("expected offset {}", self.next_offset),
                 });
             }
-            self.apply(&change)?;
+            // Owned here, so an imported profile moves in instead of being copied.
+            if let Operation::ProfileImported { record } = change.operation {
+                self.insert_profile(*record)
+                    .map_err(|reason| EngineError::CorruptLog {
+                        offset: change.offset,
+                        reason,
+                    })?;
+            } else {
+                self.apply(&change)?;
+            }
             self.next_offset += 1;
         }
         Ok(())

@@ -9,7 +9,7 @@ export class CdpError extends Error {
   /**
    * @param {string} code stable machine code, e.g. `storage.failed`
    * @param {string} message human-readable explanation; may change between releases
-   * @param {{ status?: number, cause?: unknown }} [details]
+   * @param {{ status?: number, line?: number, cause?: unknown }} [details]
    */
   constructor(code, message, details = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -19,6 +19,10 @@ export class CdpError extends Error {
     if (details.status !== undefined) {
       /** @type {number | undefined} */
       this.status = details.status;
+    }
+    if (details.line !== undefined) {
+      /** The line of an import document the error is about. @type {number | undefined} */
+      this.line = details.line;
     }
   }
 }
@@ -59,11 +63,15 @@ export function toCdpError(error) {
     });
   }
   if (typeof error === 'object' && error !== null) {
-    const { code, message, status } = /** @type {{ code?: unknown, message?: unknown, status?: unknown }} */ (error);
+    const { code, message, status, line } = /** @type {{ code?: unknown, message?: unknown, status?: unknown, line?: unknown }} */ (error);
     return new CdpError(
       typeof code === 'string' && code !== '' ? code : codes.internal,
       typeof message === 'string' && message !== '' ? message : String(error),
-      { status: typeof status === 'number' ? status : undefined, cause: error },
+      {
+        status: typeof status === 'number' ? status : undefined,
+        line: typeof line === 'number' ? line : undefined,
+        cause: error,
+      },
     );
   }
   return new CdpError(codes.internal, String(error), { cause: error });

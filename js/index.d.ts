@@ -8,8 +8,15 @@
  * ```
  */
 
-/** Where an engine keeps its data. */
-export type StorageKind = 'indexeddb' | 'memory';
+/** Where an engine keeps its data: IndexedDB (browser), a data directory (Node), or memory. */
+export type StorageKind = 'indexeddb' | 'memory' | 'files';
+
+/**
+ * When a write's promise resolves: `'strict'` once IndexedDB has flushed it to disk (survives a
+ * crash of the machine), `'relaxed'` once the browser has it (faster; a machine crash right
+ * after may lose it).
+ */
+export type Durability = 'strict' | 'relaxed';
 
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -124,10 +131,41 @@ export interface CdpOptions {
   config?: CdpConfig;
   /**
    * Default: `'indexeddb'` where `globalThis.indexedDB` exists, else `'memory'`. Asking for
-   * `'indexeddb'` where there is none rejects with `cdp.storage_unavailable`.
+   * `'indexeddb'` where there is none rejects with `cdp.storage_unavailable`. `'files'` goes
+   * with `directory`.
    */
   storage?: StorageKind;
+  /** IndexedDB write durability. Default `'strict'`. */
+  durability?: Durability;
+  /**
+   * Node only: keep the data in this directory (snapshot + log files, fsync'ed before a write
+   * resolves), as `serve --data DIR` does. Implies `storage: 'files'`.
+   */
+  directory?: string;
 }
+
+/** What `cdp.storageInfo()` reports. */
+export interface StorageInfo {
+  /** The length of the change log: the offset the next change gets. */
+  offset: number;
+  /** The offset the newest snapshot covers up to, or null before the first snapshot. */
+  snapshotOffset: number | null;
+  /** Snapshots the last load found corrupt and skipped, falling back to an older one plus the log. */
+  skippedSnapshots: Array<{ code: string; message: string }>;
+}
+
+/** What `cdp.import()` resolves to. */
+export interface ImportOutcome {
+  /** How many profiles were imported. */
+  profiles: number;
+}
+
+/** What `cdp.import()` reads: the NDJSON text, whole or in pieces of text or UTF-8 bytes. */
+export type ImportSource =
+  | string
+  | ReadableStream<string | Uint8Array>
+  | AsyncIterable<string | Uint8Array>
+  | Iterable<string | Uint8Array>;
 
 /** Identifier type (e.g. `email`) to its values. */
 export type Identities = Record<string, string[]>;
@@ -210,9 +248,40 @@ export declare class Cdp {
    * changed keys stop working. Rejects with `config.invalid` for an unknown key.
    */
   setCredentials(credentials: Credentials): Promise<void>;
+  /**
+   * Exports all data as one NDJSON document streamed in pieces of whole lines: a header line
+   * (`{"type":"header","format":1,"profiles":N,"offset":O}`), then one
+   * `{"type":"profile",…}` line per profile.
+   */
+  export(options?: { profilesPerPiece?: number }): ReadableStream<string>;
+  /**
+   * Imports a document `export()` wrote, all or nothing. Rejects with `import.malformed_line`,
+   * `import.unsupported_format` or `import.conflict` (with `line`), importing nothing.
+   */
+  import(source: ImportSource): Promise<ImportOutcome>;
+  /** Where the stored data stands, and any corrupt snapshot the last load skipped. */
+  storageInfo(): Promise<StorageInfo>;
+  /** Writes a snapshot now and compacts the log (also happens on its own as the log grows). */
+  snapshot(): Promise<void>;
   /** Closes the engine after the calls already issued; later calls reject with `cdp.closed`. */
   close(): Promise<void>;
+  /**
+   * Deletes a database (or, with `directory`, a Node data directory). Engines open on it
+   * close themselves. Rejects with `storage.blocked` when a foreign connection holds it open.
+   */
+  static deleteDatabase(name: string, options?: { directory?: string }): Promise<void>;
 }
+
+/** Storage codes an engine call may reject with (or answer as 503 through `fetch`). */
+export type CdpStorageErrorCode =
+  | 'storage.unavailable'
+  | 'storage.quota_exceeded'
+  | 'storage.blocked'
+  | 'storage.closed'
+  | 'storage.corrupt'
+  | 'storage.offset_expired'
+  | 'storage.conflict'
+  | 'storage.failed';
 
 /** Codes the facade itself raises; the engine's own codes (e.g. `identity.conflict`) pass through. */
 export type CdpFacadeErrorCode =
@@ -227,10 +296,12 @@ export type CdpFacadeErrorCode =
 
 /** The one error type the package throws and rejects with. Match on `code`, not on `message`. */
 export declare class CdpError extends Error {
-  constructor(code: string, message: string, details?: { status?: number; cause?: unknown });
+  constructor(code: string, message: string, details?: { status?: number; line?: number; cause?: unknown });
   readonly name: 'CdpError';
   /** Stable machine code, e.g. `config.invalid`, `storage.failed`, `cdp.closed`. */
-  readonly code: CdpFacadeErrorCode | (string & {});
+  readonly code: CdpFacadeErrorCode | CdpStorageErrorCode | (string & {});
+  /** The line of an import document the error is about. */
+  readonly line?: number;
   /** HTTP status, when the error describes a response. */
   readonly status?: number;
 }

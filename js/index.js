@@ -12,13 +12,17 @@
 import { CdpError, codes, isPlainObject, isTrap, toCdpError } from './cdp-error.js';
 import { readRequest, toRequest, toResponse } from './http.js';
 import { Profiles } from './profiles.js';
+import { TabSync } from './tab-sync.js';
+import { exportStream, wholeLines } from './transfer.js';
 
 export { CdpError } from './cdp-error.js';
 
 /** @typedef {import('./index.js').CdpOptions} CdpOptions */
 
 /** @typedef {import('./profiles.js').Core} Core */
-/** @typedef {{ open(name: string, config: object, storage: string): Promise<Core> }} CoreClass */
+/** @typedef {import('./profiles.js').Mode} Mode */
+/** @typedef {{ open(name: string, config: object, storage: string, options: object): Promise<Core> }} CoreClass */
+/** @typedef {'indexeddb' | 'memory' | 'files'} Kind */
 
 const inNode = typeof globalThis.process?.versions?.node === 'string';
 
@@ -75,21 +79,32 @@ function discardCore(dead) {
 
 /**
  * @param {unknown} storage the `storage` option
- * @returns {'indexeddb' | 'memory'}
+ * @param {unknown} directory the `directory` option
+ * @returns {Kind}
  */
-function chooseStorage(storage) {
+function chooseStorage(storage, directory) {
   const hasIndexedDb = typeof globalThis.indexedDB === 'object' && globalThis.indexedDB !== null;
+  if (directory !== undefined) {
+    if (typeof directory !== 'string' || directory === '') {
+      throw new CdpError(codes.invalidArgument, 'directory must be a non-empty path');
+    }
+    if (!inNode) throw new CdpError(codes.storageUnavailable, 'files storage needs Node.js');
+    if (storage !== undefined && storage !== 'files') {
+      throw new CdpError(codes.invalidArgument, `directory goes with storage 'files', not ${JSON.stringify(storage)}`);
+    }
+    return 'files';
+  }
   if (storage === undefined) return hasIndexedDb ? 'indexeddb' : 'memory';
   if (storage === 'memory') return storage;
+  if (storage === 'files') throw new CdpError(codes.invalidArgument, "storage 'files' needs a directory");
   if (storage !== 'indexeddb') {
-    throw new CdpError(codes.invalidArgument, `storage must be 'indexeddb' or 'memory', not ${JSON.stringify(storage)}`);
+    throw new CdpError(codes.invalidArgument, `storage must be 'indexeddb', 'memory' or 'files', not ${JSON.stringify(storage)}`);
   }
   if (!hasIndexedDb) {
     throw new CdpError(codes.storageUnavailable, 'IndexedDB is not available here; use storage: \'memory\'');
   }
   return storage;
 }
-
 
 function closedError() {
   return new CdpError(codes.closed, 'this Cdp instance is closed; open a new one');
@@ -106,6 +121,10 @@ export class Cdp {
   #closed = false;
   /** @type {Promise<void> | undefined} */
   #closing;
+  /** @type {TabSync | undefined} */
+  #sync;
+  /** @type {{ close(): Promise<void> } | undefined} */
+  #files;
 
   /**
    * Use `Cdp.open()`.
@@ -113,20 +132,30 @@ export class Cdp {
    * @param {Core} core
    * @param {number} coreGeneration
    * @param {string} name
-   * @param {'indexeddb' | 'memory'} storage
+   * @param {Kind} storage
+   * @param {{ close(): Promise<void> } | undefined} files
    */
-  constructor(key, core, coreGeneration, name, storage) {
+  constructor(key, core, coreGeneration, name, storage, files) {
     if (key !== constructionKey) {
       throw new CdpError(codes.invalidArgument, 'use Cdp.open() to create a Cdp instance');
     }
     this.#core = core;
     this.#generation = coreGeneration;
+    this.#files = files;
+    if (storage === 'indexeddb') {
+      this.#sync = TabSync.create(name, (message) => {
+        const { frame } = message;
+        this.#run((remote) => (frame instanceof Uint8Array ? remote.applyRemote(frame) : remote.catchUp()), 'remote').catch(
+          () => undefined,
+        );
+      });
+    }
     /** The database name this instance was opened with. */
     this.name = name;
-    /** Where the data lives: `'indexeddb'` (persistent) or `'memory'`. */
+    /** Where the data lives: `'indexeddb'` or `'files'` (persistent), or `'memory'`. */
     this.storage = storage;
     /** Typed helpers for profiles. */
-    this.profiles = new Profiles((task) => this.#run(task));
+    this.profiles = new Profiles((task, mode) => this.#run(task, mode));
     Object.freeze(this);
   }
 
@@ -135,24 +164,66 @@ export class Cdp {
    * @param {CdpOptions} [options]
    * @returns {Promise<Cdp>}
    * @throws {CdpError} `cdp.invalid_argument`, `cdp.storage_unavailable`, `cdp.load_failed`,
-   *   or the engine's own code (e.g. `config.invalid`, `storage.failed`)
+   *   or the engine's own code (e.g. `config.invalid`, `storage.blocked`, `storage.corrupt`)
    */
   static async open(options = {}) {
     if (!isPlainObject(options)) throw new CdpError(codes.invalidArgument, 'options must be an object');
-    const { name = 'cdp', config = {}, storage } = options;
+    const { name = 'cdp', config = {}, storage, durability = 'strict', directory } = options;
     if (typeof name !== 'string' || name === '') {
       throw new CdpError(codes.invalidArgument, 'name must be a non-empty string');
     }
     if (!isPlainObject(config)) throw new CdpError(codes.invalidArgument, 'config must be an object');
-    const kind = chooseStorage(storage);
+    if (durability !== 'strict' && durability !== 'relaxed') {
+      throw new CdpError(codes.invalidArgument, `durability must be 'strict' or 'relaxed', not ${JSON.stringify(durability)}`);
+    }
+    const kind = chooseStorage(storage, directory);
     const { CdpCore, loaded } = await loadCore();
+    /** @type {any} */
+    let files;
     try {
-      const core = await CdpCore.open(name, config, kind);
-      return new Cdp(constructionKey, core, loaded, name, kind);
+      if (kind === 'files') {
+        const { openFileStorage } = await import('./file-storage.js');
+        files = await openFileStorage(/** @type {string} */ (directory));
+      }
+      const core = await CdpCore.open(name, config, kind === 'files' ? 'js' : kind, {
+        durability,
+        backend: files,
+        announce: kind === 'indexeddb',
+      });
+      return new Cdp(constructionKey, core, loaded, name, kind, files);
     } catch (error) {
+      await files?.close().catch(() => undefined);
       if (isTrap(error)) discardCore(loaded);
       throw toCdpError(error);
     }
+  }
+
+  /**
+   * Deletes a database and everything in it. Engines open on it in any tab close themselves
+   * (their later calls fail with `storage.closed`).
+   * @param {string} name the database name (IndexedDB)
+   * @param {{ directory?: string }} [options] `directory`: delete that data directory instead (Node)
+   * @returns {Promise<void>}
+   * @throws {CdpError} `storage.blocked` when a connection that is not an engine keeps it open
+   */
+  static async deleteDatabase(name, options = {}) {
+    if (typeof name !== 'string' || name === '') {
+      throw new CdpError(codes.invalidArgument, 'name must be a non-empty string');
+    }
+    if (options.directory !== undefined) {
+      const { rm } = await import('node:fs/promises');
+      await rm(options.directory, { recursive: true, force: true });
+      return;
+    }
+    if (typeof globalThis.indexedDB !== 'object' || globalThis.indexedDB === null) {
+      throw new CdpError(codes.storageUnavailable, 'IndexedDB is not available here');
+    }
+    await new Promise((resolve, reject) => {
+      const request = globalThis.indexedDB.deleteDatabase(name);
+      request.onsuccess = () => resolve(undefined);
+      request.onerror = () => reject(new CdpError('storage.failed', `could not delete ${name}: ${request.error?.message}`));
+      request.onblocked = () => reject(new CdpError('storage.blocked', `${name} is held open by another connection; it is deleted once that closes`));
+    });
   }
 
   /**
@@ -176,10 +247,11 @@ export class Cdp {
     }
     const parts = readRequest(request);
     parts.catch(() => undefined);
+    const mode = request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
     return this.#run(async (core) => {
       const { method, target, headers, body } = await parts;
       return toResponse(await core.handle(method, target, headers, body));
-    });
+    }, mode);
   }
 
   /**
@@ -200,39 +272,126 @@ export class Cdp {
   }
 
   /**
-   * Closes the database once the calls already issued have finished. Later calls reject
-   * with `cdp.closed`. Calling it again returns the same promise.
+   * Exports all data as one NDJSON document, streamed in pieces of whole lines: a header
+   * line, then one `{"type":"profile", …}` line per profile. Each piece is read when the
+   * consumer pulls it, behind the calls issued before.
+   * @param {{ profilesPerPiece?: number }} [options] default 1000
+   * @returns {ReadableStream<string>}
+   */
+  export(options = {}) {
+    const { profilesPerPiece = 1000 } = options;
+    if (!Number.isInteger(profilesPerPiece) || profilesPerPiece < 1) {
+      throw new CdpError(codes.invalidArgument, 'profilesPerPiece must be a positive integer');
+    }
+    return exportStream((task) => this.#run(task), profilesPerPiece);
+  }
+
+  /**
+   * Imports an NDJSON document as `export()` writes it, all or nothing: every line is read
+   * and checked first, then all profiles are written in one durable transaction.
+   * @param {string | ReadableStream<string | Uint8Array> | AsyncIterable<string | Uint8Array>} source
+   * @returns {Promise<{ profiles: number }>}
+   * @throws {CdpError} `import.malformed_line` / `import.unsupported_format` /
+   *   `import.conflict` with the `line` number; nothing is imported then
+   */
+  import(source) {
+    return this.#run(async (core) => {
+      core.importAbort();
+      try {
+        for await (const piece of wholeLines(source)) core.importLines(piece);
+        if (this.#sync !== undefined) await core.catchUp();
+        return { profiles: await core.importCommit() };
+      } finally {
+        core.importAbort();
+      }
+    }, 'write');
+  }
+
+  /**
+   * Where the stored data stands: the log offset, the newest snapshot, and any snapshot the
+   * last load skipped as corrupt (it fell back to an older one plus the log).
+   * @returns {Promise<{ offset: number, snapshotOffset: number | null, skippedSnapshots: Array<{ code: string, message: string }> }>}
+   */
+  storageInfo() {
+    return this.#run((core) => core.info());
+  }
+
+  /**
+   * Writes a snapshot now and compacts the log (it also happens on its own as the log grows).
+   * @returns {Promise<void>}
+   */
+  snapshot() {
+    return this.#run((core) => core.snapshot(), 'write');
+  }
+
+  /**
+   * Closes the database once the calls already issued have finished, writing a snapshot
+   * first if the log has grown enough for one. Later calls reject with `cdp.closed`.
+   * Calling it again returns the same promise.
    * @returns {Promise<void>}
    */
   close() {
     if (this.#closing === undefined) {
       this.#closed = true;
-      this.#closing = this.#tail.then(() => {
-        if (this.#generation !== generation) return;
-        try {
-          this.#core.close();
-        } catch (error) {
-          throw this.#fail(error);
-        } finally {
-          if (this.#generation === generation) this.#core.free();
-        }
-      });
+      const sync = this.#sync;
+      this.#closing = this.#tail
+        .then(async () => {
+          if (this.#generation !== generation) return;
+          try {
+            // A snapshot the last writes made due is written now, so the next open is fast.
+            if (this.#core.snapshotDue()) {
+              const core = this.#core;
+              await (sync === undefined
+                ? core.snapshot()
+                : sync.exclusive(async () => {
+                    await core.catchUp();
+                    await core.snapshot();
+                  }));
+            }
+          } catch {
+            // The writes are durable in the log; the next open replays them instead.
+          }
+          sync?.close();
+          try {
+            this.#core.close();
+          } catch (error) {
+            throw this.#fail(error);
+          } finally {
+            if (this.#generation === generation) this.#core.free();
+          }
+        })
+        .finally(() => this.#files?.close());
     }
     return this.#closing;
   }
 
   /**
-   * Queues a call into the core behind every call issued before it.
+   * Queues a call into the core behind every call issued before it. With IndexedDB, a read
+   * first applies what other tabs committed; a write holds the writer lock, catches up when
+   * other tabs are open (a stale write would be refused by IndexedDB and re-run by the engine
+   * anyway; see tab-sync.js) and announces its changes; `remote` applies an announcement.
    * @template T
    * @param {(core: Core) => T | Promise<T>} task
+   * @param {Mode} [mode]
    * @returns {Promise<T>}
    */
-  #run(task) {
+  #run(task, mode = 'read') {
     if (this.#closed || this.#generation !== generation) return Promise.reject(closedError());
+    const sync = this.#sync;
     const result = this.#tail
       .then(() => {
         if (this.#generation !== generation) throw closedError();
-        return task(this.#core);
+        const core = this.#core;
+        if (mode === 'write') this.#snapshotWhenDue();
+        if (sync === undefined || mode === 'remote') return task(core);
+        if (mode === 'read') return core.catchUp().then(() => task(core));
+        return sync.exclusive(async () => {
+          if (sync.othersSeen) await core.catchUp();
+          const value = await task(core);
+          const frame = core.takeCommitted();
+          if (frame !== undefined) sync.announce(frame);
+          return value;
+        });
       })
       .catch((error) => {
         throw this.#fail(error);
@@ -245,12 +404,32 @@ export class Cdp {
   }
 
   /**
+   * Queues a snapshot behind the write now running, if that write makes one due: a write is
+   * acknowledged once its changes are durable in the log, and the snapshot (which speeds up
+   * the next open and compacts the log) follows as its own step.
+   */
+  #snapshotWhenDue() {
+    const written = this.#tail;
+    written.then(() => {
+      if (this.#closed || this.#generation !== generation) return;
+      let due = false;
+      try {
+        due = this.#core.snapshotDue();
+      } catch {
+        return;
+      }
+      if (due) this.#run((core) => (core.snapshotDue() ? core.snapshot() : undefined), 'write').catch(() => undefined);
+    });
+  }
+
+  /**
    * @param {unknown} error
    * @returns {CdpError}
    */
   #fail(error) {
     if (isTrap(error)) {
       this.#closed = true;
+      this.#sync?.close();
       discardCore(this.#generation);
     }
     return toCdpError(error);

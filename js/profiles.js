@@ -16,8 +16,20 @@ import { CdpError, codes, isPlainObject } from './cdp-error.js';
  * @property {(credentials: string) => void} setCredentials
  * @property {() => void} close
  * @property {() => void} free
+ * @property {() => Promise<number>} catchUp
+ * @property {(frame: Uint8Array) => Promise<void>} applyRemote
+ * @property {() => Uint8Array | undefined} takeCommitted
+ * @property {() => Promise<void>} snapshot
+ * @property {() => boolean} snapshotDue
+ * @property {() => any} info
+ * @property {() => string} exportHeader
+ * @property {(start: number, limit: number) => string} exportProfiles
+ * @property {(text: string) => void} importLines
+ * @property {() => Promise<number>} importCommit
+ * @property {() => void} importAbort
  */
-/** @typedef {<T>(task: (core: Core) => T | Promise<T>) => Promise<T>} Runner */
+/** @typedef {'read' | 'write' | 'remote'} Mode */
+/** @typedef {<T>(task: (core: Core) => T | Promise<T>, mode?: Mode) => Promise<T>} Runner */
 
 /** Typed helpers for profiles; every call is queued like `fetch`. */
 export class Profiles {
@@ -45,7 +57,7 @@ export class Profiles {
     return this.#run(async (core) => {
       const outcome = JSON.parse(await core.execute(command));
       return { id: outcome.profile, created: outcome.created };
-    });
+    }, 'write');
   }
 
   /**

@@ -3,9 +3,11 @@
  * cdp-engine-serve: the same wasm engine behind a local HTTP server, so vendor SDKs, curl and
  * other languages' test suites can talk to it.
  *
- *     cdp-engine-serve [serve] --port N --config FILE [--host H]
+ *     cdp-engine-serve [serve] --port N --config FILE [--host H] [--data DIR]
  *
- * Storage is in memory. Every request is answered by `cdp.fetch`, so the server answers
+ * Storage is in memory, or with `--data DIR` in that directory: the same snapshot + log
+ * records as IndexedDB, each write fsync'ed before it is answered, so a restart (even after
+ * SIGKILL) loses nothing acknowledged. Every request is answered by `cdp.fetch`, so the server answers
  * exactly what the in-page engine answers. Bad arguments or an unusable config file print one
  * line on stderr and exit with code 2; SIGTERM and SIGINT stop the server and exit with 0.
  */
@@ -15,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { Cdp, CdpError } from './index.js';
 
 const PROGRAM = 'cdp-engine-serve';
-const USAGE = `usage: ${PROGRAM} [serve] --port N --config FILE [--host H]`;
+const USAGE = `usage: ${PROGRAM} [serve] --port N --config FILE [--host H] [--data DIR]`;
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
 
@@ -27,6 +29,7 @@ class UsageError extends Error {}
  * @property {number} port 0 picks a free port
  * @property {string} host
  * @property {string} configPath
+ * @property {string | undefined} dataDirectory
  */
 
 /**
@@ -44,6 +47,7 @@ function parseCommandLine(argv) {
         port: { type: 'string' },
         config: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
+        data: { type: 'string' },
       },
     });
   } catch (error) {
@@ -62,7 +66,8 @@ function parseCommandLine(argv) {
   }
   if (values.config === undefined) throw new UsageError('missing --config');
   if (values.host === undefined || values.host === '') throw new UsageError('--host must not be empty');
-  return { port: Number(values.port), host: values.host, configPath: values.config };
+  if (values.data === '') throw new UsageError('--data must not be empty');
+  return { port: Number(values.port), host: values.host, configPath: values.config, dataDirectory: values.data };
 }
 
 /**
@@ -148,7 +153,11 @@ async function main() {
   const config = await readConfig(options.configPath);
   let cdp;
   try {
-    cdp = await Cdp.open({ name: 'cdp-engine-serve', config, storage: 'memory' });
+    cdp = await Cdp.open(
+      options.dataDirectory === undefined
+        ? { name: 'cdp-engine-serve', config, storage: 'memory' }
+        : { name: 'cdp-engine-serve', config, directory: options.dataDirectory },
+    );
   } catch (error) {
     if (error instanceof CdpError && error.code.startsWith('config.')) {
       throw new UsageError(`config file ${options.configPath} was rejected: ${error.message} (${error.code})`);

@@ -4,24 +4,96 @@
 
 use std::rc::Rc;
 
-use cdp_engine::engine::{Command, Database, SystemClock};
+use cdp_engine::engine::{Command, Database, DatabaseOptions, Engine, SystemClock};
 use cdp_engine::identity::IdentityConfig;
-use cdp_engine::model::ProfileId;
-use cdp_engine::storage::indexeddb::IndexedDbStorage;
+use cdp_engine::model::{Profile, ProfileId};
+use cdp_engine::storage::indexeddb::{Durability, IndexedDbStorage};
 use cdp_engine::storage::Storage;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// Raw IndexedDB access, to build fixtures and damage records the way a crash or a foreign
+/// writer would.
+#[wasm_bindgen(inline_js = r#"
+const request = (r) => new Promise((resolve, reject) => {
+  r.onsuccess = () => resolve(r.result);
+  r.onerror = () => reject(r.error);
+});
+export async function create_first_format_database(name, batches) {
+  const open = indexedDB.open(name, 1);
+  open.onupgradeneeded = () => open.result.createObjectStore('log');
+  const db = await request(open);
+  const tx = db.transaction('log', 'readwrite');
+  let key = 0;
+  for (const text of batches) {
+    tx.objectStore('log').put(text, key);
+    key += JSON.parse(text).changes.length;
+  }
+  await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onabort = () => reject(tx.error); });
+  db.close();
+}
+export async function open_version_one_and_keep_it(name) {
+  const open = indexedDB.open(name, 1);
+  open.onupgradeneeded = () => open.result.createObjectStore('log');
+  return request(open);
+}
+export async function flip_a_byte_in_newest_snapshot(name, chunk) {
+  const db = await request(indexedDB.open(name));
+  const tx = db.transaction('snapshots', 'readwrite');
+  const store = tx.objectStore('snapshots');
+  const keys = await request(store.getAllKeys());
+  const newest = Math.max(...keys.map((key) => key[0]));
+  const key = [newest, chunk];
+  const bytes = new Uint8Array(await request(store.get(key)));
+  bytes[bytes.length >> 1] ^= 0xff;
+  store.put(bytes, key);
+  await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onabort = () => reject(tx.error); });
+  db.close();
+  return newest;
+}
+export function delete_database(name) {
+  return request(indexedDB.deleteDatabase(name));
+}
+const originalAdd = IDBObjectStore.prototype.add;
+export function make_log_writes_fail_with(name) {
+  IDBObjectStore.prototype.add = function () { throw new DOMException('simulated', name); };
+}
+export function restore_log_writes() {
+  IDBObjectStore.prototype.add = originalAdd;
+}
+"#)]
+extern "C" {
+    async fn create_first_format_database(name: &str, batches: Vec<String>);
+    async fn open_version_one_and_keep_it(name: &str) -> JsValue;
+    async fn flip_a_byte_in_newest_snapshot(name: &str, chunk: u32) -> JsValue;
+    async fn delete_database(name: &str) -> JsValue;
+    fn make_log_writes_fail_with(name: &str);
+    fn restore_log_writes();
+}
 
 fn fresh_name() -> String {
     format!("cdp-test-{}", ProfileId::random())
 }
 
-async fn open(name: &str) -> Database<IndexedDbStorage> {
+async fn open_with(name: &str, snapshot_min_changes: u64) -> Database<IndexedDbStorage> {
     let storage = IndexedDbStorage::open(name).await.unwrap();
-    Database::open(storage, IdentityConfig::default(), Rc::new(SystemClock))
-        .await
-        .unwrap()
+    Database::open_with(
+        storage,
+        IdentityConfig::default(),
+        Rc::new(SystemClock),
+        DatabaseOptions {
+            snapshot_min_changes,
+            ..DatabaseOptions::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn open(name: &str) -> Database<IndexedDbStorage> {
+    open_with(name, 10_000).await
 }
 
 fn upsert(email: &str, name: &str) -> Command {
@@ -31,68 +103,73 @@ fn upsert(email: &str, name: &str) -> Command {
     Command::from_json(&text, &IdentityConfig::default()).unwrap()
 }
 
+async fn write(database: &Database<IndexedDbStorage>, email: &str, name: &str) {
+    database
+        .write(|engine| engine.execute(upsert(email, name)))
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+fn profiles(database: &Database<IndexedDbStorage>) -> Vec<Profile> {
+    database
+        .read(|engine| engine.profiles().cloned().collect())
+        .unwrap()
+}
+
 #[wasm_bindgen_test]
 async fn new_database_opens_empty() {
     let database = open(&fresh_name()).await;
-    assert_eq!(database.read(|engine| engine.profile_count()).unwrap(), 0);
-    assert!(database.storage().load().await.unwrap().is_empty());
+    assert_eq!(database.read(Engine::profile_count).unwrap(), 0);
+    assert!(database.storage().read_log(0).await.unwrap().is_empty());
+    assert!(database.storage().snapshots().await.unwrap().is_empty());
 }
 
 #[wasm_bindgen_test]
 async fn acknowledged_profiles_survive_closing_and_reopening() {
     let name = fresh_name();
     let database = open(&name).await;
-    database
-        .write(|engine| engine.execute(upsert("bib@bob.dk", "Bib")))
-        .await
-        .unwrap()
-        .unwrap();
-    database
-        .write(|engine| engine.execute(upsert("BIB@bob.dk", "Bib Bobsen")))
-        .await
-        .unwrap()
-        .unwrap();
-    database
-        .write(|engine| engine.execute(upsert("ann@bob.dk", "Ann")))
-        .await
-        .unwrap()
-        .unwrap();
-    let before: Vec<_> = database
-        .read(|engine| engine.profiles().cloned().collect())
-        .unwrap();
+    write(&database, "bib@bob.dk", "Bib").await;
+    write(&database, "BIB@bob.dk", "Bib Bobsen").await;
+    write(&database, "ann@bob.dk", "Ann").await;
+    let before = profiles(&database);
     database.storage().close();
     drop(database);
 
     let reopened = open(&name).await;
-    let after: Vec<_> = reopened
-        .read(|engine| engine.profiles().cloned().collect())
-        .unwrap();
+    let after = profiles(&reopened);
     assert_eq!(after.len(), 2);
     assert_eq!(after, before);
     assert_eq!(after[0].attribute("name").unwrap().to_json(), "Bib Bobsen");
 }
 
 #[wasm_bindgen_test]
+async fn relaxed_durability_is_an_explicit_option_that_still_persists() {
+    let name = fresh_name();
+    let storage = IndexedDbStorage::open_with(&name, Durability::Relaxed)
+        .await
+        .unwrap();
+    let database = Database::open(storage, IdentityConfig::default(), Rc::new(SystemClock))
+        .await
+        .unwrap();
+    write(&database, "fast@bob.dk", "Fast").await;
+    database.storage().close();
+    assert_eq!(open(&name).await.read(Engine::profile_count).unwrap(), 1);
+}
+
+#[wasm_bindgen_test]
 async fn databases_with_different_names_are_separate() {
     let first = open(&fresh_name()).await;
-    first
-        .write(|engine| engine.execute(upsert("a@b.c", "A")))
-        .await
-        .unwrap()
-        .unwrap();
+    write(&first, "a@b.c", "A").await;
     let second = open(&fresh_name()).await;
-    assert_eq!(second.read(|engine| engine.profile_count()).unwrap(), 0);
+    assert_eq!(second.read(Engine::profile_count).unwrap(), 0);
 }
 
 #[wasm_bindgen_test]
 async fn writes_after_close_fail_with_a_code_and_change_nothing() {
     let name = fresh_name();
     let database = open(&name).await;
-    database
-        .write(|engine| engine.execute(upsert("a@b.c", "A")))
-        .await
-        .unwrap()
-        .unwrap();
+    write(&database, "a@b.c", "A").await;
     database.storage().close();
     let error = database
         .write(|engine| engine.execute(upsert("z@b.c", "Z")))
@@ -101,5 +178,117 @@ async fn writes_after_close_fail_with_a_code_and_change_nothing() {
     assert_eq!(error.code(), "storage.closed");
     drop(database);
     let reopened = open(&name).await;
-    assert_eq!(reopened.read(|engine| engine.profile_count()).unwrap(), 1);
+    assert_eq!(reopened.read(Engine::profile_count).unwrap(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn database_written_in_the_first_format_opens_and_upgrades() {
+    let name = fresh_name();
+    let batches = include_str!("fixtures/log-format-1.jsonl")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    create_first_format_database(&name, batches).await;
+    let database = open(&name).await;
+    let found = profiles(&database);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].attribute("name").unwrap().to_json(), "Bib");
+    assert_eq!(found[0].attribute("visits").unwrap().to_json(), 3);
+    write(&database, "new@bob.dk", "New").await;
+    database.storage().close();
+    let reopened = open(&name).await;
+    assert_eq!(reopened.read(Engine::profile_count).unwrap(), 2);
+    assert_eq!(reopened.read(Engine::next_offset).unwrap(), 7);
+}
+
+#[wasm_bindgen_test]
+async fn snapshots_and_tail_reload_to_the_same_state_and_compact_the_log() {
+    let name = fresh_name();
+    let database = open_with(&name, 5).await;
+    for index in 0..30 {
+        write(&database, &format!("p{index}@x.dk"), "P").await;
+    }
+    let manifests = database.storage().snapshots().await.unwrap();
+    assert_eq!(manifests.len(), 2, "two snapshots are kept");
+    let expired = database.storage().read_log(0).await.unwrap_err();
+    assert_eq!(expired.code(), "storage.offset_expired");
+    let before = profiles(&database);
+    database.storage().close();
+    let reopened = open_with(&name, 5).await;
+    assert!(reopened.skipped_snapshots().is_empty());
+    assert_eq!(profiles(&reopened), before);
+}
+
+#[wasm_bindgen_test]
+async fn corrupted_snapshot_chunk_is_detected_and_recovered_from() {
+    let name = fresh_name();
+    let database = open_with(&name, 5).await;
+    for index in 0..30 {
+        write(&database, &format!("c{index}@x.dk"), "C").await;
+    }
+    let before = profiles(&database);
+    database.storage().close();
+    flip_a_byte_in_newest_snapshot(&name, 1).await;
+    let reopened = open_with(&name, 5).await;
+    let skipped: Vec<_> = reopened
+        .skipped_snapshots()
+        .iter()
+        .map(|error| error.code())
+        .collect();
+    assert_eq!(skipped, ["storage.corrupt"]);
+    assert_eq!(profiles(&reopened), before);
+}
+
+#[wasm_bindgen_test]
+async fn two_writers_never_store_the_same_offset() {
+    let name = fresh_name();
+    let first = open(&name).await;
+    let second = open(&name).await;
+    write(&first, "one@x.dk", "One").await;
+    let error = second
+        .write(|engine| engine.execute(upsert("two@x.dk", "Two")))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "storage.conflict");
+    assert_eq!(profiles(&second), profiles(&first), "the loser reloaded");
+    write(&second, "two@x.dk", "Two").await;
+    first.catch_up().await.unwrap();
+    assert_eq!(first.read(Engine::profile_count).unwrap(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn upgrade_blocked_by_an_old_connection_fails_with_a_code() {
+    let name = fresh_name();
+    let _old = open_version_one_and_keep_it(&name).await;
+    let error = IndexedDbStorage::open(&name).await.unwrap_err();
+    assert_eq!(error.code(), "storage.blocked");
+}
+
+#[wasm_bindgen_test]
+async fn database_deleted_under_the_engine_closes_it_with_a_code() {
+    let name = fresh_name();
+    let database = open(&name).await;
+    write(&database, "a@b.c", "A").await;
+    delete_database(&name).await;
+    let error = database
+        .write(|engine| engine.execute(upsert("z@b.c", "Z")))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "storage.closed");
+}
+
+#[wasm_bindgen_test]
+async fn quota_exceeded_is_a_clear_error_and_leaves_no_trace() {
+    let name = fresh_name();
+    let database = open(&name).await;
+    write(&database, "kept@x.dk", "Kept").await;
+    make_log_writes_fail_with("QuotaExceededError");
+    let refused = database
+        .write(|engine| engine.execute(upsert("lost@x.dk", "Lost")))
+        .await;
+    restore_log_writes();
+    assert_eq!(refused.unwrap_err().code(), "storage.quota_exceeded");
+    assert_eq!(database.read(Engine::profile_count).unwrap(), 1);
+    database.storage().close();
+    assert_eq!(open(&name).await.read(Engine::profile_count).unwrap(), 1);
 }

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Identifier;
-use crate::model::{AttributeKey, ProfileId, SourceId, Timestamp, Value};
+use crate::model::{AttributeKey, Profile, ProfileId, SourceId, Timestamp, Value};
 
 /// One numbered entry of the change log: what a committed command did to one entity.
 ///
@@ -32,6 +32,12 @@ pub enum Operation {
     ProfileCreated {
         /// Its id.
         profile: ProfileId,
+    },
+    /// A whole profile arrived from an import, with its identifiers, attributes and
+    /// timestamps as exported.
+    ProfileImported {
+        /// The profile as imported.
+        record: Box<Profile>,
     },
     /// An identifier now belongs to the profile.
     IdentifierAdded {
@@ -86,6 +92,7 @@ impl Operation {
             | Self::AttributeRemoved { profile, .. }
             | Self::TagAdded { profile, .. }
             | Self::TagRemoved { profile, .. } => Entity::Profile(*profile),
+            Self::ProfileImported { record } => Entity::Profile(record.id),
         }
     }
 
@@ -93,6 +100,7 @@ impl Operation {
     pub fn name(&self) -> &'static str {
         match self {
             Self::ProfileCreated { .. } => "profile_created",
+            Self::ProfileImported { .. } => "profile_imported",
             Self::IdentifierAdded { .. } => "identifier_added",
             Self::AttributeSet { .. } => "attribute_set",
             Self::AttributeRemoved { .. } => "attribute_removed",

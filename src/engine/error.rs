@@ -32,6 +32,12 @@ pub enum EngineError {
         /// What was wrong.
         reason: String,
     },
+    /// A stored snapshot does not load: its chunks do not add up or repeat a profile.
+    #[error("the snapshot is inconsistent: {0}")]
+    CorruptSnapshot(String),
+    /// An import document was refused; nothing of it was applied.
+    #[error(transparent)]
+    Import(#[from] super::ImportError),
     /// Persisting or loading failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -47,6 +53,8 @@ impl EngineError {
             Self::InvalidCommand(_) => "engine.invalid_command",
             Self::UnknownProfile(_) => "engine.unknown_profile",
             Self::CorruptLog { .. } => "engine.corrupt_log",
+            Self::CorruptSnapshot(_) => "storage.corrupt",
+            Self::Import(inner) => inner.code(),
             Self::Storage(inner) => inner.code(),
         }
     }

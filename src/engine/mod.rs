@@ -7,15 +7,20 @@ mod clock;
 mod command;
 mod database;
 mod error;
+mod snapshot;
+mod transfer;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 pub use change::{Change, Entity, Operation};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{ChangeTags, Command, Outcome, UpsertProfile};
-pub use database::Database;
+pub use database::{Database, DatabaseOptions, WRITE_ATTEMPTS};
 pub use error::EngineError;
+pub use snapshot::{SnapshotChunk, SnapshotHeader, RECORDS_PER_CHUNK, SNAPSHOT_FORMAT};
+pub use transfer::{ImportBatch, ImportError, EXPORT_FORMAT};
 
 use crate::identity::{Identifier, IdentityConfig, IdentityError, IdentityIndex};
 use crate::model::{AttributeValue, Profile, ProfileId, ProfileIndex, Timestamp};
@@ -53,17 +58,126 @@ impl Engine {
         changes: impl IntoIterator<Item = Change>,
     ) -> Result<Self, EngineError> {
         let mut engine = Self::new(identity, clock);
+        engine.apply_committed(changes)?;
+        Ok(engine)
+    }
+
+    /// Applies changes committed elsewhere (the stored tail after a snapshot, another tab's
+    /// writes) in order. They must continue this engine's log without a gap; a change that
+    /// does not apply is [`EngineError::CorruptLog`], and the engine may then hold part of
+    /// the batch, so a caller that gets an error discards the engine.
+    pub fn apply_committed(
+        &mut self,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<(), EngineError> {
         for change in changes {
-            if change.offset != engine.next_offset {
+            if change.offset != self.next_offset {
                 return Err(EngineError::CorruptLog {
                     offset: change.offset,
-                    reason: format!("expected offset {}", engine.next_offset),
+                    reason: format!("expected offset {}", self.next_offset),
                 });
             }
-            engine.apply(&change)?;
-            engine.next_offset += 1;
+            // Owned here, so an imported profile moves in instead of being copied.
+            if let Operation::ProfileImported { record } = change.operation {
+                self.insert_profile(*record)
+                    .map_err(|reason| EngineError::CorruptLog {
+                        offset: change.offset,
+                        reason,
+                    })?;
+            } else {
+                self.apply(&change)?;
+            }
+            self.next_offset += 1;
+        }
+        Ok(())
+    }
+
+    /// The engine's whole state as snapshot chunks: a header, then the profiles in chunks of
+    /// at most [`RECORDS_PER_CHUNK`]. Borrowed, so taking a snapshot copies nothing until the
+    /// chunks are encoded. Pending unpersisted changes must have been taken first.
+    pub fn snapshot_chunks(&self) -> Vec<SnapshotChunk<'_>> {
+        let mut chunks = vec![SnapshotChunk::Header(SnapshotHeader {
+            format: SNAPSHOT_FORMAT,
+            next_offset: self.next_offset,
+            profiles: self.profiles.len() as u64,
+        })];
+        chunks.extend(
+            self.profiles
+                .chunks(RECORDS_PER_CHUNK)
+                .map(|profiles| SnapshotChunk::Profiles(Cow::Borrowed(profiles))),
+        );
+        chunks
+    }
+
+    /// Rebuilds an engine from the chunks [`Engine::snapshot_chunks`] produced, header first,
+    /// and rebuilds the derived indexes (id → slot, identity index). Chunks that do not add up
+    /// to their header are [`EngineError::CorruptSnapshot`].
+    pub fn from_snapshot<'a>(
+        identity: IdentityConfig,
+        clock: Rc<dyn Clock>,
+        chunks: impl IntoIterator<Item = SnapshotChunk<'a>>,
+    ) -> Result<Self, EngineError> {
+        let corrupt = |reason: &str| EngineError::CorruptSnapshot(reason.to_owned());
+        let mut chunks = chunks.into_iter();
+        let Some(SnapshotChunk::Header(header)) = chunks.next() else {
+            return Err(corrupt("the snapshot does not start with its header"));
+        };
+        if header.format != SNAPSHOT_FORMAT {
+            return Err(EngineError::CorruptSnapshot(format!(
+                "unknown snapshot format {}",
+                header.format
+            )));
+        }
+        let mut engine = Self::new(identity, clock);
+        engine.next_offset = header.next_offset;
+        let expected = usize::try_from(header.profiles).unwrap_or(0).min(1 << 24);
+        engine.profiles.reserve(expected);
+        engine.slots.reserve(expected);
+        for chunk in chunks {
+            match chunk {
+                SnapshotChunk::Header(_) => return Err(corrupt("a second header")),
+                SnapshotChunk::Profiles(profiles) => {
+                    for profile in profiles.into_owned() {
+                        engine
+                            .insert_profile(profile)
+                            .map_err(|reason| corrupt(&reason))?;
+                    }
+                }
+            }
+        }
+        if engine.profiles.len() as u64 != header.profiles {
+            return Err(EngineError::CorruptSnapshot(format!(
+                "the header counts {} profiles, the chunks hold {}",
+                header.profiles,
+                engine.profiles.len()
+            )));
         }
         Ok(engine)
+    }
+
+    /// Adds a whole profile and indexes it; refuses a known id or an identifier already owned.
+    fn insert_profile(&mut self, profile: Profile) -> Result<(), String> {
+        if self.slots.contains_key(&profile.id) {
+            return Err(format!("profile {} appears twice", profile.id));
+        }
+        if let Some(taken) = profile
+            .identities
+            .iter()
+            .find(|identifier| self.identities.owner(identifier).is_some())
+        {
+            return Err(format!("identifier {taken} belongs to two profiles"));
+        }
+        let slot = u32::try_from(self.profiles.len()).map_err(|_| "too many profiles")?;
+        for identifier in &profile.identities {
+            self.identities
+                .assign(identifier.clone(), ProfileIndex(slot));
+        }
+        for alias in &profile.aliases {
+            self.slots.insert(*alias, ProfileIndex(slot));
+        }
+        self.slots.insert(profile.id, ProfileIndex(slot));
+        self.profiles.push(profile);
+        Ok(())
     }
 
     /// The identity rules in force.
@@ -266,6 +380,10 @@ impl Engine {
                     u32::try_from(self.profiles.len()).map_err(|_| corrupt("too many profiles"))?;
                 self.slots.insert(*profile, ProfileIndex(slot));
                 self.profiles.push(Profile::new(*profile, at));
+            }
+            Operation::ProfileImported { record } => {
+                self.insert_profile(record.as_ref().clone())
+                    .map_err(|reason| corrupt(&reason))?;
             }
             Operation::IdentifierAdded {
                 profile,

@@ -1,23 +1,66 @@
-//! The change log in IndexedDB: one object store of encoded batches keyed by their first
-//! offset. Every append is its own `readwrite` transaction with strict durability, and
-//! resolves only when the transaction completes.
+//! The engine's data in IndexedDB (schema version 2):
+//!
+//! | store | key | value |
+//! |---|---|---|
+//! | `log` | offset of the record's first change | a format-2 batch frame (`Uint8Array`), or a format-1 JSON text batch from a database written before |
+//! | `snapshots` | `[snapshot offset, chunk index]` | a snapshot chunk frame |
+//! | `manifests` | snapshot offset | a manifest frame |
+//!
+//! Every write is one `readwrite` transaction, strict durability unless the caller asked for
+//! relaxed, and resolves only when the transaction completes. Log records are *added*, never
+//! overwritten, so two writers that both believe they own an offset cannot both succeed.
+//! Reads take one transaction (one round trip) each, reading whole ranges with `getAll`.
+//!
+//! Migration: version 1 (the first stored format) had only `log`, of JSON text batches.
+//! Upgrading adds the other stores; old batches stay as they are and decode as format 1.
+//!
+//! A connection closes itself when another one asks for a version change (an upgrade or a
+//! delete in another tab), so it never blocks it; later calls fail with `storage.closed`.
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    DomException, IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransaction,
+    DomException, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest,
+    IdbRequest, IdbTransaction,
 };
 
-use super::codec::{decode_batch, encode_batch};
-use super::{Storage, StorageError};
+use super::codec::{
+    decode_batch, decode_frame, decode_legacy_batch, encode_batch, encode_frame, MANIFEST_MAGIC,
+};
+use super::{retained_log_start, SnapshotManifest, Storage, StorageError, CHANGES_PER_RECORD};
 use crate::engine::Change;
 
 /// The schema version of the database this build creates.
-const SCHEMA_VERSION: u32 = 1;
-/// The object store holding the change log.
+pub const SCHEMA_VERSION: u32 = 2;
+/// The change log.
 const LOG_STORE: &str = "log";
+/// Snapshot chunks.
+const SNAPSHOT_STORE: &str = "snapshots";
+/// Snapshot manifests.
+const MANIFEST_STORE: &str = "manifests";
+
+/// How hard a write transaction insists on reaching the disk before it completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Completes only once the data is flushed to disk (the default): an acknowledged write
+    /// survives a crash of the browser or the machine.
+    #[default]
+    Strict,
+    /// Completes once the browser has the data; faster, but a machine crash right after may
+    /// lose the last writes.
+    Relaxed,
+}
+
+impl Durability {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::Relaxed => "relaxed",
+        }
+    }
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -29,21 +72,39 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = transaction)]
     fn transaction_with_options(
         this: &DatabaseWithOptions,
-        store: &str,
+        stores: &JsValue,
         mode: &str,
         options: &Object,
     ) -> Result<IdbTransaction, JsValue>;
 }
 
-/// An IndexedDB database holding one engine's change log.
-#[derive(Debug)]
+/// An IndexedDB database holding one engine's log and snapshots.
 pub struct IndexedDbStorage {
     database: IdbDatabase,
+    durability: Durability,
+    _on_version_change: Closure<dyn FnMut()>,
+}
+
+impl std::fmt::Debug for IndexedDbStorage {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("IndexedDbStorage")
+            .field("name", &self.database.name())
+            .field("durability", &self.durability)
+            .finish()
+    }
 }
 
 impl IndexedDbStorage {
-    /// Opens (creating or upgrading as needed) the database called `name`.
+    /// Opens (creating or upgrading as needed) the database called `name`, with strict
+    /// durability. Fails with `storage.blocked` when an old connection in another tab keeps
+    /// the upgrade from running.
     pub async fn open(name: &str) -> Result<Self, StorageError> {
+        Self::open_with(name, Durability::Strict).await
+    }
+
+    /// Opens the database called `name` with the given write durability.
+    pub async fn open_with(name: &str, durability: Durability) -> Result<Self, StorageError> {
         let factory: IdbFactory = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
             .ok()
             .and_then(|found| found.dyn_into().ok())
@@ -56,20 +117,22 @@ impl IndexedDbStorage {
         let upgrading = request.clone();
         let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |_event: web_sys::Event| {
             if let Ok(result) = upgrading.result() {
-                let database: IdbDatabase = result.unchecked_into();
-                if !database.object_store_names().contains(LOG_STORE) {
-                    // A failure here aborts the upgrade, which fails the open request below.
-                    let _ = database.create_object_store(LOG_STORE);
-                }
+                upgrade_schema(&result.unchecked_into());
             }
         });
         request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
-        let opened = request_done(&request).await;
+        let opened = open_done(&request).await;
         request.set_onupgradeneeded(None);
         drop(upgrade);
-        opened?;
-        let database: IdbDatabase = request.result().map_err(storage_error)?.unchecked_into();
-        Ok(Self { database })
+        let database = opened?;
+        let closing = database.clone();
+        let on_version_change = Closure::<dyn FnMut()>::new(move || closing.close());
+        database.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+        Ok(Self {
+            database,
+            durability,
+            _on_version_change: on_version_change,
+        })
     }
 
     /// Closes the connection; later calls fail with [`StorageError::Closed`].
@@ -77,78 +140,243 @@ impl IndexedDbStorage {
         self.database.close();
     }
 
-    fn transaction(&self, mode: &str) -> Result<IdbTransaction, StorageError> {
+    fn transaction(&self, stores: &[&str], mode: &str) -> Result<IdbTransaction, StorageError> {
         let options = Object::new();
         Reflect::set(
             &options,
             &JsValue::from_str("durability"),
-            &JsValue::from_str("strict"),
+            &JsValue::from_str(self.durability.as_str()),
         )
         .map_err(storage_error)?;
+        let names: Array = stores.iter().map(|name| JsValue::from_str(name)).collect();
         self.database
             .unchecked_ref::<DatabaseWithOptions>()
-            .transaction_with_options(LOG_STORE, mode, &options)
+            .transaction_with_options(&names, mode, &options)
             .map_err(storage_error)
+    }
+
+    async fn read_manifests(&self) -> Result<Vec<SnapshotManifest>, StorageError> {
+        let transaction = self.transaction(&[MANIFEST_STORE], "readonly")?;
+        let request = store(&transaction, MANIFEST_STORE)?
+            .get_all()
+            .map_err(storage_error)?;
+        transaction_done(&transaction).await?;
+        manifests_from(&request)
     }
 }
 
+/// Creates what a version-1 (or new) database lacks; a failure aborts the upgrade, which
+/// fails the open request.
+fn upgrade_schema(database: &IdbDatabase) {
+    let names = database.object_store_names();
+    for name in [LOG_STORE, SNAPSHOT_STORE, MANIFEST_STORE] {
+        if !names.contains(name) {
+            let _ = database.create_object_store(name);
+        }
+    }
+}
+
+fn store(transaction: &IdbTransaction, name: &str) -> Result<IdbObjectStore, StorageError> {
+    transaction.object_store(name).map_err(storage_error)
+}
+
+/// Offsets stay far below 2^53, so a key is exact as a JS number.
+#[allow(clippy::cast_precision_loss)]
+fn key(offset: u64) -> JsValue {
+    JsValue::from_f64(offset as f64)
+}
+
+fn bytes_of(value: &JsValue) -> Option<Vec<u8>> {
+    if value.is_instance_of::<Uint8Array>() || value.is_instance_of::<js_sys::ArrayBuffer>() {
+        Some(Uint8Array::new(value).to_vec())
+    } else {
+        None
+    }
+}
+
+fn manifests_from(request: &IdbRequest) -> Result<Vec<SnapshotManifest>, StorageError> {
+    let values: Array = request.result().map_err(storage_error)?.unchecked_into();
+    // A manifest that does not decode is left out: its snapshot cannot be trusted anyway.
+    let mut manifests: Vec<SnapshotManifest> = values
+        .iter()
+        .filter_map(|value| bytes_of(&value))
+        .filter_map(|bytes| decode_frame(MANIFEST_MAGIC, &bytes).ok())
+        .collect();
+    manifests.sort_by_key(|manifest| std::cmp::Reverse(manifest.offset));
+    Ok(manifests)
+}
+
 impl Storage for IndexedDbStorage {
-    async fn load(&self) -> Result<Vec<Change>, StorageError> {
-        let transaction = self.transaction("readonly")?;
-        let store = transaction.object_store(LOG_STORE).map_err(storage_error)?;
-        let request = store.get_all().map_err(storage_error)?;
-        request_done(&request).await?;
-        let batches: Array = request.result().map_err(storage_error)?.unchecked_into();
+    async fn snapshots(&self) -> Result<Vec<SnapshotManifest>, StorageError> {
+        self.read_manifests().await
+    }
+
+    async fn read_snapshot(
+        &self,
+        manifest: &SnapshotManifest,
+    ) -> Result<Vec<Vec<u8>>, StorageError> {
+        let transaction = self.transaction(&[SNAPSHOT_STORE], "readonly")?;
+        let range = IdbKeyRange::bound(
+            &Array::of2(&key(manifest.offset), &JsValue::from_f64(0.0)),
+            &Array::of2(&key(manifest.offset), &JsValue::from_f64(f64::INFINITY)),
+        )
+        .map_err(storage_error)?;
+        let request = store(&transaction, SNAPSHOT_STORE)?
+            .get_all_with_key(&range)
+            .map_err(storage_error)?;
+        transaction_done(&transaction).await?;
+        let values: Array = request.result().map_err(storage_error)?.unchecked_into();
+        values
+            .iter()
+            .map(|value| {
+                bytes_of(&value).ok_or_else(|| {
+                    StorageError::Corrupt("a snapshot chunk is not binary".to_owned())
+                })
+            })
+            .collect()
+    }
+
+    async fn read_log(&self, from: u64) -> Result<Vec<Change>, StorageError> {
+        let transaction = self.transaction(&[LOG_STORE, MANIFEST_STORE], "readonly")?;
+        let manifests = store(&transaction, MANIFEST_STORE)?
+            .get_all()
+            .map_err(storage_error)?;
+        let range = IdbKeyRange::lower_bound(&key(from)).map_err(storage_error)?;
+        let records = store(&transaction, LOG_STORE)?
+            .get_all_with_key(&range)
+            .map_err(storage_error)?;
+        transaction_done(&transaction).await?;
+        let oldest = retained_log_start(&manifests_from(&manifests)?);
+        if from < oldest {
+            return Err(StorageError::Expired {
+                requested: from,
+                oldest,
+            });
+        }
+        let values: Array = records.result().map_err(storage_error)?.unchecked_into();
         let mut changes = Vec::new();
-        for batch in batches.iter() {
-            let text = batch
-                .as_string()
-                .ok_or_else(|| StorageError::Corrupt("a stored batch is not text".to_owned()))?;
-            changes.extend(decode_batch(&text)?);
+        for value in values.iter() {
+            if let Some(text) = value.as_string() {
+                changes.extend(decode_legacy_batch(&text)?);
+            } else if let Some(bytes) = bytes_of(&value) {
+                changes.extend(decode_batch(&bytes)?);
+            } else {
+                return Err(StorageError::Corrupt(
+                    "a log record is neither text nor binary".to_owned(),
+                ));
+            }
         }
         Ok(changes)
     }
 
     async fn append(&self, changes: &[Change]) -> Result<(), StorageError> {
-        let Some(first) = changes.first() else {
+        let mut records = Vec::new();
+        for part in changes.chunks(CHANGES_PER_RECORD) {
+            if let Some(first) = part.first() {
+                records.push((first.offset, encode_batch(part)?));
+            }
+        }
+        if records.is_empty() {
             return Ok(());
-        };
-        let batch = encode_batch(changes)?;
-        let transaction = self.transaction("readwrite")?;
-        let store = transaction.object_store(LOG_STORE).map_err(storage_error)?;
-        // Offsets stay far below 2^53, so the key is exact as a JS number.
-        #[allow(clippy::cast_precision_loss)]
-        let key = JsValue::from_f64(first.offset as f64);
-        store
-            .put_with_key(&JsValue::from_str(&batch), &key)
+        }
+        let transaction = self.transaction(&[LOG_STORE], "readwrite")?;
+        let log = store(&transaction, LOG_STORE)?;
+        for (offset, bytes) in records {
+            log.add_with_key(&Uint8Array::from(bytes.as_slice()), &key(offset))
+                .map_err(storage_error)?;
+        }
+        transaction_done(&transaction).await
+    }
+
+    async fn write_snapshot(
+        &self,
+        manifest: &SnapshotManifest,
+        chunks: &[Vec<u8>],
+    ) -> Result<(), StorageError> {
+        let manifest_bytes = encode_frame(MANIFEST_MAGIC, manifest)?;
+        let transaction =
+            self.transaction(&[LOG_STORE, SNAPSHOT_STORE, MANIFEST_STORE], "readwrite")?;
+        let snapshots = store(&transaction, SNAPSHOT_STORE)?;
+        let manifests = store(&transaction, MANIFEST_STORE)?;
+        for (index, chunk) in chunks.iter().enumerate() {
+            #[allow(clippy::cast_precision_loss)]
+            let chunk_key = Array::of2(&key(manifest.offset), &JsValue::from_f64(index as f64));
+            snapshots
+                .put_with_key(&Uint8Array::from(chunk.as_slice()), &chunk_key)
+                .map_err(storage_error)?;
+        }
+        manifests
+            .put_with_key(
+                &Uint8Array::from(manifest_bytes.as_slice()),
+                &key(manifest.offset),
+            )
             .map_err(storage_error)?;
+        if manifest.log_start > 0 {
+            let below = |bound: &JsValue| {
+                IdbKeyRange::upper_bound_with_open(bound, true)
+                    .map(JsValue::from)
+                    .map_err(storage_error)
+            };
+            let cutoff = key(manifest.log_start);
+            manifests.delete(&below(&cutoff)?).map_err(storage_error)?;
+            snapshots
+                .delete(&below(&Array::of1(&cutoff))?)
+                .map_err(storage_error)?;
+            store(&transaction, LOG_STORE)?
+                .delete(&below(&cutoff)?)
+                .map_err(storage_error)?;
+        }
         transaction_done(&transaction).await
     }
 }
 
-/// Resolves when `request` succeeds; rejects with its error.
-async fn request_done(request: &IdbRequest) -> Result<(), StorageError> {
+/// Resolves with the database once the open request succeeds; a `blocked` event (an old
+/// connection in another tab that will not close) fails it with `storage.blocked`, and the
+/// connection that may still arrive later is closed at once.
+async fn open_done(request: &IdbOpenDbRequest) -> Result<IdbDatabase, StorageError> {
+    let blocked = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = std::rc::Rc::clone(&blocked);
     let settled = Promise::new(&mut |resolve: Function, reject: Function| {
         request.set_onsuccess(Some(&resolve));
         request.set_onerror(Some(&reject));
+        let flag = std::rc::Rc::clone(&flag);
+        let on_blocked = Closure::once_into_js(move || {
+            flag.set(true);
+            let _ = reject.call0(&JsValue::UNDEFINED);
+        });
+        request.set_onblocked(Some(on_blocked.unchecked_ref()));
     });
     let outcome = JsFuture::from(settled).await;
+    if blocked.get() {
+        let late = request.clone();
+        let close_late = Closure::once_into_js(move || {
+            if let Ok(result) = late.result() {
+                result.unchecked_into::<IdbDatabase>().close();
+            }
+        });
+        request.set_onsuccess(Some(close_late.unchecked_ref()));
+        return Err(StorageError::Blocked);
+    }
     request.set_onsuccess(None);
     request.set_onerror(None);
-    outcome.map(drop).map_err(|_| {
-        request
-            .error()
-            .ok()
-            .flatten()
-            .map_or_else(unknown_failure, dom_error)
-    })
+    request.set_onblocked(None);
+    outcome.map_err(|_| request_error(request.unchecked_ref()))?;
+    Ok(request.result().map_err(storage_error)?.unchecked_into())
 }
 
-/// Resolves when `transaction` has completed (and so is durable); rejects if it aborts.
+fn request_error(request: &IdbRequest) -> StorageError {
+    request
+        .error()
+        .ok()
+        .flatten()
+        .map_or_else(unknown_failure, dom_error)
+}
+
+/// Resolves when `transaction` has completed (and so is durable); rejects if it aborts. A
+/// failed request aborts its transaction, whose `error` then names the cause.
 async fn transaction_done(transaction: &IdbTransaction) -> Result<(), StorageError> {
     let settled = Promise::new(&mut |resolve: Function, reject: Function| {
         transaction.set_oncomplete(Some(&resolve));
-        transaction.set_onerror(Some(&reject));
         transaction.set_onabort(Some(&reject));
     });
     let outcome = JsFuture::from(settled).await;
@@ -164,7 +392,12 @@ fn unknown_failure() -> StorageError {
 fn dom_error(error: DomException) -> StorageError {
     match error.name().as_str() {
         "QuotaExceededError" => StorageError::QuotaExceeded,
-        "InvalidStateError" => StorageError::Closed,
+        "InvalidStateError" | "AbortError" => StorageError::Closed,
+        "ConstraintError" => StorageError::Conflict,
+        "VersionError" => StorageError::Failed(format!(
+            "the database was written by a newer version of cdp-engine: {}",
+            error.message()
+        )),
         name => StorageError::Failed(format!("{name}: {}", error.message())),
     }
 }

@@ -1,15 +1,20 @@
 use std::cell::RefCell;
-use std::future::{ready, Future};
+use std::collections::BTreeMap;
 
 use super::codec::{decode_batch, encode_batch};
-use super::{Storage, StorageError};
+use super::{retained_log_start, SnapshotManifest, Storage, StorageError, CHANGES_PER_RECORD};
 use crate::engine::Change;
 
-/// Keeps encoded batches in memory: for tests and for Node without `--data`. Everything is
-/// lost with the process.
+/// A stored snapshot: its manifest and its encoded chunks.
+type StoredSnapshot = (SnapshotManifest, Vec<Vec<u8>>);
+
+/// Keeps encoded records in memory: for tests and for Node without `--data`. Everything is
+/// lost with the process. Records go through the same codec as the durable backends, so
+/// tests exercise it.
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
-    batches: RefCell<Vec<String>>,
+    log: RefCell<BTreeMap<u64, Vec<u8>>>,
+    snapshots: RefCell<BTreeMap<u64, StoredSnapshot>>,
 }
 
 impl MemoryStorage {
@@ -17,19 +22,89 @@ impl MemoryStorage {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Replaces chunk `index` of the snapshot at `offset` with `bytes`: how tests simulate a
+    /// corrupted record.
+    pub fn overwrite_chunk(&self, offset: u64, index: usize, bytes: Vec<u8>) {
+        if let Some(chunk) = self
+            .snapshots
+            .borrow_mut()
+            .get_mut(&offset)
+            .and_then(|(_, chunks)| chunks.get_mut(index))
+        {
+            *chunk = bytes;
+        }
+    }
+
+    /// How many log records are stored.
+    pub fn log_records(&self) -> usize {
+        self.log.borrow().len()
+    }
 }
 
 impl Storage for MemoryStorage {
-    fn load(&self) -> impl Future<Output = Result<Vec<Change>, StorageError>> {
-        let mut changes = Vec::new();
-        let loaded = self.batches.borrow().iter().try_for_each(|batch| {
-            changes.extend(decode_batch(batch)?);
-            Ok(())
-        });
-        ready(loaded.map(|()| changes))
+    async fn snapshots(&self) -> Result<Vec<SnapshotManifest>, StorageError> {
+        Ok(self
+            .snapshots
+            .borrow()
+            .values()
+            .rev()
+            .map(|(manifest, _)| *manifest)
+            .collect())
     }
 
-    fn append(&self, changes: &[Change]) -> impl Future<Output = Result<(), StorageError>> {
-        ready(encode_batch(changes).map(|batch| self.batches.borrow_mut().push(batch)))
+    async fn read_snapshot(
+        &self,
+        manifest: &SnapshotManifest,
+    ) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.snapshots
+            .borrow()
+            .get(&manifest.offset)
+            .map(|(_, chunks)| chunks.clone())
+            .ok_or_else(|| StorageError::Corrupt(format!("snapshot {} is gone", manifest.offset)))
+    }
+
+    async fn read_log(&self, from: u64) -> Result<Vec<Change>, StorageError> {
+        let oldest = retained_log_start(&self.snapshots().await?);
+        if from < oldest {
+            return Err(StorageError::Expired {
+                requested: from,
+                oldest,
+            });
+        }
+        let mut changes = Vec::new();
+        for bytes in self.log.borrow().range(from..).map(|(_, bytes)| bytes) {
+            changes.extend(decode_batch(bytes)?);
+        }
+        Ok(changes)
+    }
+
+    async fn append(&self, changes: &[Change]) -> Result<(), StorageError> {
+        let mut records = Vec::new();
+        for part in changes.chunks(CHANGES_PER_RECORD) {
+            if let Some(first) = part.first() {
+                records.push((first.offset, encode_batch(part)?));
+            }
+        }
+        let mut log = self.log.borrow_mut();
+        if records.iter().any(|(first, _)| log.contains_key(first)) {
+            return Err(StorageError::Conflict);
+        }
+        log.extend(records);
+        Ok(())
+    }
+
+    async fn write_snapshot(
+        &self,
+        manifest: &SnapshotManifest,
+        chunks: &[Vec<u8>],
+    ) -> Result<(), StorageError> {
+        let mut snapshots = self.snapshots.borrow_mut();
+        snapshots.insert(manifest.offset, (*manifest, chunks.to_vec()));
+        snapshots.retain(|offset, _| *offset >= manifest.log_start);
+        self.log
+            .borrow_mut()
+            .retain(|offset, _| *offset >= manifest.log_start);
+        Ok(())
     }
 }

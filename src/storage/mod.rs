@@ -1,28 +1,115 @@
-//! Where the change log is kept: the [`Storage`] trait, an in-memory backend for tests and
-//! Node, and (in the browser) an IndexedDB backend.
+//! Where the engine's data is kept: the [`Storage`] trait, an in-memory backend for tests and
+//! Node, and (in the browser) an IndexedDB backend. `serve --data` implements the same trait
+//! over files from JavaScript (see `js/file-storage.js`).
 //!
-//! A backend stores batches of changes exactly as [`codec`] encodes them and hands them back
-//! in order; it knows nothing of profiles.
+//! A backend keeps two things:
+//!
+//! * the **change log**, appended in batches (one record per batch of at most
+//!   [`CHANGES_PER_RECORD`] changes, keyed by the offset of its first change; one `append` is
+//!   stored whole or not at all);
+//! * **snapshots**: a [`SnapshotManifest`] plus its chunks, each chunk one record framed by
+//!   [`codec`] with a checksum.
+//!
+//! Retention (compaction) is one rule every backend follows when it stores a snapshot whose
+//! manifest says `log_start = S`: drop snapshots older than `S` and log records whose first
+//! offset is below `S`. The engine sets `S` to the offset of the previous snapshot, so the
+//! newest snapshot, the one before it and the log from the older one on are always kept: a
+//! corrupt newest snapshot falls back to the previous one plus the log.
 
 pub mod codec;
 mod error;
 #[cfg(target_arch = "wasm32")]
 pub mod indexeddb;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
 mod memory;
 
 use std::future::Future;
+
+use serde::{Deserialize, Serialize};
 
 pub use error::StorageError;
 pub use memory::MemoryStorage;
 
 use crate::engine::Change;
 
-/// A durable home for the change log.
+/// Most changes one stored log record holds; a larger append is split into several records
+/// written together.
+pub const CHANGES_PER_RECORD: usize = 4_096;
+
+/// Describes one stored snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotManifest {
+    /// The offset of the first change the snapshot does not include; also its key.
+    pub offset: u64,
+    /// How many chunks it has.
+    pub chunks: u32,
+    /// The oldest log offset kept alongside it (the previous snapshot's offset, or 0).
+    pub log_start: u64,
+}
+
+/// A durable home for the change log and snapshots.
 pub trait Storage {
-    /// Every stored change, in offset order.
-    fn load(&self) -> impl Future<Output = Result<Vec<Change>, StorageError>>;
+    /// Manifests of the stored snapshots, newest first.
+    fn snapshots(&self) -> impl Future<Output = Result<Vec<SnapshotManifest>, StorageError>>;
+
+    /// The raw chunks of one snapshot, in order; decoding (and so detecting corruption) is
+    /// the caller's.
+    fn read_snapshot(
+        &self,
+        manifest: &SnapshotManifest,
+    ) -> impl Future<Output = Result<Vec<Vec<u8>>, StorageError>>;
+
+    /// Every stored change from offset `from` on, in offset order. `from` must be the start
+    /// of a stored batch or the end of the log. Fails with [`StorageError::Expired`] when
+    /// compaction dropped changes at `from`.
+    fn read_log(&self, from: u64) -> impl Future<Output = Result<Vec<Change>, StorageError>>;
 
     /// Appends one batch of changes, resolving only once the batch is durable. A batch is
     /// stored whole or not at all.
     fn append(&self, changes: &[Change]) -> impl Future<Output = Result<(), StorageError>>;
+
+    /// Stores a snapshot's chunks and manifest together, then applies the retention rule
+    /// (module docs) for `manifest.log_start`, all or nothing.
+    fn write_snapshot(
+        &self,
+        manifest: &SnapshotManifest,
+        chunks: &[Vec<u8>],
+    ) -> impl Future<Output = Result<(), StorageError>>;
+}
+
+/// The oldest log offset still stored, given the manifests newest first.
+pub fn retained_log_start(manifests: &[SnapshotManifest]) -> u64 {
+    manifests.first().map_or(0, |newest| newest.log_start)
+}
+
+/// A shared reference to a backend is a backend: several databases (tabs, in tests) can
+/// share one store.
+impl<T: Storage> Storage for &T {
+    fn snapshots(&self) -> impl Future<Output = Result<Vec<SnapshotManifest>, StorageError>> {
+        (**self).snapshots()
+    }
+
+    fn read_snapshot(
+        &self,
+        manifest: &SnapshotManifest,
+    ) -> impl Future<Output = Result<Vec<Vec<u8>>, StorageError>> {
+        (**self).read_snapshot(manifest)
+    }
+
+    fn read_log(&self, from: u64) -> impl Future<Output = Result<Vec<Change>, StorageError>> {
+        (**self).read_log(from)
+    }
+
+    fn append(&self, changes: &[Change]) -> impl Future<Output = Result<(), StorageError>> {
+        (**self).append(changes)
+    }
+
+    fn write_snapshot(
+        &self,
+        manifest: &SnapshotManifest,
+        chunks: &[Vec<u8>],
+    ) -> impl Future<Output = Result<(), StorageError>> {
+        (**self).write_snapshot(manifest, chunks)
+    }
 }

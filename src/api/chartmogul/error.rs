@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::api::{ApiError, Response};
-use crate::engine::EngineError;
+use crate::engine::{EngineError, ImportError};
 use crate::identity::IdentityError;
 use crate::model::ModelError;
 use crate::schema::SchemaError;
@@ -44,6 +44,11 @@ fn status_and_param(error: &ApiError) -> (u16, Option<String>) {
             ) => (400, Some(kind.clone())),
             EngineError::Identity(IdentityError::EmptyKind | IdentityError::Missing)
             | EngineError::InvalidCommand(_)
+            | EngineError::Import(
+                ImportError::MalformedLine { .. }
+                | ImportError::UnsupportedFormat { .. }
+                | ImportError::Conflict { .. },
+            )
             | EngineError::Model(ModelError::InvalidId(_) | ModelError::InvalidTimestamp(_)) => {
                 (400, None)
             }
@@ -51,13 +56,15 @@ fn status_and_param(error: &ApiError) -> (u16, Option<String>) {
                 SchemaError::InvalidKey { key } | SchemaError::TypeMismatch { key, .. },
             ) => (400, Some(key.clone())),
             EngineError::UnknownProfile(_) => (404, Some("customer_uuid".to_owned())),
-            EngineError::CorruptLog { .. } => (500, None),
+            EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => (500, None),
             EngineError::Storage(
                 StorageError::Unavailable(_)
                 | StorageError::QuotaExceeded
                 | StorageError::Blocked
                 | StorageError::Closed
                 | StorageError::Corrupt(_)
+                | StorageError::Expired { .. }
+                | StorageError::Conflict
                 | StorageError::Failed(_),
             ) => (503, None),
         },

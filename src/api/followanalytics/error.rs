@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::api::{ApiError, Response};
-use crate::engine::EngineError;
+use crate::engine::{EngineError, ImportError};
 use crate::identity::IdentityError;
 use crate::model::ModelError;
 use crate::schema::SchemaError;
@@ -44,15 +44,22 @@ fn status(error: &ApiError) -> u16 {
                 SchemaError::InvalidKey { .. } | SchemaError::TypeMismatch { .. },
             )
             | EngineError::Model(ModelError::InvalidId(_) | ModelError::InvalidTimestamp(_))
-            | EngineError::InvalidCommand(_) => 400,
+            | EngineError::InvalidCommand(_)
+            | EngineError::Import(
+                ImportError::MalformedLine { .. }
+                | ImportError::UnsupportedFormat { .. }
+                | ImportError::Conflict { .. },
+            ) => 400,
             EngineError::UnknownProfile(_) => 404,
-            EngineError::CorruptLog { .. } => 500,
+            EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => 500,
             EngineError::Storage(
                 StorageError::Unavailable(_)
                 | StorageError::QuotaExceeded
                 | StorageError::Blocked
                 | StorageError::Closed
                 | StorageError::Corrupt(_)
+                | StorageError::Expired { .. }
+                | StorageError::Conflict
                 | StorageError::Failed(_),
             ) => 503,
         },

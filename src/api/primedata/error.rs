@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::api::{ApiError, Response};
-use crate::engine::EngineError;
+use crate::engine::{EngineError, ImportError};
 use crate::identity::IdentityError;
 use crate::model::ModelError;
 use crate::schema::SchemaError;
@@ -67,15 +67,22 @@ fn describe(error: &ApiError) -> (u16, &'static str, String) {
             | EngineError::Model(ModelError::InvalidId(_) | ModelError::InvalidTimestamp(_)) => {
                 (400, VALIDATION, text)
             }
-            EngineError::InvalidCommand(_) => (400, INVALID_REQUEST, text),
+            EngineError::InvalidCommand(_)
+            | EngineError::Import(
+                ImportError::MalformedLine { .. }
+                | ImportError::UnsupportedFormat { .. }
+                | ImportError::Conflict { .. },
+            ) => (400, INVALID_REQUEST, text),
             EngineError::UnknownProfile(_) => (404, INVALID_REQUEST, text),
-            EngineError::CorruptLog { .. } => (500, SERVER, text),
+            EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => (500, SERVER, text),
             EngineError::Storage(
                 StorageError::Unavailable(_)
                 | StorageError::QuotaExceeded
                 | StorageError::Blocked
                 | StorageError::Closed
                 | StorageError::Corrupt(_)
+                | StorageError::Expired { .. }
+                | StorageError::Conflict
                 | StorageError::Failed(_),
             ) => (503, SERVER, text),
         },

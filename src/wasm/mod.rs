@@ -4,17 +4,26 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Array, Promise, Reflect};
+mod backend;
+mod sync;
+
+use js_sys::{Array, Promise, Reflect, Uint8Array};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::api::{Api, ApiError, Credentials, Method, Request};
 use crate::config::Config;
-use crate::engine::{Command, Database, Engine, EngineError, Outcome, SystemClock};
+use crate::engine::{
+    Change, Command, Database, DatabaseOptions, Engine, EngineError, ImportBatch, Outcome,
+    SystemClock,
+};
 use crate::model::{Profile, ProfileId};
-use crate::storage::indexeddb::IndexedDbStorage;
-use crate::storage::{MemoryStorage, Storage, StorageError};
+use crate::storage::codec::encode_batch;
+use crate::storage::indexeddb::{Durability, IndexedDbStorage};
+use crate::storage::js::JsStorage;
+use crate::storage::MemoryStorage;
+use backend::Backend;
 use serde::Serialize;
 
 /// Logs a Rust panic to the console before the instance traps, so a bug is visible.
@@ -34,37 +43,42 @@ fn cdp_error(code: &str, message: &str) -> JsValue {
 }
 
 fn engine_error(error: &EngineError) -> JsValue {
-    cdp_error(error.code(), &error.to_string())
+    let value = cdp_error(error.code(), &error.to_string());
+    if let EngineError::Import(import) = error {
+        #[allow(clippy::cast_precision_loss)]
+        let line = JsValue::from_f64(import.line() as f64);
+        let _ = Reflect::set(&value, &JsValue::from_str("line"), &line);
+    }
+    value
 }
 
-enum Backend {
-    Memory(MemoryStorage),
-    IndexedDb(IndexedDbStorage),
-}
-
-impl Storage for Backend {
-    async fn load(&self) -> Result<Vec<crate::engine::Change>, StorageError> {
-        match self {
-            Self::Memory(storage) => storage.load().await,
-            Self::IndexedDb(storage) => storage.load().await,
-        }
-    }
-
-    async fn append(&self, changes: &[crate::engine::Change]) -> Result<(), StorageError> {
-        match self {
-            Self::Memory(storage) => storage.append(changes).await,
-            Self::IndexedDb(storage) => storage.append(changes).await,
-        }
-    }
+/// Reads an optional string option of `Cdp.open`.
+fn option_text(options: &JsValue, name: &str) -> Option<String> {
+    Reflect::get(options, &JsValue::from_str(name))
+        .ok()
+        .and_then(|value| value.as_string())
 }
 
 struct Inner {
     database: Database<Backend>,
     api: RefCell<Api>,
     closed: Cell<bool>,
+    /// The changes the last write made durable, for the facade to announce to other tabs.
+    committed: RefCell<Vec<Change>>,
+    /// An import document being read, before it is applied.
+    import: RefCell<Option<ImportBatch>>,
+    /// Whether the facade announces writes to other tabs (and so wants `committed`).
+    announce: bool,
 }
 
 impl Inner {
+    /// Keeps a write's changes for [`CdpCore::take_committed`] when they are announced.
+    fn keep_committed(&self, changes: Vec<Change>) {
+        if self.announce {
+            *self.committed.borrow_mut() = changes;
+        }
+    }
+
     fn open(&self) -> Result<(), JsValue> {
         if self.closed.get() {
             Err(cdp_error("cdp.closed", "this database is closed"))
@@ -82,9 +96,16 @@ pub struct CdpCore {
 
 #[wasm_bindgen]
 impl CdpCore {
-    /// Opens the database `name` with `config` on `storage` (`"indexeddb"` or `"memory"`),
-    /// replaying what is stored.
-    pub async fn open(name: String, config: JsValue, storage: String) -> Result<CdpCore, JsValue> {
+    /// Opens the database `name` with `config` on `storage` (`"indexeddb"`, `"memory"` or
+    /// `"js"`), replaying what is stored. `options`: `durability` (`"strict"` or
+    /// `"relaxed"`, IndexedDB), `backend` (the object a `"js"` storage keeps its bytes in),
+    /// `snapshotMinChanges`, `announce` (keep each write's changes for `takeCommitted`).
+    pub async fn open(
+        name: String,
+        config: JsValue,
+        storage: String,
+        options: JsValue,
+    ) -> Result<CdpCore, JsValue> {
         let config: Config = if config.is_undefined() || config.is_null() {
             Config::default()
         } else {
@@ -100,13 +121,43 @@ impl CdpCore {
                 })?;
             Config::from_json(&text).map_err(|error| cdp_error(error.code(), &error.to_string()))?
         };
+        let durability = match option_text(&options, "durability").as_deref() {
+            None | Some("strict") => Durability::Strict,
+            Some("relaxed") => Durability::Relaxed,
+            Some(other) => {
+                return Err(cdp_error(
+                    "cdp.invalid_argument",
+                    &format!("durability must be 'strict' or 'relaxed', not `{other}`"),
+                ))
+            }
+        };
+        let announce = Reflect::get(&options, &JsValue::from_str("announce"))
+            .ok()
+            .and_then(|value| value.as_bool())
+            .unwrap_or(false);
+        let mut database_options = DatabaseOptions {
+            snapshot_after_write: false,
+            ..DatabaseOptions::default()
+        };
+        if let Some(count) = Reflect::get(&options, &JsValue::from_str("snapshotMinChanges"))
+            .ok()
+            .and_then(|value| value.as_f64())
+            .filter(|count| count.is_finite() && *count >= 1.0)
+        {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let whole = count as u64;
+            database_options.snapshot_min_changes = whole;
+        }
         let backend = match storage.as_str() {
             "memory" => Backend::Memory(MemoryStorage::new()),
             "indexeddb" => Backend::IndexedDb(
-                IndexedDbStorage::open(&name)
+                IndexedDbStorage::open_with(&name, durability)
                     .await
                     .map_err(|error| cdp_error(error.code(), &error.to_string()))?,
             ),
+            "js" => Backend::Js(JsStorage::new(
+                Reflect::get(&options, &JsValue::from_str("backend")).unwrap_or_default(),
+            )),
             other => {
                 return Err(cdp_error(
                     "config.invalid",
@@ -114,15 +165,23 @@ impl CdpCore {
                 ))
             }
         };
-        let database = Database::open(backend, config.identity.clone(), Rc::new(SystemClock))
-            .await
-            .map_err(|error| engine_error(&error))?;
+        let database = Database::open_with(
+            backend,
+            config.identity.clone(),
+            Rc::new(SystemClock),
+            database_options,
+        )
+        .await
+        .map_err(|error| engine_error(&error))?;
         let api = RefCell::new(Api::new(&config));
         Ok(Self {
             inner: Rc::new(Inner {
                 database,
                 api,
                 closed: Cell::new(false),
+                committed: RefCell::new(Vec::new()),
+                import: RefCell::new(None),
+                announce,
             }),
         })
     }
@@ -147,8 +206,12 @@ impl CdpCore {
             }
             let written = inner
                 .database
-                .write(|engine| inner.api.borrow_mut().handle(engine, &request))
-                .await;
+                .write_fresh(|engine| inner.api.borrow_mut().handle(engine, &request))
+                .await
+                .map(|(response, changes)| {
+                    inner.keep_committed(changes);
+                    response
+                });
             let response = written.unwrap_or_else(|error| {
                 inner
                     .api
@@ -177,12 +240,15 @@ impl CdpCore {
             inner.open()?;
             let executed = inner
                 .database
-                .write(|engine| {
+                .write_fresh(|engine| {
                     Command::from_json(&command, engine.identity_config())
                         .and_then(|command| engine.execute(command))
                 })
                 .await
-                .and_then(|outcome| outcome)
+                .and_then(|(outcome, changes)| {
+                    inner.keep_committed(changes);
+                    outcome
+                })
                 .map_err(|error| engine_error(&error))?;
             let Outcome::Profile { id, created } = executed;
             Ok(JsValue::from_str(
@@ -233,11 +299,30 @@ impl CdpCore {
         Ok(())
     }
 
+    /// The changes the last write made durable as one batch frame (what IndexedDB stores),
+    /// or `undefined` when it changed nothing; taking them clears them.
+    #[wasm_bindgen(js_name = takeCommitted)]
+    pub fn take_committed(&self) -> Result<Option<Uint8Array>, JsValue> {
+        let changes = std::mem::take(&mut *self.inner.committed.borrow_mut());
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        let frame =
+            encode_batch(&changes).map_err(|error| cdp_error(error.code(), &error.to_string()))?;
+        Ok(Some(Uint8Array::from(frame.as_slice())))
+    }
+
     /// Closes the database; later calls fail with `cdp.closed`.
     pub fn close(&self) {
         self.inner.closed.set(true);
         if let Backend::IndexedDb(storage) = self.inner.database.storage() {
             storage.close();
         }
+    }
+}
+
+impl CdpCore {
+    fn inner(&self) -> Rc<Inner> {
+        Rc::clone(&self.inner)
     }
 }

@@ -1,0 +1,328 @@
+/**
+ * Node only: the engine's log and snapshots in files, for `serve --data DIR`. The engine
+ * (src/storage/js.rs) encodes every record exactly as it does for IndexedDB; this file only
+ * keeps the bytes, durably:
+ *
+ *     DIR/log                  appended records: u32 length | u32 CRC-32 | body, where the
+ *                              body is u32 count, then per frame f64 first offset | u32 length | frame
+ *     DIR/snapshot-<offset>    u32 length | manifest frame | u32 count | (u32 length | chunk)*
+ *     DIR/owner                the pid of the process using the directory
+ *
+ * An append is one record, written and fdatasync'ed before its promise resolves. A record cut
+ * short by a crash (SIGKILL, power loss) fails its length or CRC check on the next open and is
+ * cut off: it was never acknowledged. Snapshots and the compacted log are written to a
+ * temporary file, synced and renamed into place, so a crash leaves the old or the new file.
+ */
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+const LOG = 'log';
+const OWNER = 'owner';
+const SNAPSHOT = /^snapshot-(\d{20})$/;
+
+/**
+ * A storage error the engine understands (src/storage/js.rs maps `code`).
+ * @param {string} code
+ * @param {string} message
+ */
+function storageError(code, message) {
+  return Object.assign(new Error(message), { code });
+}
+
+/** @param {unknown} error */
+function fromFsError(error) {
+  const code = /** @type {{ code?: string }} */ (error).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return storageError('storage.quota_exceeded', message);
+  return storageError('storage.failed', message);
+}
+
+/** @param {number} offset */
+function snapshotName(offset) {
+  return `snapshot-${String(offset).padStart(20, '0')}`;
+}
+
+/** @param {string} directory */
+function syncDirectory(directory) {
+  const fd = openSync(directory, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `bytes` to `path` so that a crash leaves either the old file or the new one.
+ * @param {string} directory
+ * @param {string} name
+ * @param {Uint8Array[]} parts
+ */
+async function replaceFile(directory, name, parts) {
+  const temporary = join(directory, `${name}.tmp`);
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writev(parts);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, join(directory, name));
+  syncDirectory(directory);
+}
+
+/** @param {number} value */
+function u32(value) {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32LE(value);
+  return bytes;
+}
+
+/**
+ * Splits the log file into its whole records; stops at the first torn or corrupt one.
+ * @param {Buffer} bytes
+ * @returns {{ records: Array<{ first: number, frames: Array<{ offset: number, frame: Buffer }>, bytes: Buffer }>, end: number }}
+ */
+function parseLog(bytes) {
+  const records = [];
+  let position = 0;
+  while (position + 8 <= bytes.length) {
+    const length = bytes.readUInt32LE(position);
+    const checksum = bytes.readUInt32LE(position + 4);
+    const bodyStart = position + 8;
+    if (bodyStart + length > bytes.length) break;
+    const body = bytes.subarray(bodyStart, bodyStart + length);
+    if (crc32(body) !== checksum || body.length < 4) break;
+    const count = body.readUInt32LE(0);
+    const frames = [];
+    let cursor = 4;
+    let whole = true;
+    for (let index = 0; index < count; index += 1) {
+      if (cursor + 12 > body.length) {
+        whole = false;
+        break;
+      }
+      const offset = body.readDoubleLE(cursor);
+      const frameLength = body.readUInt32LE(cursor + 8);
+      const frame = body.subarray(cursor + 12, cursor + 12 + frameLength);
+      if (frame.length !== frameLength) {
+        whole = false;
+        break;
+      }
+      frames.push({ offset, frame });
+      cursor += 12 + frameLength;
+    }
+    if (!whole || frames.length === 0) break;
+    records.push({ first: frames[0].offset, frames, bytes: bytes.subarray(position, bodyStart + length) });
+    position = bodyStart + length;
+  }
+  return { records, end: position };
+}
+
+/**
+ * Parses a snapshot file.
+ * @param {Buffer} bytes
+ * @returns {{ manifest: Buffer, chunks: Buffer[] }}
+ */
+function parseSnapshot(bytes) {
+  const corrupt = () => storageError('storage.corrupt', 'a snapshot file is truncated');
+  if (bytes.length < 8) throw corrupt();
+  const manifestLength = bytes.readUInt32LE(0);
+  const manifest = bytes.subarray(4, 4 + manifestLength);
+  let position = 4 + manifestLength;
+  if (manifest.length !== manifestLength || position + 4 > bytes.length) throw corrupt();
+  const count = bytes.readUInt32LE(position);
+  position += 4;
+  const chunks = [];
+  for (let index = 0; index < count; index += 1) {
+    if (position + 4 > bytes.length) throw corrupt();
+    const length = bytes.readUInt32LE(position);
+    const chunk = bytes.subarray(position + 4, position + 4 + length);
+    if (chunk.length !== length) throw corrupt();
+    chunks.push(chunk);
+    position += 4 + length;
+  }
+  return { manifest, chunks };
+}
+
+/**
+ * Reads only the manifest at the head of a snapshot file.
+ * @param {string} path
+ * @returns {Promise<Uint8Array | undefined>}
+ */
+async function readManifest(path) {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    const length = Buffer.alloc(4);
+    if ((await handle.read(length, 0, 4, 0)).bytesRead !== 4) return undefined;
+    const manifest = Buffer.alloc(length.readUInt32LE(0));
+    const { bytesRead } = await handle.read(manifest, 0, manifest.length, 4);
+    return bytesRead === manifest.length ? new Uint8Array(manifest) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * @param {number} pid
+ * @returns {boolean} whether a process with this pid is running
+ */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return /** @type {{ code?: string }} */ (error).code === 'EPERM';
+  }
+}
+
+/**
+ * Opens (creating) the data directory and repairs a log cut short by a crash.
+ * @param {string} directory
+ * @returns {Promise<object>} the backend object src/storage/js.rs calls
+ * @throws {Error} with `code` `storage.blocked` when another running process owns the directory
+ */
+export async function openFileStorage(directory) {
+  await mkdir(directory, { recursive: true });
+  const ownerFile = join(directory, OWNER);
+  const owner = Number((await readFile(ownerFile, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+    throw storageError('storage.blocked', `${directory} is in use by process ${owner}`);
+  }
+  await writeFile(ownerFile, `${process.pid}\n`);
+  for (const name of await readdir(directory)) {
+    if (name.endsWith('.tmp')) await rm(join(directory, name), { force: true });
+  }
+  const logPath = join(directory, LOG);
+  const existing = await readFile(logPath).catch(() => Buffer.alloc(0));
+  const { end } = parseLog(existing);
+  let log = await open(logPath, 'a+');
+  if (end !== existing.length) {
+    await log.truncate(end);
+    await log.datasync();
+  }
+  let size = end;
+  /** Serializes writes: one append or snapshot at a time. */
+  let writing = Promise.resolve();
+  /**
+   * @template T
+   * @param {() => Promise<T>} task
+   * @returns {Promise<T>}
+   */
+  const exclusive = (task) => {
+    const result = writing.then(task);
+    writing = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  };
+
+  async function readLogRecords() {
+    return parseLog(await readFile(logPath)).records.filter((record) => record.bytes.length > 0);
+  }
+
+  async function snapshotOffsets() {
+    const offsets = [];
+    for (const name of await readdir(directory)) {
+      const match = SNAPSHOT.exec(name);
+      if (match !== null) offsets.push(Number(match[1]));
+    }
+    return offsets.sort((a, b) => a - b);
+  }
+
+  return {
+    async manifests() {
+      const manifests = [];
+      for (const offset of await snapshotOffsets()) {
+        const manifest = await readManifest(join(directory, snapshotName(offset)));
+        // A snapshot file without a whole manifest is left out, like one that does not decode.
+        if (manifest !== undefined) manifests.push(manifest);
+      }
+      return manifests;
+    },
+
+    /** @param {number} offset */
+    async readSnapshot(offset) {
+      const bytes = await readFile(join(directory, snapshotName(offset))).catch((error) => {
+        throw fromFsError(error);
+      });
+      return parseSnapshot(bytes).chunks.map((chunk) => new Uint8Array(chunk));
+    },
+
+    /** @param {number} from */
+    async readLog(from) {
+      const frames = [];
+      for (const record of await readLogRecords()) {
+        if (record.first < from) continue;
+        for (const { frame } of record.frames) frames.push(new Uint8Array(frame));
+      }
+      return frames;
+    },
+
+    /**
+     * @param {number[]} offsets
+     * @param {Uint8Array[]} frames
+     */
+    append(offsets, frames) {
+      return exclusive(async () => {
+        const parts = [u32(frames.length)];
+        frames.forEach((frame, index) => {
+          const header = Buffer.alloc(12);
+          header.writeDoubleLE(offsets[index] ?? 0, 0);
+          header.writeUInt32LE(frame.length, 8);
+          parts.push(header, frame);
+        });
+        const body = Buffer.concat(parts);
+        const record = Buffer.concat([u32(body.length), u32(crc32(body)), body]);
+        try {
+          await log.write(record, 0, record.length, size);
+          await log.datasync();
+          size += record.length;
+        } catch (error) {
+          // Cut off whatever part of the record reached the file: it was not acknowledged.
+          await log.truncate(size).catch(() => undefined);
+          throw fromFsError(error);
+        }
+      });
+    },
+
+    /**
+     * @param {number} offset
+     * @param {number} logStart
+     * @param {Uint8Array} manifest
+     * @param {Uint8Array[]} chunks
+     */
+    writeSnapshot(offset, logStart, manifest, chunks) {
+      return exclusive(async () => {
+        try {
+          const parts = [u32(manifest.length), manifest, u32(chunks.length)];
+          for (const chunk of chunks) parts.push(u32(chunk.length), chunk);
+          await replaceFile(directory, snapshotName(offset), parts);
+          if (logStart <= 0) return;
+          for (const older of await snapshotOffsets()) {
+            if (older < logStart) await rm(join(directory, snapshotName(older)), { force: true });
+          }
+          const kept = (await readLogRecords()).filter((record) => record.first >= logStart);
+          await replaceFile(directory, LOG, kept.map((record) => record.bytes));
+          await log.close();
+          log = await open(logPath, 'a+');
+          size = kept.reduce((total, record) => total + record.bytes.length, 0);
+        } catch (error) {
+          throw /** @type {{ code?: string }} */ (error).code?.startsWith('storage.') ? error : fromFsError(error);
+        }
+      });
+    },
+
+    /** Closes the log file. */
+    async close() {
+      await writing;
+      await log.close();
+    },
+  };
+}

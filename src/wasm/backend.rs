@@ -1,0 +1,65 @@
+//! The storage backends the binding can open, behind one [`Storage`].
+
+use crate::engine::Change;
+use crate::storage::indexeddb::IndexedDbStorage;
+use crate::storage::js::JsStorage;
+use crate::storage::{MemoryStorage, SnapshotManifest, Storage, StorageError};
+
+/// Where one open engine keeps its data.
+pub(crate) enum Backend {
+    /// Nothing survives the process (tests, `serve` without `--data`).
+    Memory(MemoryStorage),
+    /// IndexedDB in the browser.
+    IndexedDb(IndexedDbStorage),
+    /// A JavaScript object (files for `serve --data`).
+    Js(JsStorage),
+}
+
+impl Storage for Backend {
+    async fn snapshots(&self) -> Result<Vec<SnapshotManifest>, StorageError> {
+        match self {
+            Self::Memory(storage) => storage.snapshots().await,
+            Self::IndexedDb(storage) => storage.snapshots().await,
+            Self::Js(storage) => storage.snapshots().await,
+        }
+    }
+
+    async fn read_snapshot(
+        &self,
+        manifest: &SnapshotManifest,
+    ) -> Result<Vec<Vec<u8>>, StorageError> {
+        match self {
+            Self::Memory(storage) => storage.read_snapshot(manifest).await,
+            Self::IndexedDb(storage) => storage.read_snapshot(manifest).await,
+            Self::Js(storage) => storage.read_snapshot(manifest).await,
+        }
+    }
+
+    async fn read_log(&self, from: u64) -> Result<Vec<Change>, StorageError> {
+        match self {
+            Self::Memory(storage) => storage.read_log(from).await,
+            Self::IndexedDb(storage) => storage.read_log(from).await,
+            Self::Js(storage) => storage.read_log(from).await,
+        }
+    }
+
+    async fn append(&self, changes: &[Change]) -> Result<(), StorageError> {
+        match self {
+            Self::Memory(storage) => storage.append(changes).await,
+            Self::IndexedDb(storage) => storage.append(changes).await,
+            Self::Js(storage) => storage.append(changes).await,
+        }
+    }
+
+    async fn write_snapshot(
+        &self,
+        manifest: &SnapshotManifest,
+        chunks: &[Vec<u8>],
+    ) -> Result<(), StorageError> {
+        match self {
+            Self::Memory(storage) => storage.write_snapshot(manifest, chunks).await,
+            Self::IndexedDb(storage) => storage.write_snapshot(manifest, chunks).await,
+            Self::Js(storage) => storage.write_snapshot(manifest, chunks).await,
+        }
+    }
+}

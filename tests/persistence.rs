@@ -1,0 +1,109 @@
+//! Persistence invariants, as properties: snapshot plus replay equals the live engine, and
+//! a damaged stored record is always detected, never decoded into different data or a panic.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use cdp_engine::engine::{Command, Database, DatabaseOptions, Engine, SnapshotChunk, SystemClock};
+use cdp_engine::identity::IdentityConfig;
+use cdp_engine::model::Profile;
+use cdp_engine::storage::codec::{decode_batch, decode_frame, encode_batch, CHUNK_MAGIC};
+use cdp_engine::storage::{MemoryStorage, Storage};
+use proptest::prelude::*;
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("in-memory storage never waits"),
+    }
+}
+
+fn open(storage: &MemoryStorage, snapshot_min_changes: u64) -> Database<&MemoryStorage> {
+    block_on(Database::open_with(
+        storage,
+        IdentityConfig::default(),
+        Rc::new(SystemClock),
+        DatabaseOptions {
+            snapshot_min_changes,
+            ..DatabaseOptions::default()
+        },
+    ))
+    .unwrap()
+}
+
+fn profiles<S: Storage>(database: &Database<S>) -> Vec<Profile> {
+    database
+        .read(|engine| engine.profiles().cloned().collect())
+        .unwrap()
+}
+
+/// One write: which person (a small range, so writes update as well as create), which
+/// attribute and value (`None` removes it).
+fn write_strategy() -> impl Strategy<Value = (u8, u8, Option<i64>)> {
+    (0u8..12, 0u8..3, proptest::option::of(-5i64..5))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn snapshot_plus_replay_equals_the_live_engine(
+        writes in proptest::collection::vec(write_strategy(), 1..80),
+        snapshot_min_changes in 1u64..25,
+        reopen_every in 5usize..40,
+    ) {
+        let storage = MemoryStorage::new();
+        let mut live = open(&storage, snapshot_min_changes);
+        for (index, (person, key, value)) in writes.iter().enumerate() {
+            let value = value.map_or_else(|| "null".to_owned(), |number| number.to_string());
+            let text = format!(
+                r#"{{"upsertProfile":{{"identities":{{"email":"p{person}@x.dk"}},"attributes":{{"a{key}":{value}}}}}}}"#
+            );
+            let command = Command::from_json(&text, &IdentityConfig::default()).unwrap();
+            block_on(live.write(|engine| engine.execute(command))).unwrap().unwrap();
+            if index % reopen_every == reopen_every - 1 {
+                let reopened = open(&storage, snapshot_min_changes);
+                prop_assert_eq!(profiles(&reopened), profiles(&live));
+                live = reopened;
+            }
+        }
+        let reopened = open(&storage, snapshot_min_changes);
+        prop_assert!(reopened.skipped_snapshots().is_empty());
+        prop_assert_eq!(profiles(&reopened), profiles(&live));
+        prop_assert_eq!(
+            reopened.read(Engine::next_offset).unwrap(),
+            live.read(Engine::next_offset).unwrap()
+        );
+    }
+
+    #[test]
+    fn any_single_byte_change_of_a_stored_batch_is_detected(
+        position in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));
+        let command = Command::from_json(
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":{"n":1}}}"#,
+            &IdentityConfig::default(),
+        )
+        .unwrap();
+        engine.execute(command).unwrap();
+        let mut bytes = encode_batch(&engine.take_unpersisted()).unwrap();
+        let at = position.index(bytes.len());
+        bytes[at] ^= flip;
+        prop_assert_eq!(decode_batch(&bytes).unwrap_err().code(), "storage.corrupt");
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_decode_into_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = decode_batch(&bytes);
+        let _ = decode_frame::<SnapshotChunk<'static>>(CHUNK_MAGIC, &bytes);
+    }
+}

@@ -7,8 +7,11 @@
  *
  * Storage is in memory, or with `--data DIR` in that directory: the same snapshot + log
  * records as IndexedDB, each write fsync'ed before it is answered, so a restart (even after
- * SIGKILL) loses nothing acknowledged. Every request is answered by `cdp.fetch`, so the server answers
- * exactly what the in-page engine answers. Bad arguments or an unusable config file print one
+ * SIGKILL) loses nothing acknowledged. Every request is answered by `cdp.fetch`, so the
+ * server answers exactly what the in-page engine answers, plus CORS for pages on other
+ * origins: a preflight is answered 204 here, and every answer allows any origin (credentials
+ * travel in headers, never cookies). `cdp.fetch` itself needs no CORS, so it lives here. Bad
+ * arguments or an unusable config file print one
  * line on stderr and exit with code 2; SIGTERM and SIGINT stop the server and exit with 0.
  */
 import { readFile } from 'node:fs/promises';
@@ -20,6 +23,22 @@ const PROGRAM = 'cdp-engine-serve';
 const USAGE = `usage: ${PROGRAM} [serve] --port N --config FILE [--host H] [--data DIR]`;
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
+
+/**
+ * Headers on every answer: any origin may read it, and PrimeData's `Retry-After` is readable
+ * by page scripts too.
+ */
+const CORS_HEADERS = Object.freeze({
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'Retry-After',
+});
+
+/** Headers of a preflight answer, beside `CORS_HEADERS`. */
+const PREFLIGHT_HEADERS = Object.freeze({
+  'access-control-allow-methods': 'GET, HEAD, POST, PUT, PATCH, DELETE',
+  'access-control-allow-headers': 'Authorization, Content-Type, x-api-key',
+  'access-control-max-age': '600',
+});
 
 /** A problem with the command line or the config file: exit code 2. */
 class UsageError extends Error {}
@@ -97,7 +116,16 @@ async function readConfig(path) {
 }
 
 /**
- * Answers one HTTP request through `cdp.fetch`.
+ * Whether a request is a CORS preflight: `OPTIONS` naming the method the page wants to send.
+ * Other `OPTIONS` requests go to the engine like any request.
+ * @param {import('node:http').IncomingMessage} request
+ */
+function isPreflight(request) {
+  return request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
+}
+
+/**
+ * Answers one HTTP request: a CORS preflight here, anything else through `cdp.fetch`.
  * @param {Cdp} cdp
  * @param {import('node:http').IncomingMessage} request
  * @param {import('node:http').ServerResponse} response
@@ -108,6 +136,11 @@ async function answer(cdp, request, response) {
   for await (const chunk of request) chunks.push(chunk);
   const body = Buffer.concat(chunks);
   const method = request.method ?? 'GET';
+  if (isPreflight(request)) {
+    response.writeHead(204, { ...CORS_HEADERS, ...PREFLIGHT_HEADERS });
+    response.end();
+    return;
+  }
   /** @type {Response} */
   let reply;
   try {
@@ -122,6 +155,7 @@ async function answer(cdp, request, response) {
   }
   response.statusCode = reply.status;
   for (const [name, value] of reply.headers) response.appendHeader(name, value);
+  for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
   const payload = Buffer.from(await reply.arrayBuffer());
   response.end(method === 'HEAD' ? undefined : payload);
 }

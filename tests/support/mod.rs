@@ -2,6 +2,8 @@
 //! requests in one line, and seeding through engine commands.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod checks;
+
 use std::rc::Rc;
 
 use cdp_engine::api::{Method, Request, Response};

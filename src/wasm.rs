@@ -5,13 +5,12 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Promise, Reflect};
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::api::{Api, ApiError, Method, Request};
 use crate::config::Config;
-use crate::engine::{Command, Database, Engine, EngineError, Outcome, SystemClock};
+use crate::engine::{Command, Database, Engine, EngineError, SystemClock};
 use crate::model::ProfileId;
 use crate::storage::indexeddb::IndexedDbStorage;
 use crate::storage::{MemoryStorage, Storage, StorageError};
@@ -104,9 +103,14 @@ impl CdpCore {
                 ))
             }
         };
-        let database = Database::open(backend, config.identity.clone(), Rc::new(SystemClock))
-            .await
-            .map_err(|error| engine_error(&error))?;
+        let database = Database::open_with_schema(
+            backend,
+            config.identity.clone(),
+            config.schema.clone(),
+            Rc::new(SystemClock),
+        )
+        .await
+        .map_err(|error| engine_error(&error))?;
         let api = RefCell::new(Api::new(&config));
         Ok(Self {
             inner: Rc::new(Inner {
@@ -174,10 +178,7 @@ impl CdpCore {
                 .await
                 .and_then(|outcome| outcome)
                 .map_err(|error| engine_error(&error))?;
-            let Outcome::Profile { id, created } = executed;
-            Ok(JsValue::from_str(
-                &json!({"profile": id.to_string(), "created": created}).to_string(),
-            ))
+            Ok(JsValue::from_str(&executed.to_json().to_string()))
         })
     }
 

@@ -3,6 +3,7 @@ use std::rc::Rc;
 
 use super::{Clock, Engine, EngineError};
 use crate::identity::IdentityConfig;
+use crate::schema::SchemaConfig;
 use crate::storage::{Storage, StorageError};
 
 /// An [`Engine`] bound to a [`Storage`]: every write is acknowledged only once the changes
@@ -23,8 +24,18 @@ impl<S: Storage> Database<S> {
         identity: IdentityConfig,
         clock: Rc<dyn Clock>,
     ) -> Result<Self, EngineError> {
+        Self::open_with_schema(storage, identity, SchemaConfig::default(), clock).await
+    }
+
+    /// [`Database::open`] with the sources and attributes the configuration declares.
+    pub async fn open_with_schema(
+        storage: S,
+        identity: IdentityConfig,
+        schema: SchemaConfig,
+        clock: Rc<dyn Clock>,
+    ) -> Result<Self, EngineError> {
         let changes = storage.load().await?;
-        let engine = Engine::replay(identity, Rc::clone(&clock), changes)?;
+        let engine = Engine::replay_with_schema(identity, schema, Rc::clone(&clock), changes)?;
         Ok(Self {
             engine: RefCell::new(engine),
             storage,
@@ -69,9 +80,17 @@ impl<S: Storage> Database<S> {
     /// Replaces the in-memory state with what storage holds; if even that fails, the database
     /// refuses further use rather than serve state that was never persisted.
     async fn reload(&self) {
-        let identity = self.engine.borrow().identity_config().clone();
+        let (identity, schema) = {
+            let engine = self.engine.borrow();
+            (
+                engine.identity_config().clone(),
+                engine.schema_config().clone(),
+            )
+        };
         let rebuilt = match self.storage.load().await {
-            Ok(changes) => Engine::replay(identity, Rc::clone(&self.clock), changes),
+            Ok(changes) => {
+                Engine::replay_with_schema(identity, schema, Rc::clone(&self.clock), changes)
+            }
             Err(error) => Err(error.into()),
         };
         match rebuilt {

@@ -48,9 +48,13 @@ pub struct IdentifierType {
     /// How values are normalized.
     #[serde(default)]
     pub normalization: Normalization,
-    /// Whether a value identifies one person (only unique types resolve profiles).
+    /// Whether a value identifies one person: only unique types are indexed and resolve
+    /// profiles; values of other types are kept on profiles but may repeat across them.
     #[serde(default = "yes")]
     pub unique: bool,
+    /// Whether `Ab1` and `ab1` are different values; `false` lower-cases after normalization.
+    #[serde(default = "yes")]
+    pub case_sensitive: bool,
     /// The most values of this type one profile may hold.
     #[serde(default)]
     pub limit: Option<u32>,
@@ -93,6 +97,7 @@ impl IdentityConfig {
             name: name.to_owned(),
             normalization,
             unique: true,
+            case_sensitive: true,
             limit: None,
             on_limit: LimitBehaviour::default(),
             priority: 0,
@@ -108,6 +113,30 @@ impl IdentityConfig {
         self.types.iter().find(|declared| declared.name == kind)
     }
 
+    /// Whether values of `kind` are unique (undeclared types are).
+    pub fn is_unique(&self, kind: &str) -> bool {
+        self.identifier_type(kind)
+            .is_none_or(|declared| declared.unique)
+    }
+
+    /// The priority of `kind` (0 when undeclared).
+    pub fn priority(&self, kind: &str) -> i32 {
+        self.identifier_type(kind)
+            .map_or(0, |declared| declared.priority)
+    }
+
+    /// The most values of `kind` one profile may hold, and what happens beyond.
+    pub fn limit(&self, kind: &str) -> Option<(usize, LimitBehaviour)> {
+        self.identifier_type(kind).and_then(|declared| {
+            declared.limit.map(|limit| {
+                (
+                    usize::try_from(limit).unwrap_or(usize::MAX),
+                    declared.on_limit,
+                )
+            })
+        })
+    }
+
     /// Brings a raw identifier to its canonical form, or says why it cannot be one.
     pub fn normalize(&self, kind: &str, raw: &str) -> Result<Identifier, IdentityError> {
         let kind = kind.trim();
@@ -118,9 +147,13 @@ impl IdentityConfig {
             .identifier_type(kind)
             .map(|declared| declared.normalization)
             .unwrap_or_default();
+        let case_sensitive = self
+            .identifier_type(kind)
+            .is_none_or(|declared| declared.case_sensitive);
         let value = match normalization {
             Normalization::Email | Normalization::Lowercase => raw.trim().to_lowercase(),
-            Normalization::Verbatim => raw.trim().to_owned(),
+            Normalization::Verbatim if case_sensitive => raw.trim().to_owned(),
+            Normalization::Verbatim => raw.trim().to_lowercase(),
             Normalization::Phone => normalize_phone(kind, raw)?,
         };
         if value.is_empty() {
@@ -198,6 +231,21 @@ mod tests {
             config.normalize("foreignId1", " ByRe35 ").unwrap().value(),
             "ByRe35"
         );
+    }
+
+    #[test]
+    fn case_insensitive_custom_types_are_lower_cased() {
+        let config: IdentityConfig = serde_json::from_str(
+            r#"{"types":[{"name":"crm","caseSensitive":false,"unique":false,"priority":3}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.normalize("crm", " ByRe35 ").unwrap().value(),
+            "byre35"
+        );
+        assert!(!config.is_unique("crm"));
+        assert!(config.is_unique("undeclared"));
+        assert_eq!(config.priority("crm"), 3);
     }
 
     #[test]

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use super::Identifier;
 use crate::model::ProfileIndex;
 
-/// Each normalized identifier maps to exactly one live profile.
+/// Each normalized identifier of a unique type maps to exactly one live profile.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IdentityIndex {
     owners: HashMap<Identifier, ProfileIndex>,
@@ -22,6 +22,13 @@ impl IdentityIndex {
         profile: ProfileIndex,
     ) -> Option<ProfileIndex> {
         self.owners.insert(identifier, profile)
+    }
+
+    /// Forgets `identifier` if `profile` owns it.
+    pub(crate) fn release(&mut self, identifier: &Identifier, profile: ProfileIndex) {
+        if self.owner(identifier) == Some(profile) {
+            self.owners.remove(identifier);
+        }
     }
 
     /// How many identifiers are indexed.

@@ -24,12 +24,20 @@ fn status(error: &ApiError) -> u16 {
         ApiError::MalformedJson(_) | ApiError::InvalidRequest(_) => 400,
         ApiError::BodyTooLarge { .. } => 413,
         ApiError::Engine(engine) => match engine {
-            EngineError::Identity(IdentityError::Conflict { .. }) => 409,
+            EngineError::Identity(
+                IdentityError::Conflict { .. }
+                | IdentityError::LimitExceeded { .. }
+                | IdentityError::SurvivorMerged { .. },
+            ) => 409,
+            EngineError::Identity(
+                IdentityError::UnknownProfile { .. } | IdentityError::NotMerged { .. },
+            ) => 404,
             EngineError::Identity(
                 IdentityError::Empty { .. }
                 | IdentityError::Invalid { .. }
                 | IdentityError::EmptyKind
-                | IdentityError::Missing,
+                | IdentityError::Missing
+                | IdentityError::SameProfile { .. },
             )
             | EngineError::Schema(_)
             | EngineError::Model(_)

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value as Json};
 use super::config::{ArrigooConfig, ArrigooRole};
 use super::credentials::{SecretDigest, TokenStore};
 use super::{ApiError, Method, Request, Response};
-use crate::engine::{Command, Engine, Outcome, UpsertProfile};
+use crate::engine::{Command, Engine, UpsertProfile};
 use crate::model::{ProfileId, SourceId, Timestamp};
 
 pub(crate) struct Arrigoo {
@@ -220,7 +220,11 @@ fn upsert(engine: &mut Engine, request: &Request) -> Result<Response, ApiError> 
         &body.properties,
         SourceId::default_source(),
     )?;
-    let Outcome::Profile { id, .. } = engine.execute(Command::UpsertProfile(command))?;
+    let outcome = engine.execute(Command::UpsertProfile(command))?;
+    let id = outcome.profile_id().ok_or_else(|| ApiError::NotFound {
+        resource: "customer",
+        id: String::new(),
+    })?;
     let profile = engine.profile(id).ok_or_else(|| ApiError::NotFound {
         resource: "customer",
         id: id.to_string(),

@@ -10,27 +10,37 @@ use crate::model::{Timestamp, Value};
 /// `i64::MIN` lies beyond it.
 const NUMBER_LIMIT: i64 = i64::MAX;
 
-/// The declared type of an attribute.
+/// The declared type of an attribute. JSON names it in lower case (`datetime`); the vendors'
+/// spellings (`Boolean`, `DateTime`, `Timestamp`) are read too.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AttributeType {
     /// Text.
+    #[serde(alias = "String")]
     String,
     /// A whole number within ±(2^63−1).
+    #[serde(alias = "Integer")]
     Integer,
     /// A finite floating-point number.
+    #[serde(alias = "Number")]
     Number,
     /// True or false.
+    #[serde(alias = "Boolean")]
     Boolean,
     /// A calendar date.
+    #[serde(alias = "Date")]
     Date,
     /// A point in time.
+    #[serde(alias = "DateTime", alias = "Timestamp", alias = "timestamp")]
     DateTime,
     /// A set of distinct strings.
+    #[serde(alias = "Set")]
     Set,
     /// Named values.
+    #[serde(alias = "Object")]
     Object,
     /// An ordered list.
+    #[serde(alias = "List")]
     List,
 }
 
@@ -155,12 +165,10 @@ pub fn coerce(definition: &AttributeDefinition, value: Value) -> Result<Value, S
 pub fn check_limits(definition: &AttributeDefinition, value: &Value) -> Result<(), SchemaError> {
     let key = definition.key.as_str();
     match value {
-        Value::Integer(number) if *number == i64::MIN => {
-            Err(SchemaError::TypeMismatch {
-                key: key.to_owned(),
-                reason: format!("{number} is outside ±(2^63−1)"),
-            })
-        }
+        Value::Integer(number) if *number == i64::MIN => Err(SchemaError::TypeMismatch {
+            key: key.to_owned(),
+            reason: format!("{number} is outside ±(2^63−1)"),
+        }),
         #[allow(clippy::cast_precision_loss)]
         Value::Number(number) if !number.is_finite() || number.abs() > NUMBER_LIMIT as f64 => {
             Err(SchemaError::TypeMismatch {

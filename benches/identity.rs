@@ -185,7 +185,11 @@ fn lookups(c: &mut Criterion) {
             next = (next + 1) % raw.len();
             let (kind, value) = &raw[next][0];
             let identifier = engine.identity_config().normalize(kind, value);
-            black_box(identifier.ok().and_then(|id| engine.resolve(&id).map(|p| p.id)))
+            black_box(
+                identifier
+                    .ok()
+                    .and_then(|id| engine.resolve(&id).map(|p| p.id)),
+            )
         })
     });
     group.finish();

@@ -67,11 +67,20 @@ impl Engine {
                     value: value.clone(),
                     updated: at,
                 };
-                target
-                    .attributes
-                    .entry(source.clone())
-                    .or_default()
-                    .insert(key.clone(), written);
+                match target.attributes.get_mut(source) {
+                    Some(by_key) => match by_key.get_mut(key) {
+                        Some(existing) => *existing = written,
+                        None => {
+                            by_key.insert(key.clone(), written);
+                        }
+                    },
+                    None => {
+                        target.attributes.insert(
+                            source.clone(),
+                            std::collections::BTreeMap::from([(key.clone(), written)]),
+                        );
+                    }
+                }
             }
             Operation::AttributeRemoved {
                 profile,

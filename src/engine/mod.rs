@@ -18,6 +18,8 @@ mod plan_profile;
 mod plan_schema;
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 pub use change::{Change, Entity, Operation};
@@ -42,7 +44,7 @@ pub struct Engine {
     profiles: Vec<Option<Profile>>,
     live_profiles: usize,
     /// Every profile id, including those merged away (pointing at their survivor's slot).
-    slots: HashMap<ProfileId, ProfileIndex>,
+    slots: FxHashMap<ProfileId, ProfileIndex>,
     identities: IdentityIndex,
     merges: HashMap<ProfileId, MergeRecord>,
     next_offset: u64,
@@ -83,7 +85,7 @@ impl Engine {
             clock,
             profiles: Vec::new(),
             live_profiles: 0,
-            slots: HashMap::new(),
+            slots: FxHashMap::default(),
             identities: IdentityIndex::default(),
             merges: HashMap::new(),
             next_offset: 0,

@@ -161,7 +161,7 @@ impl IdentityConfig {
                 kind: kind.to_owned(),
             });
         }
-        Ok(Identifier::normalized(kind.to_owned(), value))
+        Ok(Identifier::normalized(kind, &value))
     }
 }
 

@@ -1,12 +1,13 @@
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::Identifier;
 use crate::model::ProfileIndex;
 
-/// Each normalized identifier of a unique type maps to exactly one live profile.
+/// Each normalized identifier of a unique type maps to exactly one live profile. Hashed with
+/// FxHash: identifiers are the hot key and a local engine has no hash-flooding adversary.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IdentityIndex {
-    owners: HashMap<Identifier, ProfileIndex>,
+    owners: FxHashMap<Identifier, ProfileIndex>,
 }
 
 impl IdentityIndex {

@@ -111,7 +111,7 @@ fn ten_attributes(n: usize) -> Map<String, Json> {
     attributes
 }
 
-fn filled_engine(profiles: usize, attributes: fn(usize) -> Map<String, Json>) -> Engine {
+fn filled_engine(profiles: usize, attributes: AttributesOf) -> Engine {
     let mut engine = Engine::new(identity(), Rc::new(SystemClock));
     for n in 0..profiles {
         let identifiers = raw_identifiers(n);
@@ -135,30 +135,43 @@ fn filled_engine(profiles: usize, attributes: fn(usize) -> Map<String, Json>) ->
     engine
 }
 
+/// The attributes upsert `n` writes.
+type AttributesOf = fn(usize) -> Map<String, Json>;
+
+fn no_attributes(_: usize) -> Map<String, Json> {
+    Map::new()
+}
+
 fn report_memory() {
     let profiles = std::env::var("CDP_BENCH_MEMORY_PROFILES")
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(1_000_000usize);
-    let (bytes_before, allocations_before) = (
-        LIVE_BYTES.load(Ordering::Relaxed),
-        LIVE_ALLOCATIONS.load(Ordering::Relaxed),
-    );
-    let started = Instant::now();
-    let engine = filled_engine(profiles, ten_attributes);
-    let elapsed = started.elapsed();
-    let bytes = LIVE_BYTES.load(Ordering::Relaxed) - bytes_before;
-    let allocations = LIVE_ALLOCATIONS.load(Ordering::Relaxed) - allocations_before;
-    println!(
-        "memory: {profiles} profiles x (3 identifiers, 10 attributes): {:.1} MiB live heap \
-         ({} bytes/profile, {:.1} allocations/profile), built in {:.2?} ({:.0} upserts/s)",
-        bytes as f64 / 1_048_576.0,
-        bytes / profiles.max(1),
-        allocations as f64 / profiles.max(1) as f64,
-        elapsed,
-        profiles as f64 / elapsed.as_secs_f64(),
-    );
-    black_box(engine.profile_count());
+    let shapes: [(&str, AttributesOf); 2] = [
+        ("3 identifiers, no attributes", no_attributes),
+        ("3 identifiers, 10 attributes", ten_attributes),
+    ];
+    for (shape, attributes) in shapes {
+        let (bytes_before, allocations_before) = (
+            LIVE_BYTES.load(Ordering::Relaxed),
+            LIVE_ALLOCATIONS.load(Ordering::Relaxed),
+        );
+        let started = Instant::now();
+        let engine = filled_engine(profiles, attributes);
+        let elapsed = started.elapsed();
+        let bytes = LIVE_BYTES.load(Ordering::Relaxed) - bytes_before;
+        let allocations = LIVE_ALLOCATIONS.load(Ordering::Relaxed) - allocations_before;
+        println!(
+            "memory: {profiles} profiles x ({shape}): {:.1} MiB live heap \
+             ({} bytes/profile, {:.1} allocations/profile); built in {:.2?} ({:.0} upserts/s)",
+            bytes as f64 / 1_048_576.0,
+            bytes / profiles.max(1),
+            allocations as f64 / profiles.max(1) as f64,
+            elapsed,
+            profiles as f64 / elapsed.as_secs_f64(),
+        );
+        black_box(engine.profile_count());
+    }
 }
 
 fn lookups(c: &mut Criterion) {

@@ -167,7 +167,7 @@ impl Engine {
                     MergeRecord {
                         survivor: *survivor,
                         absorbed: (**absorbed).clone(),
-                        moved: moved.clone(),
+                        moved: (**moved).clone(),
                         because: because.clone(),
                         at,
                         slot: absorbed_slot,

@@ -114,7 +114,7 @@ pub enum Operation {
         /// The profile merged away, exactly as it was before the merge.
         absorbed: Box<Profile>,
         /// What the survivor gained and lost.
-        moved: MergeDelta,
+        moved: Box<MergeDelta>,
         /// The identifiers of the write that matched both profiles.
         because: Vec<Identifier>,
     },
@@ -126,7 +126,7 @@ pub enum Operation {
         /// The restored profile, exactly as it now is.
         restored: Box<Profile>,
         /// What the survivor gives back.
-        reverted: UnmergeDelta,
+        reverted: Box<UnmergeDelta>,
     },
     /// A source of record was declared.
     SourceDeclared {

@@ -272,7 +272,7 @@ impl Engine {
             vec![Operation::ProfileMerged {
                 survivor: kept.id,
                 absorbed: Box::new(gone.clone()),
-                moved,
+                moved: Box::new(moved),
                 because: Vec::new(),
             }],
             Outcome::Profile {
@@ -376,7 +376,7 @@ impl Engine {
             vec![Operation::ProfileUnmerged {
                 survivor: survivor.id,
                 restored: Box::new(restored),
-                reverted,
+                reverted: Box::new(reverted),
             }],
             Outcome::Unmerged {
                 survivor: survivor.id,

@@ -127,7 +127,7 @@ impl Engine {
             operations.push(Operation::ProfileMerged {
                 survivor: survivor.id,
                 absorbed: Box::new(absorbed.clone()),
-                moved,
+                moved: Box::new(moved),
                 because,
             });
         }

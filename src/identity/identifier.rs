@@ -1,5 +1,6 @@
 use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -7,11 +8,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// Only [`IdentityConfig::normalize`](super::IdentityConfig::normalize) builds one from raw
 /// input, so two identifiers that denote the same person compare equal. Type and value share
-/// one allocation, since every profile and the identity index hold many of them.
+/// one shared allocation: the profile, the identity index and the change log hold the same
+/// text, and cloning an identifier only counts a reference.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Identifier {
     /// The type followed directly by the value.
-    text: Box<str>,
+    text: Arc<str>,
     /// Where the type ends in `text`.
     kind_len: usize,
 }
@@ -31,7 +33,7 @@ impl Identifier {
         text.push_str(kind);
         text.push_str(value);
         Self {
-            text: text.into_boxed_str(),
+            text: Arc::from(text),
             kind_len: kind.len(),
         }
     }

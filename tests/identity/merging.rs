@@ -258,3 +258,28 @@ fn replay_of_merges_and_unmerges_equals_the_live_state() {
     assert_eq!(snapshot(&replay), live);
     assert_eq!(replay.take_unpersisted().len(), 0);
 }
+
+#[test]
+fn merges_survive_the_stored_form_of_the_log() {
+    let (mut engine, clock) = merging_engine();
+    let a = profile_of(&run(
+        &mut engine,
+        r#"{"upsertProfile":{"identities":{"email":"a@x.dk"},"setActions":[{"key":"s","action":"ADD","value":"x"}]}}"#,
+    ));
+    clock.advance_seconds(1);
+    run(
+        &mut engine,
+        r#"{"upsertProfile":{"identities":{"crm":"b"},"attributes":{"n":2},"consents":{"marketing":false}}}"#,
+    );
+    run(
+        &mut engine,
+        r#"{"upsertProfile":{"identities":{"email":"a@x.dk","crm":"b"}}}"#,
+    );
+    let stored = serde_json::to_string(engine.unpersisted()).unwrap();
+    let loaded: Vec<cdp_engine::engine::Change> = serde_json::from_str(&stored).unwrap();
+    let replay = replayed(&engine, loaded);
+    let mut live = snapshot(&engine);
+    live.unpersisted = 0;
+    assert_eq!(snapshot(&replay), live);
+    assert_eq!(replay.profile(a).unwrap().aliases.len(), 1);
+}

@@ -191,3 +191,39 @@ fn deleting_an_attribute_removes_its_values() {
         .attribute(&SourceId::new("crm"), "score")
         .is_none());
 }
+
+#[test]
+fn replay_of_schema_changes_equals_the_live_state() {
+    let (mut engine, clock) = engine_with("{}", SOURCES);
+    write(&mut engine, "app", "team", "PSG");
+    clock.advance_seconds(1);
+    write(&mut engine, "crm", "score", "7");
+    run(
+        &mut engine,
+        r#"{"declareSource":{"id":"pos","name":"Shops"}}"#,
+    );
+    run(
+        &mut engine,
+        r#"{"declareAttribute":{"source":"pos","definition":{"key":"team","type":"String"}}}"#,
+    );
+    run(&mut engine, r#"{"shareAttribute":{"key":"team"}}"#);
+    write(&mut engine, "pos", "team", "OL");
+    run(
+        &mut engine,
+        r#"{"disableAttribute":{"source":"app","key":"team"}}"#,
+    );
+    run(
+        &mut engine,
+        r#"{"renameSource":{"source":"crm","name":"Sales"}}"#,
+    );
+    run(&mut engine, r#"{"unshareAttribute":{"key":"team"}}"#);
+    run(
+        &mut engine,
+        r#"{"deleteAttribute":{"source":"crm","key":"score"}}"#,
+    );
+    let changes = engine.take_unpersisted();
+    let offsets: Vec<u64> = changes.iter().map(|change| change.offset).collect();
+    assert_eq!(offsets, (0..engine.next_offset()).collect::<Vec<_>>());
+    let replay = replayed(&engine, changes);
+    assert_eq!(snapshot(&replay), snapshot(&engine));
+}

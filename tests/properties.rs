@@ -95,6 +95,16 @@ fn engine(policy: &str, clock: &ManualClock) -> Engine {
     Engine::new(identity, Rc::new(clock.clone()))
 }
 
+/// Identity rules with limits: at most one crm id (the oldest is dropped) and two emails
+/// (more are refused).
+fn limited_engine(policy: &str, clock: &ManualClock) -> Engine {
+    let identity: IdentityConfig = serde_json::from_str(&format!(
+        r#"{{"policy":"{policy}","types":[{{"name":"email","normalization":"email","limit":2,"onLimit":"reject"}},{{"name":"crm","limit":1}}]}}"#
+    ))
+    .unwrap();
+    Engine::new(identity, Rc::new(clock.clone()))
+}
+
 /// Every normalized identifier belongs to exactly one live profile, and resolves to it.
 fn assert_identifiers_resolve_uniquely(engine: &Engine) {
     let mut seen = HashSet::new();
@@ -143,8 +153,17 @@ fn assert_merge_lost_nothing(before: &[Profile], survivor: &Profile) {
 }
 
 fn run_steps(policy: &str, steps: &[Step]) {
+    run_steps_on(engine, policy, steps, true);
+}
+
+fn run_steps_on(
+    make: fn(&str, &ManualClock) -> Engine,
+    policy: &str,
+    steps: &[Step],
+    limits_absent: bool,
+) {
     let clock = ManualClock::starting_at(Timestamp::from_millis(1_700_000_000_000));
-    let mut engine = engine(policy, &clock);
+    let mut engine = make(policy, &clock);
     let mut known: Vec<ProfileId> = Vec::new();
     for step in steps {
         if matches!(step, Step::Tick) {
@@ -175,7 +194,7 @@ fn run_steps(policy: &str, steps: &[Step]) {
                     if !known.contains(&id) {
                         known.push(id);
                     }
-                    if let Some(before) = merging {
+                    if let Some(before) = merging.filter(|_| limits_absent) {
                         assert_merge_lost_nothing(&before, engine.profile(id).unwrap());
                     }
                 }
@@ -186,6 +205,23 @@ fn run_steps(policy: &str, steps: &[Step]) {
             }
         }
         assert_identifiers_resolve_uniquely(&engine);
+        for profile in engine.profiles() {
+            for identifier in &profile.identities {
+                if let Some((limit, _)) = engine.identity_config().limit(identifier.kind()) {
+                    let held = profile
+                        .identities
+                        .iter()
+                        .filter(|other| other.kind() == identifier.kind())
+                        .count();
+                    assert!(
+                        held <= limit,
+                        "{} holds {held} {}",
+                        profile.id,
+                        identifier.kind()
+                    );
+                }
+            }
+        }
         for id in &known {
             assert!(engine.profile(*id).is_some(), "{id} stopped resolving");
         }
@@ -300,6 +336,12 @@ proptest! {
     #[test]
     fn reject_policy_keeps_identities_unique_and_replay_equal(steps in prop::collection::vec(step(), 1..40)) {
         run_steps("reject", &steps);
+    }
+
+    #[test]
+    fn limits_keep_identities_unique_and_replay_equal(steps in prop::collection::vec(step(), 1..40)) {
+        run_steps_on(limited_engine, "merge", &steps, false);
+        run_steps_on(limited_engine, "reject", &steps, false);
     }
 
     #[test]

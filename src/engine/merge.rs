@@ -174,19 +174,21 @@ fn merged_value(ours: Option<&AttributeValue>, theirs: &AttributeValue) -> Optio
         return Some(theirs.clone());
     };
     let updated = ours.updated.max(theirs.updated);
-    let value = match (&ours.value, &theirs.value) {
-        (Value::Set(mine), Value::Set(other)) => Value::Set(mine.union(other).cloned().collect()),
-        (Value::List(mine), Value::List(other)) => {
-            let mut items = mine.clone();
-            for item in other {
-                if !items.contains(item) {
-                    items.push(item.clone());
-                }
+    let value = if let (Value::Set(mine), Value::Set(other)) = (&ours.value, &theirs.value) {
+        Value::Set(mine.union(other).cloned().collect())
+    } else if let (Value::List(mine), Value::List(other)) = (&ours.value, &theirs.value) {
+        let mut items = mine.clone();
+        for item in other {
+            if !items.contains(item) {
+                items.push(item.clone());
             }
-            Value::List(items)
         }
-        _ if theirs.updated > ours.updated => return Some(theirs.clone()),
-        _ => return None,
+        Value::List(items)
+    } else if theirs.updated > ours.updated {
+        // A scalar (or a change of shape): the more recent write wins, the survivor on a tie.
+        return Some(theirs.clone());
+    } else {
+        return None;
     };
     (value != ours.value).then_some(AttributeValue { value, updated })
 }

@@ -98,7 +98,14 @@ fn set_members(
     };
     match coerce(&as_set, value)? {
         Value::Set(members) => Ok(members),
-        _ => Err(SchemaError::NotASet {
+        Value::String(_)
+        | Value::Integer(_)
+        | Value::Number(_)
+        | Value::Boolean(_)
+        | Value::Date(_)
+        | Value::DateTime(_)
+        | Value::Object(_)
+        | Value::List(_) => Err(SchemaError::NotASet {
             key: key.to_owned(),
         }),
     }

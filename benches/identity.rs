@@ -21,11 +21,13 @@ struct CountingAllocator;
 
 static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
 static LIVE_ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static TOTAL_ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
         LIVE_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        TOTAL_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         unsafe { System.alloc(layout) }
     }
 
@@ -36,6 +38,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        TOTAL_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
         LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -76,8 +79,10 @@ fn upsert_identifiers(n: usize) -> [(String, String); 3] {
     }
 }
 
-fn upsert(engine: &Engine, n: usize, attributes: &Map<String, Json>) -> Command {
-    let identifiers = upsert_identifiers(n);
+/// The raw input of upsert `n`, prepared before timing so only the engine is measured.
+type RawUpsert = [(String, String); 3];
+
+fn upsert(engine: &Engine, identifiers: &RawUpsert, attributes: &Map<String, Json>) -> Command {
     let pairs = identifiers
         .iter()
         .map(|(kind, value)| (kind.as_str(), value.as_str()));
@@ -197,10 +202,12 @@ fn report_upsert_cpu() {
     let upserts = 300_000usize;
     let mut engine = Engine::new(identity(), Rc::new(SystemClock));
     let attributes: Vec<Map<String, Json>> = (0..64).map(small_attributes).collect();
+    let inputs: Vec<RawUpsert> = (0..upserts).map(upsert_identifiers).collect();
     let started = Instant::now();
     let cpu_started = cpu_seconds();
-    for i in 0..upserts {
-        let command = upsert(&engine, i, &attributes[i % attributes.len()]);
+    let allocations_before = TOTAL_ALLOCATIONS.load(Ordering::Relaxed);
+    for (i, identifiers) in inputs.iter().enumerate() {
+        let command = upsert(&engine, identifiers, &attributes[i % attributes.len()]);
         if engine.execute(command).is_err() {
             unreachable!("upsert {i} failed");
         }
@@ -212,12 +219,15 @@ fn report_upsert_cpu() {
     let cpu = cpu_seconds()
         .zip(cpu_started)
         .map(|(end, start)| end - start);
+    let allocations = TOTAL_ALLOCATIONS.load(Ordering::Relaxed) - allocations_before;
     println!(
         "upserts: {upserts} (3 identifiers, 2 attributes, 1 in 5 merging) in {elapsed:.2?} \
-         ({:.0}/s wall), {:.2} s of CPU ({:.0} per CPU second); {} profiles remain",
+         ({:.0}/s wall), {:.2} s of CPU ({:.0} per CPU second), {:.1} allocations each; \
+         {} profiles remain",
         upserts as f64 / elapsed.as_secs_f64(),
         cpu.unwrap_or(f64::NAN),
         cpu.map_or(f64::NAN, |cpu| upserts as f64 / cpu),
+        allocations as f64 / upserts as f64,
         engine.profile_count(),
     );
 }
@@ -263,13 +273,14 @@ fn upserts(c: &mut Criterion) {
         bench.iter_custom(|iterations| {
             let mut engine = Engine::new(identity(), Rc::new(SystemClock));
             let attributes: Vec<Map<String, Json>> = (0..64).map(small_attributes).collect();
+            let inputs: Vec<RawUpsert> = (0..iterations as usize).map(upsert_identifiers).collect();
             let mut total = Duration::ZERO;
             let mut n = 0usize;
             while (n as u64) < iterations {
                 let started = Instant::now();
                 let end = (n + 4096).min(iterations as usize);
-                for i in n..end {
-                    let command = upsert(&engine, i, &attributes[i % attributes.len()]);
+                for (i, identifiers) in inputs.iter().enumerate().take(end).skip(n) {
+                    let command = upsert(&engine, identifiers, &attributes[i % attributes.len()]);
                     if engine.execute(command).is_err() {
                         unreachable!("upsert {i} failed");
                     }

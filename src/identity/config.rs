@@ -143,47 +143,57 @@ impl IdentityConfig {
         if kind.is_empty() {
             return Err(IdentityError::EmptyKind);
         }
-        let normalization = self
-            .identifier_type(kind)
-            .map(|declared| declared.normalization)
-            .unwrap_or_default();
-        let case_sensitive = self
-            .identifier_type(kind)
-            .is_none_or(|declared| declared.case_sensitive);
-        let value = match normalization {
-            Normalization::Email | Normalization::Lowercase => raw.trim().to_lowercase(),
-            Normalization::Verbatim if case_sensitive => raw.trim().to_owned(),
-            Normalization::Verbatim => raw.trim().to_lowercase(),
-            Normalization::Phone => normalize_phone(kind, raw)?,
-        };
-        if value.is_empty() {
+        let declared = self.identifier_type(kind);
+        let normalization = declared.map(|declared| declared.normalization);
+        let case_sensitive = declared.is_none_or(|declared| declared.case_sensitive);
+        let trimmed = raw.trim();
+        // Type and value are written into one buffer, which becomes the identifier's text.
+        let mut text = String::with_capacity(kind.len() + trimmed.len() + 1);
+        text.push_str(kind);
+        match normalization.unwrap_or_default() {
+            Normalization::Email | Normalization::Lowercase => push_lowercase(&mut text, trimmed),
+            Normalization::Verbatim if case_sensitive => text.push_str(trimmed),
+            Normalization::Verbatim => push_lowercase(&mut text, trimmed),
+            Normalization::Phone => push_phone(&mut text, kind, raw)?,
+        }
+        if text.len() == kind.len() {
             return Err(IdentityError::Empty {
                 kind: kind.to_owned(),
             });
         }
-        Ok(Identifier::normalized(kind, &value))
+        Ok(Identifier::from_text(text, kind.len()))
     }
 }
 
-fn normalize_phone(kind: &str, raw: &str) -> Result<String, IdentityError> {
-    let trimmed = raw.trim();
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    if digits.is_empty() {
-        return Err(if trimmed.is_empty() {
-            IdentityError::Empty {
-                kind: kind.to_owned(),
-            }
-        } else {
-            IdentityError::Invalid {
-                kind: kind.to_owned(),
-                value: raw.to_owned(),
-            }
-        });
-    }
-    Ok(if trimmed.starts_with('+') {
-        format!("+{digits}")
+fn push_lowercase(text: &mut String, value: &str) {
+    if value.is_ascii() {
+        text.extend(value.chars().map(|c| c.to_ascii_lowercase()));
     } else {
-        digits
+        text.push_str(&value.to_lowercase());
+    }
+}
+
+/// Appends the digits of a phone number, keeping one leading `+`.
+fn push_phone(text: &mut String, kind: &str, raw: &str) -> Result<(), IdentityError> {
+    let trimmed = raw.trim();
+    let start = text.len();
+    if trimmed.starts_with('+') {
+        text.push('+');
+    }
+    text.extend(trimmed.chars().filter(char::is_ascii_digit));
+    let digits = text.len() - start - usize::from(trimmed.starts_with('+'));
+    if digits > 0 {
+        return Ok(());
+    }
+    Err(if trimmed.is_empty() {
+        IdentityError::Empty {
+            kind: kind.to_owned(),
+        }
+    } else {
+        IdentityError::Invalid {
+            kind: kind.to_owned(),
+            value: raw.to_owned(),
+        }
     })
 }
 

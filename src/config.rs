@@ -5,6 +5,7 @@ use thiserror::Error;
 
 use crate::api::{ArrigooConfig, ChartMogulConfig, FollowAnalyticsConfig, PrimeDataConfig};
 use crate::identity::IdentityConfig;
+use crate::schema::SchemaConfig;
 
 /// Everything an engine is configured with; every part is optional.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -13,6 +14,9 @@ pub struct Config {
     /// Identifier types and the conflict policy.
     #[serde(default)]
     pub identity: IdentityConfig,
+    /// Sources of record and typed attributes declared from the start, and the tag limit.
+    #[serde(default)]
+    pub schema: SchemaConfig,
     /// Arrigoo API keys and token lifetimes.
     #[serde(default)]
     pub arrigoo: ArrigooConfig,

@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
 
+use super::merge::{MergeDelta, UnmergeDelta};
 use crate::identity::Identifier;
-use crate::model::{AttributeKey, Profile, ProfileId, SourceId, Timestamp, Value};
+use crate::model::{AttributeKey, Profile, ProfileId, SourceId, TagKind, Timestamp, Value};
+use crate::schema::{AttributeDefinition, SourceDefinition};
 
 /// One numbered entry of the change log: what a committed command did to one entity.
 ///
@@ -20,8 +22,10 @@ pub struct Change {
 /// The entity a change is about.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Entity {
-    /// A customer profile.
+    /// A customer profile (for a merge or unmerge: the surviving one).
     Profile(ProfileId),
+    /// The schema: declared sources of record and attributes.
+    Schema,
 }
 
 /// What one change did, with its data.
@@ -41,6 +45,13 @@ pub enum Operation {
     },
     /// An identifier now belongs to the profile.
     IdentifierAdded {
+        /// The profile.
+        profile: ProfileId,
+        /// The normalized identifier.
+        identifier: Identifier,
+    },
+    /// An identifier no longer belongs to the profile (dropped over its type's limit).
+    IdentifierRemoved {
         /// The profile.
         profile: ProfileId,
         /// The normalized identifier.
@@ -66,19 +77,123 @@ pub enum Operation {
         /// The attribute name.
         key: AttributeKey,
     },
-    /// A manual tag was added to the profile.
+    /// The profile got a tag.
     TagAdded {
         /// The profile.
         profile: ProfileId,
-        /// The tag, as given.
+        /// Automatic or manual.
+        kind: TagKind,
+        /// The tag.
         tag: String,
     },
-    /// A manual tag was removed from the profile.
+    /// The profile lost a tag.
     TagRemoved {
         /// The profile.
         profile: ProfileId,
+        /// Automatic or manual.
+        kind: TagKind,
         /// The tag.
         tag: String,
+    },
+    /// A consent got a value.
+    ConsentSet {
+        /// The profile.
+        profile: ProfileId,
+        /// The purpose (`marketing`).
+        purpose: String,
+        /// The consent.
+        value: Value,
+    },
+    /// A consent was withdrawn.
+    ConsentRemoved {
+        /// The profile.
+        profile: ProfileId,
+        /// The purpose.
+        purpose: String,
+    },
+    /// `absorbed` merged into `survivor`: the absorbed profile as it was, what moved, and the
+    /// identifiers that made the profiles meet (empty for an explicit merge). Its id and
+    /// aliases resolve to the survivor from now on.
+    ProfileMerged {
+        /// The profile that lives on.
+        survivor: ProfileId,
+        /// The profile merged away, exactly as it was before the merge.
+        absorbed: Box<Profile>,
+        /// What the survivor gained and lost.
+        moved: Box<MergeDelta>,
+        /// The identifiers of the write that matched both profiles.
+        because: Vec<Identifier>,
+    },
+    /// A logged merge was undone: `restored` lives again as given, and the survivor gives
+    /// back what the merge brought it.
+    ProfileUnmerged {
+        /// The profile that had absorbed the restored one.
+        survivor: ProfileId,
+        /// The restored profile, exactly as it now is.
+        restored: Box<Profile>,
+        /// What the survivor gives back.
+        reverted: Box<UnmergeDelta>,
+    },
+    /// A source of record was declared.
+    SourceDeclared {
+        /// The declaration.
+        definition: SourceDefinition,
+    },
+    /// A source of record was renamed.
+    SourceRenamed {
+        /// The source.
+        source: SourceId,
+        /// The new name.
+        name: String,
+    },
+    /// A source of record and its declarations were deleted (its values are removed by
+    /// `attribute_removed` changes logged before this one).
+    SourceDeleted {
+        /// The source.
+        source: SourceId,
+    },
+    /// A source of record was disabled or enabled.
+    SourceDisabled {
+        /// The source.
+        source: SourceId,
+        /// Disabled (`true`) or enabled.
+        disabled: bool,
+    },
+    /// An attribute was declared on a source, or its declaration was changed.
+    AttributeDeclared {
+        /// The source.
+        source: SourceId,
+        /// The declaration.
+        definition: AttributeDefinition,
+    },
+    /// An attribute's declaration was deleted (its values are removed by `attribute_removed`
+    /// changes logged before this one).
+    AttributeDeleted {
+        /// The source.
+        source: SourceId,
+        /// The attribute name.
+        key: AttributeKey,
+    },
+    /// An attribute was disabled or enabled on a source.
+    AttributeDisabled {
+        /// The source.
+        source: SourceId,
+        /// The attribute name.
+        key: AttributeKey,
+        /// Disabled (`true`) or enabled.
+        disabled: bool,
+    },
+    /// A key was shared: the global source declares it and every source's values go there
+    /// (the global values are set by `attribute_set` changes logged after this one).
+    AttributeShared {
+        /// The global declaration.
+        definition: AttributeDefinition,
+    },
+    /// A key was unshared: the global declaration is gone (values were handed back to the
+    /// sources by changes logged before this one).
+    AttributeUnshared {
+        /// The attribute name.
+        key: AttributeKey,
     },
 }
 
@@ -88,11 +203,29 @@ impl Operation {
         match self {
             Self::ProfileCreated { profile }
             | Self::IdentifierAdded { profile, .. }
+            | Self::IdentifierRemoved { profile, .. }
             | Self::AttributeSet { profile, .. }
             | Self::AttributeRemoved { profile, .. }
             | Self::TagAdded { profile, .. }
-            | Self::TagRemoved { profile, .. } => Entity::Profile(*profile),
+            | Self::TagRemoved { profile, .. }
+            | Self::ConsentSet { profile, .. }
+            | Self::ConsentRemoved { profile, .. }
+            | Self::ProfileMerged {
+                survivor: profile, ..
+            }
+            | Self::ProfileUnmerged {
+                survivor: profile, ..
+            } => Entity::Profile(*profile),
             Self::ProfileImported { record } => Entity::Profile(record.id),
+            Self::SourceDeclared { .. }
+            | Self::SourceRenamed { .. }
+            | Self::SourceDeleted { .. }
+            | Self::SourceDisabled { .. }
+            | Self::AttributeDeclared { .. }
+            | Self::AttributeDeleted { .. }
+            | Self::AttributeDisabled { .. }
+            | Self::AttributeShared { .. }
+            | Self::AttributeUnshared { .. } => Entity::Schema,
         }
     }
 
@@ -102,10 +235,24 @@ impl Operation {
             Self::ProfileCreated { .. } => "profile_created",
             Self::ProfileImported { .. } => "profile_imported",
             Self::IdentifierAdded { .. } => "identifier_added",
+            Self::IdentifierRemoved { .. } => "identifier_removed",
             Self::AttributeSet { .. } => "attribute_set",
             Self::AttributeRemoved { .. } => "attribute_removed",
             Self::TagAdded { .. } => "tag_added",
             Self::TagRemoved { .. } => "tag_removed",
+            Self::ConsentSet { .. } => "consent_set",
+            Self::ConsentRemoved { .. } => "consent_removed",
+            Self::ProfileMerged { .. } => "profile_merged",
+            Self::ProfileUnmerged { .. } => "profile_unmerged",
+            Self::SourceDeclared { .. } => "source_declared",
+            Self::SourceRenamed { .. } => "source_renamed",
+            Self::SourceDeleted { .. } => "source_deleted",
+            Self::SourceDisabled { .. } => "source_disabled",
+            Self::AttributeDeclared { .. } => "attribute_declared",
+            Self::AttributeDeleted { .. } => "attribute_deleted",
+            Self::AttributeDisabled { .. } => "attribute_disabled",
+            Self::AttributeShared { .. } => "attribute_shared",
+            Self::AttributeUnshared { .. } => "attribute_unshared",
         }
     }
 }

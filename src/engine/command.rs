@@ -1,19 +1,93 @@
-use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::EngineError;
 use crate::identity::{Identifier, IdentityConfig};
-use crate::model::{AttributeKey, ProfileId, SourceId, Value};
-use crate::schema::{infer_value, validate_key};
+use crate::model::{AttributeKey, ProfileId, SourceId, TagKind, Value};
+use crate::schema::{
+    infer_value, validate_key, AttributeChange, AttributeDefinition, SourceDefinition,
+};
 
 /// A request to change the engine's state. Applied atomically: all of it or nothing.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Command {
-    /// Find the profile the identifiers belong to, or create one, and write attributes.
+    /// Find the profile the identifiers belong to, or create one, and write to it.
     UpsertProfile(UpsertProfile),
     /// Add and remove manual tags of one profile.
     ChangeTags(ChangeTags),
+    /// Merge one profile into another explicitly, whatever the conflict policy.
+    MergeProfiles {
+        /// The profile that lives on.
+        survivor: ProfileId,
+        /// The profile merged into it.
+        absorbed: ProfileId,
+    },
+    /// Undo the logged merge that absorbed `absorbed`, restoring it.
+    UnmergeProfile {
+        /// The id of the profile merged away.
+        absorbed: ProfileId,
+    },
+    /// Declare a source of record.
+    DeclareSource(SourceDefinition),
+    /// Rename a source of record.
+    RenameSource {
+        /// The source.
+        source: SourceId,
+        /// The new name.
+        name: String,
+    },
+    /// Delete a source of record with its declarations and values.
+    DeleteSource {
+        /// The source.
+        source: SourceId,
+    },
+    /// Disable (`true`) or enable a source: a disabled source's values are refused.
+    DisableSource {
+        /// The source.
+        source: SourceId,
+        /// Disable or enable.
+        disabled: bool,
+    },
+    /// Declare a typed attribute on a source.
+    DeclareAttribute {
+        /// The source (`default` for writes that name none).
+        source: SourceId,
+        /// The declaration.
+        definition: AttributeDefinition,
+    },
+    /// Change a declaration's label and limits; its type stays.
+    UpdateAttribute {
+        /// The source.
+        source: SourceId,
+        /// The new declaration, of the same key and type.
+        definition: AttributeDefinition,
+    },
+    /// Delete a declaration with all its values.
+    DeleteAttribute {
+        /// The source.
+        source: SourceId,
+        /// The attribute name.
+        key: AttributeKey,
+    },
+    /// Disable (`true`) or enable an attribute on a source (FollowAnalytics rules).
+    DisableAttribute {
+        /// The source.
+        source: SourceId,
+        /// The attribute name.
+        key: AttributeKey,
+        /// Disable or enable.
+        disabled: bool,
+    },
+    /// Share a key: it moves to the global source and takes the most recent enabled value.
+    ShareAttribute {
+        /// The attribute name.
+        key: AttributeKey,
+    },
+    /// Unshare a key: its global values go back to the sources that declare it.
+    UnshareAttribute {
+        /// The attribute name.
+        key: AttributeKey,
+    },
 }
 
 /// Adds and removes manual tags of an existing profile. Tags are kept as given: case and
@@ -28,15 +102,31 @@ pub struct ChangeTags {
     pub remove: Vec<String>,
 }
 
-/// Find-or-create by identifiers, then add the new identifiers and write the attributes.
+/// Find-or-create by identifiers, then add the new identifiers and write attributes, tags
+/// and consents.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UpsertProfile {
     /// Normalized identifiers; at least one.
     pub identifiers: Vec<Identifier>,
-    /// The source of record the attributes are written to.
+    /// The source of record the attributes are written from.
     pub source: SourceId,
-    /// Attribute writes; `None` removes the value.
-    pub attributes: Vec<(AttributeKey, Option<Value>)>,
+    /// Attribute writes, in order.
+    pub attributes: Vec<(AttributeKey, AttributeChange)>,
+    /// Tags to add (`present`) or remove.
+    pub tags: Vec<TagWrite>,
+    /// Consents to give (`Some`) or withdraw (`None`).
+    pub consents: Vec<(String, Option<Value>)>,
+}
+
+/// One tag added to or removed from a profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagWrite {
+    /// Automatic or manual.
+    pub kind: TagKind,
+    /// The tag.
+    pub tag: String,
+    /// Added (`true`) or removed.
+    pub present: bool,
 }
 
 /// What a committed command did.
@@ -49,61 +139,67 @@ pub enum Outcome {
         id: ProfileId,
         /// Whether the write created it.
         created: bool,
+        /// Profiles merged into it by this command.
+        merged: Vec<ProfileId>,
     },
+    /// A merge was undone.
+    Unmerged {
+        /// The profile that had absorbed the restored one.
+        survivor: ProfileId,
+        /// The restored profile.
+        restored: ProfileId,
+    },
+    /// The schema changed (and the values the change moved or removed).
+    SchemaChanged,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-enum RawCommand {
-    UpsertProfile(RawUpsert),
-    ChangeTags(RawChangeTags),
-}
+impl Outcome {
+    /// The profile the command landed on, for commands about one profile.
+    pub fn profile_id(&self) -> Option<ProfileId> {
+        match self {
+            Self::Profile { id, .. } => Some(*id),
+            Self::Unmerged { restored, .. } => Some(*restored),
+            Self::SchemaChanged => None,
+        }
+    }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawChangeTags {
-    profile: String,
-    #[serde(default)]
-    add: Vec<String>,
-    #[serde(default)]
-    remove: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawUpsert {
-    #[serde(default)]
-    identities: Map<String, Json>,
-    #[serde(default)]
-    attributes: Map<String, Json>,
-    #[serde(default)]
-    source: Option<String>,
-}
-
-impl Command {
-    /// Parses the JSON form of a command, as the JS package sends it:
-    /// `{"upsertProfile": {"identities": {"email": ["a@b.c"]}, "attributes": {"name": "A"}, "source": "crm"}}`
-    /// or `{"changeTags": {"profile": "<uuid>", "add": ["vip"], "remove": ["trial"]}}`.
-    /// Identifiers are normalized and attributes typed here; nothing malformed gets through.
-    pub fn from_json(text: &str, identity: &IdentityConfig) -> Result<Self, EngineError> {
-        let raw: RawCommand = serde_json::from_str(text)
-            .map_err(|error| EngineError::InvalidCommand(error.to_string()))?;
-        match raw {
-            RawCommand::UpsertProfile(upsert) => Ok(Self::UpsertProfile(UpsertProfile::from_raw(
-                upsert, identity,
-            )?)),
-            RawCommand::ChangeTags(raw) => Ok(Self::ChangeTags(ChangeTags {
-                profile: raw.profile.parse()?,
-                add: raw.add,
-                remove: raw.remove,
-            })),
+    /// The outcome as the JS package receives it: `{"profile", "created", "merged"}`,
+    /// `{"survivor", "restored"}` or `{"schemaChanged": true}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Profile {
+                id,
+                created,
+                merged,
+            } => serde_json::json!({
+                "profile": id.to_string(),
+                "created": created,
+                "merged": merged.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            }),
+            Self::Unmerged { survivor, restored } => serde_json::json!({
+                "survivor": survivor.to_string(),
+                "restored": restored.to_string(),
+            }),
+            Self::SchemaChanged => serde_json::json!({"schemaChanged": true}),
         }
     }
 }
 
 impl UpsertProfile {
+    /// An upsert of these identifiers from `source` that writes nothing yet.
+    pub fn new(identifiers: Vec<Identifier>, source: SourceId) -> Self {
+        Self {
+            identifiers,
+            source,
+            attributes: Vec::new(),
+            tags: Vec::new(),
+            consents: Vec::new(),
+        }
+    }
+
     /// Builds an upsert from raw parts: identifiers as `(type, value)` pairs, attributes as
-    /// JSON typed by the schema (`null` removes). Every dialect's upsert comes through here.
+    /// JSON typed by the schema (`null` removes). Every dialect's upsert comes through here;
+    /// the engine coerces the values to their declared types when it plans the write.
     pub fn from_raw_parts<'a>(
         identity: &IdentityConfig,
         identifiers: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -114,84 +210,16 @@ impl UpsertProfile {
             .into_iter()
             .map(|(kind, value)| identity.normalize(kind, value))
             .collect::<Result<_, _>>()?;
-        let mut typed = Vec::with_capacity(attributes.len());
+        let mut upsert = Self::new(identifiers, source);
+        upsert.attributes.reserve(attributes.len());
         for (key, value) in attributes {
             validate_key(key)?;
-            typed.push((key.clone(), infer_value(key, value)?));
-        }
-        Ok(Self {
-            identifiers,
-            source,
-            attributes: typed,
-        })
-    }
-
-    fn from_raw(raw: RawUpsert, identity: &IdentityConfig) -> Result<Self, EngineError> {
-        let mut identifiers = Vec::new();
-        for (kind, values) in &raw.identities {
-            let values = match values {
-                Json::Array(items) => items.iter().collect(),
-                single => vec![single],
+            let change = match infer_value(key, value)? {
+                Some(value) => AttributeChange::Set(value),
+                None => AttributeChange::Remove,
             };
-            for value in values {
-                let Json::String(text) = value else {
-                    return Err(EngineError::InvalidCommand(format!(
-                        "identities.{kind}: values must be strings"
-                    )));
-                };
-                identifiers.push((kind.as_str(), text.as_str()));
-            }
+            upsert.attributes.push((key.clone(), change));
         }
-        let source = raw
-            .source
-            .map_or_else(SourceId::default_source, SourceId::new);
-        Self::from_raw_parts(identity, identifiers, &raw.attributes, source)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn upsert_command_is_parsed_normalized_and_typed() {
-        let command = Command::from_json(
-            r#"{"upsertProfile":{"identities":{"email":[" A@B.C "],"crm":"X1"},"attributes":{"visits":3,"gone":null}}}"#,
-            &IdentityConfig::default(),
-        )
-        .unwrap();
-        let Command::UpsertProfile(upsert) = command else {
-            panic!("not an upsert: {command:?}");
-        };
-        let identifiers: Vec<_> = upsert.identifiers.iter().map(ToString::to_string).collect();
-        assert_eq!(identifiers, ["crm:X1", "email:a@b.c"]);
-        assert_eq!(
-            upsert.attributes,
-            [
-                ("gone".to_owned(), None),
-                ("visits".to_owned(), Some(Value::Integer(3)))
-            ]
-        );
-        assert_eq!(upsert.source.as_str(), "default");
-    }
-
-    #[test]
-    fn malformed_commands_are_rejected_with_a_code() {
-        let identity = IdentityConfig::default();
-        for text in [
-            "",
-            "[]",
-            "{\"dropAll\":{}}",
-            "{\"upsertProfile\":{\"identities\":{\"email\":[1]}}}",
-        ] {
-            let error = Command::from_json(text, &identity).unwrap_err();
-            assert_eq!(error.code(), "engine.invalid_command", "{text}");
-        }
-        let error =
-            Command::from_json(r#"{"changeTags":{"profile":"nope"}}"#, &identity).unwrap_err();
-        assert_eq!(error.code(), "model.invalid_id");
-        let error = Command::from_json(r#"{"upsertProfile":{"attributes":{"a b":1}}}"#, &identity)
-            .unwrap_err();
-        assert_eq!(error.code(), "schema.invalid_key");
+        Ok(upsert)
     }
 }

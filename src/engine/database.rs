@@ -3,6 +3,7 @@ use std::rc::Rc;
 
 use super::{Change, Clock, Engine, EngineError, SnapshotChunk};
 use crate::identity::IdentityConfig;
+use crate::schema::SchemaConfig;
 use crate::storage::codec::{decode_frame, encode_frame, CHUNK_MAGIC};
 use crate::storage::{SnapshotManifest, Storage, StorageError};
 
@@ -66,17 +67,45 @@ impl<S: Storage> Database<S> {
         identity: IdentityConfig,
         clock: Rc<dyn Clock>,
     ) -> Result<Self, EngineError> {
-        Self::open_with(storage, identity, clock, DatabaseOptions::default()).await
+        Self::open_configured(
+            storage,
+            identity,
+            SchemaConfig::default(),
+            clock,
+            DatabaseOptions::default(),
+        )
+        .await
     }
 
-    /// Opens a database with explicit options.
+    /// [`Database::open`] with the sources and attributes the configuration declares.
+    pub async fn open_with_schema(
+        storage: S,
+        identity: IdentityConfig,
+        schema: SchemaConfig,
+        clock: Rc<dyn Clock>,
+    ) -> Result<Self, EngineError> {
+        Self::open_configured(storage, identity, schema, clock, DatabaseOptions::default()).await
+    }
+
+    /// Opens a database with explicit options and no declared schema.
     pub async fn open_with(
         storage: S,
         identity: IdentityConfig,
         clock: Rc<dyn Clock>,
         options: DatabaseOptions,
     ) -> Result<Self, EngineError> {
-        let loaded = load(&storage, &identity, &clock).await?;
+        Self::open_configured(storage, identity, SchemaConfig::default(), clock, options).await
+    }
+
+    /// Opens a database with a declared schema and explicit options.
+    pub async fn open_configured(
+        storage: S,
+        identity: IdentityConfig,
+        schema: SchemaConfig,
+        clock: Rc<dyn Clock>,
+        options: DatabaseOptions,
+    ) -> Result<Self, EngineError> {
+        let loaded = load(&storage, &identity, &schema, &clock).await?;
         Ok(Self {
             engine: RefCell::new(loaded.engine),
             storage,
@@ -271,8 +300,14 @@ impl<S: Storage> Database<S> {
     }
 
     async fn reload_or_fail(&self) -> Result<(), EngineError> {
-        let identity = self.engine.borrow().identity_config().clone();
-        match load(&self.storage, &identity, &self.clock).await {
+        let (identity, schema) = {
+            let engine = self.engine.borrow();
+            (
+                engine.identity_config().clone(),
+                engine.schema_config().clone(),
+            )
+        };
+        match load(&self.storage, &identity, &schema, &self.clock).await {
             Ok(loaded) => {
                 *self.engine.borrow_mut() = loaded.engine;
                 self.snapshot.set(loaded.snapshot);
@@ -300,12 +335,13 @@ impl<S: Storage> Database<S> {
 async fn load<S: Storage>(
     storage: &S,
     identity: &IdentityConfig,
+    schema: &SchemaConfig,
     clock: &Rc<dyn Clock>,
 ) -> Result<Loaded, EngineError> {
     let manifests = storage.snapshots().await?;
     let mut skipped = Vec::new();
     for manifest in &manifests {
-        match load_snapshot(storage, manifest, identity, clock).await {
+        match load_snapshot(storage, manifest, identity, schema, clock).await {
             Ok(mut engine) => {
                 let tail = match storage.read_log(manifest.offset).await {
                     Ok(tail) => tail,
@@ -336,7 +372,8 @@ async fn load<S: Storage>(
         )),
         other => other,
     })?;
-    let engine = Engine::replay(identity.clone(), Rc::clone(clock), log)?;
+    let engine =
+        Engine::replay_with_schema(identity.clone(), schema.clone(), Rc::clone(clock), log)?;
     if let Some(newest) = manifests.first() {
         if engine.next_offset() < newest.offset {
             return Err(StorageError::Corrupt(format!(
@@ -357,6 +394,7 @@ async fn load_snapshot<S: Storage>(
     storage: &S,
     manifest: &SnapshotManifest,
     identity: &IdentityConfig,
+    schema: &SchemaConfig,
     clock: &Rc<dyn Clock>,
 ) -> Result<Engine, EngineError> {
     let records = storage.read_snapshot(manifest).await?;
@@ -372,7 +410,7 @@ async fn load_snapshot<S: Storage>(
         .iter()
         .map(|bytes| decode_frame::<SnapshotChunk<'static>>(CHUNK_MAGIC, bytes))
         .collect::<Result<Vec<_>, _>>()?;
-    let engine = Engine::from_snapshot(identity.clone(), Rc::clone(clock), chunks)?;
+    let engine = Engine::from_snapshot(identity.clone(), schema.clone(), Rc::clone(clock), chunks)?;
     if engine.next_offset() != manifest.offset {
         return Err(EngineError::CorruptSnapshot(format!(
             "snapshot {} holds state up to offset {}",

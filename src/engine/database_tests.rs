@@ -259,7 +259,9 @@ fn write_that_lost_the_race_for_its_offset_runs_again_on_fresh_state() {
         runs, 2,
         "the stale attempt was refused, the fresh one stored"
     );
-    let crate::engine::Outcome::Profile { created, .. } = outcome.unwrap();
+    let crate::engine::Outcome::Profile { created, .. } = outcome.unwrap() else {
+        panic!("an upsert lands on a profile");
+    };
     assert!(!created, "the second run saw the first writer's profile");
     assert!(changes.is_empty());
     assert_eq!(profiles(&second), profiles(&first));

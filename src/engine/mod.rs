@@ -1,53 +1,114 @@
 //! The engine: applies commands atomically to the canonical model and records every effect as
 //! numbered [`Change`]s. [`Database`] pairs it with a [`Storage`](crate::storage::Storage) so
 //! a command is acknowledged only once its changes are durable.
+//!
+//! Every command is first planned against the current state into [`Operation`]s without
+//! mutating anything; only a fully valid plan is applied. Applying is also what replay does,
+//! so a replayed log equals the live state by construction.
 
+mod apply;
 mod change;
 mod clock;
 mod command;
+mod command_json;
 mod database;
 mod error;
+mod merge;
+mod plan_profile;
+mod plan_schema;
 mod snapshot;
 mod transfer;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 pub use change::{Change, Entity, Operation};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use command::{ChangeTags, Command, Outcome, UpsertProfile};
+pub use command::{ChangeTags, Command, Outcome, TagWrite, UpsertProfile};
 pub use database::{Database, DatabaseOptions, WRITE_ATTEMPTS};
 pub use error::EngineError;
+pub use merge::{AttributeMove, MergeDelta, MergeRecord, UnmergeDelta};
 pub use snapshot::{SnapshotChunk, SnapshotHeader, RECORDS_PER_CHUNK, SNAPSHOT_FORMAT};
 pub use transfer::{ImportBatch, ImportError, EXPORT_FORMAT};
 
 use crate::identity::{Identifier, IdentityConfig, IdentityError, IdentityIndex};
-use crate::model::{AttributeValue, Profile, ProfileId, ProfileIndex, Timestamp};
+use crate::model::{Profile, ProfileId, ProfileIndex, TagKind, Timestamp};
+use crate::schema::{Schema, SchemaConfig};
 
 /// The in-memory state of one database and the rules that change it.
 pub struct Engine {
     identity: IdentityConfig,
+    schema_config: SchemaConfig,
+    schema: Schema,
     clock: Rc<dyn Clock>,
-    profiles: Vec<Profile>,
-    slots: HashMap<ProfileId, ProfileIndex>,
+    /// Profiles by slot; a profile merged away leaves a tombstone (`None`) that an unmerge
+    /// fills again.
+    profiles: Vec<Option<Profile>>,
+    live_profiles: usize,
+    /// Every profile id, including those merged away (pointing at their survivor's slot).
+    slots: FxHashMap<ProfileId, ProfileIndex>,
     identities: IdentityIndex,
+    merges: HashMap<ProfileId, MergeRecord>,
     next_offset: u64,
     unpersisted: Vec<Change>,
 }
 
+/// The live profiles of an engine, in creation order.
+pub struct LiveProfiles<'a> {
+    slots: std::slice::Iter<'a, Option<Profile>>,
+    remaining: usize,
+}
+
+impl<'a> Iterator for LiveProfiles<'a> {
+    type Item = &'a Profile;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let next = self.slots.by_ref().flatten().next();
+        if next.is_some() {
+            self.remaining = self.remaining.saturating_sub(1);
+        }
+        next
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for LiveProfiles<'_> {}
+
 impl Engine {
-    /// An empty engine with the given identity rules and clock.
+    /// An empty engine with the given identity rules and clock, and no declared attributes.
     pub fn new(identity: IdentityConfig, clock: Rc<dyn Clock>) -> Self {
         Self {
             identity,
+            schema_config: SchemaConfig::default(),
+            schema: Schema::default(),
             clock,
             profiles: Vec::new(),
-            slots: HashMap::new(),
+            live_profiles: 0,
+            slots: FxHashMap::default(),
             identities: IdentityIndex::default(),
+            merges: HashMap::new(),
             next_offset: 0,
             unpersisted: Vec::new(),
         }
+    }
+
+    /// An empty engine whose schema starts with the sources and attributes `schema`
+    /// declares; a declaration that is not valid is refused.
+    pub fn with_schema(
+        identity: IdentityConfig,
+        schema: SchemaConfig,
+        clock: Rc<dyn Clock>,
+    ) -> Result<Self, EngineError> {
+        let mut engine = Self::new(identity, clock);
+        engine.schema = Schema::from_config(&schema)?;
+        engine.schema_config = schema;
+        Ok(engine)
     }
 
     /// Rebuilds an engine by applying a stored change log in order. The log must start at
@@ -57,7 +118,17 @@ impl Engine {
         clock: Rc<dyn Clock>,
         changes: impl IntoIterator<Item = Change>,
     ) -> Result<Self, EngineError> {
-        let mut engine = Self::new(identity, clock);
+        Self::replay_with_schema(identity, SchemaConfig::default(), clock, changes)
+    }
+
+    /// [`Engine::replay`] onto the schema `schema` declares.
+    pub fn replay_with_schema(
+        identity: IdentityConfig,
+        schema: SchemaConfig,
+        clock: Rc<dyn Clock>,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<Self, EngineError> {
+        let mut engine = Self::with_schema(identity, schema, clock)?;
         engine.apply_committed(changes)?;
         Ok(engine)
     }
@@ -92,19 +163,30 @@ impl Engine {
         Ok(())
     }
 
-    /// The engine's whole state as snapshot chunks: a header, then the profiles in chunks of
-    /// at most [`RECORDS_PER_CHUNK`]. Borrowed, so taking a snapshot copies nothing until the
-    /// chunks are encoded. Pending unpersisted changes must have been taken first.
+    /// The engine's whole state as snapshot chunks: a header, the schema, the profile slots
+    /// in chunks of at most [`RECORDS_PER_CHUNK`], then the merges in force. Profiles are
+    /// borrowed, so taking a snapshot copies them only when the chunks are encoded. Pending
+    /// unpersisted changes must have been taken first.
     pub fn snapshot_chunks(&self) -> Vec<SnapshotChunk<'_>> {
-        let mut chunks = vec![SnapshotChunk::Header(SnapshotHeader {
-            format: SNAPSHOT_FORMAT,
-            next_offset: self.next_offset,
-            profiles: self.profiles.len() as u64,
-        })];
+        let merges: Vec<MergeRecord> = self.merges.values().cloned().collect();
+        let mut chunks = vec![
+            SnapshotChunk::Header(SnapshotHeader {
+                format: SNAPSHOT_FORMAT,
+                next_offset: self.next_offset,
+                profiles: self.profiles.len() as u64,
+                merges: merges.len() as u64,
+            }),
+            SnapshotChunk::Schema(self.schema.clone()),
+        ];
         chunks.extend(
             self.profiles
                 .chunks(RECORDS_PER_CHUNK)
                 .map(|profiles| SnapshotChunk::Profiles(Cow::Borrowed(profiles))),
+        );
+        chunks.extend(
+            merges
+                .chunks(RECORDS_PER_CHUNK)
+                .map(|records| SnapshotChunk::Merges(records.to_vec())),
         );
         chunks
     }
@@ -114,6 +196,7 @@ impl Engine {
     /// to their header are [`EngineError::CorruptSnapshot`].
     pub fn from_snapshot<'a>(
         identity: IdentityConfig,
+        schema: SchemaConfig,
         clock: Rc<dyn Clock>,
         chunks: impl IntoIterator<Item = SnapshotChunk<'a>>,
     ) -> Result<Self, EngineError> {
@@ -128,7 +211,7 @@ impl Engine {
                 header.format
             )));
         }
-        let mut engine = Self::new(identity, clock);
+        let mut engine = Self::with_schema(identity, schema, clock)?;
         engine.next_offset = header.next_offset;
         let expected = usize::try_from(header.profiles).unwrap_or(0).min(1 << 24);
         engine.profiles.reserve(expected);
@@ -136,47 +219,66 @@ impl Engine {
         for chunk in chunks {
             match chunk {
                 SnapshotChunk::Header(_) => return Err(corrupt("a second header")),
+                SnapshotChunk::Schema(schema) => engine.schema = schema,
                 SnapshotChunk::Profiles(profiles) => {
                     for profile in profiles.into_owned() {
-                        engine
-                            .insert_profile(profile)
-                            .map_err(|reason| corrupt(&reason))?;
+                        match profile {
+                            Some(profile) => engine
+                                .insert_profile(profile)
+                                .map_err(|reason| corrupt(&reason))?,
+                            None => engine.profiles.push(None),
+                        }
+                    }
+                }
+                SnapshotChunk::Merges(records) => {
+                    for record in records {
+                        engine.merges.insert(record.absorbed.id, record);
                     }
                 }
             }
         }
-        if engine.profiles.len() as u64 != header.profiles {
+        if engine.profiles.len() as u64 != header.profiles
+            || engine.merges.len() as u64 != header.merges
+        {
             return Err(EngineError::CorruptSnapshot(format!(
-                "the header counts {} profiles, the chunks hold {}",
+                "the header counts {} slots and {} merges, the chunks hold {} and {}",
                 header.profiles,
-                engine.profiles.len()
+                header.merges,
+                engine.profiles.len(),
+                engine.merges.len()
             )));
         }
         Ok(engine)
     }
 
-    /// Adds a whole profile and indexes it; refuses a known id or an identifier already owned.
+    /// Adds a whole live profile in the next slot and indexes it; refuses a known id or a
+    /// unique identifier already owned.
     fn insert_profile(&mut self, profile: Profile) -> Result<(), String> {
         if self.slots.contains_key(&profile.id) {
             return Err(format!("profile {} appears twice", profile.id));
         }
-        if let Some(taken) = profile
+        let unique: Vec<&Identifier> = profile
             .identities
+            .iter()
+            .filter(|identifier| self.identity.is_unique(identifier.kind()))
+            .collect();
+        if let Some(taken) = unique
             .iter()
             .find(|identifier| self.identities.owner(identifier).is_some())
         {
             return Err(format!("identifier {taken} belongs to two profiles"));
         }
-        let slot = u32::try_from(self.profiles.len()).map_err(|_| "too many profiles")?;
-        for identifier in &profile.identities {
-            self.identities
-                .assign(identifier.clone(), ProfileIndex(slot));
+        let slot =
+            ProfileIndex(u32::try_from(self.profiles.len()).map_err(|_| "too many profiles")?);
+        for identifier in unique {
+            self.identities.assign(identifier.clone(), slot);
         }
         for alias in &profile.aliases {
-            self.slots.insert(*alias, ProfileIndex(slot));
+            self.slots.insert(*alias, slot);
         }
-        self.slots.insert(profile.id, ProfileIndex(slot));
-        self.profiles.push(profile);
+        self.slots.insert(profile.id, slot);
+        self.profiles.push(Some(profile));
+        self.live_profiles += 1;
         Ok(())
     }
 
@@ -185,19 +287,27 @@ impl Engine {
         &self.identity
     }
 
+    /// The schema configuration the engine started from.
+    pub fn schema_config(&self) -> &SchemaConfig {
+        &self.schema_config
+    }
+
+    /// The declared sources and attributes as they are now.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
     /// The current time of the engine's clock.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
     /// Validates `command` against the current state and, if it is valid, applies all of it.
-    /// A rejected command leaves the state and the change log exactly as they were.
+    /// A rejected command leaves the state, the change log and the unpersisted changes
+    /// exactly as they were.
     pub fn execute(&mut self, command: Command) -> Result<Outcome, EngineError> {
-        let (operations, outcome) = match command {
-            Command::UpsertProfile(upsert) => self.plan_upsert(upsert)?,
-            Command::ChangeTags(change) => self.plan_tags(change)?,
-        };
         let at = self.clock.now();
+        let (operations, outcome) = self.plan(command, at)?;
         for operation in operations {
             let change = Change {
                 offset: self.next_offset,
@@ -211,9 +321,41 @@ impl Engine {
         Ok(outcome)
     }
 
+    fn plan(
+        &self,
+        command: Command,
+        at: Timestamp,
+    ) -> Result<(Vec<Operation>, Outcome), EngineError> {
+        match command {
+            Command::UpsertProfile(upsert) => self.plan_upsert(upsert, at),
+            Command::ChangeTags(change) => self.plan_change_tags(change),
+            Command::MergeProfiles { survivor, absorbed } => {
+                self.plan_explicit_merge(survivor, absorbed)
+            }
+            Command::UnmergeProfile { absorbed } => self.plan_unmerge(absorbed, at),
+            Command::DeclareSource(_)
+            | Command::RenameSource { .. }
+            | Command::DeleteSource { .. }
+            | Command::DisableSource { .. }
+            | Command::DeclareAttribute { .. }
+            | Command::UpdateAttribute { .. }
+            | Command::DeleteAttribute { .. }
+            | Command::DisableAttribute { .. }
+            | Command::ShareAttribute { .. }
+            | Command::UnshareAttribute { .. } => {
+                Ok((self.plan_schema_change(command)?, Outcome::SchemaChanged))
+            }
+        }
+    }
+
     /// Hands over the changes committed since the last call, for persistence.
     pub fn take_unpersisted(&mut self) -> Vec<Change> {
         std::mem::take(&mut self.unpersisted)
+    }
+
+    /// The changes committed since the last [`Engine::take_unpersisted`], without taking them.
+    pub fn unpersisted(&self) -> &[Change] {
+        &self.unpersisted
     }
 
     /// The offset the next change will get: the length of the change log.
@@ -223,26 +365,27 @@ impl Engine {
 
     /// The profile with this id, following the ids of profiles merged into others.
     pub fn profile(&self, id: ProfileId) -> Option<&Profile> {
-        self.slots
-            .get(&id)
-            .and_then(|slot| self.profiles.get(slot.slot()))
+        self.slots.get(&id).and_then(|slot| self.live(*slot))
     }
 
-    /// The profile a normalized identifier belongs to.
+    /// The profile a normalized identifier belongs to (unique identifier types only).
     pub fn resolve(&self, identifier: &Identifier) -> Option<&Profile> {
         self.identities
             .owner(identifier)
-            .and_then(|slot| self.profiles.get(slot.slot()))
+            .and_then(|slot| self.live(slot))
     }
 
-    /// Live profiles, in creation order.
-    pub fn profiles(&self) -> impl ExactSizeIterator<Item = &Profile> {
-        self.profiles.iter()
+    /// Live profiles, in creation order; profiles merged away are not among them.
+    pub fn profiles(&self) -> LiveProfiles<'_> {
+        LiveProfiles {
+            slots: self.profiles.iter(),
+            remaining: self.live_profiles,
+        }
     }
 
     /// How many live profiles there are.
     pub fn profile_count(&self) -> usize {
-        self.profiles.len()
+        self.live_profiles
     }
 
     /// How many identifiers the identity index holds.
@@ -250,75 +393,16 @@ impl Engine {
         self.identities.len()
     }
 
-    fn plan_upsert(&self, upsert: UpsertProfile) -> Result<(Vec<Operation>, Outcome), EngineError> {
-        if upsert.identifiers.is_empty() {
-            return Err(IdentityError::Missing.into());
-        }
-        let mut owner: Option<ProfileIndex> = None;
-        for identifier in &upsert.identifiers {
-            let Some(found) = self.identities.owner(identifier) else {
-                continue;
-            };
-            match owner {
-                Some(first) if first != found => {
-                    let id_at = |slot: ProfileIndex| {
-                        self.profiles.get(slot.slot()).map(|profile| profile.id)
-                    };
-                    if let (Some(first), Some(second)) = (id_at(first), id_at(found)) {
-                        return Err(IdentityError::Conflict { first, second }.into());
-                    }
-                }
-                _ => owner = Some(found),
-            }
-        }
-        let existing = owner.and_then(|slot| self.profiles.get(slot.slot()));
-        let profile = existing.map_or_else(ProfileId::random, |found| found.id);
-        let mut operations = Vec::new();
-        if existing.is_none() {
-            operations.push(Operation::ProfileCreated { profile });
-        }
-        for identifier in dedup(upsert.identifiers) {
-            if self.identities.owner(&identifier).is_none() {
-                operations.push(Operation::IdentifierAdded {
-                    profile,
-                    identifier,
-                });
-            }
-        }
-        for (key, value) in upsert.attributes {
-            let current = existing
-                .and_then(|found| found.attributes.get(&upsert.source))
-                .and_then(|by_key| by_key.get(&key))
-                .map(|written| &written.value);
-            match value {
-                Some(value) if current != Some(&value) => {
-                    operations.push(Operation::AttributeSet {
-                        profile,
-                        source: upsert.source.clone(),
-                        key,
-                        value,
-                    });
-                }
-                None if current.is_some() => {
-                    operations.push(Operation::AttributeRemoved {
-                        profile,
-                        source: upsert.source.clone(),
-                        key,
-                    });
-                }
-                _ => {}
-            }
-        }
-        Ok((
-            operations,
-            Outcome::Profile {
-                id: profile,
-                created: existing.is_none(),
-            },
-        ))
+    /// The logged merge that absorbed the profile `absorbed`, if it is still in force: who
+    /// absorbed it, what it was, what moved and which identifiers made the profiles meet.
+    pub fn merge_of(&self, absorbed: ProfileId) -> Option<&MergeRecord> {
+        self.merges.get(&absorbed)
     }
 
-    fn plan_tags(&self, change: ChangeTags) -> Result<(Vec<Operation>, Outcome), EngineError> {
+    fn plan_change_tags(
+        &self,
+        change: ChangeTags,
+    ) -> Result<(Vec<Operation>, Outcome), EngineError> {
         let profile = self
             .profile(change.profile)
             .ok_or(EngineError::UnknownProfile(change.profile))?;
@@ -337,6 +421,7 @@ impl Engine {
                 added.push(tag);
                 operations.push(Operation::TagAdded {
                     profile: profile.id,
+                    kind: TagKind::Manual,
                     tag: tag.clone(),
                 });
             }
@@ -350,6 +435,7 @@ impl Engine {
                 removed.push(tag);
                 operations.push(Operation::TagRemoved {
                     profile: profile.id,
+                    kind: TagKind::Manual,
                     tag: tag.clone(),
                 });
             }
@@ -359,132 +445,28 @@ impl Engine {
             Outcome::Profile {
                 id: profile.id,
                 created: false,
+                merged: Vec::new(),
             },
         ))
     }
 
-    /// Applies one change. Planned changes always apply; a stored one that does not is
-    /// reported as a corrupt log.
-    fn apply(&mut self, change: &Change) -> Result<(), EngineError> {
-        let corrupt = |reason: &str| EngineError::CorruptLog {
-            offset: change.offset,
-            reason: reason.to_owned(),
-        };
-        let at = change.at;
-        match &change.operation {
-            Operation::ProfileCreated { profile } => {
-                if self.slots.contains_key(profile) {
-                    return Err(corrupt("the profile exists already"));
-                }
-                let slot =
-                    u32::try_from(self.profiles.len()).map_err(|_| corrupt("too many profiles"))?;
-                self.slots.insert(*profile, ProfileIndex(slot));
-                self.profiles.push(Profile::new(*profile, at));
-            }
-            Operation::ProfileImported { record } => {
-                self.insert_profile(record.as_ref().clone())
-                    .map_err(|reason| corrupt(&reason))?;
-            }
-            Operation::IdentifierAdded {
-                profile,
-                identifier,
-            } => {
-                let slot = *self
-                    .slots
-                    .get(profile)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                if self.identities.owner(identifier).is_some() {
-                    return Err(corrupt("the identifier belongs to a profile already"));
-                }
-                self.identities.assign(identifier.clone(), slot);
-                let target = self
-                    .touch(slot, at)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                target.identities.push(identifier.clone());
-            }
-            Operation::AttributeSet {
-                profile,
-                source,
-                key,
-                value,
-            } => {
-                let slot = *self
-                    .slots
-                    .get(profile)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                let target = self
-                    .touch(slot, at)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                let written = AttributeValue {
-                    value: value.clone(),
-                    updated: at,
-                };
-                target
-                    .attributes
-                    .entry(source.clone())
-                    .or_default()
-                    .insert(key.clone(), written);
-            }
-            Operation::AttributeRemoved {
-                profile,
-                source,
-                key,
-            } => {
-                let slot = *self
-                    .slots
-                    .get(profile)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                let target = self
-                    .touch(slot, at)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                if let Some(by_key) = target.attributes.get_mut(source) {
-                    by_key.remove(key);
-                    if by_key.is_empty() {
-                        target.attributes.remove(source);
-                    }
-                }
-            }
-            Operation::TagAdded { profile, tag } => {
-                let slot = *self
-                    .slots
-                    .get(profile)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                let target = self
-                    .touch(slot, at)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                target.tags.manual.insert(tag.clone());
-            }
-            Operation::TagRemoved { profile, tag } => {
-                let slot = *self
-                    .slots
-                    .get(profile)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                let target = self
-                    .touch(slot, at)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                target.tags.manual.remove(tag);
-            }
-        }
-        Ok(())
+    /// Every merge in force, in no particular order.
+    pub fn merges(&self) -> impl Iterator<Item = &MergeRecord> {
+        self.merges.values()
     }
 
-    /// The profile at `slot`, marked as changed at `at`.
-    fn touch(&mut self, slot: ProfileIndex, at: Timestamp) -> Option<&mut Profile> {
-        let profile = self.profiles.get_mut(slot.slot())?;
-        profile.updated = profile.updated.max(at);
-        profile.version += 1;
-        Some(profile)
+    fn live(&self, slot: ProfileIndex) -> Option<&Profile> {
+        self.profiles.get(slot.slot()).and_then(Option::as_ref)
     }
-}
 
-fn dedup(identifiers: Vec<Identifier>) -> Vec<Identifier> {
-    let mut seen = Vec::with_capacity(identifiers.len());
-    for identifier in identifiers {
-        if !seen.contains(&identifier) {
-            seen.push(identifier);
-        }
+    /// The slot of the live profile `id` resolves to, or [`IdentityError::UnknownProfile`].
+    fn live_slot(&self, id: ProfileId) -> Result<ProfileIndex, IdentityError> {
+        self.slots
+            .get(&id)
+            .copied()
+            .filter(|slot| self.live(*slot).is_some())
+            .ok_or(IdentityError::UnknownProfile { profile: id })
     }
-    seen
 }
 
 #[cfg(test)]
@@ -498,7 +480,7 @@ mod tests {
             &IdentityConfig::default(),
         )
         .unwrap();
-        let Outcome::Profile { id, .. } = engine.execute(command).unwrap();
+        let id = engine.execute(command).unwrap().profile_id().unwrap();
         (engine, id)
     }
 

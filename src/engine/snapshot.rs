@@ -29,7 +29,9 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use super::MergeRecord;
 use crate::model::Profile;
+use crate::schema::Schema;
 
 /// The version of the snapshot layout this build writes and reads.
 pub const SNAPSHOT_FORMAT: u32 = 1;
@@ -44,8 +46,10 @@ pub struct SnapshotHeader {
     pub format: u32,
     /// The offset of the first change the snapshot does *not* include.
     pub next_offset: u64,
-    /// How many profiles the profile chunks hold together.
+    /// How many profile slots (live profiles and tombstones) the profile chunks hold.
     pub profiles: u64,
+    /// How many merge records the merge chunks hold.
+    pub merges: u64,
 }
 
 /// One chunk of a snapshot. Variants are only ever appended, never reordered.
@@ -53,6 +57,11 @@ pub struct SnapshotHeader {
 pub enum SnapshotChunk<'a> {
     /// The header, always first.
     Header(SnapshotHeader),
-    /// Profiles in creation (slot) order.
-    Profiles(Cow<'a, [Profile]>),
+    /// Profile slots in creation order; `None` is the tombstone of a profile merged away,
+    /// which an unmerge fills again.
+    Profiles(Cow<'a, [Option<Profile>]>),
+    /// Merges in force, each able to be undone.
+    Merges(Vec<MergeRecord>),
+    /// The declared sources and attributes, with their state.
+    Schema(Schema),
 }

@@ -159,7 +159,7 @@ impl Engine {
     /// empty string past the end.
     pub fn export_profiles(&self, start: usize, limit: usize) -> String {
         let mut text = String::new();
-        let chosen = self.profiles.iter().skip(start).take(limit);
+        let chosen = self.profiles().skip(start).take(limit);
         for profile in chosen {
             if let Ok(line) =
                 serde_json::to_string(&Line::Profile(std::borrow::Cow::Borrowed(profile)))

@@ -48,9 +48,13 @@ pub struct IdentifierType {
     /// How values are normalized.
     #[serde(default)]
     pub normalization: Normalization,
-    /// Whether a value identifies one person (only unique types resolve profiles).
+    /// Whether a value identifies one person: only unique types are indexed and resolve
+    /// profiles; values of other types are kept on profiles but may repeat across them.
     #[serde(default = "yes")]
     pub unique: bool,
+    /// Whether `Ab1` and `ab1` are different values; `false` lower-cases after normalization.
+    #[serde(default = "yes")]
+    pub case_sensitive: bool,
     /// The most values of this type one profile may hold.
     #[serde(default)]
     pub limit: Option<u32>,
@@ -93,6 +97,7 @@ impl IdentityConfig {
             name: name.to_owned(),
             normalization,
             unique: true,
+            case_sensitive: true,
             limit: None,
             on_limit: LimitBehaviour::default(),
             priority: 0,
@@ -108,49 +113,87 @@ impl IdentityConfig {
         self.types.iter().find(|declared| declared.name == kind)
     }
 
+    /// Whether values of `kind` are unique (undeclared types are).
+    pub fn is_unique(&self, kind: &str) -> bool {
+        self.identifier_type(kind)
+            .is_none_or(|declared| declared.unique)
+    }
+
+    /// The priority of `kind` (0 when undeclared).
+    pub fn priority(&self, kind: &str) -> i32 {
+        self.identifier_type(kind)
+            .map_or(0, |declared| declared.priority)
+    }
+
+    /// The most values of `kind` one profile may hold, and what happens beyond.
+    pub fn limit(&self, kind: &str) -> Option<(usize, LimitBehaviour)> {
+        self.identifier_type(kind).and_then(|declared| {
+            declared.limit.map(|limit| {
+                (
+                    usize::try_from(limit).unwrap_or(usize::MAX),
+                    declared.on_limit,
+                )
+            })
+        })
+    }
+
     /// Brings a raw identifier to its canonical form, or says why it cannot be one.
     pub fn normalize(&self, kind: &str, raw: &str) -> Result<Identifier, IdentityError> {
         let kind = kind.trim();
         if kind.is_empty() {
             return Err(IdentityError::EmptyKind);
         }
-        let normalization = self
-            .identifier_type(kind)
-            .map(|declared| declared.normalization)
-            .unwrap_or_default();
-        let value = match normalization {
-            Normalization::Email | Normalization::Lowercase => raw.trim().to_lowercase(),
-            Normalization::Verbatim => raw.trim().to_owned(),
-            Normalization::Phone => normalize_phone(kind, raw)?,
-        };
-        if value.is_empty() {
+        let declared = self.identifier_type(kind);
+        let normalization = declared.map(|declared| declared.normalization);
+        let case_sensitive = declared.is_none_or(|declared| declared.case_sensitive);
+        let trimmed = raw.trim();
+        // Type and value are written into one buffer, which becomes the identifier's text.
+        let mut text = String::with_capacity(kind.len() + trimmed.len() + 1);
+        text.push_str(kind);
+        match normalization.unwrap_or_default() {
+            Normalization::Email | Normalization::Lowercase => push_lowercase(&mut text, trimmed),
+            Normalization::Verbatim if case_sensitive => text.push_str(trimmed),
+            Normalization::Verbatim => push_lowercase(&mut text, trimmed),
+            Normalization::Phone => push_phone(&mut text, kind, raw)?,
+        }
+        if text.len() == kind.len() {
             return Err(IdentityError::Empty {
                 kind: kind.to_owned(),
             });
         }
-        Ok(Identifier::normalized(kind.to_owned(), value))
+        Ok(Identifier::from_text(text, kind.len()))
     }
 }
 
-fn normalize_phone(kind: &str, raw: &str) -> Result<String, IdentityError> {
-    let trimmed = raw.trim();
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    if digits.is_empty() {
-        return Err(if trimmed.is_empty() {
-            IdentityError::Empty {
-                kind: kind.to_owned(),
-            }
-        } else {
-            IdentityError::Invalid {
-                kind: kind.to_owned(),
-                value: raw.to_owned(),
-            }
-        });
-    }
-    Ok(if trimmed.starts_with('+') {
-        format!("+{digits}")
+fn push_lowercase(text: &mut String, value: &str) {
+    if value.is_ascii() {
+        text.extend(value.chars().map(|c| c.to_ascii_lowercase()));
     } else {
-        digits
+        text.push_str(&value.to_lowercase());
+    }
+}
+
+/// Appends the digits of a phone number, keeping one leading `+`.
+fn push_phone(text: &mut String, kind: &str, raw: &str) -> Result<(), IdentityError> {
+    let trimmed = raw.trim();
+    let start = text.len();
+    if trimmed.starts_with('+') {
+        text.push('+');
+    }
+    text.extend(trimmed.chars().filter(char::is_ascii_digit));
+    let digits = text.len() - start - usize::from(trimmed.starts_with('+'));
+    if digits > 0 {
+        return Ok(());
+    }
+    Err(if trimmed.is_empty() {
+        IdentityError::Empty {
+            kind: kind.to_owned(),
+        }
+    } else {
+        IdentityError::Invalid {
+            kind: kind.to_owned(),
+            value: raw.to_owned(),
+        }
     })
 }
 
@@ -198,6 +241,21 @@ mod tests {
             config.normalize("foreignId1", " ByRe35 ").unwrap().value(),
             "ByRe35"
         );
+    }
+
+    #[test]
+    fn case_insensitive_custom_types_are_lower_cased() {
+        let config: IdentityConfig = serde_json::from_str(
+            r#"{"types":[{"name":"crm","caseSensitive":false,"unique":false,"priority":3}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.normalize("crm", " ByRe35 ").unwrap().value(),
+            "byre35"
+        );
+        assert!(!config.is_unique("crm"));
+        assert!(config.is_unique("undeclared"));
+        assert_eq!(config.priority("crm"), 3);
     }
 
     #[test]

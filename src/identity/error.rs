@@ -35,6 +35,40 @@ pub enum IdentityError {
     /// A write names no identifier at all.
     #[error("at least one identifier is required")]
     Missing,
+    /// A profile would hold more values of a type than its limit, and the type's limit
+    /// behaviour is to reject.
+    #[error("a profile may hold at most {limit} `{kind}` identifiers")]
+    LimitExceeded {
+        /// The identifier type.
+        kind: String,
+        /// Its limit.
+        limit: usize,
+    },
+    /// No live profile has this id (nor was one with this id merged into a live one).
+    #[error("profile {profile} does not exist")]
+    UnknownProfile {
+        /// The id asked for.
+        profile: ProfileId,
+    },
+    /// A profile cannot be merged with itself.
+    #[error("profile {profile} cannot be merged with itself")]
+    SameProfile {
+        /// The profile.
+        profile: ProfileId,
+    },
+    /// Unmerge names a profile that no logged merge absorbed.
+    #[error("profile {profile} was not merged into another profile")]
+    NotMerged {
+        /// The id asked for.
+        profile: ProfileId,
+    },
+    /// Unmerge must undo the later merge first: the profile that absorbed this one has
+    /// itself been merged into another.
+    #[error("profile {survivor} was merged into another profile since; unmerge it first")]
+    SurvivorMerged {
+        /// The profile that absorbed the one to restore.
+        survivor: ProfileId,
+    },
 }
 
 impl IdentityError {
@@ -46,6 +80,11 @@ impl IdentityError {
             Self::Invalid { .. } => "identity.invalid",
             Self::EmptyKind => "identity.empty_kind",
             Self::Missing => "identity.missing",
+            Self::LimitExceeded { .. } => "identity.limit_exceeded",
+            Self::UnknownProfile { .. } => "identity.unknown_profile",
+            Self::SameProfile { .. } => "identity.same_profile",
+            Self::NotMerged { .. } => "identity.not_merged",
+            Self::SurvivorMerged { .. } => "identity.survivor_merged",
         }
     }
 }

@@ -1,36 +1,125 @@
+use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A normalized identifier: its type (`email`, `phone`, `foreignId1`) and value.
 ///
 /// Only [`IdentityConfig::normalize`](super::IdentityConfig::normalize) builds one from raw
-/// input, so two identifiers that denote the same person compare equal.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+/// input, so two identifiers that denote the same person compare equal. Type and value share
+/// one shared allocation: the profile, the identity index and the change log hold the same
+/// text, and cloning an identifier only counts a reference.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Identifier {
-    kind: String,
-    value: String,
+    /// The type followed directly by the value.
+    text: Arc<str>,
+    /// Where the type ends in `text`.
+    kind_len: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdentifierParts<'a> {
+    #[serde(borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    value: std::borrow::Cow<'a, str>,
 }
 
 impl Identifier {
     /// Built by normalization only.
-    pub(super) fn normalized(kind: String, value: String) -> Self {
-        Self { kind, value }
+    pub(super) fn normalized(kind: &str, value: &str) -> Self {
+        let mut text = String::with_capacity(kind.len() + value.len());
+        text.push_str(kind);
+        text.push_str(value);
+        Self::from_text(text, kind.len())
+    }
+
+    /// An identifier from its type followed by its value, the type `kind_len` bytes long.
+    pub(super) fn from_text(text: String, kind_len: usize) -> Self {
+        Self {
+            text: Arc::from(text),
+            kind_len,
+        }
     }
 
     /// The identifier type.
     pub fn kind(&self) -> &str {
-        &self.kind
+        self.text.get(..self.kind_len).unwrap_or_default()
     }
 
     /// The normalized value.
     pub fn value(&self) -> &str {
-        &self.value
+        self.text.get(self.kind_len..).unwrap_or_default()
+    }
+}
+
+impl Ord for Identifier {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.kind(), self.value()).cmp(&(other.kind(), other.value()))
+    }
+}
+
+impl PartialOrd for Identifier {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Debug for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identifier")
+            .field("kind", &self.kind())
+            .field("value", &self.value())
+            .finish()
     }
 }
 
 impl fmt::Display for Identifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.kind, self.value)
+        write!(f, "{}:{}", self.kind(), self.value())
+    }
+}
+
+/// Serialized as `{"kind": …, "value": …}`, as the change log has always stored it.
+impl Serialize for Identifier {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        IdentifierParts {
+            kind: self.kind().into(),
+            value: self.value().into(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Identifier {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let parts = IdentifierParts::deserialize(deserializer)?;
+        Ok(Self::normalized(&parts.kind, &parts.value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifier_keeps_type_and_value_apart() {
+        let first = Identifier::normalized("ab", "c");
+        let second = Identifier::normalized("a", "bc");
+        assert_ne!(first, second);
+        assert_eq!((first.kind(), first.value()), ("ab", "c"));
+        assert!(second < first);
+    }
+
+    #[test]
+    fn identifier_serializes_as_kind_and_value() {
+        let identifier = Identifier::normalized("email", "a@b.c");
+        let text = serde_json::to_string(&identifier).unwrap();
+        assert_eq!(text, r#"{"kind":"email","value":"a@b.c"}"#);
+        assert_eq!(
+            serde_json::from_str::<Identifier>(&text).unwrap(),
+            identifier
+        );
     }
 }

@@ -1,12 +1,13 @@
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::Identifier;
 use crate::model::ProfileIndex;
 
-/// Each normalized identifier maps to exactly one live profile.
+/// Each normalized identifier of a unique type maps to exactly one live profile. Hashed with
+/// FxHash: identifiers are the hot key and a local engine has no hash-flooding adversary.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct IdentityIndex {
-    owners: HashMap<Identifier, ProfileIndex>,
+    owners: FxHashMap<Identifier, ProfileIndex>,
 }
 
 impl IdentityIndex {
@@ -22,6 +23,13 @@ impl IdentityIndex {
         profile: ProfileIndex,
     ) -> Option<ProfileIndex> {
         self.owners.insert(identifier, profile)
+    }
+
+    /// Forgets `identifier` if `profile` owns it.
+    pub(crate) fn release(&mut self, identifier: &Identifier, profile: ProfileIndex) {
+        if self.owner(identifier) == Some(profile) {
+            self.owners.remove(identifier);
+        }
     }
 
     /// How many identifiers are indexed.

@@ -75,7 +75,7 @@ impl fmt::Display for EventId {
 }
 
 /// The dense internal position of a profile in the engine's arrays. Never leaves the engine.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
 pub struct ProfileIndex(pub(crate) u32);
 
 impl ProfileIndex {

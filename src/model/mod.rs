@@ -13,6 +13,6 @@ mod value;
 pub use error::ModelError;
 pub use event::{Event, EventContext, EventMode};
 pub use ids::{EventId, ProfileId, ProfileIndex};
-pub use profile::{AttributeKey, AttributeValue, Profile, SourceId, Tags};
+pub use profile::{AttributeKey, AttributeValue, Profile, SourceId, TagKind, Tags};
 pub use time::Timestamp;
 pub use value::Value;

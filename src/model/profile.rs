@@ -35,6 +35,12 @@ impl SourceId {
     }
 }
 
+impl std::fmt::Display for SourceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// One attribute value with the time it was written, so conflicts resolve by recency.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttributeValue {
@@ -51,6 +57,34 @@ pub struct Tags {
     pub auto: BTreeSet<String>,
     /// Tags set by hand or through an API.
     pub manual: BTreeSet<String>,
+}
+
+/// Which of a profile's two tag sets a tag belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TagKind {
+    /// Set automatically.
+    Auto,
+    /// Set by hand or through an API.
+    Manual,
+}
+
+impl Tags {
+    /// The tags of one kind.
+    pub fn of(&self, kind: TagKind) -> &BTreeSet<String> {
+        match kind {
+            TagKind::Auto => &self.auto,
+            TagKind::Manual => &self.manual,
+        }
+    }
+
+    /// The tags of one kind, to change.
+    pub fn of_mut(&mut self, kind: TagKind) -> &mut BTreeSet<String> {
+        match kind {
+            TagKind::Auto => &mut self.auto,
+            TagKind::Manual => &mut self.manual,
+        }
+    }
 }
 
 /// One customer: everything the engine knows about a person.
@@ -90,6 +124,13 @@ impl Profile {
             version: 1,
             aliases: Vec::new(),
         }
+    }
+
+    /// The value of `key` on one source.
+    pub fn source_attribute(&self, source: &SourceId, key: &str) -> Option<&AttributeValue> {
+        self.attributes
+            .get(source)
+            .and_then(|by_key| by_key.get(key))
     }
 
     /// The value of `key` across sources: the most recently written one.

@@ -1,33 +1,253 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::SchemaError;
-use crate::model::Value;
+use super::{AttributeDefinition, SchemaError, DEFAULT_STRING_LENGTH};
+use crate::model::{Timestamp, Value};
 
-/// The declared type of an attribute.
+/// The largest magnitude a number may have: 2^63 − 1 (FollowAnalytics). Among integers only
+/// `i64::MIN` lies beyond it.
+const NUMBER_LIMIT: i64 = i64::MAX;
+
+/// The declared type of an attribute. JSON names it in lower case (`datetime`); the vendors'
+/// spellings (`Boolean`, `DateTime`, `Timestamp`) are read too.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AttributeType {
     /// Text.
+    #[serde(alias = "String")]
     String,
     /// A whole number within ±(2^63−1).
+    #[serde(alias = "Integer")]
     Integer,
     /// A finite floating-point number.
+    #[serde(alias = "Number")]
     Number,
     /// True or false.
+    #[serde(alias = "Boolean")]
     Boolean,
     /// A calendar date.
+    #[serde(alias = "Date")]
     Date,
     /// A point in time.
+    #[serde(alias = "DateTime", alias = "Timestamp", alias = "timestamp")]
     DateTime,
     /// A set of distinct strings.
+    #[serde(alias = "Set")]
     Set,
     /// Named values.
+    #[serde(alias = "Object")]
     Object,
     /// An ordered list.
+    #[serde(alias = "List")]
     List,
+}
+
+impl AttributeType {
+    /// The type a vendor names, case-insensitively: `String`, `Integer`, `Number`, `Boolean`,
+    /// `Date`, `DateTime` or `Timestamp`, `Set`, `Object`, `List`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "string" => Self::String,
+            "integer" => Self::Integer,
+            "number" => Self::Number,
+            "boolean" => Self::Boolean,
+            "date" => Self::Date,
+            "datetime" | "timestamp" => Self::DateTime,
+            "set" => Self::Set,
+            "object" => Self::Object,
+            "list" => Self::List,
+            _ => return None,
+        })
+    }
+
+    /// The type of a value.
+    pub fn of(value: &Value) -> Self {
+        match value {
+            Value::String(_) => Self::String,
+            Value::Integer(_) => Self::Integer,
+            Value::Number(_) => Self::Number,
+            Value::Boolean(_) => Self::Boolean,
+            Value::Date(_) => Self::Date,
+            Value::DateTime(_) => Self::DateTime,
+            Value::Set(_) => Self::Set,
+            Value::Object(_) => Self::Object,
+            Value::List(_) => Self::List,
+        }
+    }
+}
+
+/// Brings a value typed by its JSON shape (see [`infer_value`]) to the declared type of
+/// `definition` and checks its limits. The spellings accepted:
+/// - `boolean`: `true`/`false`, the strings `TRUE`, `true`, `t`, `1`, `FALSE`, `false`, `f`,
+///   `0` (ChartMogul) and the integers 1 and 0;
+/// - `integer`: whole numbers or their decimal text within ±(2^63−1);
+/// - `number`: finite numbers or their text within ±(2^63−1);
+/// - `date`: `YYYY-MM-DD`; `datetime`: ISO 8601 with an offset, or a date (midnight UTC);
+/// - `set`: a list of texts (duplicates collapse) or one text;
+/// - `string`: text only, at most `max_length` characters (256 when undeclared).
+///
+/// Anything else is a [`SchemaError`] naming the key and the reason.
+pub fn coerce(definition: &AttributeDefinition, value: Value) -> Result<Value, SchemaError> {
+    let key = definition.key.as_str();
+    let mismatch = |reason: String| SchemaError::TypeMismatch {
+        key: key.to_owned(),
+        reason,
+    };
+    let expected = definition.value_type;
+    let coerced = match (expected, value) {
+        (AttributeType::String, Value::String(text)) => Value::String(text),
+        (AttributeType::Integer, Value::Integer(number)) => Value::Integer(number),
+        (AttributeType::Integer, Value::String(text)) => Value::Integer(
+            text.trim()
+                .parse::<i64>()
+                .map_err(|_| mismatch(format!("`{text}` is not a whole number")))?,
+        ),
+        (AttributeType::Number, Value::Number(number)) => Value::Number(number),
+        (AttributeType::Number, Value::Integer(number)) => Value::Integer(number),
+        (AttributeType::Number, Value::String(text)) => match text.trim().parse::<i64>() {
+            Ok(whole) => Value::Integer(whole),
+            Err(_) => Value::Number(
+                text.trim()
+                    .parse::<f64>()
+                    .map_err(|_| mismatch(format!("`{text}` is not a number")))?,
+            ),
+        },
+        (AttributeType::Boolean, Value::Boolean(flag)) => Value::Boolean(flag),
+        (AttributeType::Boolean, Value::Integer(1)) => Value::Boolean(true),
+        (AttributeType::Boolean, Value::Integer(0)) => Value::Boolean(false),
+        (AttributeType::Boolean, Value::String(text)) => match text.as_str() {
+            "TRUE" | "true" | "t" | "1" => Value::Boolean(true),
+            "FALSE" | "false" | "f" | "0" => Value::Boolean(false),
+            _ => {
+                return Err(mismatch(format!(
+                    "`{text}` is not a boolean: use TRUE, true, t, 1, FALSE, false, f or 0"
+                )))
+            }
+        },
+        (AttributeType::Date, Value::Date(date)) => Value::Date(date),
+        (AttributeType::Date, Value::String(text)) => Value::Date(
+            chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map_err(|_| mismatch(format!("`{text}` is not a date (YYYY-MM-DD)")))?,
+        ),
+        (AttributeType::DateTime, Value::DateTime(stamp)) => Value::DateTime(stamp),
+        (AttributeType::DateTime, Value::String(text)) => Value::DateTime(
+            parse_datetime(&text)
+                .ok_or_else(|| mismatch(format!("`{text}` is not an ISO 8601 timestamp")))?,
+        ),
+        (AttributeType::Set, Value::Set(items)) => Value::Set(items),
+        (AttributeType::Set, Value::String(text)) => Value::Set(BTreeSet::from([text])),
+        (AttributeType::Set, Value::List(items)) => {
+            let mut members = BTreeSet::new();
+            for item in items {
+                let Value::String(text) = item else {
+                    return Err(mismatch("set members must be texts".to_owned()));
+                };
+                members.insert(text);
+            }
+            Value::Set(members)
+        }
+        (AttributeType::Object, Value::Object(fields)) => Value::Object(fields),
+        (AttributeType::List, Value::List(items)) => Value::List(items),
+        (expected, other) => {
+            return Err(mismatch(format!(
+                "a {:?} value does not fit the declared type {expected:?}",
+                AttributeType::of(&other)
+            )))
+        }
+    };
+    check_limits(definition, &coerced)?;
+    Ok(coerced)
+}
+
+/// Checks a typed value against the limits of its declaration: number range and text lengths.
+pub fn check_limits(definition: &AttributeDefinition, value: &Value) -> Result<(), SchemaError> {
+    let key = definition.key.as_str();
+    match value {
+        Value::Integer(number) if *number == i64::MIN => Err(SchemaError::TypeMismatch {
+            key: key.to_owned(),
+            reason: format!("{number} is outside ±(2^63−1)"),
+        }),
+        #[allow(clippy::cast_precision_loss)]
+        Value::Number(number) if !number.is_finite() || number.abs() > NUMBER_LIMIT as f64 => {
+            Err(SchemaError::TypeMismatch {
+                key: key.to_owned(),
+                reason: format!("{number} is not a finite number within ±(2^63−1)"),
+            })
+        }
+        Value::String(text) => check_length(
+            key,
+            text.chars().count(),
+            definition.max_length.unwrap_or(DEFAULT_STRING_LENGTH),
+        ),
+        Value::Set(members) => {
+            for member in members {
+                check_length(key, member.chars().count(), DEFAULT_STRING_LENGTH)?;
+            }
+            match definition.max_length {
+                Some(limit) => check_length(key, total_length(members), limit),
+                None => Ok(()),
+            }
+        }
+        Value::Object(fields) => check_object(definition, key, fields),
+        Value::Integer(_)
+        | Value::Number(_)
+        | Value::Boolean(_)
+        | Value::Date(_)
+        | Value::DateTime(_)
+        | Value::List(_) => Ok(()),
+    }
+}
+
+fn check_object(
+    definition: &AttributeDefinition,
+    key: &str,
+    fields: &BTreeMap<String, Value>,
+) -> Result<(), SchemaError> {
+    for (name, field) in fields {
+        let limit = definition
+            .field_max_lengths
+            .get(name)
+            .copied()
+            .or(definition.max_length);
+        if let (Value::String(text), Some(limit)) = (field, limit) {
+            check_length(&format!("{key}.{name}"), text.chars().count(), limit)?;
+        }
+    }
+    Ok(())
+}
+
+/// The characters of a collection of texts added up (Contacthub's limit on tags).
+pub fn total_length<'a>(texts: impl IntoIterator<Item = &'a String>) -> usize {
+    texts.into_iter().map(|text| text.chars().count()).sum()
+}
+
+/// `Ok` when `length` is within `limit`, else [`SchemaError::TooLong`] naming `key`.
+pub fn check_length(key: &str, length: usize, limit: u32) -> Result<(), SchemaError> {
+    if u32::try_from(length).is_ok_and(|length| length <= limit) {
+        Ok(())
+    } else {
+        Err(SchemaError::TooLong {
+            key: key.to_owned(),
+            length,
+            limit,
+        })
+    }
+}
+
+fn parse_datetime(text: &str) -> Option<Timestamp> {
+    if let Ok(stamp) = Timestamp::parse(text) {
+        return Some(stamp);
+    }
+    let trimmed = text.trim();
+    if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Some(Timestamp::from_micros(naive.and_utc().timestamp_micros()));
+    }
+    chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .map(|naive| Timestamp::from_micros(naive.and_utc().timestamp_micros()))
 }
 
 /// Checks an attribute name: letters, digits and underscores, not empty.
@@ -123,5 +343,114 @@ mod tests {
         let error = infer_value("visits", &json!(u64::MAX)).unwrap_err();
         assert_eq!(error.key(), "visits");
         assert_eq!(error.code(), "schema.type_mismatch");
+    }
+}
+
+#[cfg(test)]
+mod coercion_tests {
+    use super::*;
+
+    fn coerce_to(value_type: AttributeType, value: Value) -> Result<Value, SchemaError> {
+        coerce(&AttributeDefinition::new("field", value_type), value)
+    }
+
+    #[test]
+    fn chartmogul_boolean_spellings_are_accepted() {
+        for (text, expected) in [
+            ("TRUE", true),
+            ("true", true),
+            ("t", true),
+            ("1", true),
+            ("FALSE", false),
+            ("false", false),
+            ("f", false),
+            ("0", false),
+        ] {
+            assert_eq!(
+                coerce_to(AttributeType::Boolean, Value::String(text.into())),
+                Ok(Value::Boolean(expected)),
+                "{text}"
+            );
+        }
+        let error = coerce_to(AttributeType::Boolean, Value::String("yes".into())).unwrap_err();
+        assert_eq!(
+            (error.code(), error.key()),
+            ("schema.type_mismatch", "field")
+        );
+    }
+
+    #[test]
+    fn strings_are_limited_to_256_characters_unless_declared_otherwise() {
+        let long = "é".repeat(257);
+        let error = coerce_to(AttributeType::String, Value::String(long.clone())).unwrap_err();
+        assert_eq!(error.code(), "schema.too_long");
+        assert!(coerce_to(AttributeType::String, Value::String("é".repeat(256))).is_ok());
+        let mut wide = AttributeDefinition::new("bio", AttributeType::String);
+        wide.max_length = Some(1000);
+        assert!(coerce(&wide, Value::String(long)).is_ok());
+    }
+
+    #[test]
+    fn numbers_must_lie_within_plus_minus_two_to_the_63_minus_one() {
+        assert!(coerce_to(AttributeType::Integer, Value::Integer(i64::MAX)).is_ok());
+        assert!(coerce_to(AttributeType::Integer, Value::Integer(-i64::MAX)).is_ok());
+        assert!(coerce_to(AttributeType::Integer, Value::Integer(i64::MIN)).is_err());
+        assert!(coerce_to(AttributeType::Number, Value::Number(1e19)).is_err());
+        assert_eq!(
+            coerce_to(AttributeType::Number, Value::Number(-1420.2)),
+            Ok(Value::Number(-1420.2))
+        );
+        assert_eq!(
+            coerce_to(AttributeType::Integer, Value::String("42".into())),
+            Ok(Value::Integer(42))
+        );
+    }
+
+    #[test]
+    fn dates_and_timestamps_are_iso_8601() {
+        assert_eq!(
+            coerce_to(
+                AttributeType::DateTime,
+                Value::String("2016-12-22T13:02:53Z".into())
+            ),
+            Ok(Value::DateTime(
+                Timestamp::parse("2016-12-22T13:02:53Z").unwrap()
+            ))
+        );
+        assert!(coerce_to(AttributeType::Date, Value::String("2016-12-22".into())).is_ok());
+        assert!(coerce_to(AttributeType::Date, Value::String("22/12/2016".into())).is_err());
+        assert!(coerce_to(AttributeType::DateTime, Value::String("soon".into())).is_err());
+        assert!(coerce_to(AttributeType::DateTime, Value::Integer(5)).is_err());
+    }
+
+    #[test]
+    fn object_fields_have_their_own_limits() {
+        let mut address = AttributeDefinition::new("address", AttributeType::Object);
+        address.max_length = Some(255);
+        address.field_max_lengths.insert("street".into(), 500);
+        let object = |street: usize, city: usize| {
+            Value::Object(BTreeMap::from([
+                ("street".to_owned(), Value::String("s".repeat(street))),
+                ("city".to_owned(), Value::String("c".repeat(city))),
+            ]))
+        };
+        assert!(coerce(&address, object(500, 255)).is_ok());
+        let error = coerce(&address, object(501, 1)).unwrap_err();
+        assert_eq!(error.key(), "address.street");
+        assert!(coerce(&address, object(1, 256)).is_err());
+    }
+
+    #[test]
+    fn vendor_type_names_are_read_case_insensitively() {
+        assert_eq!(
+            AttributeType::from_name("Timestamp"),
+            Some(AttributeType::DateTime)
+        );
+        assert_eq!(
+            AttributeType::from_name("DateTime"),
+            Some(AttributeType::DateTime)
+        );
+        assert_eq!(AttributeType::from_name("Set"), Some(AttributeType::Set));
+        assert_eq!(AttributeType::from_name("Blob"), None);
     }
 }

@@ -8,15 +8,13 @@ mod backend;
 mod sync;
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::api::{Api, ApiError, Credentials, Method, Request};
 use crate::config::Config;
 use crate::engine::{
-    Change, Command, Database, DatabaseOptions, Engine, EngineError, ImportBatch, Outcome,
-    SystemClock,
+    Change, Command, Database, DatabaseOptions, Engine, EngineError, ImportBatch, SystemClock,
 };
 use crate::model::{Profile, ProfileId};
 use crate::storage::codec::encode_batch;
@@ -165,9 +163,10 @@ impl CdpCore {
                 ))
             }
         };
-        let database = Database::open_with(
+        let database = Database::open_configured(
             backend,
             config.identity.clone(),
+            config.schema.clone(),
             Rc::new(SystemClock),
             database_options,
         )
@@ -250,10 +249,7 @@ impl CdpCore {
                     outcome
                 })
                 .map_err(|error| engine_error(&error))?;
-            let Outcome::Profile { id, created } = executed;
-            Ok(JsValue::from_str(
-                &json!({"profile": id.to_string(), "created": created}).to_string(),
-            ))
+            Ok(JsValue::from_str(&executed.to_json().to_string()))
         })
     }
 

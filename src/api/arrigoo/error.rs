@@ -31,15 +31,30 @@ fn status(error: &ApiError) -> u16 {
         ApiError::BodyTooLarge { .. } => 413,
         ApiError::RateLimited { .. } => 429,
         ApiError::Engine(engine) => match engine {
-            EngineError::Identity(IdentityError::Conflict { .. }) => 409,
+            EngineError::Identity(
+                IdentityError::Conflict { .. }
+                | IdentityError::LimitExceeded { .. }
+                | IdentityError::SurvivorMerged { .. },
+            ) => 409,
+            EngineError::Identity(
+                IdentityError::UnknownProfile { .. } | IdentityError::NotMerged { .. },
+            ) => 404,
             EngineError::Identity(
                 IdentityError::Empty { .. }
                 | IdentityError::Invalid { .. }
                 | IdentityError::EmptyKind
-                | IdentityError::Missing,
+                | IdentityError::Missing
+                | IdentityError::SameProfile { .. },
             )
             | EngineError::Schema(
-                SchemaError::InvalidKey { .. } | SchemaError::TypeMismatch { .. },
+                SchemaError::InvalidKey { .. }
+                | SchemaError::TypeMismatch { .. }
+                | SchemaError::TooLong { .. }
+                | SchemaError::Immutable { .. }
+                | SchemaError::AttributeDisabled { .. }
+                | SchemaError::SourceDisabled { .. }
+                | SchemaError::Predefined { .. }
+                | SchemaError::NotASet { .. },
             )
             | EngineError::Model(ModelError::InvalidId(_) | ModelError::InvalidTimestamp(_))
             | EngineError::InvalidCommand(_)
@@ -48,7 +63,17 @@ fn status(error: &ApiError) -> u16 {
                 | ImportError::UnsupportedFormat { .. }
                 | ImportError::Conflict { .. },
             ) => 400,
-            EngineError::UnknownProfile(_) => 404,
+            EngineError::UnknownProfile(_)
+            | EngineError::Schema(
+                SchemaError::UnknownSource { .. } | SchemaError::UnknownAttribute { .. },
+            ) => 404,
+            EngineError::Schema(
+                SchemaError::SourceExists { .. }
+                | SchemaError::GlobalSourceFixed
+                | SchemaError::AttributeExists { .. }
+                | SchemaError::ShareConflict { .. }
+                | SchemaError::SharingState { .. },
+            ) => 409,
             EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => 500,
             EngineError::Storage(
                 StorageError::Unavailable(_)

@@ -14,7 +14,7 @@ use self::routes::{Handler, ROUTES};
 use super::config::{ArrigooConfig, ArrigooCredentials, ArrigooRole};
 use super::credentials::{SecretDigest, TokenStore};
 use super::{parse_body, router, ApiError, Request, Response};
-use crate::engine::{Command, Engine, Outcome, UpsertProfile};
+use crate::engine::{Command, Engine, UpsertProfile};
 use crate::model::{ProfileId, SourceId, Timestamp};
 
 /// Which key a token was issued to: its name and the digest of its secret then, so tokens of
@@ -254,7 +254,11 @@ fn upsert(engine: &mut Engine, request: &Request) -> Result<Response, ApiError> 
         &body.properties,
         SourceId::default_source(),
     )?;
-    let Outcome::Profile { id, .. } = engine.execute(Command::UpsertProfile(command))?;
+    let outcome = engine.execute(Command::UpsertProfile(command))?;
+    let id = outcome.profile_id().ok_or_else(|| ApiError::NotFound {
+        resource: "customer",
+        id: String::new(),
+    })?;
     let profile = engine.profile(id).ok_or_else(|| ApiError::NotFound {
         resource: "customer",
         id: id.to_string(),

@@ -38,11 +38,22 @@ fn status_and_param(error: &ApiError) -> (u16, Option<String>) {
         ApiError::BodyTooLarge { .. } => (413, None),
         ApiError::RateLimited { .. } => (429, None),
         ApiError::Engine(engine) => match engine {
-            EngineError::Identity(IdentityError::Conflict { .. }) => (402, None),
+            EngineError::Identity(
+                IdentityError::Conflict { .. }
+                | IdentityError::LimitExceeded { .. }
+                | IdentityError::SurvivorMerged { .. },
+            ) => (402, None),
+            EngineError::Identity(
+                IdentityError::UnknownProfile { .. } | IdentityError::NotMerged { .. },
+            ) => (404, Some("customer_uuid".to_owned())),
             EngineError::Identity(
                 IdentityError::Empty { kind } | IdentityError::Invalid { kind, .. },
             ) => (400, Some(kind.clone())),
-            EngineError::Identity(IdentityError::EmptyKind | IdentityError::Missing)
+            EngineError::Identity(
+                IdentityError::EmptyKind
+                | IdentityError::Missing
+                | IdentityError::SameProfile { .. },
+            )
             | EngineError::InvalidCommand(_)
             | EngineError::Import(
                 ImportError::MalformedLine { .. }
@@ -53,8 +64,25 @@ fn status_and_param(error: &ApiError) -> (u16, Option<String>) {
                 (400, None)
             }
             EngineError::Schema(
-                SchemaError::InvalidKey { key } | SchemaError::TypeMismatch { key, .. },
-            ) => (400, Some(key.clone())),
+                schema @ (SchemaError::InvalidKey { .. }
+                | SchemaError::TypeMismatch { .. }
+                | SchemaError::TooLong { .. }
+                | SchemaError::Immutable { .. }
+                | SchemaError::AttributeDisabled { .. }
+                | SchemaError::SourceDisabled { .. }
+                | SchemaError::UnknownSource { .. }
+                | SchemaError::SourceExists { .. }
+                | SchemaError::GlobalSourceFixed
+                | SchemaError::UnknownAttribute { .. }
+                | SchemaError::AttributeExists { .. }
+                | SchemaError::ShareConflict { .. }
+                | SchemaError::SharingState { .. }
+                | SchemaError::Predefined { .. }
+                | SchemaError::NotASet { .. }),
+            ) => (
+                400,
+                Some(schema.key().to_owned()).filter(|key| !key.is_empty()),
+            ),
             EngineError::UnknownProfile(_) => (404, Some("customer_uuid".to_owned())),
             EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => (500, None),
             EngineError::Storage(

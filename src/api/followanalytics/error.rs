@@ -38,10 +38,25 @@ fn status(error: &ApiError) -> u16 {
                 | IdentityError::Empty { .. }
                 | IdentityError::Invalid { .. }
                 | IdentityError::EmptyKind
-                | IdentityError::Missing,
+                | IdentityError::Missing
+                | IdentityError::LimitExceeded { .. }
+                | IdentityError::SameProfile { .. }
+                | IdentityError::SurvivorMerged { .. },
             )
             | EngineError::Schema(
-                SchemaError::InvalidKey { .. } | SchemaError::TypeMismatch { .. },
+                SchemaError::InvalidKey { .. }
+                | SchemaError::TypeMismatch { .. }
+                | SchemaError::TooLong { .. }
+                | SchemaError::Immutable { .. }
+                | SchemaError::AttributeDisabled { .. }
+                | SchemaError::SourceDisabled { .. }
+                | SchemaError::SourceExists { .. }
+                | SchemaError::GlobalSourceFixed
+                | SchemaError::AttributeExists { .. }
+                | SchemaError::ShareConflict { .. }
+                | SchemaError::SharingState { .. }
+                | SchemaError::Predefined { .. }
+                | SchemaError::NotASet { .. },
             )
             | EngineError::Model(ModelError::InvalidId(_) | ModelError::InvalidTimestamp(_))
             | EngineError::InvalidCommand(_)
@@ -50,7 +65,13 @@ fn status(error: &ApiError) -> u16 {
                 | ImportError::UnsupportedFormat { .. }
                 | ImportError::Conflict { .. },
             ) => 400,
-            EngineError::UnknownProfile(_) => 404,
+            EngineError::UnknownProfile(_)
+            | EngineError::Identity(
+                IdentityError::UnknownProfile { .. } | IdentityError::NotMerged { .. },
+            )
+            | EngineError::Schema(
+                SchemaError::UnknownSource { .. } | SchemaError::UnknownAttribute { .. },
+            ) => 404,
             EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => 500,
             EngineError::Storage(
                 StorageError::Unavailable(_)

@@ -59,10 +59,27 @@ fn describe(error: &ApiError) -> (u16, &'static str, String) {
                 | IdentityError::Empty { .. }
                 | IdentityError::Invalid { .. }
                 | IdentityError::EmptyKind
-                | IdentityError::Missing,
+                | IdentityError::Missing
+                | IdentityError::LimitExceeded { .. }
+                | IdentityError::SameProfile { .. }
+                | IdentityError::SurvivorMerged { .. },
             )
             | EngineError::Schema(
-                SchemaError::InvalidKey { .. } | SchemaError::TypeMismatch { .. },
+                SchemaError::InvalidKey { .. }
+                | SchemaError::TypeMismatch { .. }
+                | SchemaError::TooLong { .. }
+                | SchemaError::Immutable { .. }
+                | SchemaError::AttributeDisabled { .. }
+                | SchemaError::SourceDisabled { .. }
+                | SchemaError::UnknownSource { .. }
+                | SchemaError::SourceExists { .. }
+                | SchemaError::GlobalSourceFixed
+                | SchemaError::UnknownAttribute { .. }
+                | SchemaError::AttributeExists { .. }
+                | SchemaError::ShareConflict { .. }
+                | SchemaError::SharingState { .. }
+                | SchemaError::Predefined { .. }
+                | SchemaError::NotASet { .. },
             )
             | EngineError::Model(ModelError::InvalidId(_) | ModelError::InvalidTimestamp(_)) => {
                 (400, VALIDATION, text)
@@ -73,7 +90,10 @@ fn describe(error: &ApiError) -> (u16, &'static str, String) {
                 | ImportError::UnsupportedFormat { .. }
                 | ImportError::Conflict { .. },
             ) => (400, INVALID_REQUEST, text),
-            EngineError::UnknownProfile(_) => (404, INVALID_REQUEST, text),
+            EngineError::UnknownProfile(_)
+            | EngineError::Identity(
+                IdentityError::UnknownProfile { .. } | IdentityError::NotMerged { .. },
+            ) => (404, INVALID_REQUEST, text),
             EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => (500, SERVER, text),
             EngineError::Storage(
                 StorageError::Unavailable(_)

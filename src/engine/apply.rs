@@ -1,0 +1,267 @@
+//! Applying one change to the state. Planned changes always apply; a stored one that does
+//! not is reported as a corrupt log. Replay runs exactly this code.
+
+use super::merge::{merge_into, unmerge_from, MergeRecord};
+use super::{Change, Engine, EngineError, Operation};
+use crate::model::{AttributeValue, Profile, ProfileId, ProfileIndex, Timestamp};
+
+impl Engine {
+    pub(super) fn apply(&mut self, change: &Change) -> Result<(), EngineError> {
+        let corrupt = |reason: &str| EngineError::CorruptLog {
+            offset: change.offset,
+            reason: reason.to_owned(),
+        };
+        let at = change.at;
+        match &change.operation {
+            Operation::ProfileCreated { profile } => {
+                if self.slots.contains_key(profile) {
+                    return Err(corrupt("the profile exists already"));
+                }
+                let slot =
+                    u32::try_from(self.profiles.len()).map_err(|_| corrupt("too many profiles"))?;
+                self.slots.insert(*profile, ProfileIndex(slot));
+                self.profiles.push(Some(Profile::new(*profile, at)));
+                self.live_profiles += 1;
+            }
+            Operation::ProfileImported { record } => {
+                self.insert_profile(record.as_ref().clone())
+                    .map_err(|reason| corrupt(&reason))?;
+            }
+            Operation::IdentifierAdded {
+                profile,
+                identifier,
+            } => {
+                let slot = self
+                    .slot_of(*profile)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                if self.identity.is_unique(identifier.kind()) {
+                    if self.identities.owner(identifier).is_some() {
+                        return Err(corrupt("the identifier belongs to a profile already"));
+                    }
+                    self.identities.assign(identifier.clone(), slot);
+                }
+                let target = self
+                    .touch(slot, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                target.identities.push(identifier.clone());
+            }
+            Operation::IdentifierRemoved {
+                profile,
+                identifier,
+            } => {
+                let slot = self
+                    .slot_of(*profile)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                self.identities.release(identifier, slot);
+                let target = self
+                    .touch(slot, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                target.identities.retain(|held| held != identifier);
+            }
+            Operation::AttributeSet {
+                profile,
+                source,
+                key,
+                value,
+            } => {
+                let target = self
+                    .touch_profile(*profile, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                let written = AttributeValue {
+                    value: value.clone(),
+                    updated: at,
+                };
+                match target.attributes.get_mut(source) {
+                    Some(by_key) => match by_key.get_mut(key) {
+                        Some(existing) => *existing = written,
+                        None => {
+                            by_key.insert(key.clone(), written);
+                        }
+                    },
+                    None => {
+                        target.attributes.insert(
+                            source.clone(),
+                            std::collections::BTreeMap::from([(key.clone(), written)]),
+                        );
+                    }
+                }
+            }
+            Operation::AttributeRemoved {
+                profile,
+                source,
+                key,
+            } => {
+                let target = self
+                    .touch_profile(*profile, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                if let Some(by_key) = target.attributes.get_mut(source) {
+                    by_key.remove(key);
+                    if by_key.is_empty() {
+                        target.attributes.remove(source);
+                    }
+                }
+            }
+            Operation::TagAdded { profile, kind, tag } => {
+                let target = self
+                    .touch_profile(*profile, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                target.tags.of_mut(*kind).insert(tag.clone());
+            }
+            Operation::TagRemoved { profile, kind, tag } => {
+                let target = self
+                    .touch_profile(*profile, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                target.tags.of_mut(*kind).remove(tag);
+            }
+            Operation::ConsentSet {
+                profile,
+                purpose,
+                value,
+            } => {
+                let target = self
+                    .touch_profile(*profile, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                target.consents.insert(purpose.clone(), value.clone());
+            }
+            Operation::ConsentRemoved { profile, purpose } => {
+                let target = self
+                    .touch_profile(*profile, at)
+                    .ok_or_else(|| corrupt("unknown profile"))?;
+                target.consents.remove(purpose);
+            }
+            Operation::ProfileMerged {
+                survivor,
+                absorbed,
+                moved,
+                because,
+            } => {
+                let survivor_slot = self
+                    .slot_of(*survivor)
+                    .ok_or_else(|| corrupt("unknown survivor"))?;
+                let absorbed_slot = self
+                    .slot_of(absorbed.id)
+                    .filter(|slot| *slot != survivor_slot)
+                    .ok_or_else(|| corrupt("unknown absorbed profile"))?;
+                let retired = self
+                    .profiles
+                    .get_mut(absorbed_slot.slot())
+                    .and_then(Option::take)
+                    .ok_or_else(|| corrupt("unknown absorbed profile"))?;
+                self.live_profiles = self.live_profiles.saturating_sub(1);
+                for identifier in &retired.identities {
+                    self.identities.release(identifier, absorbed_slot);
+                }
+                for identifier in &moved.dropped {
+                    self.identities.release(identifier, survivor_slot);
+                }
+                for identifier in &moved.identifiers {
+                    if self.identity.is_unique(identifier.kind()) {
+                        self.identities.assign(identifier.clone(), survivor_slot);
+                    }
+                }
+                let target = self
+                    .touch(survivor_slot, at)
+                    .ok_or_else(|| corrupt("unknown survivor"))?;
+                merge_into(target, absorbed, moved);
+                for id in std::iter::once(absorbed.id).chain(absorbed.aliases.iter().copied()) {
+                    self.slots.insert(id, survivor_slot);
+                }
+                self.merges.insert(
+                    absorbed.id,
+                    MergeRecord {
+                        survivor: *survivor,
+                        absorbed: (**absorbed).clone(),
+                        moved: (**moved).clone(),
+                        because: because.clone(),
+                        at,
+                        slot: absorbed_slot,
+                    },
+                );
+            }
+            Operation::ProfileUnmerged {
+                survivor,
+                restored,
+                reverted,
+            } => {
+                let survivor_slot = self
+                    .slot_of(*survivor)
+                    .ok_or_else(|| corrupt("unknown survivor"))?;
+                let record = self
+                    .merges
+                    .remove(&restored.id)
+                    .ok_or_else(|| corrupt("the profile was not merged"))?;
+                let slot = record.slot;
+                for identifier in &reverted.identifiers {
+                    self.identities.release(identifier, survivor_slot);
+                }
+                for identifier in &reverted.regained {
+                    if self.identity.is_unique(identifier.kind()) {
+                        self.identities.assign(identifier.clone(), survivor_slot);
+                    }
+                }
+                let target = self
+                    .touch(survivor_slot, at)
+                    .ok_or_else(|| corrupt("unknown survivor"))?;
+                unmerge_from(target, reverted);
+                let tombstone = self
+                    .profiles
+                    .get_mut(slot.slot())
+                    .filter(|tombstone| tombstone.is_none())
+                    .ok_or_else(|| corrupt("the restored profile's slot is taken"))?;
+                *tombstone = Some((**restored).clone());
+                self.live_profiles += 1;
+                for identifier in &restored.identities {
+                    if self.identity.is_unique(identifier.kind()) {
+                        self.identities.assign(identifier.clone(), slot);
+                    }
+                }
+                for id in std::iter::once(restored.id).chain(restored.aliases.iter().copied()) {
+                    self.slots.insert(id, slot);
+                }
+            }
+            Operation::SourceDeclared { definition } => {
+                self.schema.declare_source(definition.clone());
+            }
+            Operation::SourceRenamed { source, name } => self.schema.rename_source(source, name),
+            Operation::SourceDeleted { source } => self.schema.delete_source(source),
+            Operation::SourceDisabled { source, disabled } => {
+                self.schema.set_source_disabled(source, *disabled);
+            }
+            Operation::AttributeDeclared { source, definition } => {
+                self.schema.declare_attribute(source, definition.clone());
+            }
+            Operation::AttributeDeleted { source, key } => {
+                self.schema.delete_attribute(source, key);
+            }
+            Operation::AttributeDisabled {
+                source,
+                key,
+                disabled,
+            } => self.schema.set_attribute_disabled(source, key, *disabled),
+            Operation::AttributeShared { definition } => self.schema.share(definition.clone()),
+            Operation::AttributeUnshared { key } => self.schema.unshare(key),
+        }
+        Ok(())
+    }
+
+    /// The slot of the live profile `id` names exactly (not through an alias).
+    fn slot_of(&self, id: ProfileId) -> Option<ProfileIndex> {
+        self.slots
+            .get(&id)
+            .copied()
+            .filter(|slot| self.live(*slot).is_some_and(|profile| profile.id == id))
+    }
+
+    fn touch_profile(&mut self, id: ProfileId, at: Timestamp) -> Option<&mut Profile> {
+        let slot = self.slot_of(id)?;
+        self.touch(slot, at)
+    }
+
+    /// The live profile at `slot`, marked as changed at `at`.
+    fn touch(&mut self, slot: ProfileIndex, at: Timestamp) -> Option<&mut Profile> {
+        let profile = self.profiles.get_mut(slot.slot())?.as_mut()?;
+        profile.updated = profile.updated.max(at);
+        profile.version += 1;
+        Some(profile)
+    }
+}

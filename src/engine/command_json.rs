@@ -1,0 +1,336 @@
+//! The JSON form of commands, as the JS package sends them. Parsing never panics: anything
+//! that is not a known command shape is [`EngineError::InvalidCommand`].
+
+use serde::Deserialize;
+use serde_json::{Map, Value as Json};
+
+use super::{ChangeTags, Command, EngineError, TagWrite, UpsertProfile};
+use crate::identity::IdentityConfig;
+use crate::model::{ProfileId, SourceId, TagKind};
+use crate::schema::{
+    infer_value, validate_key, AttributeChange, AttributeDefinition, SourceDefinition,
+};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+enum RawCommand {
+    UpsertProfile(RawUpsert),
+    ChangeTags {
+        profile: String,
+        #[serde(default)]
+        add: Vec<String>,
+        #[serde(default)]
+        remove: Vec<String>,
+    },
+    MergeProfiles {
+        survivor: String,
+        absorbed: String,
+    },
+    UnmergeProfile {
+        absorbed: String,
+    },
+    DeclareSource(SourceDefinition),
+    RenameSource {
+        source: SourceId,
+        name: String,
+    },
+    DeleteSource {
+        source: SourceId,
+    },
+    DisableSource {
+        source: SourceId,
+    },
+    EnableSource {
+        source: SourceId,
+    },
+    DeclareAttribute {
+        #[serde(default = "SourceId::default_source")]
+        source: SourceId,
+        definition: AttributeDefinition,
+    },
+    UpdateAttribute {
+        #[serde(default = "SourceId::default_source")]
+        source: SourceId,
+        definition: AttributeDefinition,
+    },
+    DeleteAttribute {
+        #[serde(default = "SourceId::default_source")]
+        source: SourceId,
+        key: String,
+    },
+    DisableAttribute {
+        #[serde(default = "SourceId::default_source")]
+        source: SourceId,
+        key: String,
+    },
+    EnableAttribute {
+        #[serde(default = "SourceId::default_source")]
+        source: SourceId,
+        key: String,
+    },
+    ShareAttribute {
+        key: String,
+    },
+    UnshareAttribute {
+        key: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawUpsert {
+    #[serde(default)]
+    identities: Map<String, Json>,
+    #[serde(default)]
+    attributes: Map<String, Json>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    set_actions: Vec<RawSetAction>,
+    #[serde(default)]
+    tags: RawTags,
+    #[serde(default)]
+    remove_tags: RawTags,
+    #[serde(default)]
+    consents: Map<String, Json>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTags {
+    #[serde(default)]
+    auto: Vec<String>,
+    #[serde(default)]
+    manual: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSetAction {
+    key: String,
+    action: SetAction,
+    #[serde(default)]
+    value: Json,
+}
+
+#[derive(Deserialize)]
+enum SetAction {
+    #[serde(rename = "ADD")]
+    Add,
+    #[serde(rename = "REMOVE")]
+    Remove,
+    #[serde(rename = "DEL")]
+    Delete,
+}
+
+impl Command {
+    /// Parses the JSON form of a command, as the JS package sends it, e.g.
+    /// `{"upsertProfile": {"identities": {"email": ["a@b.c"]}, "attributes": {"name": "A"}, "source": "crm"}}`.
+    /// Identifiers are normalized and attribute values typed by their JSON shape here; the
+    /// engine coerces them to declared types when it plans the command. The shapes of every
+    /// command are listed in `docs/config.md`.
+    pub fn from_json(text: &str, identity: &IdentityConfig) -> Result<Self, EngineError> {
+        let raw: RawCommand = serde_json::from_str(text)
+            .map_err(|error| EngineError::InvalidCommand(error.to_string()))?;
+        Ok(match raw {
+            RawCommand::UpsertProfile(upsert) => Self::UpsertProfile(upsert.into_upsert(identity)?),
+            RawCommand::ChangeTags {
+                profile,
+                add,
+                remove,
+            } => Self::ChangeTags(ChangeTags {
+                profile: profile.parse::<ProfileId>()?,
+                add,
+                remove,
+            }),
+            RawCommand::MergeProfiles { survivor, absorbed } => Self::MergeProfiles {
+                survivor: survivor.parse::<ProfileId>()?,
+                absorbed: absorbed.parse::<ProfileId>()?,
+            },
+            RawCommand::UnmergeProfile { absorbed } => Self::UnmergeProfile {
+                absorbed: absorbed.parse::<ProfileId>()?,
+            },
+            RawCommand::DeclareSource(definition) => Self::DeclareSource(definition),
+            RawCommand::RenameSource { source, name } => Self::RenameSource { source, name },
+            RawCommand::DeleteSource { source } => Self::DeleteSource { source },
+            RawCommand::DisableSource { source } => Self::DisableSource {
+                source,
+                disabled: true,
+            },
+            RawCommand::EnableSource { source } => Self::DisableSource {
+                source,
+                disabled: false,
+            },
+            RawCommand::DeclareAttribute { source, definition } => {
+                Self::DeclareAttribute { source, definition }
+            }
+            RawCommand::UpdateAttribute { source, definition } => {
+                Self::UpdateAttribute { source, definition }
+            }
+            RawCommand::DeleteAttribute { source, key } => Self::DeleteAttribute { source, key },
+            RawCommand::DisableAttribute { source, key } => Self::DisableAttribute {
+                source,
+                key,
+                disabled: true,
+            },
+            RawCommand::EnableAttribute { source, key } => Self::DisableAttribute {
+                source,
+                key,
+                disabled: false,
+            },
+            RawCommand::ShareAttribute { key } => Self::ShareAttribute { key },
+            RawCommand::UnshareAttribute { key } => Self::UnshareAttribute { key },
+        })
+    }
+}
+
+impl RawUpsert {
+    fn into_upsert(self, identity: &IdentityConfig) -> Result<UpsertProfile, EngineError> {
+        let mut identifiers = Vec::new();
+        for (kind, values) in &self.identities {
+            let values = match values {
+                Json::Array(items) => items.iter().collect(),
+                single => vec![single],
+            };
+            for value in values {
+                let Json::String(text) = value else {
+                    return Err(EngineError::InvalidCommand(format!(
+                        "identities.{kind}: values must be strings"
+                    )));
+                };
+                identifiers.push((kind.as_str(), text.as_str()));
+            }
+        }
+        let source = self
+            .source
+            .map_or_else(SourceId::default_source, SourceId::new);
+        let mut upsert =
+            UpsertProfile::from_raw_parts(identity, identifiers, &self.attributes, source)?;
+        for action in self.set_actions {
+            validate_key(&action.key)?;
+            let value = infer_value(&action.key, &action.value)?;
+            let change = match (action.action, value) {
+                (SetAction::Add, Some(value)) => AttributeChange::AddToSet(value),
+                (SetAction::Remove, Some(value)) => AttributeChange::RemoveFromSet(value),
+                (SetAction::Delete, _) => AttributeChange::ClearSet,
+                (SetAction::Add | SetAction::Remove, None) => {
+                    return Err(EngineError::InvalidCommand(format!(
+                        "setActions.{}: ADD and REMOVE need a value",
+                        action.key
+                    )))
+                }
+            };
+            upsert.attributes.push((action.key, change));
+        }
+        for (tags, present) in [(self.tags, true), (self.remove_tags, false)] {
+            for (kind, names) in [(TagKind::Auto, tags.auto), (TagKind::Manual, tags.manual)] {
+                upsert
+                    .tags
+                    .extend(names.into_iter().map(|tag| TagWrite { kind, tag, present }));
+            }
+        }
+        for (purpose, value) in &self.consents {
+            upsert
+                .consents
+                .push((purpose.clone(), infer_value(purpose, value)?));
+        }
+        Ok(upsert)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Value;
+
+    #[test]
+    fn upsert_command_is_parsed_normalized_and_typed() {
+        let command = Command::from_json(
+            r#"{"upsertProfile":{"identities":{"email":[" A@B.C "],"crm":"X1"},"attributes":{"visits":3,"gone":null}}}"#,
+            &IdentityConfig::default(),
+        )
+        .unwrap();
+        let Command::UpsertProfile(upsert) = command else {
+            panic!("not an upsert: {command:?}");
+        };
+        let identifiers: Vec<_> = upsert.identifiers.iter().map(ToString::to_string).collect();
+        assert_eq!(identifiers, ["crm:X1", "email:a@b.c"]);
+        assert_eq!(
+            upsert.attributes,
+            [
+                ("gone".to_owned(), AttributeChange::Remove),
+                ("visits".to_owned(), AttributeChange::Set(Value::Integer(3)))
+            ]
+        );
+        assert_eq!(upsert.source.as_str(), "default");
+    }
+
+    #[test]
+    fn set_actions_tags_and_consents_are_parsed() {
+        let command = Command::from_json(
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},
+                "setActions":[{"key":"hobbies","action":"ADD","value":"Sport"},{"key":"hobbies","action":"DEL"}],
+                "tags":{"manual":["vip"]},"removeTags":{"auto":["new"]},"consents":{"marketing":true}}}"#,
+            &IdentityConfig::default(),
+        )
+        .unwrap();
+        let Command::UpsertProfile(upsert) = command else {
+            panic!("not an upsert: {command:?}");
+        };
+        assert_eq!(
+            upsert.attributes,
+            [
+                (
+                    "hobbies".to_owned(),
+                    AttributeChange::AddToSet(Value::String("Sport".into()))
+                ),
+                ("hobbies".to_owned(), AttributeChange::ClearSet)
+            ]
+        );
+        assert_eq!(upsert.tags.len(), 2);
+        assert_eq!(
+            upsert.consents,
+            [("marketing".to_owned(), Some(Value::Boolean(true)))]
+        );
+    }
+
+    #[test]
+    fn schema_and_merge_commands_are_parsed() {
+        let identity = IdentityConfig::default();
+        let id = ProfileId::random();
+        for text in [
+            r#"{"declareSource":{"id":"SOR_1","name":"CRM","kind":"custom"}}"#.to_owned(),
+            r#"{"declareAttribute":{"source":"SOR_1","definition":{"key":"is_valid","type":"boolean"}}}"#.to_owned(),
+            r#"{"disableAttribute":{"source":"SOR_1","key":"is_valid"}}"#.to_owned(),
+            r#"{"shareAttribute":{"key":"is_valid"}}"#.to_owned(),
+            format!(r#"{{"unmergeProfile":{{"absorbed":"{id}"}}}}"#),
+        ] {
+            assert!(Command::from_json(&text, &identity).is_ok(), "{text}");
+        }
+        let error =
+            Command::from_json(r#"{"unmergeProfile":{"absorbed":"nope"}}"#, &identity).unwrap_err();
+        assert_eq!(error.code(), "model.invalid_id");
+        let error =
+            Command::from_json(r#"{"changeTags":{"profile":"nope"}}"#, &identity).unwrap_err();
+        assert_eq!(error.code(), "model.invalid_id");
+    }
+
+    #[test]
+    fn malformed_commands_are_rejected_with_a_code() {
+        let identity = IdentityConfig::default();
+        for text in [
+            "",
+            "[]",
+            "{\"dropAll\":{}}",
+            "{\"upsertProfile\":{\"identities\":{\"email\":[1]}}}",
+            "{\"upsertProfile\":{\"setActions\":[{\"key\":\"a\",\"action\":\"ADD\"}]}}",
+            "{\"upsertProfile\":{\"setActions\":[{\"key\":\"a\",\"action\":\"PUT\",\"value\":1}]}}",
+        ] {
+            let error = Command::from_json(text, &identity).unwrap_err();
+            assert_eq!(error.code(), "engine.invalid_command", "{text}");
+        }
+        let error = Command::from_json(r#"{"upsertProfile":{"attributes":{"a b":1}}}"#, &identity)
+            .unwrap_err();
+        assert_eq!(error.code(), "schema.invalid_key");
+    }
+}

@@ -1,0 +1,311 @@
+//! Planning an upsert: resolve the identifiers to at most one profile (rejecting or merging
+//! when they name several), keep identifier types within their limits, and type every
+//! attribute, tag and consent write against the schema.
+
+use std::borrow::Cow;
+
+use super::merge::{merge_delta, merge_into};
+use super::{Engine, EngineError, Operation, Outcome, UpsertProfile};
+use crate::identity::{ConflictPolicy, Identifier, IdentityError, LimitBehaviour};
+use crate::model::{
+    AttributeKey, Profile, ProfileId, ProfileIndex, SourceId, TagKind, Timestamp, Value,
+};
+use crate::schema::{check_length, total_length};
+
+impl Engine {
+    pub(super) fn plan_upsert(
+        &self,
+        upsert: UpsertProfile,
+        at: Timestamp,
+    ) -> Result<(Vec<Operation>, Outcome), EngineError> {
+        let identifiers = dedup(upsert.identifiers);
+        if identifiers.is_empty() {
+            return Err(IdentityError::Missing.into());
+        }
+        let mut operations = Vec::with_capacity(identifiers.len() + upsert.attributes.len() + 1);
+        let mut merged = Vec::new();
+        let owners = self.owners_of(&identifiers);
+        let (profile, created) = match owners.as_slice() {
+            [] => {
+                let id = ProfileId::random();
+                operations.push(Operation::ProfileCreated { profile: id });
+                (Cow::Owned(Profile::new(id, at)), true)
+            }
+            [(only, _)] => (Cow::Borrowed(self.live_or_corrupt(*only)?), false),
+            [(first, _), (second, _), ..] => match self.identity.policy {
+                ConflictPolicy::Reject => {
+                    return Err(IdentityError::Conflict {
+                        first: self.live_or_corrupt(*first)?.id,
+                        second: self.live_or_corrupt(*second)?.id,
+                    }
+                    .into())
+                }
+                ConflictPolicy::Merge => {
+                    let survivor =
+                        self.plan_merges(&owners, &identifiers, &mut operations, &mut merged)?;
+                    (Cow::Owned(survivor), false)
+                }
+            },
+        };
+        let id = profile.id;
+        self.plan_identifiers(&profile, identifiers, &mut operations)?;
+        self.plan_attributes(&profile, &upsert.source, upsert.attributes, &mut operations)?;
+        self.plan_tags(&profile, upsert.tags, &mut operations)?;
+        for (purpose, value) in upsert.consents {
+            match value {
+                Some(value) if profile.consents.get(&purpose) != Some(&value) => {
+                    operations.push(Operation::ConsentSet {
+                        profile: id,
+                        purpose,
+                        value,
+                    });
+                }
+                None if profile.consents.contains_key(&purpose) => {
+                    operations.push(Operation::ConsentRemoved {
+                        profile: id,
+                        purpose,
+                    });
+                }
+                Some(_) | None => {}
+            }
+        }
+        Ok((
+            operations,
+            Outcome::Profile {
+                id,
+                created,
+                merged,
+            },
+        ))
+    }
+
+    /// The distinct profiles the identifiers of unique types belong to, each with the highest
+    /// priority of the identifier types that matched it, in the order first matched.
+    fn owners_of(&self, identifiers: &[Identifier]) -> Vec<(ProfileIndex, i32)> {
+        let mut owners: Vec<(ProfileIndex, i32)> = Vec::new();
+        for identifier in identifiers {
+            let Some(slot) = self.identities.owner(identifier) else {
+                continue;
+            };
+            let priority = self.identity.priority(identifier.kind());
+            match owners.iter_mut().find(|(owner, _)| *owner == slot) {
+                Some(owner) => owner.1 = owner.1.max(priority),
+                None => owners.push((slot, priority)),
+            }
+        }
+        owners
+    }
+
+    /// Merges every matched profile into one survivor: the one matched by the identifier type
+    /// of highest priority, the oldest on a tie. Returns the survivor as it will be.
+    fn plan_merges(
+        &self,
+        owners: &[(ProfileIndex, i32)],
+        identifiers: &[Identifier],
+        operations: &mut Vec<Operation>,
+        merged: &mut Vec<ProfileId>,
+    ) -> Result<Profile, EngineError> {
+        let mut ranked = owners.to_vec();
+        ranked.sort_by(|(slot_a, priority_a), (slot_b, priority_b)| {
+            priority_b.cmp(priority_a).then(slot_a.cmp(slot_b))
+        });
+        let mut ranked = ranked.into_iter();
+        let Some((survivor_slot, _)) = ranked.next() else {
+            return Err(IdentityError::Missing.into());
+        };
+        let mut survivor = self.live_or_corrupt(survivor_slot)?.clone();
+        for (slot, _) in ranked {
+            let absorbed = self.live_or_corrupt(slot)?;
+            let moved = merge_delta(&self.identity, &survivor, absorbed)?;
+            merge_into(&mut survivor, absorbed, &moved);
+            let because = identifiers
+                .iter()
+                .filter(|identifier| self.identities.owner(identifier) == Some(slot))
+                .cloned()
+                .collect();
+            merged.push(absorbed.id);
+            operations.push(Operation::ProfileMerged {
+                survivor: survivor.id,
+                absorbed: Box::new(absorbed.clone()),
+                moved: Box::new(moved),
+                because,
+            });
+        }
+        Ok(survivor)
+    }
+
+    /// Adds the identifiers the profile lacks, keeping every type within its limit.
+    fn plan_identifiers(
+        &self,
+        profile: &Profile,
+        identifiers: Vec<Identifier>,
+        operations: &mut Vec<Operation>,
+    ) -> Result<(), EngineError> {
+        let new: Vec<Identifier> = identifiers
+            .into_iter()
+            .filter(|identifier| !profile.identities.contains(identifier))
+            .collect();
+        let mut skipped: Vec<usize> = Vec::new();
+        for (position, identifier) in new.iter().enumerate() {
+            let kind = identifier.kind();
+            let first_of_kind = new.iter().position(|other| other.kind() == kind);
+            if first_of_kind != Some(position) {
+                continue;
+            }
+            let Some((limit, behaviour)) = self.identity.limit(kind) else {
+                continue;
+            };
+            let held: Vec<&Identifier> = profile
+                .identities
+                .iter()
+                .filter(|held| held.kind() == kind)
+                .collect();
+            let adding: Vec<usize> = new
+                .iter()
+                .enumerate()
+                .filter(|(_, other)| other.kind() == kind)
+                .map(|(index, _)| index)
+                .collect();
+            let excess = (held.len() + adding.len()).saturating_sub(limit);
+            if excess == 0 {
+                continue;
+            }
+            if behaviour == LimitBehaviour::Reject {
+                return Err(IdentityError::LimitExceeded {
+                    kind: kind.to_owned(),
+                    limit,
+                }
+                .into());
+            }
+            for oldest in held.iter().take(excess) {
+                operations.push(Operation::IdentifierRemoved {
+                    profile: profile.id,
+                    identifier: (*oldest).clone(),
+                });
+            }
+            skipped.extend(adding.iter().take(excess.saturating_sub(held.len())));
+        }
+        for (position, identifier) in new.into_iter().enumerate() {
+            if !skipped.contains(&position) {
+                operations.push(Operation::IdentifierAdded {
+                    profile: profile.id,
+                    identifier,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Types every attribute write against the schema, in order, and logs the values that
+    /// end up different from the profile's.
+    fn plan_attributes(
+        &self,
+        profile: &Profile,
+        source: &SourceId,
+        writes: Vec<(AttributeKey, crate::schema::AttributeChange)>,
+        operations: &mut Vec<Operation>,
+    ) -> Result<(), EngineError> {
+        let mut pending: Vec<(SourceId, AttributeKey, Option<Value>)> = Vec::new();
+        for (key, change) in writes {
+            let target = self.schema.write_target(source, &key)?;
+            let staged = pending.iter().position(|(staged_source, staged_key, _)| {
+                staged_source == target.source && staged_key == &key
+            });
+            let current = match staged.and_then(|index| pending.get(index)) {
+                Some((_, _, value)) => value.as_ref(),
+                None => profile
+                    .source_attribute(target.source, &key)
+                    .map(|written| &written.value),
+            };
+            let result = change.resulting_value(&key, target.definition, current)?;
+            match staged.and_then(|index| pending.get_mut(index)) {
+                Some(slot) => slot.2 = result,
+                None => pending.push((target.source.clone(), key, result)),
+            }
+        }
+        for (target, key, result) in pending {
+            let current = profile
+                .source_attribute(&target, &key)
+                .map(|written| &written.value);
+            match result {
+                Some(value) if current != Some(&value) => {
+                    operations.push(Operation::AttributeSet {
+                        profile: profile.id,
+                        source: target,
+                        key,
+                        value,
+                    })
+                }
+                None if current.is_some() => operations.push(Operation::AttributeRemoved {
+                    profile: profile.id,
+                    source: target,
+                    key,
+                }),
+                Some(_) | None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds and removes tags, keeping each kind within the configured total length.
+    fn plan_tags(
+        &self,
+        profile: &Profile,
+        writes: Vec<super::TagWrite>,
+        operations: &mut Vec<Operation>,
+    ) -> Result<(), EngineError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        for kind in [TagKind::Auto, TagKind::Manual] {
+            let before = profile.tags.of(kind);
+            let mut after = before.clone();
+            for write in writes.iter().filter(|write| write.kind == kind) {
+                if write.present {
+                    after.insert(write.tag.clone());
+                } else {
+                    after.remove(&write.tag);
+                }
+            }
+            if let Some(limit) = self.schema.tags_max_length() {
+                let name = match kind {
+                    TagKind::Auto => "tags.auto",
+                    TagKind::Manual => "tags.manual",
+                };
+                check_length(name, total_length(&after), limit)?;
+            }
+            for tag in before.difference(&after) {
+                operations.push(Operation::TagRemoved {
+                    profile: profile.id,
+                    kind,
+                    tag: tag.clone(),
+                });
+            }
+            for tag in after.difference(before) {
+                operations.push(Operation::TagAdded {
+                    profile: profile.id,
+                    kind,
+                    tag: tag.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn live_or_corrupt(&self, slot: ProfileIndex) -> Result<&Profile, EngineError> {
+        self.live(slot).ok_or_else(|| EngineError::CorruptLog {
+            offset: self.next_offset,
+            reason: "the identity index names a retired profile".to_owned(),
+        })
+    }
+}
+
+fn dedup(identifiers: Vec<Identifier>) -> Vec<Identifier> {
+    let mut seen = Vec::with_capacity(identifiers.len());
+    for identifier in identifiers {
+        if !seen.contains(&identifier) {
+            seen.push(identifier);
+        }
+    }
+    seen
+}

@@ -174,9 +174,17 @@ impl CdpCore {
                 .await
                 .and_then(|outcome| outcome)
                 .map_err(|error| engine_error(&error))?;
-            let Outcome::Profile { id, created } = executed;
+            let (id, created) = match executed {
+                Outcome::Profile { id, created } => (Some(id), created),
+                Outcome::Event {
+                    profile,
+                    profile_created,
+                    ..
+                } => (Some(profile), profile_created),
+                Outcome::Definition { .. } | Outcome::Ticked { .. } => (None, false),
+            };
             Ok(JsValue::from_str(
-                &json!({"profile": id.to_string(), "created": created}).to_string(),
+                &json!({"profile": id.map(|id| id.to_string()), "created": created}).to_string(),
             ))
         })
     }

@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Identifier;
-use crate::model::{AttributeKey, ProfileId, SourceId, Timestamp, Value};
+use crate::model::{AttributeKey, Event, EventId, ProfileId, SourceId, Timestamp, Value};
+use crate::segments::SegmentDefinition;
+use crate::traits::TraitDefinition;
 
 /// One numbered entry of the change log: what a committed command did to one entity.
 ///
@@ -18,10 +20,18 @@ pub struct Change {
 }
 
 /// The entity a change is about.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Entity {
     /// A customer profile.
     Profile(ProfileId),
+    /// An event.
+    Event(EventId),
+    /// A computed trait, by name.
+    Trait(String),
+    /// A segment, by system title.
+    Segment(String),
+    /// The engine's clock.
+    Clock,
 }
 
 /// What one change did, with its data.
@@ -60,6 +70,41 @@ pub enum Operation {
         /// The attribute name.
         key: AttributeKey,
     },
+    /// An event was recorded against a profile.
+    EventRecorded {
+        /// The event, with its id, profile and times.
+        event: Event,
+    },
+    /// A computed trait was added or replaced.
+    TraitDefined {
+        /// Its definition.
+        definition: TraitDefinition,
+    },
+    /// A computed trait was removed.
+    TraitDeleted {
+        /// Its name.
+        name: String,
+    },
+    /// A segment was added or replaced.
+    SegmentDefined {
+        /// Its definition.
+        definition: SegmentDefinition,
+    },
+    /// A segment was turned on or off.
+    SegmentActiveSet {
+        /// Its system title.
+        system_title: String,
+        /// The new state.
+        active: bool,
+    },
+    /// A segment was removed.
+    SegmentDeleted {
+        /// Its system title.
+        system_title: String,
+    },
+    /// Time passed to the change's time: windowed traits and time-dependent segments were
+    /// re-evaluated then.
+    Ticked,
 }
 
 impl Operation {
@@ -70,6 +115,14 @@ impl Operation {
             | Self::IdentifierAdded { profile, .. }
             | Self::AttributeSet { profile, .. }
             | Self::AttributeRemoved { profile, .. } => Entity::Profile(*profile),
+            Self::EventRecorded { event } => Entity::Event(event.id),
+            Self::TraitDefined { definition } => Entity::Trait(definition.name.clone()),
+            Self::TraitDeleted { name } => Entity::Trait(name.clone()),
+            Self::SegmentDefined { definition } => Entity::Segment(definition.system_title.clone()),
+            Self::SegmentActiveSet { system_title, .. } | Self::SegmentDeleted { system_title } => {
+                Entity::Segment(system_title.clone())
+            }
+            Self::Ticked => Entity::Clock,
         }
     }
 
@@ -80,6 +133,13 @@ impl Operation {
             Self::IdentifierAdded { .. } => "identifier_added",
             Self::AttributeSet { .. } => "attribute_set",
             Self::AttributeRemoved { .. } => "attribute_removed",
+            Self::EventRecorded { .. } => "event_recorded",
+            Self::TraitDefined { .. } => "trait_defined",
+            Self::TraitDeleted { .. } => "trait_deleted",
+            Self::SegmentDefined { .. } => "segment_defined",
+            Self::SegmentActiveSet { .. } => "segment_active_set",
+            Self::SegmentDeleted { .. } => "segment_deleted",
+            Self::Ticked => "ticked",
         }
     }
 }

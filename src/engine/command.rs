@@ -1,10 +1,13 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
+use super::event_command::NewEvent;
 use super::EngineError;
 use crate::identity::{Identifier, IdentityConfig};
-use crate::model::{AttributeKey, ProfileId, SourceId, Value};
+use crate::model::{AttributeKey, EventId, ProfileId, SourceId, Value};
 use crate::schema::{infer_value, validate_key};
+use crate::segments::SegmentDefinition;
+use crate::traits::TraitDefinition;
 
 /// A request to change the engine's state. Applied atomically: all of it or nothing.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,6 +15,33 @@ use crate::schema::{infer_value, validate_key};
 pub enum Command {
     /// Find the profile the identifiers belong to, or create one, and write attributes.
     UpsertProfile(UpsertProfile),
+    /// Record one event against a profile, found by id or by identifiers (creating or
+    /// attaching a profile as the identity policy says).
+    RecordEvent(NewEvent),
+    /// Add or replace a computed trait and fold every stored event into it.
+    DefineTrait(TraitDefinition),
+    /// Remove a computed trait.
+    DeleteTrait {
+        /// The trait's name.
+        name: String,
+    },
+    /// Add or replace a segment and evaluate it over every profile.
+    DefineSegment(SegmentDefinition),
+    /// Turn a segment on or off.
+    SetSegmentActive {
+        /// The segment's system title.
+        system_title: String,
+        /// The new state.
+        active: bool,
+    },
+    /// Remove a segment.
+    DeleteSegment {
+        /// The segment's system title.
+        system_title: String,
+    },
+    /// Let time pass: refold windowed traits and re-evaluate time-dependent segments at the
+    /// engine clock's time. Records nothing when nothing would change.
+    Tick,
 }
 
 /// Find-or-create by identifiers, then add the new identifiers and write the attributes.
@@ -36,13 +66,76 @@ pub enum Outcome {
         /// Whether the write created it.
         created: bool,
     },
+    /// The event recorded and the profile it landed on.
+    Event {
+        /// The event's id.
+        id: EventId,
+        /// The profile's id.
+        profile: ProfileId,
+        /// Whether recording the event created the profile.
+        profile_created: bool,
+    },
+    /// A trait, a segment or a segment's state was changed or removed (by name or system
+    /// title); `changed` is false when the command asked for the state already in force.
+    Definition {
+        /// The trait's name or the segment's system title.
+        name: String,
+        /// Whether anything was recorded.
+        changed: bool,
+    },
+    /// Time passed; `changed` says whether anything was re-evaluated and recorded.
+    Ticked {
+        /// Whether a change was recorded.
+        changed: bool,
+    },
+}
+
+impl Outcome {
+    /// The profile a profile write or an event landed on.
+    pub fn profile_id(&self) -> Option<ProfileId> {
+        match self {
+            Self::Profile { id, .. } => Some(*id),
+            Self::Event { profile, .. } => Some(*profile),
+            Self::Definition { .. } | Self::Ticked { .. } => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 enum RawCommand {
     UpsertProfile(RawUpsert),
+    RecordEvent(Json),
+    DefineTrait(Json),
+    DeleteTrait(RawName),
+    DefineSegment(Json),
+    SetSegmentActive(RawSegmentActive),
+    DeleteSegment(RawSystemTitle),
+    Tick(RawTick),
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawName {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawSegmentActive {
+    system_title: String,
+    active: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawSystemTitle {
+    system_title: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTick {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,8 +150,19 @@ struct RawUpsert {
 
 impl Command {
     /// Parses the JSON form of a command, as the JS package sends it:
-    /// `{"upsertProfile": {"identities": {"email": ["a@b.c"]}, "attributes": {"name": "A"}, "source": "crm"}}`.
-    /// Identifiers are normalized and attributes typed here; nothing malformed gets through.
+    /// - `{"upsertProfile": {"identities": {"email": ["a@b.c"]}, "attributes": {"name": "A"}, "source": "crm"}}`
+    /// - `{"recordEvent": {"identities": {"email": "a@b.c"}, "name": "purchase", "context": "ECOMMERCE",
+    ///   "mode": "ACTIVE", "happened": "2025-03-21T10:00:00Z", "properties": {"amount": 12.5}}}`
+    ///   (or `"profileId"` instead of `"identities"`; optional `id`, `sent`, `schemaVersion`)
+    /// - `{"defineTrait": {"name": "ltv", "aggregate": "sum", "event": "purchase", "property": "amount"}}`
+    /// - `{"deleteTrait": {"name": "ltv"}}`
+    /// - `{"defineSegment": {"systemTitle": "vip", "name": "VIP", "rule": {"op": "hasTag", "tag": "vip"}}}`
+    /// - `{"setSegmentActive": {"systemTitle": "vip", "active": false}}`, `{"deleteSegment": {"systemTitle": "vip"}}`
+    /// - `{"tick": {}}`
+    ///
+    /// Identifiers are normalized, attributes and properties typed, rules and definitions
+    /// checked here; nothing malformed gets through, and a bad node of a rule is named by its
+    /// JSON path (`$.defineSegment.rule.rules[1].value`).
     pub fn from_json(text: &str, identity: &IdentityConfig) -> Result<Self, EngineError> {
         let raw: RawCommand = serde_json::from_str(text)
             .map_err(|error| EngineError::InvalidCommand(error.to_string()))?;
@@ -66,6 +170,29 @@ impl Command {
             RawCommand::UpsertProfile(upsert) => Ok(Self::UpsertProfile(UpsertProfile::from_raw(
                 upsert, identity,
             )?)),
+            RawCommand::RecordEvent(event) => Ok(Self::RecordEvent(NewEvent::from_json(
+                &event,
+                "$.recordEvent",
+                identity,
+            )?)),
+            RawCommand::DefineTrait(definition) => Ok(Self::DefineTrait(
+                TraitDefinition::from_json(&definition, "$.defineTrait")?,
+            )),
+            RawCommand::DeleteTrait(RawName { name }) => Ok(Self::DeleteTrait { name }),
+            RawCommand::DefineSegment(definition) => Ok(Self::DefineSegment(
+                SegmentDefinition::from_json(&definition, "$.defineSegment")?,
+            )),
+            RawCommand::SetSegmentActive(RawSegmentActive {
+                system_title,
+                active,
+            }) => Ok(Self::SetSegmentActive {
+                system_title,
+                active,
+            }),
+            RawCommand::DeleteSegment(RawSystemTitle { system_title }) => {
+                Ok(Self::DeleteSegment { system_title })
+            }
+            RawCommand::Tick(RawTick {}) => Ok(Self::Tick),
         }
     }
 }
@@ -129,7 +256,9 @@ mod tests {
             &IdentityConfig::default(),
         )
         .unwrap();
-        let Command::UpsertProfile(upsert) = command;
+        let Command::UpsertProfile(upsert) = command else {
+            panic!("parsed as another command");
+        };
         let identifiers: Vec<_> = upsert.identifiers.iter().map(ToString::to_string).collect();
         assert_eq!(identifiers, ["crm:X1", "email:a@b.c"]);
         assert_eq!(

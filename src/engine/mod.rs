@@ -6,7 +6,10 @@ mod change;
 mod clock;
 mod command;
 mod database;
+mod derived;
 mod error;
+mod event_command;
+mod queries;
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -16,6 +19,10 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{Command, Outcome, UpsertProfile};
 pub use database::Database;
 pub use error::EngineError;
+pub use event_command::{EventSubject, NewEvent};
+pub use queries::MembershipEvent;
+
+use derived::Derived;
 
 use crate::identity::{Identifier, IdentityConfig, IdentityError, IdentityIndex};
 use crate::model::{AttributeValue, Profile, ProfileId, ProfileIndex, Timestamp};
@@ -29,6 +36,7 @@ pub struct Engine {
     identities: IdentityIndex,
     next_offset: u64,
     unpersisted: Vec<Change>,
+    derived: Derived,
 }
 
 impl Engine {
@@ -42,6 +50,7 @@ impl Engine {
             identities: IdentityIndex::default(),
             next_offset: 0,
             unpersisted: Vec::new(),
+            derived: Derived::default(),
         }
     }
 
@@ -79,9 +88,7 @@ impl Engine {
     /// Validates `command` against the current state and, if it is valid, applies all of it.
     /// A rejected command leaves the state and the change log exactly as they were.
     pub fn execute(&mut self, command: Command) -> Result<Outcome, EngineError> {
-        let (operations, outcome) = match command {
-            Command::UpsertProfile(upsert) => self.plan_upsert(upsert)?,
-        };
+        let (operations, outcome) = self.plan(command)?;
         let at = self.clock.now();
         for operation in operations {
             let change = Change {
@@ -279,6 +286,18 @@ impl Engine {
                         target.attributes.remove(source);
                     }
                 }
+            }
+            Operation::EventRecorded { .. }
+            | Operation::TraitDefined { .. }
+            | Operation::TraitDeleted { .. }
+            | Operation::SegmentDefined { .. }
+            | Operation::SegmentActiveSet { .. }
+            | Operation::SegmentDeleted { .. }
+            | Operation::Ticked => return self.apply_derived(change),
+        }
+        if let Entity::Profile(profile) = change.operation.entity() {
+            if let Some(slot) = self.slots.get(&profile).copied() {
+                self.profile_touched(slot, at);
             }
         }
         Ok(())

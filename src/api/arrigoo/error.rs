@@ -5,7 +5,10 @@ use serde_json::json;
 
 use crate::api::{ApiError, Response};
 use crate::engine::EngineError;
+use crate::events::EventError;
 use crate::identity::IdentityError;
+use crate::segments::SegmentError;
+use crate::traits::TraitError;
 
 /// The status and body Arrigoo gives for `error`.
 pub(crate) fn error_response(error: &ApiError) -> Response {
@@ -34,6 +37,21 @@ fn status(error: &ApiError) -> u16 {
             | EngineError::Schema(_)
             | EngineError::Model(_)
             | EngineError::InvalidCommand(_) => 400,
+            EngineError::Event(EventError::DuplicateId(_)) => 409,
+            EngineError::Event(EventError::UnknownProfile(_))
+            | EngineError::Trait(TraitError::Unknown(_))
+            | EngineError::Segment(SegmentError::Unknown(_)) => 404,
+            EngineError::Event(
+                EventError::LimitOutOfRange { .. }
+                | EventError::EmptyWindow
+                | EventError::InvalidCursor
+                | EventError::InvalidEvent(_)
+                | EventError::NoSubject,
+            )
+            | EngineError::Trait(TraitError::InvalidDefinition(_))
+            | EngineError::Segment(
+                SegmentError::InvalidRule(_) | SegmentError::InvalidDefinition(_),
+            ) => 400,
             EngineError::CorruptLog { .. } => 500,
             EngineError::Storage(_) => 503,
         },

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value as Json};
 use super::config::{ArrigooConfig, ArrigooRole};
 use super::credentials::{SecretDigest, TokenStore};
 use super::{ApiError, Method, Request, Response};
-use crate::engine::{Command, Engine, Outcome, UpsertProfile};
+use crate::engine::{Command, Engine, UpsertProfile};
 use crate::model::{ProfileId, SourceId, Timestamp};
 
 pub(crate) struct Arrigoo {
@@ -220,11 +220,17 @@ fn upsert(engine: &mut Engine, request: &Request) -> Result<Response, ApiError> 
         &body.properties,
         SourceId::default_source(),
     )?;
-    let Outcome::Profile { id, .. } = engine.execute(Command::UpsertProfile(command))?;
-    let profile = engine.profile(id).ok_or_else(|| ApiError::NotFound {
-        resource: "customer",
-        id: id.to_string(),
-    })?;
+    let outcome = engine.execute(Command::UpsertProfile(command))?;
+    let profile = outcome
+        .profile_id()
+        .and_then(|id| engine.profile(id))
+        .ok_or_else(|| ApiError::NotFound {
+            resource: "customer",
+            id: outcome
+                .profile_id()
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+        })?;
     Ok(Response::json(200, &shape::profile(profile)))
 }
 

@@ -1,0 +1,2 @@
+//! Placeholder until the ingest benchmark lands.
+fn main() {}

@@ -50,7 +50,8 @@ pub enum Comparison {
     Contains(String),
     /// Text starts with the prefix (a set: one element does).
     StartsWith(String),
-    /// A number or point in time lies within the bounds, both inclusive.
+    /// A number or point in time (or text holding an ISO date) lies within the bounds, both
+    /// inclusive.
     Range {
         /// The lower bound.
         min: Option<Bound>,
@@ -123,10 +124,13 @@ impl<'a> Scalar<'a> {
         }
     }
 
+    /// The scalar as a point in time: a date or date-time, or text holding an ISO date or
+    /// date-time (undeclared attributes keep dates as text).
     fn time(self) -> Option<i64> {
         match self {
             Self::Time(micros) => Some(micros),
-            Self::Text(_) | Self::Number(_) | Self::Boolean(_) | Self::Composite => None,
+            Self::Text(text) => parse_time(text),
+            Self::Number(_) | Self::Boolean(_) | Self::Composite => None,
         }
     }
 }
@@ -180,8 +184,8 @@ impl Bound {
     fn admits(self, scalar: Scalar<'_>, lower: bool) -> bool {
         let ordering = match (self, scalar) {
             (Self::Number(bound), Scalar::Number(found)) => found.partial_cmp(&bound),
-            (Self::Time(bound), Scalar::Time(found)) => Some(found.cmp(&bound)),
-            _ => None,
+            (Self::Time(bound), scalar) => scalar.time().map(|found| found.cmp(&bound)),
+            (Self::Number(_), _) => None,
         };
         match ordering {
             Some(std::cmp::Ordering::Equal) => true,

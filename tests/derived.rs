@@ -9,5 +9,6 @@ mod derived {
     mod properties;
     mod replay;
     mod segments;
+    mod stats;
     mod traits;
 }

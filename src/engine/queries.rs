@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Engine;
-use crate::events::{EventError, EventPage, EventQuery, EventStore};
+use crate::events::{EventError, EventPage, EventQuery, EventStore, StoredEvent};
 use crate::model::{Event, EventId, ProfileId, ProfileIndex, Timestamp, Value};
 use crate::segments::{
     MembershipChange, MembershipRecord, Rule, SegmentCounts, SegmentDefinition, Subject,
@@ -56,6 +56,12 @@ impl Engine {
             .slot_of(query.profile)
             .ok_or(EventError::UnknownProfile(query.profile))?;
         Ok(self.derived.events.query(slot, query))
+    }
+
+    /// All of a profile's events, oldest first; `None` for an unknown profile.
+    pub fn events_of(&self, profile: ProfileId) -> Option<&[StoredEvent]> {
+        self.slot_of(profile)
+            .map(|slot| self.derived.events.of_profile(slot))
     }
 
     /// The event with this id.

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::evaluate::DenseBits;
 use super::rule::Field;
-use crate::events::{Comparison, Scalar};
+use crate::events::{Bound, Comparison, Literal, Scalar, DAY_MICROS};
 use crate::model::{Profile, ProfileIndex, Timestamp, Value};
 
 /// One profile's value in a column, 16 bytes.
@@ -107,41 +108,163 @@ impl Column {
         }
     }
 
-    /// Calls `hit` with every profile slot whose cell passes `comparison` (scan).
-    pub(crate) fn scan(&self, comparison: &Comparison, now: Timestamp, mut hit: impl FnMut(usize)) {
-        let text_matches: Vec<bool> = self
-            .dictionary
-            .iter()
-            .map(|text| comparison.matches_scalar(Scalar::Text(text), now))
-            .collect();
-        let element_matches: Vec<bool> = self
-            .dictionary
-            .iter()
-            .map(|text| comparison.matches_set(std::iter::once(text.as_str())))
-            .collect();
-        let exists = matches!(comparison, Comparison::Exists);
-        let number_test = |number: f64| comparison.matches_scalar(Scalar::Number(number), now);
-        for (slot, cell) in self.cells.iter().enumerate() {
-            let passes = match *cell {
-                Cell::Missing => false,
-                Cell::Text(id) => text_matches.get(id as usize).copied().unwrap_or(false),
-                Cell::Number(number) => number_test(number),
-                Cell::Boolean(flag) => comparison.matches_scalar(Scalar::Boolean(flag), now),
-                Cell::Time(micros) => comparison.matches_scalar(Scalar::Time(micros), now),
-                Cell::Composite => comparison.matches_scalar(Scalar::Composite, now),
-                Cell::Set(index) => {
-                    exists
-                        || self.sets.get(index as usize).is_some_and(|items| {
-                            items.iter().any(|id| {
-                                element_matches.get(*id as usize).copied().unwrap_or(false)
-                            })
-                        })
-                }
-            };
-            if passes {
-                hit(slot);
+    /// Sets the bit of every profile slot whose cell passes `comparison` (scan). The
+    /// comparison is compiled once per scan into per-type tests, so the loop over cells is
+    /// a table lookup or an interval check.
+    pub(crate) fn scan(
+        &self,
+        comparison: &Comparison,
+        now: Timestamp,
+        within: &DenseBits,
+        bits: &mut DenseBits,
+    ) {
+        let test = CompiledTest::new(self, comparison, now);
+        bits.fill_within(within, |slot| {
+            self.cells
+                .get(slot)
+                .is_some_and(|cell| test.passes(self, *cell))
+        });
+    }
+}
+
+/// An inclusive interval test, or a list of exact values, for one cell type.
+#[derive(Clone, Debug)]
+enum Test<T> {
+    Never,
+    Always,
+    Between(T, T),
+    AnyOf(Vec<T>),
+}
+
+impl<T: PartialOrd + Copy> Test<T> {
+    fn passes(&self, value: T) -> bool {
+        match self {
+            Self::Never => false,
+            Self::Always => true,
+            Self::Between(low, high) => value >= *low && value <= *high,
+            Self::AnyOf(values) => values.contains(&value),
+        }
+    }
+}
+
+/// A comparison compiled against one column's dictionary, for scans.
+struct CompiledTest {
+    text: Vec<bool>,
+    element: Vec<bool>,
+    exists: bool,
+    when_true: bool,
+    when_false: bool,
+    composite: bool,
+    number: Test<f64>,
+    time: Test<i64>,
+}
+
+impl CompiledTest {
+    fn new(column: &Column, comparison: &Comparison, now: Timestamp) -> Self {
+        Self {
+            text: column
+                .dictionary
+                .iter()
+                .map(|text| comparison.matches_scalar(Scalar::Text(text), now))
+                .collect(),
+            element: column
+                .dictionary
+                .iter()
+                .map(|text| comparison.matches_set(std::iter::once(text.as_str())))
+                .collect(),
+            exists: matches!(comparison, Comparison::Exists),
+            when_true: comparison.matches_scalar(Scalar::Boolean(true), now),
+            when_false: comparison.matches_scalar(Scalar::Boolean(false), now),
+            composite: comparison.matches_scalar(Scalar::Composite, now),
+            number: number_test(comparison),
+            time: time_test(comparison, now),
+        }
+    }
+
+    fn passes(&self, column: &Column, cell: Cell) -> bool {
+        match cell {
+            Cell::Missing => false,
+            Cell::Text(id) => self.text.get(id as usize).copied().unwrap_or(false),
+            Cell::Number(number) => self.number.passes(number),
+            Cell::Time(micros) => self.time.passes(micros),
+            Cell::Boolean(true) => self.when_true,
+            Cell::Boolean(false) => self.when_false,
+            Cell::Composite => self.composite,
+            Cell::Set(index) => {
+                self.exists
+                    || column.sets.get(index as usize).is_some_and(|items| {
+                        items
+                            .iter()
+                            .any(|id| self.element.get(*id as usize).copied().unwrap_or(false))
+                    })
             }
         }
+    }
+}
+
+/// What [`Comparison::matches_scalar`] says about numbers, as an interval or value list.
+fn number_test(comparison: &Comparison) -> Test<f64> {
+    let literal = |literal: &Literal| match literal {
+        Literal::Number(number) => Some(*number),
+        Literal::Text { .. } | Literal::Boolean(_) => None,
+    };
+    match comparison {
+        Comparison::Exists => Test::Always,
+        Comparison::Equals(value) => {
+            literal(value).map_or(Test::Never, |number| Test::Between(number, number))
+        }
+        Comparison::In(values) => Test::AnyOf(values.iter().filter_map(literal).collect()),
+        Comparison::Range { min, max } => {
+            let bound = |bound: &Option<Bound>, open: f64| match bound {
+                None => Some(open),
+                Some(Bound::Number(number)) => Some(*number),
+                Some(Bound::Time(_)) => None,
+            };
+            match (bound(min, f64::NEG_INFINITY), bound(max, f64::INFINITY)) {
+                (Some(low), Some(high)) => Test::Between(low, high),
+                _ => Test::Never,
+            }
+        }
+        Comparison::Contains(_)
+        | Comparison::StartsWith(_)
+        | Comparison::Before(_)
+        | Comparison::After(_)
+        | Comparison::WithinDays(_) => Test::Never,
+    }
+}
+
+/// What [`Comparison::matches_scalar`] says about points in time.
+fn time_test(comparison: &Comparison, now: Timestamp) -> Test<i64> {
+    let literal = |literal: &Literal| match literal {
+        Literal::Text { time, .. } => *time,
+        Literal::Number(_) | Literal::Boolean(_) => None,
+    };
+    match comparison {
+        Comparison::Exists => Test::Always,
+        Comparison::Equals(value) => literal(value).map_or(Test::Never, |at| Test::Between(at, at)),
+        Comparison::In(values) => Test::AnyOf(values.iter().filter_map(literal).collect()),
+        Comparison::Range { min, max } => {
+            let bound = |bound: &Option<Bound>, open: i64| match bound {
+                None => Some(open),
+                Some(Bound::Time(at)) => Some(*at),
+                Some(Bound::Number(_)) => None,
+            };
+            match (bound(min, i64::MIN), bound(max, i64::MAX)) {
+                (Some(low), Some(high)) => Test::Between(low, high),
+                _ => Test::Never,
+            }
+        }
+        Comparison::Before(at) => at
+            .checked_sub(1)
+            .map_or(Test::Never, |high| Test::Between(i64::MIN, high)),
+        Comparison::After(at) => at
+            .checked_add(1)
+            .map_or(Test::Never, |low| Test::Between(low, i64::MAX)),
+        Comparison::WithinDays(days) => {
+            let now = now.as_micros();
+            Test::Between(now.saturating_sub(i64::from(*days) * DAY_MICROS), now)
+        }
+        Comparison::Contains(_) | Comparison::StartsWith(_) => Test::Never,
     }
 }
 
@@ -246,8 +369,9 @@ mod tests {
             text: "gold".into(),
             time: None,
         });
-        let mut hits = Vec::new();
-        column.scan(&gold, Timestamp::EPOCH, |slot| hits.push(slot));
+        let mut bits = DenseBits::empty(5);
+        column.scan(&gold, Timestamp::EPOCH, &DenseBits::full(5), &mut bits);
+        let hits: Vec<usize> = bits.to_bitmap().iter().map(|slot| slot as usize).collect();
         assert_eq!(hits, [0, 2]);
         let rows: Vec<usize> = (0..5)
             .filter(|slot| column.matches(*slot, &gold, Timestamp::EPOCH))

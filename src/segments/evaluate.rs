@@ -41,15 +41,35 @@ impl DenseBits {
         }
     }
 
-    pub(crate) fn insert(&mut self, slot: usize) {
-        if let Some(word) = self.words.get_mut(slot / 64) {
-            *word |= 1 << (slot % 64);
+    /// Sets bit `slot` for every slot set in `within` where `passes` says so: whole words
+    /// are tested in a tight loop, sparse words bit by bit, empty words skipped.
+    pub(crate) fn fill_within(&mut self, within: &Self, passes: impl Fn(usize) -> bool) {
+        for (index, (word, mask)) in self.words.iter_mut().zip(&within.words).enumerate() {
+            let base = index * 64;
+            let mut bits = 0u64;
+            if *mask == u64::MAX {
+                for offset in 0..64 {
+                    bits |= u64::from(passes(base + offset)) << offset;
+                }
+            } else {
+                let mut remaining = *mask;
+                while remaining != 0 {
+                    let offset = remaining.trailing_zeros();
+                    bits |= u64::from(passes(base + offset as usize)) << offset;
+                    remaining &= remaining - 1;
+                }
+            }
+            *word |= bits & mask;
         }
     }
 
-    fn and(&mut self, other: &Self) {
+    fn is_empty(&self) -> bool {
+        self.words.iter().all(|word| *word == 0)
+    }
+
+    fn and_not(&mut self, other: &Self) {
         for (word, theirs) in self.words.iter_mut().zip(&other.words) {
-            *word &= theirs;
+            *word &= !theirs;
         }
     }
 
@@ -57,13 +77,6 @@ impl DenseBits {
         for (word, theirs) in self.words.iter_mut().zip(&other.words) {
             *word |= theirs;
         }
-    }
-
-    fn negate(&mut self) {
-        for word in &mut self.words {
-            *word = !*word;
-        }
-        self.trim();
     }
 
     /// Removes the slots in `retired`.
@@ -105,47 +118,57 @@ pub(crate) struct Sources<'a> {
 impl Sources<'_> {
     /// Every live profile satisfying `rule`.
     pub(crate) fn scan(&self, rule: &Rule) -> RoaringBitmap {
-        let mut bits = self.scan_bits(rule);
-        bits.remove_all(self.retired);
-        bits.to_bitmap()
+        let mut live = DenseBits::full(self.len);
+        live.remove_all(self.retired);
+        self.within(rule, &live).to_bitmap()
     }
 
-    fn scan_bits(&self, rule: &Rule) -> DenseBits {
+    /// The slots of `candidates` that satisfy `rule`. An `and` narrows the candidates
+    /// child by child and an `or` tests each child only where no earlier one held, so
+    /// later conditions look at fewer cells.
+    fn within(&self, rule: &Rule, candidates: &DenseBits) -> DenseBits {
         match rule {
             Rule::And(rules) => {
-                let mut result = DenseBits::full(self.len);
+                let mut result = candidates.clone();
                 for child in rules {
-                    result.and(&self.scan_bits(child));
+                    if result.is_empty() {
+                        break;
+                    }
+                    result = self.within(child, &result);
                 }
                 result
             }
             Rule::Or(rules) => {
                 let mut result = DenseBits::empty(self.len);
+                let mut remaining = candidates.clone();
                 for child in rules {
-                    result.or(&self.scan_bits(child));
+                    if remaining.is_empty() {
+                        break;
+                    }
+                    let hits = self.within(child, &remaining);
+                    remaining.and_not(&hits);
+                    result.or(&hits);
                 }
                 result
             }
             Rule::Not(child) => {
-                let mut result = self.scan_bits(child);
-                result.negate();
+                let mut result = candidates.clone();
+                result.and_not(&self.within(child, candidates));
                 result
             }
             Rule::Compare { field, comparison } => {
                 let mut result = DenseBits::empty(self.len);
                 if let Some(column) = self.columns.column(field) {
-                    column.scan(comparison, self.now, |slot| result.insert(slot));
+                    column.scan(comparison, self.now, candidates, &mut result);
                 }
                 result
             }
             Rule::Event(condition) => {
                 let mut result = DenseBits::empty(self.len);
-                for slot in 0..self.len {
+                result.fill_within(candidates, |slot| {
                     let index = ProfileIndex(u32::try_from(slot).unwrap_or(u32::MAX));
-                    if condition.holds(self.events.of_profile(index), self.now) {
-                        result.insert(slot);
-                    }
-                }
+                    condition.holds(self.events.of_profile(index), self.now)
+                });
                 result
             }
         }
@@ -186,10 +209,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dense_bits_negate_stays_within_length() {
-        let mut bits = DenseBits::empty(70);
-        bits.insert(3);
-        bits.negate();
+    fn complement_within_full_stays_within_length() {
+        let full = DenseBits::full(70);
+        let mut three = DenseBits::empty(70);
+        three.fill_within(&full, |slot| slot == 3);
+        let mut bits = full.clone();
+        bits.and_not(&three);
         let bitmap = bits.to_bitmap();
         assert_eq!(bitmap.len(), 69);
         assert!(!bitmap.contains(3));

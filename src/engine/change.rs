@@ -1,3 +1,5 @@
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Identifier;
@@ -72,8 +74,8 @@ pub enum Operation {
     },
     /// An event was recorded against a profile.
     EventRecorded {
-        /// The event, with its id, profile and times.
-        event: Event,
+        /// The event, with its id, profile and times (shared with the event store).
+        event: Rc<Event>,
     },
     /// A computed trait was added or replaced.
     TraitDefined {

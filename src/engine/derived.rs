@@ -3,10 +3,14 @@
 //! [`Engine::profile_touched`], called by `apply` after any change to a profile, so new
 //! profile operations (merges included) keep columns and memberships right without code here.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use super::event_command::{EventSubject, NewEvent};
 use super::{Change, Command, Engine, EngineError, Operation, Outcome, UpsertProfile};
 use crate::events::{EventError, EventStore};
-use crate::model::{Event, EventId, ProfileIndex, SourceId, Timestamp};
+use crate::identity::Identifier;
+use crate::model::{Event, EventId, ProfileId, ProfileIndex, SourceId, Timestamp};
 use crate::segments::{Inputs, SegmentError, SegmentStore};
 use crate::traits::{TraitError, TraitStore};
 
@@ -17,6 +21,41 @@ pub(crate) struct Derived {
     pub(crate) events: EventStore,
     pub(crate) traits: TraitStore,
     pub(crate) segments: SegmentStore,
+    event_ids: EventIdSource,
+}
+
+/// Draws event ids without a system call each: a xorshift128+ generator seeded once from the
+/// operating system's (or the browser's) randomness. Ids need to be unique, not secret;
+/// they are drawn when a command is planned and logged, so replay never draws.
+#[derive(Clone, Debug)]
+struct EventIdSource(Cell<[u64; 2]>);
+
+impl Default for EventIdSource {
+    fn default() -> Self {
+        let seed = uuid::Uuid::new_v4().as_u64_pair();
+        Self(Cell::new([seed.0 | 1, seed.1 | 1]))
+    }
+}
+
+impl EventIdSource {
+    fn next_word(&self) -> u64 {
+        let [mut first, second] = self.0.get();
+        let result = first.wrapping_add(second);
+        first ^= first << 23;
+        let next = first ^ second ^ (first >> 17) ^ (second >> 26);
+        self.0.set([second, next]);
+        result
+    }
+
+    fn draw(&self) -> EventId {
+        let high = self.next_word().to_le_bytes();
+        let low = self.next_word().to_le_bytes();
+        let mut bytes = [0u8; 16];
+        for (target, source) in bytes.iter_mut().zip(high.iter().chain(&low)) {
+            *target = *source;
+        }
+        EventId::from_random_bytes(bytes)
+    }
 }
 
 type Plan = (Vec<Operation>, Outcome);
@@ -112,7 +151,7 @@ impl Engine {
     }
 
     fn plan_event(&self, event: NewEvent) -> Result<Plan, EngineError> {
-        let id = event.id.unwrap_or_else(EventId::random);
+        let id = event.id.unwrap_or_else(|| self.derived.event_ids.draw());
         if self.derived.events.contains(id) {
             return Err(EventError::DuplicateId(id).into());
         }
@@ -123,23 +162,26 @@ impl Engine {
                     .ok_or(EventError::UnknownProfile(wanted))?;
                 (Vec::new(), found.id, false)
             }
-            EventSubject::Identifiers(identifiers) => {
-                let (operations, outcome) = self.plan_upsert(UpsertProfile {
-                    identifiers,
-                    source: SourceId::default_source(),
-                    attributes: Vec::new(),
-                })?;
-                let Outcome::Profile { id, created } = outcome else {
-                    return Err(EngineError::InvalidCommand(
-                        "identity resolution did not name a profile".to_owned(),
-                    ));
-                };
-                (operations, id, created)
-            }
+            EventSubject::Identifiers(identifiers) => match self.sole_owner(&identifiers) {
+                Some(owner) => (Vec::new(), owner, false),
+                None => {
+                    let (operations, outcome) = self.plan_upsert(UpsertProfile {
+                        identifiers,
+                        source: SourceId::default_source(),
+                        attributes: Vec::new(),
+                    })?;
+                    let Outcome::Profile { id, created } = outcome else {
+                        return Err(EngineError::InvalidCommand(
+                            "identity resolution did not name a profile".to_owned(),
+                        ));
+                    };
+                    (operations, id, created)
+                }
+            },
         };
         let now = self.now();
         operations.push(Operation::EventRecorded {
-            event: Event {
+            event: Rc::new(Event {
                 id,
                 profile,
                 name: event.name,
@@ -150,7 +192,7 @@ impl Engine {
                 received: now,
                 properties: event.properties,
                 schema_version: event.schema_version,
-            },
+            }),
         });
         Ok((
             operations,
@@ -160,6 +202,17 @@ impl Engine {
                 profile_created: created,
             },
         ))
+    }
+
+    /// The profile every identifier already belongs to, if they all belong to one: the
+    /// common case of an event from a known customer, which needs no identity changes.
+    /// Anything else goes through the upsert planning and its identity policy.
+    fn sole_owner(&self, identifiers: &[Identifier]) -> Option<ProfileId> {
+        let (first, rest) = identifiers.split_first()?;
+        let owner = self.resolve(first)?.id;
+        rest.iter()
+            .all(|identifier| self.resolve(identifier).map(|found| found.id) == Some(owner))
+            .then_some(owner)
     }
 
     pub(super) fn inputs(&self) -> Inputs<'_> {
@@ -230,6 +283,7 @@ impl Engine {
             events,
             traits,
             segments,
+            ..
         } = derived;
         match &change.operation {
             Operation::EventRecorded { event } => {
@@ -239,7 +293,7 @@ impl Engine {
                 if events.contains(event.id) {
                     return Err(corrupt("the event exists already"));
                 }
-                let sequence = events.insert(slot, event.clone());
+                let sequence = events.insert(slot, Rc::clone(event));
                 let stored = events
                     .of_profile(slot)
                     .iter()

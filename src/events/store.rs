@@ -1,7 +1,8 @@
 //! The event store: every profile's events in time order, addressed by the dense profile
 //! index, with a page-by-cursor query.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+use std::rc::Rc;
 
 use super::{Cursor, EventQuery, Order};
 use crate::model::{Event, EventId, ProfileIndex};
@@ -9,8 +10,8 @@ use crate::model::{Event, EventId, ProfileIndex};
 /// One stored event and its arrival number, which breaks ties between equal times.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredEvent {
-    /// The event.
-    pub event: Event,
+    /// The event, shared with the change that recorded it.
+    pub event: Rc<Event>,
     /// The order of arrival, unique across the store.
     pub sequence: u64,
 }
@@ -44,7 +45,7 @@ pub struct EventStore {
 impl EventStore {
     /// Stores an event of the profile at `slot`, keeping the profile's list in time order.
     /// Returns its arrival number.
-    pub fn insert(&mut self, slot: ProfileIndex, event: Event) -> u64 {
+    pub fn insert(&mut self, slot: ProfileIndex, event: Rc<Event>) -> u64 {
         let position = slot.slot();
         if self.by_profile.len() <= position {
             self.by_profile.resize_with(position + 1, Vec::new);
@@ -77,7 +78,7 @@ impl EventStore {
             .of_profile(slot)
             .iter()
             .find(|stored| stored.event.id == id)?;
-        Some((slot, &event.event))
+        Some((slot, &*event.event))
     }
 
     /// The events of the profile at `slot`, oldest first.
@@ -92,7 +93,7 @@ impl EventStore {
             .enumerate()
             .flat_map(|(position, list)| {
                 let slot = ProfileIndex(u32::try_from(position).unwrap_or(u32::MAX));
-                list.iter().map(move |stored| (slot, &stored.event))
+                list.iter().map(move |stored| (slot, &*stored.event))
             })
     }
 
@@ -158,7 +159,7 @@ impl EventStore {
             } else {
                 None
             },
-            events: picked.into_iter().map(|stored| &stored.event).collect(),
+            events: picked.into_iter().map(|stored| &*stored.event).collect(),
         }
     }
 }
@@ -197,7 +198,7 @@ mod tests {
         let mut store = EventStore::default();
         let profile = ProfileId::random();
         for second in [5, 1, 3] {
-            store.insert(ProfileIndex(0), event(profile, "a", second));
+            store.insert(ProfileIndex(0), Rc::new(event(profile, "a", second)));
         }
         let mut query = EventQuery::for_profile(profile);
         query.order = Order::Asc;
@@ -209,14 +210,14 @@ mod tests {
         let mut store = EventStore::default();
         let profile = ProfileId::random();
         for second in 1..=5 {
-            store.insert(ProfileIndex(0), event(profile, "a", second));
+            store.insert(ProfileIndex(0), Rc::new(event(profile, "a", second)));
         }
         let mut query = EventQuery::for_profile(profile).with_limit(2).unwrap();
         let first = store.query(ProfileIndex(0), &query);
         assert_eq!(seconds(&first), [5, 4]);
         let cursor = first.next.unwrap();
-        store.insert(ProfileIndex(0), event(profile, "a", 6));
-        store.insert(ProfileIndex(0), event(profile, "a", 0));
+        store.insert(ProfileIndex(0), Rc::new(event(profile, "a", 6)));
+        store.insert(ProfileIndex(0), Rc::new(event(profile, "a", 0)));
         query.cursor = Some(cursor);
         let second = store.query(ProfileIndex(0), &query);
         assert_eq!(seconds(&second), [3, 2]);
@@ -231,7 +232,7 @@ mod tests {
         let mut store = EventStore::default();
         let profile = ProfileId::random();
         for (second, name) in [(1, "a"), (2, "b"), (3, "a"), (4, "a")] {
-            store.insert(ProfileIndex(0), event(profile, name, second));
+            store.insert(ProfileIndex(0), Rc::new(event(profile, name, second)));
         }
         let mut query = EventQuery::for_profile(profile)
             .within(

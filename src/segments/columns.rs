@@ -2,7 +2,7 @@
 //! segment evaluation is a scan over one array per condition rather than a walk over
 //! profile objects. Strings are dictionary-encoded per column.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::evaluate::DenseBits;
 use super::rule::Field;
@@ -269,29 +269,61 @@ fn time_test(comparison: &Comparison, now: Timestamp) -> Test<i64> {
 }
 
 /// The columns of the fields segment rules read. Columns exist only for fields some rule
-/// has referenced, so writes to other attributes cost nothing here.
+/// has referenced, so writes to other attributes cost nothing here. Trait columns are
+/// keyed by trait name alone, so the per-event refresh looks them up without allocating.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ColumnStore {
     columns: HashMap<Field, Column>,
+    traits: HashMap<String, Column>,
 }
 
 impl ColumnStore {
     pub(crate) fn column(&self, field: &Field) -> Option<&Column> {
-        self.columns.get(field)
+        match field {
+            Field::Trait(name) => self.traits.get(name),
+            Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
+                self.columns.get(field)
+            }
+        }
     }
 
     pub(crate) fn has(&self, field: &Field) -> bool {
-        self.columns.contains_key(field)
+        self.column(field).is_some()
+    }
+
+    /// Whether trait `name` has a column.
+    pub(crate) fn has_trait(&self, name: &str) -> bool {
+        self.traits.contains_key(name)
     }
 
     /// Creates an empty column for `field`; the caller fills it.
     pub(crate) fn create(&mut self, field: Field) {
-        self.columns.entry(field).or_default();
+        match field {
+            Field::Trait(name) => {
+                self.traits.entry(name).or_default();
+            }
+            Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
+                self.columns.entry(field).or_default();
+            }
+        }
     }
 
     /// Stores one profile's value of `field`, if the field has a column.
     pub(crate) fn set(&mut self, field: &Field, slot: ProfileIndex, value: Option<&Value>) {
-        if let Some(column) = self.columns.get_mut(field) {
+        let column = match field {
+            Field::Trait(name) => self.traits.get_mut(name),
+            Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
+                self.columns.get_mut(field)
+            }
+        };
+        if let Some(column) = column {
+            column.set_value(slot.slot(), value);
+        }
+    }
+
+    /// Stores one profile's value of trait `name`, if the trait has a column.
+    pub(crate) fn set_trait(&mut self, name: &str, slot: ProfileIndex, value: Option<&Value>) {
+        if let Some(column) = self.traits.get_mut(name) {
             column.set_value(slot.slot(), value);
         }
     }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::columns::ColumnStore;
@@ -79,6 +80,12 @@ pub struct SegmentStore {
     len: usize,
     watching: bool,
     pending: Vec<(String, MembershipRecord)>,
+    /// Positions (in system-title order) of the segments reading each event name.
+    event_readers: FxHashMap<String, Vec<usize>>,
+    /// Positions (in system-title order) of the segments reading each trait.
+    trait_readers: FxHashMap<String, Vec<usize>>,
+    /// Reused for the positions one event affects, so ingest does not allocate for it.
+    scratch: Vec<usize>,
 }
 
 fn record(
@@ -207,6 +214,7 @@ impl SegmentStore {
         let pending = self.watching.then_some(&mut self.pending);
         replace_members(&mut state, pending, &next, now);
         self.segments.insert(title, state);
+        self.index_readers();
     }
 
     fn ensure_column(&mut self, field: Field, inputs: Inputs<'_>) {
@@ -257,7 +265,28 @@ impl SegmentStore {
             .ok_or_else(|| SegmentError::Unknown(title.to_owned()))?;
         let pending = self.watching.then_some(&mut self.pending);
         replace_members(&mut state, pending, &RoaringBitmap::new(), now);
+        self.index_readers();
         Ok(())
+    }
+
+    /// Rebuilds which segments read which event names and traits.
+    fn index_readers(&mut self) {
+        self.event_readers.clear();
+        self.trait_readers.clear();
+        for (position, state) in self.segments.values().enumerate() {
+            for name in &state.event_names {
+                self.event_readers
+                    .entry(name.clone())
+                    .or_default()
+                    .push(position);
+            }
+            for name in &state.trait_names {
+                self.trait_readers
+                    .entry(name.clone())
+                    .or_default()
+                    .push(position);
+            }
+        }
     }
 
     /// Re-reads one profile's fields and re-evaluates every active segment for it.
@@ -290,13 +319,24 @@ impl SegmentStore {
         for trait_name in changed_traits {
             self.refresh_trait(trait_name, slot, inputs);
         }
-        self.reevaluate(slot, inputs, now, |state| {
-            state.event_names.iter().any(|wanted| wanted == name)
-                || state
-                    .trait_names
-                    .iter()
-                    .any(|wanted| changed_traits.contains(&wanted.as_str()))
-        });
+        let mut readers = std::mem::take(&mut self.scratch);
+        readers.clear();
+        if let Some(positions) = self.event_readers.get(name) {
+            readers.extend_from_slice(positions);
+        }
+        for trait_name in changed_traits {
+            if let Some(positions) = self.trait_readers.get(*trait_name) {
+                readers.extend_from_slice(positions);
+            }
+        }
+        if !readers.is_empty() {
+            readers.sort_unstable();
+            readers.dedup();
+            self.reevaluate(slot, inputs, now, |position| {
+                readers.binary_search(&position).is_ok()
+            });
+        }
+        self.scratch = readers;
     }
 
     /// After trait `name` was redefined or removed: refreshes its column for `slots` and
@@ -308,19 +348,17 @@ impl SegmentStore {
         inputs: Inputs<'_>,
         now: Timestamp,
     ) {
+        let readers = self.trait_readers.get(name).cloned().unwrap_or_default();
         for slot in slots {
             self.refresh_trait(name, *slot, inputs);
-            self.reevaluate(*slot, inputs, now, |state| {
-                state.trait_names.iter().any(|wanted| wanted == name)
-            });
+            self.reevaluate(*slot, inputs, now, |position| readers.contains(&position));
         }
     }
 
     fn refresh_trait(&mut self, name: &str, slot: ProfileIndex, inputs: Inputs<'_>) {
-        let field = Field::Trait(name.to_owned());
-        if self.columns.has(&field) {
+        if self.columns.has_trait(name) {
             self.columns
-                .set(&field, slot, inputs.traits.value(name, slot).as_ref());
+                .set_trait(name, slot, inputs.traits.value(name, slot).as_ref());
         }
     }
 
@@ -333,6 +371,7 @@ impl SegmentStore {
             len,
             watching,
             pending,
+            ..
         } = self;
         let sources = Self::sources(columns, retired, *len, inputs, now);
         for state in segments.values_mut() {
@@ -358,7 +397,7 @@ impl SegmentStore {
         slot: ProfileIndex,
         inputs: Inputs<'_>,
         now: Timestamp,
-        affected: impl Fn(&SegmentState) -> bool,
+        affected: impl Fn(usize) -> bool,
     ) {
         let Self {
             segments,
@@ -367,10 +406,11 @@ impl SegmentStore {
             len,
             watching,
             pending,
+            ..
         } = self;
         let sources = Self::sources(columns, retired, *len, inputs, now);
-        for state in segments.values_mut() {
-            if !state.definition.active || !affected(state) {
+        for (position, state) in segments.values_mut().enumerate() {
+            if !state.definition.active || !affected(position) {
                 continue;
             }
             let member = sources.row(&state.definition.rule, slot);

@@ -262,6 +262,6 @@ pub fn buying_behaviour(
     let events = engine
         .events_of(profile)
         .ok_or(StatsError::UnknownProfile(profile))?;
-    let (in_range, all_time) = split(events.iter().map(|stored| &stored.event), period, |_| true);
+    let (in_range, all_time) = split(events.iter().map(|stored| &*stored.event), period, |_| true);
     Ok(purchase_kpis_of(&in_range, &all_time, "totalSpending"))
 }

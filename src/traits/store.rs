@@ -2,7 +2,9 @@
 //! refolded from the event store when events leave a trait's window.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::accumulator::Accumulator;
 use super::TraitDefinition;
@@ -29,7 +31,7 @@ impl TraitState {
     fn new(definition: TraitDefinition) -> Self {
         Self {
             definition,
-            cells: HashMap::new(),
+            cells: HashMap::default(),
             deadlines: BinaryHeap::new(),
         }
     }
@@ -270,7 +272,7 @@ mod tests {
 
     fn record(store: &mut TraitStore, events: &mut EventStore, event: Event, now: Timestamp) {
         let slot = ProfileIndex(0);
-        let sequence = events.insert(slot, event);
+        let sequence = events.insert(slot, std::rc::Rc::new(event));
         let stored = events
             .of_profile(slot)
             .iter()

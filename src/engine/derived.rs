@@ -22,6 +22,8 @@ pub(crate) struct Derived {
     pub(crate) traits: TraitStore,
     pub(crate) segments: SegmentStore,
     event_ids: EventIdSource,
+    /// Reused for the traits one event folds into.
+    folded_traits: Vec<usize>,
 }
 
 /// Draws event ids without a system call each: a xorshift128+ generator seeded once from the
@@ -283,6 +285,7 @@ impl Engine {
             events,
             traits,
             segments,
+            folded_traits: folded,
             ..
         } = derived;
         match &change.operation {
@@ -299,17 +302,13 @@ impl Engine {
                     .iter()
                     .rfind(|stored| stored.sequence == sequence)
                     .ok_or_else(|| corrupt("the event was not stored"))?;
-                let folded = traits.on_event(slot, stored, at);
-                let names: Vec<&str> = folded
-                    .iter()
-                    .filter_map(|position| traits.name(*position))
-                    .collect();
+                traits.on_event(slot, stored, at, folded);
                 let inputs = Inputs {
                     profiles,
                     traits,
                     events,
                 };
-                segments.event_recorded(slot, &event.name, &names, inputs, at);
+                segments.event_recorded(slot, &event.name, folded, inputs, at);
             }
             Operation::TraitDefined { definition } => {
                 let touched = traits.define(definition.clone(), events, profiles.len(), at);

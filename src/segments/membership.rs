@@ -304,28 +304,33 @@ impl SegmentStore {
         self.reevaluate(slot, inputs, now, |_| true);
     }
 
-    /// After an event of `name` was stored for the profile and folded into the traits
-    /// `changed_traits`: updates those trait columns and re-evaluates the segments that read
+    /// After an event of `name` was stored for the profile and folded into the traits at
+    /// positions `changed_traits` (see [`TraitStore::name`]): updates those trait columns and re-evaluates the segments that read
     /// the event or one of the traits.
     pub fn event_recorded(
         &mut self,
         slot: ProfileIndex,
         name: &str,
-        changed_traits: &[&str],
+        changed_traits: &[usize],
         inputs: Inputs<'_>,
         now: Timestamp,
     ) {
         self.len = self.len.max(slot.slot() + 1);
-        for trait_name in changed_traits {
-            self.refresh_trait(trait_name, slot, inputs);
+        for position in changed_traits {
+            if let Some(trait_name) = inputs.traits.name(*position) {
+                self.refresh_trait(trait_name, slot, inputs);
+            }
         }
         let mut readers = std::mem::take(&mut self.scratch);
         readers.clear();
         if let Some(positions) = self.event_readers.get(name) {
             readers.extend_from_slice(positions);
         }
-        for trait_name in changed_traits {
-            if let Some(positions) = self.trait_readers.get(*trait_name) {
+        for trait_name in changed_traits
+            .iter()
+            .filter_map(|position| inputs.traits.name(*position))
+        {
+            if let Some(positions) = self.trait_readers.get(trait_name) {
                 readers.extend_from_slice(positions);
             }
         }

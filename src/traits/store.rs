@@ -49,23 +49,19 @@ impl TraitState {
                 .all(|filter| filter.matches(&event.properties, now))
     }
 
-    fn input<'a>(&self, event: &'a Event, time: &'a Value) -> Option<&'a Value> {
-        match &self.definition.property {
-            Some(property) => event.properties.get(property),
-            None => Some(time),
-        }
-    }
-
     fn fold(&mut self, slot: ProfileIndex, stored: &StoredEvent) {
         let time = Value::DateTime(stored.event.happened);
-        let input = self.input(&stored.event, &time).cloned();
+        let input = match &self.definition.property {
+            Some(property) => stored.event.properties.get(property),
+            None => Some(&time),
+        };
         let aggregate = self.definition.aggregate;
         let cell = self.cells.entry(slot.0).or_insert_with(|| TraitCell {
             accumulator: Accumulator::new(aggregate),
             oldest: None,
         });
         cell.accumulator
-            .fold((stored.event.happened, stored.sequence), input.as_ref());
+            .fold((stored.event.happened, stored.sequence), input);
         if let Some(window) = self.definition.window_seconds {
             let at = stored.event.happened;
             if cell.oldest.is_none_or(|oldest| at < oldest) {
@@ -157,22 +153,23 @@ impl TraitStore {
         slots
     }
 
-    /// Folds a newly stored event of the profile at `slot` into every trait it counts for.
-    /// Returns the positions of those traits (see [`TraitStore::name`]).
+    /// Folds a newly stored event of the profile at `slot` into every trait it counts for,
+    /// and puts the positions of those traits (see [`TraitStore::name`]) into `folded`
+    /// (cleared first; a buffer the caller reuses, so ingest does not allocate for it).
     pub fn on_event(
         &mut self,
         slot: ProfileIndex,
         stored: &StoredEvent,
         now: Timestamp,
-    ) -> Vec<usize> {
-        let mut folded = Vec::new();
+        folded: &mut Vec<usize>,
+    ) {
+        folded.clear();
         for (position, state) in self.traits.iter_mut().enumerate() {
             if state.counts(&stored.event, now) {
                 state.fold(slot, stored);
                 folded.push(position);
             }
         }
-        folded
     }
 
     /// The name of the trait at `position` in name order.
@@ -279,7 +276,7 @@ mod tests {
             .find(|stored| stored.sequence == sequence)
             .unwrap()
             .clone();
-        store.on_event(slot, &stored, now);
+        store.on_event(slot, &stored, now, &mut Vec::new());
     }
 
     #[test]

@@ -22,7 +22,7 @@
 //!
 //! Layers, from the inside out: [`model`] (canonical types), [`schema`] (attribute typing),
 //! [`identity`] (normalization and resolution), [`events`], [`traits`], [`segments`],
-//! [`engine`], [`storage`], [`api`]; the wasm binding and the IndexedDB backend exist only
+//! [`stats`], [`engine`], [`storage`], [`api`]; the wasm binding and the IndexedDB backend exist only
 //! when compiled for `wasm32`.
 
 #![warn(missing_docs, unreachable_pub)]
@@ -40,6 +40,7 @@ pub mod identity;
 pub mod model;
 pub mod schema;
 pub mod segments;
+pub mod stats;
 pub mod storage;
 pub mod traits;
 #[cfg(target_arch = "wasm32")]

@@ -2,7 +2,7 @@
 //! not is reported as a corrupt log. Replay runs exactly this code.
 
 use super::merge::{merge_into, unmerge_from, MergeRecord};
-use super::{Change, Engine, EngineError, Operation};
+use super::{Change, Engine, EngineError, Entity, Operation};
 use crate::model::{AttributeValue, Profile, ProfileId, ProfileIndex, Timestamp};
 
 impl Engine {
@@ -177,6 +177,7 @@ impl Engine {
                         slot: absorbed_slot,
                     },
                 );
+                self.profile_merged(absorbed_slot, survivor_slot, at);
             }
             Operation::ProfileUnmerged {
                 survivor,
@@ -218,6 +219,7 @@ impl Engine {
                 for id in std::iter::once(restored.id).chain(restored.aliases.iter().copied()) {
                     self.slots.insert(id, slot);
                 }
+                self.profile_touched(slot, at);
             }
             Operation::SourceDeclared { definition } => {
                 self.schema.declare_source(definition.clone());
@@ -240,6 +242,20 @@ impl Engine {
             } => self.schema.set_attribute_disabled(source, key, *disabled),
             Operation::AttributeShared { definition } => self.schema.share(definition.clone()),
             Operation::AttributeUnshared { key } => self.schema.unshare(key),
+            Operation::EventRecorded { .. }
+            | Operation::TraitDefined { .. }
+            | Operation::TraitDeleted { .. }
+            | Operation::SegmentDefined { .. }
+            | Operation::SegmentActiveSet { .. }
+            | Operation::SegmentDeleted { .. }
+            | Operation::Ticked => return self.apply_derived(change),
+        }
+        // The seam to derived state: a changed profile re-indexes its columns and segment
+        // memberships.
+        if let Entity::Profile(profile) = change.operation.entity() {
+            if let Some(slot) = self.slots.get(&profile).copied() {
+                self.profile_touched(slot, at);
+            }
         }
         Ok(())
     }

@@ -1,9 +1,15 @@
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
 
 use super::merge::{MergeDelta, UnmergeDelta};
 use crate::identity::Identifier;
-use crate::model::{AttributeKey, Profile, ProfileId, SourceId, TagKind, Timestamp, Value};
+use crate::model::{
+    AttributeKey, Event, EventId, Profile, ProfileId, SourceId, TagKind, Timestamp, Value,
+};
 use crate::schema::{AttributeDefinition, SourceDefinition};
+use crate::segments::SegmentDefinition;
+use crate::traits::TraitDefinition;
 
 /// One numbered entry of the change log: what a committed command did to one entity.
 ///
@@ -20,12 +26,20 @@ pub struct Change {
 }
 
 /// The entity a change is about.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Entity {
     /// A customer profile (for a merge or unmerge: the surviving one).
     Profile(ProfileId),
     /// The schema: declared sources of record and attributes.
     Schema,
+    /// An event.
+    Event(EventId),
+    /// A computed trait, by name.
+    Trait(String),
+    /// A segment, by system title.
+    Segment(String),
+    /// The engine's clock.
+    Clock,
 }
 
 /// What one change did, with its data.
@@ -195,6 +209,41 @@ pub enum Operation {
         /// The attribute name.
         key: AttributeKey,
     },
+    /// An event was recorded against a profile.
+    EventRecorded {
+        /// The event, with its id, profile and times (shared with the event store).
+        event: Rc<Event>,
+    },
+    /// A computed trait was added or replaced.
+    TraitDefined {
+        /// Its definition.
+        definition: TraitDefinition,
+    },
+    /// A computed trait was removed.
+    TraitDeleted {
+        /// Its name.
+        name: String,
+    },
+    /// A segment was added or replaced.
+    SegmentDefined {
+        /// Its definition.
+        definition: SegmentDefinition,
+    },
+    /// A segment was turned on or off.
+    SegmentActiveSet {
+        /// Its system title.
+        system_title: String,
+        /// The new state.
+        active: bool,
+    },
+    /// A segment was removed.
+    SegmentDeleted {
+        /// Its system title.
+        system_title: String,
+    },
+    /// Time passed to the change's time: windowed traits and time-dependent segments were
+    /// re-evaluated then.
+    Ticked,
 }
 
 impl Operation {
@@ -226,6 +275,14 @@ impl Operation {
             | Self::AttributeDisabled { .. }
             | Self::AttributeShared { .. }
             | Self::AttributeUnshared { .. } => Entity::Schema,
+            Self::EventRecorded { event } => Entity::Event(event.id),
+            Self::TraitDefined { definition } => Entity::Trait(definition.name.clone()),
+            Self::TraitDeleted { name } => Entity::Trait(name.clone()),
+            Self::SegmentDefined { definition } => Entity::Segment(definition.system_title.clone()),
+            Self::SegmentActiveSet { system_title, .. } | Self::SegmentDeleted { system_title } => {
+                Entity::Segment(system_title.clone())
+            }
+            Self::Ticked => Entity::Clock,
         }
     }
 
@@ -253,6 +310,13 @@ impl Operation {
             Self::AttributeDisabled { .. } => "attribute_disabled",
             Self::AttributeShared { .. } => "attribute_shared",
             Self::AttributeUnshared { .. } => "attribute_unshared",
+            Self::EventRecorded { .. } => "event_recorded",
+            Self::TraitDefined { .. } => "trait_defined",
+            Self::TraitDeleted { .. } => "trait_deleted",
+            Self::SegmentDefined { .. } => "segment_defined",
+            Self::SegmentActiveSet { .. } => "segment_active_set",
+            Self::SegmentDeleted { .. } => "segment_deleted",
+            Self::Ticked => "ticked",
         }
     }
 }

@@ -1,11 +1,14 @@
 use serde_json::{Map, Value as Json};
 
+use super::event_command::NewEvent;
 use super::EngineError;
 use crate::identity::{Identifier, IdentityConfig};
-use crate::model::{AttributeKey, ProfileId, SourceId, TagKind, Value};
+use crate::model::{AttributeKey, EventId, ProfileId, SourceId, TagKind, Value};
 use crate::schema::{
     infer_value, validate_key, AttributeChange, AttributeDefinition, SourceDefinition,
 };
+use crate::segments::SegmentDefinition;
+use crate::traits::TraitDefinition;
 
 /// A request to change the engine's state. Applied atomically: all of it or nothing.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,6 +91,33 @@ pub enum Command {
         /// The attribute name.
         key: AttributeKey,
     },
+    /// Record one event against a profile, found by id or by identifiers (creating or
+    /// attaching a profile as the identity policy says).
+    RecordEvent(NewEvent),
+    /// Add or replace a computed trait and fold every stored event into it.
+    DefineTrait(TraitDefinition),
+    /// Remove a computed trait.
+    DeleteTrait {
+        /// The trait's name.
+        name: String,
+    },
+    /// Add or replace a segment and evaluate it over every profile.
+    DefineSegment(SegmentDefinition),
+    /// Turn a segment on or off.
+    SetSegmentActive {
+        /// The segment's system title.
+        system_title: String,
+        /// The new state.
+        active: bool,
+    },
+    /// Remove a segment.
+    DeleteSegment {
+        /// The segment's system title.
+        system_title: String,
+    },
+    /// Let time pass: refold windowed traits and re-evaluate time-dependent segments at the
+    /// engine clock's time. Records nothing when nothing would change.
+    Tick,
 }
 
 /// Adds and removes manual tags of an existing profile. Tags are kept as given: case and
@@ -151,20 +181,44 @@ pub enum Outcome {
     },
     /// The schema changed (and the values the change moved or removed).
     SchemaChanged,
+    /// The event recorded and the profile it landed on.
+    Event {
+        /// The event's id.
+        id: EventId,
+        /// The profile's id.
+        profile: ProfileId,
+        /// Whether recording the event created the profile.
+        profile_created: bool,
+    },
+    /// A trait, a segment or a segment's state was changed or removed (by name or system
+    /// title); `changed` is false when the command asked for the state already in force.
+    Definition {
+        /// The trait's name or the segment's system title.
+        name: String,
+        /// Whether anything was recorded.
+        changed: bool,
+    },
+    /// Time passed; `changed` says whether anything was re-evaluated and recorded.
+    Ticked {
+        /// Whether a change was recorded.
+        changed: bool,
+    },
 }
 
 impl Outcome {
-    /// The profile the command landed on, for commands about one profile.
+    /// The profile the command landed on, for commands about one profile or event.
     pub fn profile_id(&self) -> Option<ProfileId> {
         match self {
             Self::Profile { id, .. } => Some(*id),
             Self::Unmerged { restored, .. } => Some(*restored),
-            Self::SchemaChanged => None,
+            Self::Event { profile, .. } => Some(*profile),
+            Self::SchemaChanged | Self::Definition { .. } | Self::Ticked { .. } => None,
         }
     }
 
     /// The outcome as the JS package receives it: `{"profile", "created", "merged"}`,
-    /// `{"survivor", "restored"}` or `{"schemaChanged": true}`.
+    /// `{"survivor", "restored"}`, `{"schemaChanged": true}`, `{"event", "profile",
+    /// "created"}`, `{"name", "changed"}` or `{"ticked": true, "changed"}`.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Self::Profile {
@@ -181,6 +235,19 @@ impl Outcome {
                 "restored": restored.to_string(),
             }),
             Self::SchemaChanged => serde_json::json!({"schemaChanged": true}),
+            Self::Event {
+                id,
+                profile,
+                profile_created,
+            } => serde_json::json!({
+                "event": id.to_string(),
+                "profile": profile.to_string(),
+                "created": profile_created,
+            }),
+            Self::Definition { name, changed } => {
+                serde_json::json!({"name": name, "changed": changed})
+            }
+            Self::Ticked { changed } => serde_json::json!({"ticked": true, "changed": changed}),
         }
     }
 }

@@ -4,17 +4,35 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use super::{ChangeTags, Command, EngineError, TagWrite, UpsertProfile};
+use super::{ChangeTags, Command, EngineError, NewEvent, TagWrite, UpsertProfile};
 use crate::identity::IdentityConfig;
 use crate::model::{ProfileId, SourceId, TagKind};
 use crate::schema::{
     infer_value, validate_key, AttributeChange, AttributeDefinition, SourceDefinition,
 };
+use crate::segments::SegmentDefinition;
+use crate::traits::TraitDefinition;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 enum RawCommand {
     UpsertProfile(RawUpsert),
+    RecordEvent(Json),
+    DefineTrait(Json),
+    DeleteTrait {
+        name: String,
+    },
+    DefineSegment(Json),
+    #[serde(rename_all = "camelCase")]
+    SetSegmentActive {
+        system_title: String,
+        active: bool,
+    },
+    #[serde(rename_all = "camelCase")]
+    DeleteSegment {
+        system_title: String,
+    },
+    Tick {},
     ChangeTags {
         profile: String,
         #[serde(default)]
@@ -134,6 +152,25 @@ impl Command {
             .map_err(|error| EngineError::InvalidCommand(error.to_string()))?;
         Ok(match raw {
             RawCommand::UpsertProfile(upsert) => Self::UpsertProfile(upsert.into_upsert(identity)?),
+            RawCommand::RecordEvent(event) => {
+                Self::RecordEvent(NewEvent::from_json(&event, "$.recordEvent", identity)?)
+            }
+            RawCommand::DefineTrait(definition) => {
+                Self::DefineTrait(TraitDefinition::from_json(&definition, "$.defineTrait")?)
+            }
+            RawCommand::DeleteTrait { name } => Self::DeleteTrait { name },
+            RawCommand::DefineSegment(definition) => Self::DefineSegment(
+                SegmentDefinition::from_json(&definition, "$.defineSegment")?,
+            ),
+            RawCommand::SetSegmentActive {
+                system_title,
+                active,
+            } => Self::SetSegmentActive {
+                system_title,
+                active,
+            },
+            RawCommand::DeleteSegment { system_title } => Self::DeleteSegment { system_title },
+            RawCommand::Tick {} => Self::Tick,
             RawCommand::ChangeTags {
                 profile,
                 add,

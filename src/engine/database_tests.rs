@@ -266,3 +266,42 @@ fn write_that_lost_the_race_for_its_offset_runs_again_on_fresh_state() {
     assert!(changes.is_empty());
     assert_eq!(profiles(&second), profiles(&first));
 }
+
+#[test]
+fn events_keep_the_whole_log_so_a_reload_loses_none_of_them() {
+    let storage = MemoryStorage::new();
+    let database = open(&storage, 5);
+    write_profiles(&database, "p", 10);
+    let covered = database.snapshot_offset();
+    assert!(covered.is_some(), "profiles alone are snapshotted");
+    for index in 0..20 {
+        let text = format!(
+            r#"{{"recordEvent":{{"identities":{{"email":"p{}@x.dk"}},"name":"visit"}}}}"#,
+            index % 10
+        );
+        let command = Command::from_json(&text, &IdentityConfig::default()).unwrap();
+        block_on(database.write(|engine| engine.execute(command)))
+            .unwrap()
+            .unwrap();
+    }
+    assert!(!database.snapshot_due());
+    block_on(database.write_snapshot()).unwrap();
+    assert_eq!(
+        database.snapshot_offset(),
+        covered,
+        "no snapshot covers the events"
+    );
+    let reopened = open(&storage, 5);
+    let events = |database: &Database<&MemoryStorage>| {
+        database
+            .read(|engine| {
+                engine
+                    .profiles()
+                    .map(|profile| engine.events_of(profile.id).map_or(0, <[_]>::len))
+                    .sum::<usize>()
+            })
+            .unwrap()
+    };
+    assert_eq!(events(&reopened), 20);
+    assert_eq!(profiles(&reopened), profiles(&database));
+}

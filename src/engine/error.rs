@@ -1,9 +1,12 @@
 use thiserror::Error;
 
+use crate::events::EventError;
 use crate::identity::IdentityError;
 use crate::model::{ModelError, ProfileId};
 use crate::schema::SchemaError;
+use crate::segments::SegmentError;
 use crate::storage::StorageError;
+use crate::traits::TraitError;
 
 /// Why the engine refused or could not complete a command.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -18,6 +21,15 @@ pub enum EngineError {
     /// A raw id or timestamp in the command is malformed.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// An event or event query is not acceptable.
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// A computed trait definition is not acceptable or names no trait.
+    #[error(transparent)]
+    Trait(#[from] TraitError),
+    /// A segment definition or rule is not acceptable or names no segment.
+    #[error(transparent)]
+    Segment(#[from] SegmentError),
     /// The command is not valid JSON of a known command shape.
     #[error("invalid command: {0}")]
     InvalidCommand(String),
@@ -50,6 +62,9 @@ impl EngineError {
             Self::Identity(inner) => inner.code(),
             Self::Schema(inner) => inner.code(),
             Self::Model(inner) => inner.code(),
+            Self::Event(inner) => inner.code(),
+            Self::Trait(inner) => inner.code(),
+            Self::Segment(inner) => inner.code(),
             Self::InvalidCommand(_) => "engine.invalid_command",
             Self::UnknownProfile(_) => "engine.unknown_profile",
             Self::CorruptLog { .. } => "engine.corrupt_log",

@@ -127,6 +127,13 @@ impl Engine {
             }
             Command::UpsertProfile(_)
             | Command::ChangeTags(_)
+            | Command::RecordEvent(_)
+            | Command::DefineTrait(_)
+            | Command::DeleteTrait { .. }
+            | Command::DefineSegment(_)
+            | Command::SetSegmentActive { .. }
+            | Command::DeleteSegment { .. }
+            | Command::Tick
             | Command::MergeProfiles { .. }
             | Command::UnmergeProfile { .. } => {
                 return Err(EngineError::InvalidCommand(

@@ -1,5 +1,17 @@
-//! Events per profile, ordered by time, and the queries over them.
+//! Events per profile, ordered by time; the queries over them; and the comparisons and
+//! property filters that traits and segment rules share.
 
+mod error;
+mod filter;
 mod query;
+pub(crate) mod shape;
+mod store;
 
-pub use query::{EventQuery, Order, QueryError};
+pub use error::EventError;
+pub use filter::{
+    date_micros, parse_time, Bound, Comparison, Literal, PropertyFilter, Scalar,
+    COMPARISON_OPERATORS, DAY_MICROS,
+};
+pub use query::{Cursor, EventQuery, Order};
+pub use shape::{ShapeError, ShapeProblem, MAX_DEPTH};
+pub use store::{EventPage, EventStore, StoredEvent};

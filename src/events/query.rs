@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
-use crate::model::{ProfileId, Timestamp};
+use super::EventError as QueryError;
+use crate::model::{EventContext, EventMode, ProfileId, Timestamp};
 
 /// Sort order of an event query.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
@@ -30,32 +30,42 @@ pub struct EventQuery {
     pub order: Order,
     /// How many events a page holds.
     pub limit: usize,
+    /// Only events in these contexts; empty means all (Contacthub's `context`).
+    pub contexts: Vec<EventContext>,
+    /// Only events of these modes; empty means both (Contacthub's `mode`).
+    pub modes: Vec<EventMode>,
+    /// Where the page starts: after the last event of the previous page.
+    pub cursor: Option<Cursor>,
 }
 
-/// Why an event query is not acceptable.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum QueryError {
-    /// The page size is outside 1..=100.
-    #[error("limit must be between 1 and {max}, not {given}")]
-    LimitOutOfRange {
-        /// The largest page size.
-        max: usize,
-        /// The page size asked for.
-        given: i64,
-    },
-    /// The window ends before it starts.
-    #[error("the time window ends before it starts")]
-    EmptyWindow,
+/// An opaque position in a profile's event order: the (time, arrival) key of the last event
+/// a page returned. It names a position, not an offset, so it stays valid while new events
+/// arrive: they land before or after it and never shift it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub struct Cursor {
+    pub(crate) happened: i64,
+    pub(crate) sequence: u64,
 }
 
-impl QueryError {
-    /// The stable machine code of this error.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::LimitOutOfRange { .. } => "events.limit_out_of_range",
-            Self::EmptyWindow => "events.empty_window",
+impl Cursor {
+    /// The cursor as the opaque text APIs hand out.
+    pub fn encode(&self) -> String {
+        format!("e{:016x}{:016x}", self.happened as u64, self.sequence)
+    }
+
+    /// Reads a cursor made by [`Cursor::encode`]; anything else is [`QueryError::InvalidCursor`].
+    pub fn parse(text: &str) -> Result<Self, QueryError> {
+        let digits = text.strip_prefix('e').ok_or(QueryError::InvalidCursor)?;
+        if digits.len() != 32 || !digits.is_ascii() {
+            return Err(QueryError::InvalidCursor);
         }
+        let (high, low) = digits.split_at(16);
+        let happened = u64::from_str_radix(high, 16).map_err(|_| QueryError::InvalidCursor)?;
+        let sequence = u64::from_str_radix(low, 16).map_err(|_| QueryError::InvalidCursor)?;
+        Ok(Self {
+            happened: happened as i64,
+            sequence,
+        })
     }
 }
 
@@ -74,6 +84,9 @@ impl EventQuery {
             end: None,
             order: Order::default(),
             limit: Self::DEFAULT_LIMIT,
+            contexts: Vec::new(),
+            modes: Vec::new(),
+            cursor: None,
         }
     }
 
@@ -107,11 +120,18 @@ impl EventQuery {
         Ok(self)
     }
 
-    /// Whether an event at `at` named `name` is inside the query's filters.
+    /// Whether an event at `at` named `name` is inside the query's name and time filters.
     pub fn matches(&self, name: &str, at: Timestamp) -> bool {
         (self.names.is_empty() || self.names.iter().any(|wanted| wanted == name))
             && self.start.is_none_or(|start| at > start)
             && self.end.is_none_or(|end| at < end)
+    }
+
+    /// Whether an event passes every filter of the query (not the cursor).
+    pub fn matches_event(&self, event: &crate::model::Event) -> bool {
+        self.matches(&event.name, event.happened)
+            && (self.contexts.is_empty() || self.contexts.contains(&event.context))
+            && (self.modes.is_empty() || self.modes.contains(&event.mode))
     }
 }
 
@@ -132,6 +152,22 @@ mod tests {
             })
         );
         assert!(query.with_limit(0).is_err());
+    }
+
+    #[test]
+    fn cursor_round_trips_and_rejects_foreign_text() {
+        let cursor = Cursor {
+            happened: -5,
+            sequence: 42,
+        };
+        assert_eq!(Cursor::parse(&cursor.encode()), Ok(cursor));
+        for text in ["", "e", "x0000000000000000000000000000002a", "eé", "e0000"] {
+            assert_eq!(
+                Cursor::parse(text),
+                Err(QueryError::InvalidCursor),
+                "{text}"
+            );
+        }
     }
 
     #[test]

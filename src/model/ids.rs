@@ -56,6 +56,12 @@ impl EventId {
     pub fn random() -> Self {
         Self(Uuid::new_v4())
     }
+
+    /// A v4 id from 16 random bytes (the version and variant bits are set here), for
+    /// callers that draw ids in bulk from their own generator.
+    pub fn from_random_bytes(bytes: [u8; 16]) -> Self {
+        Self(uuid::Builder::from_random_bytes(bytes).into_uuid())
+    }
 }
 
 impl FromStr for EventId {

@@ -5,10 +5,13 @@ use serde_json::json;
 
 use crate::api::{ApiError, Response};
 use crate::engine::{EngineError, ImportError};
+use crate::events::EventError;
 use crate::identity::IdentityError;
 use crate::model::ModelError;
 use crate::schema::SchemaError;
+use crate::segments::SegmentError;
 use crate::storage::StorageError;
+use crate::traits::TraitError;
 
 /// The status and body Arrigoo gives for `error`.
 pub(crate) fn error_response(error: &ApiError) -> Response {
@@ -85,6 +88,21 @@ fn status(error: &ApiError) -> u16 {
                 | StorageError::Conflict
                 | StorageError::Failed(_),
             ) => 503,
+            EngineError::Event(EventError::DuplicateId(_)) => 409,
+            EngineError::Event(EventError::UnknownProfile(_))
+            | EngineError::Trait(TraitError::Unknown(_))
+            | EngineError::Segment(SegmentError::Unknown(_)) => 404,
+            EngineError::Event(
+                EventError::LimitOutOfRange { .. }
+                | EventError::EmptyWindow
+                | EventError::InvalidCursor
+                | EventError::InvalidEvent(_)
+                | EventError::NoSubject,
+            )
+            | EngineError::Trait(TraitError::InvalidDefinition(_))
+            | EngineError::Segment(
+                SegmentError::InvalidRule(_) | SegmentError::InvalidDefinition(_),
+            ) => 400,
         },
     }
 }

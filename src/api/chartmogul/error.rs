@@ -6,10 +6,13 @@ use serde_json::json;
 
 use crate::api::{ApiError, Response};
 use crate::engine::{EngineError, ImportError};
+use crate::events::EventError;
 use crate::identity::IdentityError;
 use crate::model::ModelError;
 use crate::schema::SchemaError;
+use crate::segments::SegmentError;
 use crate::storage::StorageError;
+use crate::traits::TraitError;
 
 /// The status and body ChartMogul gives for `error`.
 pub(crate) fn error_response(error: &ApiError) -> Response {
@@ -84,6 +87,21 @@ fn status_and_param(error: &ApiError) -> (u16, Option<String>) {
                 Some(schema.key().to_owned()).filter(|key| !key.is_empty()),
             ),
             EngineError::UnknownProfile(_) => (404, Some("customer_uuid".to_owned())),
+            EngineError::Event(
+                EventError::LimitOutOfRange { .. }
+                | EventError::EmptyWindow
+                | EventError::InvalidCursor
+                | EventError::InvalidEvent(_)
+                | EventError::NoSubject
+                | EventError::DuplicateId(_),
+            )
+            | EngineError::Trait(TraitError::InvalidDefinition(_))
+            | EngineError::Segment(
+                SegmentError::InvalidRule(_) | SegmentError::InvalidDefinition(_),
+            ) => (400, None),
+            EngineError::Event(EventError::UnknownProfile(_))
+            | EngineError::Trait(TraitError::Unknown(_))
+            | EngineError::Segment(SegmentError::Unknown(_)) => (404, None),
             EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => (500, None),
             EngineError::Storage(
                 StorageError::Unavailable(_)

@@ -5,10 +5,13 @@ use serde_json::json;
 
 use crate::api::{ApiError, Response};
 use crate::engine::{EngineError, ImportError};
+use crate::events::EventError;
 use crate::identity::IdentityError;
 use crate::model::ModelError;
 use crate::schema::SchemaError;
+use crate::segments::SegmentError;
 use crate::storage::StorageError;
+use crate::traits::TraitError;
 
 /// The status and body FollowAnalytics gives for `error`.
 pub(crate) fn error_response(error: &ApiError) -> Response {
@@ -72,6 +75,21 @@ fn status(error: &ApiError) -> u16 {
             | EngineError::Schema(
                 SchemaError::UnknownSource { .. } | SchemaError::UnknownAttribute { .. },
             ) => 404,
+            EngineError::Event(
+                EventError::LimitOutOfRange { .. }
+                | EventError::EmptyWindow
+                | EventError::InvalidCursor
+                | EventError::InvalidEvent(_)
+                | EventError::NoSubject
+                | EventError::DuplicateId(_),
+            )
+            | EngineError::Trait(TraitError::InvalidDefinition(_))
+            | EngineError::Segment(
+                SegmentError::InvalidRule(_) | SegmentError::InvalidDefinition(_),
+            ) => 400,
+            EngineError::Event(EventError::UnknownProfile(_))
+            | EngineError::Trait(TraitError::Unknown(_))
+            | EngineError::Segment(SegmentError::Unknown(_)) => 404,
             EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => 500,
             EngineError::Storage(
                 StorageError::Unavailable(_)

@@ -6,10 +6,13 @@ use serde_json::json;
 
 use crate::api::{ApiError, Response};
 use crate::engine::{EngineError, ImportError};
+use crate::events::EventError;
 use crate::identity::IdentityError;
 use crate::model::ModelError;
 use crate::schema::SchemaError;
+use crate::segments::SegmentError;
 use crate::storage::StorageError;
+use crate::traits::TraitError;
 
 const AUTHENTICATION: &str = "authentication_error";
 const INVALID_REQUEST: &str = "invalid_request_error";
@@ -94,6 +97,21 @@ fn describe(error: &ApiError) -> (u16, &'static str, String) {
             | EngineError::Identity(
                 IdentityError::UnknownProfile { .. } | IdentityError::NotMerged { .. },
             ) => (404, INVALID_REQUEST, text),
+            EngineError::Event(
+                EventError::LimitOutOfRange { .. }
+                | EventError::EmptyWindow
+                | EventError::InvalidCursor
+                | EventError::InvalidEvent(_)
+                | EventError::NoSubject
+                | EventError::DuplicateId(_),
+            )
+            | EngineError::Trait(TraitError::InvalidDefinition(_))
+            | EngineError::Segment(
+                SegmentError::InvalidRule(_) | SegmentError::InvalidDefinition(_),
+            ) => (400, VALIDATION, text),
+            EngineError::Event(EventError::UnknownProfile(_))
+            | EngineError::Trait(TraitError::Unknown(_))
+            | EngineError::Segment(SegmentError::Unknown(_)) => (404, INVALID_REQUEST, text),
             EngineError::CorruptLog { .. } | EngineError::CorruptSnapshot(_) => (500, SERVER, text),
             EngineError::Storage(
                 StorageError::Unavailable(_)

@@ -1,0 +1,172 @@
+//! Event ingest through `Engine::execute` with 5 computed traits and 20 segments live:
+//! identity resolution, the change log, the event store, incremental trait folds and
+//! segment re-evaluation, per event.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::rc::Rc;
+use std::time::Duration;
+
+use cdp_engine::engine::{EventSubject, ManualClock, NewEvent, UpsertProfile};
+use cdp_engine::identity::{Identifier, IdentityConfig};
+use cdp_engine::model::{EventContext, SourceId, Timestamp, Value};
+use cdp_engine::{Command, Engine};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+const NOW: i64 = 1_740_787_200_000_000; // 2025-03-01T00:00:00Z in microseconds
+const PROFILES: usize = 10_000;
+const BATCH: usize = 10_000;
+const PLANS: [&str; 4] = ["gold", "silver", "bronze", "free"];
+
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+const TRAITS: [&str; 5] = [
+    r#"{"name":"visits","aggregate":"count","event":"visit"}"#,
+    r#"{"name":"ltv","aggregate":"sum","event":"purchase","property":"amount"}"#,
+    r#"{"name":"largest_order","aggregate":"max","event":"purchase","property":"amount"}"#,
+    r#"{"name":"last_time_purchased","aggregate":"last","event":"purchase"}"#,
+    r#"{"name":"purchases_30d","aggregate":"count","event":"purchase","windowDays":30}"#,
+];
+
+fn segments() -> Vec<String> {
+    let mut rules = vec![
+        r#"{"op":"didEvent","name":"purchase","atLeast":2,"withinDays":30}"#.to_owned(),
+        r#"{"op":"didEvent","name":"visit","atLeast":3,"withinDays":7,"where":[{"property":"page","op":"startsWith","value":"/shop"}]}"#.to_owned(),
+        r#"{"op":"range","trait":"ltv","min":500}"#.to_owned(),
+        r#"{"op":"and","rules":[{"op":"range","trait":"purchases_30d","min":3},{"op":"equals","attribute":"plan","value":"gold"}]}"#.to_owned(),
+        r#"{"op":"range","trait":"visits","min":10}"#.to_owned(),
+        r#"{"op":"within","trait":"last_time_purchased","days":7}"#.to_owned(),
+    ];
+    for plan in PLANS {
+        rules.push(format!(
+            r#"{{"op":"equals","attribute":"plan","value":"{plan}"}}"#
+        ));
+    }
+    for min in [20, 30, 40, 50, 60] {
+        rules.push(format!(
+            r#"{{"op":"range","attribute":"age","min":{min},"max":{}}}"#,
+            min + 15
+        ));
+    }
+    for days in [30, 90, 180] {
+        rules.push(format!(
+            r#"{{"op":"within","attribute":"signup","days":{days}}}"#
+        ));
+    }
+    rules.push(r#"{"op":"hasIdentity","kind":"phone"}"#.to_owned());
+    rules.push(
+        r#"{"op":"not","rule":{"op":"in","attribute":"plan","values":["free","bronze"]}}"#
+            .to_owned(),
+    );
+    rules
+        .into_iter()
+        .enumerate()
+        .map(|(position, rule)| {
+            format!(r#"{{"defineSegment":{{"systemTitle":"s{position}","rule":{rule}}}}}"#)
+        })
+        .collect()
+}
+
+fn live_engine() -> (Engine, Vec<Identifier>) {
+    let clock = ManualClock::starting_at(Timestamp::from_micros(NOW));
+    let mut engine = Engine::new(IdentityConfig::default(), Rc::new(clock));
+    let identity = engine.identity_config().clone();
+    let mut noise = Noise(7);
+    let mut identifiers = Vec::with_capacity(PROFILES);
+    for index in 0..PROFILES {
+        let email = format!("user{index}@example.com");
+        let attributes = serde_json::json!({
+            "plan": PLANS[noise.next(4) as usize],
+            "age": 18 + noise.next(70),
+            "signup": Timestamp::from_micros(NOW - (noise.next(365 * 86_400) as i64) * 1_000_000).to_string(),
+        });
+        let upsert = UpsertProfile::from_raw_parts(
+            &identity,
+            [("email", email.as_str())],
+            attributes.as_object().unwrap(),
+            SourceId::default_source(),
+        )
+        .unwrap();
+        engine.execute(Command::UpsertProfile(upsert)).unwrap();
+        identifiers.push(identity.normalize("email", &email).unwrap());
+    }
+    let commands = TRAITS
+        .iter()
+        .map(|definition| format!(r#"{{"defineTrait":{definition}}}"#))
+        .chain(segments());
+    for command in commands {
+        engine
+            .execute(Command::from_json(&command, &identity).unwrap())
+            .unwrap();
+    }
+    assert_eq!(engine.segment_definitions().count(), 20);
+    engine.take_unpersisted();
+    (engine, identifiers)
+}
+
+fn batch(identifiers: &[Identifier], noise: &mut Noise, now: i64) -> Vec<NewEvent> {
+    (0..BATCH)
+        .map(|_| {
+            let who = identifiers[noise.next(identifiers.len() as u64) as usize].clone();
+            let purchase = noise.next(5) == 0;
+            let mut event = NewEvent::new(
+                EventSubject::Identifiers(vec![who]),
+                if purchase { "purchase" } else { "visit" },
+            );
+            event.happened = Some(Timestamp::from_micros(
+                now - (noise.next(86_400) as i64) * 1_000_000,
+            ));
+            event.context = if purchase {
+                EventContext::Ecommerce
+            } else {
+                EventContext::Web
+            };
+            event.properties = if purchase {
+                BTreeMap::from([("amount".to_owned(), Value::Number(noise.next(300) as f64))])
+            } else {
+                BTreeMap::from([(
+                    "page".to_owned(),
+                    Value::String(format!("/shop/{}", noise.next(50))),
+                )])
+            };
+            event
+        })
+        .collect()
+}
+
+fn ingest(c: &mut Criterion) {
+    let (mut engine, identifiers) = live_engine();
+    let mut noise = Noise(11);
+    let mut group = c.benchmark_group("ingest");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(6))
+        .warm_up_time(Duration::from_secs(1));
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("record_events_5_traits_20_segments", |b| {
+        b.iter_batched(
+            || batch(&identifiers, &mut noise, NOW),
+            |events| {
+                for event in events {
+                    black_box(engine.execute(Command::RecordEvent(event)).unwrap());
+                }
+                engine.take_unpersisted()
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+    println!("events stored: {}", engine.event_store().len());
+}
+
+criterion_group!(benches, ingest);
+criterion_main!(benches);

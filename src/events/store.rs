@@ -1,0 +1,246 @@
+//! The event store: every profile's events in time order, addressed by the dense profile
+//! index, with a page-by-cursor query.
+
+use rustc_hash::FxHashMap as HashMap;
+use std::rc::Rc;
+
+use super::{Cursor, EventQuery, Order};
+use crate::model::{Event, EventId, ProfileIndex};
+
+/// One stored event and its arrival number, which breaks ties between equal times.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    /// The event, shared with the change that recorded it.
+    pub event: Rc<Event>,
+    /// The order of arrival, unique across the store.
+    pub sequence: u64,
+}
+
+impl StoredEvent {
+    fn key(&self) -> Cursor {
+        Cursor {
+            happened: self.event.happened.as_micros(),
+            sequence: self.sequence,
+        }
+    }
+}
+
+/// One page of an event query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventPage<'a> {
+    /// The events, in the query's order.
+    pub events: Vec<&'a Event>,
+    /// Where the next page starts, if there are more events.
+    pub next: Option<Cursor>,
+}
+
+/// Every profile's events, each profile's list sorted by (time happened, arrival).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventStore {
+    by_profile: Vec<Vec<StoredEvent>>,
+    owners: HashMap<EventId, ProfileIndex>,
+    next_sequence: u64,
+}
+
+impl EventStore {
+    /// Stores an event of the profile at `slot`, keeping the profile's list in time order.
+    /// Returns its arrival number.
+    pub fn insert(&mut self, slot: ProfileIndex, event: Rc<Event>) -> u64 {
+        let position = slot.slot();
+        if self.by_profile.len() <= position {
+            self.by_profile.resize_with(position + 1, Vec::new);
+        }
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        self.owners.insert(event.id, slot);
+        let stored = StoredEvent { event, sequence };
+        if let Some(list) = self.by_profile.get_mut(position) {
+            let at = stored.event.happened;
+            if list.last().is_none_or(|last| last.event.happened <= at) {
+                list.push(stored);
+            } else {
+                let index = list.partition_point(|existing| existing.event.happened <= at);
+                list.insert(index, stored);
+            }
+        }
+        sequence
+    }
+
+    /// Whether an event with this id is stored.
+    pub fn contains(&self, id: EventId) -> bool {
+        self.owners.contains_key(&id)
+    }
+
+    /// The event with this id and the profile it belongs to.
+    pub fn get(&self, id: EventId) -> Option<(ProfileIndex, &Event)> {
+        let slot = *self.owners.get(&id)?;
+        let event = self
+            .of_profile(slot)
+            .iter()
+            .find(|stored| stored.event.id == id)?;
+        Some((slot, &*event.event))
+    }
+
+    /// The events of the profile at `slot`, oldest first.
+    pub fn of_profile(&self, slot: ProfileIndex) -> &[StoredEvent] {
+        self.by_profile.get(slot.slot()).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every stored event, profile by profile.
+    pub fn iter(&self) -> impl Iterator<Item = (ProfileIndex, &Event)> {
+        self.by_profile
+            .iter()
+            .enumerate()
+            .flat_map(|(position, list)| {
+                let slot = ProfileIndex(u32::try_from(position).unwrap_or(u32::MAX));
+                list.iter().map(move |stored| (slot, &*stored.event))
+            })
+    }
+
+    /// How many events are stored.
+    pub fn len(&self) -> usize {
+        self.owners.len()
+    }
+
+    /// Whether no event is stored.
+    pub fn is_empty(&self) -> bool {
+        self.owners.is_empty()
+    }
+
+    /// Moves every event of `from` to `into` (a merge), keeping time order.
+    pub fn reassign(&mut self, from: ProfileIndex, into: ProfileIndex) {
+        let Some(moved) = self.by_profile.get_mut(from.slot()).map(std::mem::take) else {
+            return;
+        };
+        for stored in &moved {
+            self.owners.insert(stored.event.id, into);
+        }
+        if self.by_profile.len() <= into.slot() {
+            self.by_profile.resize_with(into.slot() + 1, Vec::new);
+        }
+        if let Some(list) = self.by_profile.get_mut(into.slot()) {
+            list.extend(moved);
+            list.sort_by_key(StoredEvent::key);
+        }
+    }
+
+    /// One page of the events of the profile at `slot` that pass `query`, starting after
+    /// its cursor.
+    pub fn query(&self, slot: ProfileIndex, query: &EventQuery) -> EventPage<'_> {
+        let list = self.of_profile(slot);
+        let low = query.start.map_or(0, |start| {
+            list.partition_point(|stored| stored.event.happened <= start)
+        });
+        let high = query.end.map_or(list.len(), |end| {
+            list.partition_point(|stored| stored.event.happened < end)
+        });
+        let window = list.get(low..high.max(low)).unwrap_or(&[]);
+        let passes = |stored: &&StoredEvent| query.matches_event(&stored.event);
+        let mut picked: Vec<&StoredEvent> = match query.order {
+            Order::Asc => window
+                .iter()
+                .filter(|stored| query.cursor.is_none_or(|cursor| stored.key() > cursor))
+                .filter(passes)
+                .take(query.limit + 1)
+                .collect(),
+            Order::Desc => window
+                .iter()
+                .rev()
+                .filter(|stored| query.cursor.is_none_or(|cursor| stored.key() < cursor))
+                .filter(passes)
+                .take(query.limit + 1)
+                .collect(),
+        };
+        let more = picked.len() > query.limit;
+        picked.truncate(query.limit);
+        EventPage {
+            next: if more {
+                picked.last().map(|stored| stored.key())
+            } else {
+                None
+            },
+            events: picked.into_iter().map(|stored| &*stored.event).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::{EventContext, EventMode, ProfileId, Timestamp};
+
+    fn event(profile: ProfileId, name: &str, second: i64) -> Event {
+        Event {
+            id: EventId::random(),
+            profile,
+            name: name.to_owned(),
+            context: EventContext::Web,
+            mode: EventMode::Active,
+            happened: Timestamp::from_millis(second * 1_000),
+            sent: None,
+            received: Timestamp::EPOCH,
+            properties: BTreeMap::new(),
+            schema_version: None,
+        }
+    }
+
+    fn seconds(page: &EventPage<'_>) -> Vec<i64> {
+        page.events
+            .iter()
+            .map(|event| event.happened.as_micros() / 1_000_000)
+            .collect()
+    }
+
+    #[test]
+    fn out_of_order_events_are_kept_in_time_order() {
+        let mut store = EventStore::default();
+        let profile = ProfileId::random();
+        for second in [5, 1, 3] {
+            store.insert(ProfileIndex(0), Rc::new(event(profile, "a", second)));
+        }
+        let mut query = EventQuery::for_profile(profile);
+        query.order = Order::Asc;
+        assert_eq!(seconds(&store.query(ProfileIndex(0), &query)), [1, 3, 5]);
+    }
+
+    #[test]
+    fn cursor_stays_valid_while_new_events_arrive() {
+        let mut store = EventStore::default();
+        let profile = ProfileId::random();
+        for second in 1..=5 {
+            store.insert(ProfileIndex(0), Rc::new(event(profile, "a", second)));
+        }
+        let mut query = EventQuery::for_profile(profile).with_limit(2).unwrap();
+        let first = store.query(ProfileIndex(0), &query);
+        assert_eq!(seconds(&first), [5, 4]);
+        let cursor = first.next.unwrap();
+        store.insert(ProfileIndex(0), Rc::new(event(profile, "a", 6)));
+        store.insert(ProfileIndex(0), Rc::new(event(profile, "a", 0)));
+        query.cursor = Some(cursor);
+        let second = store.query(ProfileIndex(0), &query);
+        assert_eq!(seconds(&second), [3, 2]);
+        query.cursor = second.next;
+        let third = store.query(ProfileIndex(0), &query);
+        assert_eq!(seconds(&third), [1, 0]);
+        assert_eq!(third.next, None);
+    }
+
+    #[test]
+    fn query_filters_by_name_and_exclusive_window() {
+        let mut store = EventStore::default();
+        let profile = ProfileId::random();
+        for (second, name) in [(1, "a"), (2, "b"), (3, "a"), (4, "a")] {
+            store.insert(ProfileIndex(0), Rc::new(event(profile, name, second)));
+        }
+        let mut query = EventQuery::for_profile(profile)
+            .within(
+                Some(Timestamp::from_millis(1_000)),
+                Some(Timestamp::from_millis(4_000)),
+            )
+            .unwrap();
+        query.names = vec!["a".to_owned()];
+        assert_eq!(seconds(&store.query(ProfileIndex(0), &query)), [3]);
+    }
+}

@@ -1,0 +1,223 @@
+//! Evaluating a rule over the columns: a full scan into a dense bitset (one pass per
+//! condition, combined word by word), or one profile's row.
+
+use roaring::RoaringBitmap;
+
+use super::columns::ColumnStore;
+use super::rule::{Field, Rule};
+use crate::events::EventStore;
+use crate::model::{ProfileIndex, Timestamp};
+
+/// A fixed-length bitset over profile slots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DenseBits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl DenseBits {
+    pub(crate) fn empty(len: usize) -> Self {
+        Self {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
+    }
+
+    pub(crate) fn full(len: usize) -> Self {
+        let mut bits = Self {
+            words: vec![u64::MAX; len.div_ceil(64)],
+            len,
+        };
+        bits.trim();
+        bits
+    }
+
+    fn trim(&mut self) {
+        let spare = self.words.len() * 64 - self.len;
+        if spare > 0 {
+            if let Some(last) = self.words.last_mut() {
+                *last &= u64::MAX >> spare;
+            }
+        }
+    }
+
+    /// Sets bit `slot` for every slot set in `within` where `passes` says so: whole words
+    /// are tested in a tight loop, sparse words bit by bit, empty words skipped.
+    pub(crate) fn fill_within(&mut self, within: &Self, passes: impl Fn(usize) -> bool) {
+        for (index, (word, mask)) in self.words.iter_mut().zip(&within.words).enumerate() {
+            let base = index * 64;
+            let mut bits = 0u64;
+            if *mask == u64::MAX {
+                for offset in 0..64 {
+                    bits |= u64::from(passes(base + offset)) << offset;
+                }
+            } else {
+                let mut remaining = *mask;
+                while remaining != 0 {
+                    let offset = remaining.trailing_zeros();
+                    bits |= u64::from(passes(base + offset as usize)) << offset;
+                    remaining &= remaining - 1;
+                }
+            }
+            *word |= bits & mask;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.words.iter().all(|word| *word == 0)
+    }
+
+    fn and_not(&mut self, other: &Self) {
+        for (word, theirs) in self.words.iter_mut().zip(&other.words) {
+            *word &= !theirs;
+        }
+    }
+
+    fn or(&mut self, other: &Self) {
+        for (word, theirs) in self.words.iter_mut().zip(&other.words) {
+            *word |= theirs;
+        }
+    }
+
+    /// Removes the slots in `retired`.
+    pub(crate) fn remove_all(&mut self, retired: &RoaringBitmap) {
+        for slot in retired {
+            if let Some(word) = self.words.get_mut(slot as usize / 64) {
+                *word &= !(1 << (slot % 64));
+            }
+        }
+    }
+
+    /// The set slots as a compressed bitmap.
+    pub(crate) fn to_bitmap(&self) -> RoaringBitmap {
+        let mut bitmap = RoaringBitmap::new();
+        for (index, word) in self.words.iter().enumerate() {
+            let mut bits = *word;
+            let base = (index as u32) * 64;
+            while bits != 0 {
+                let offset = bits.trailing_zeros();
+                if bitmap.try_push(base + offset).is_err() {
+                    bitmap.insert(base + offset);
+                }
+                bits &= bits - 1;
+            }
+        }
+        bitmap
+    }
+}
+
+/// What an evaluation reads.
+pub(crate) struct Sources<'a> {
+    pub(crate) columns: &'a ColumnStore,
+    pub(crate) events: &'a EventStore,
+    pub(crate) now: Timestamp,
+    pub(crate) len: usize,
+    pub(crate) retired: &'a RoaringBitmap,
+}
+
+impl Sources<'_> {
+    /// Every live profile satisfying `rule`.
+    pub(crate) fn scan(&self, rule: &Rule) -> RoaringBitmap {
+        let mut live = DenseBits::full(self.len);
+        live.remove_all(self.retired);
+        self.within(rule, &live).to_bitmap()
+    }
+
+    /// The slots of `candidates` that satisfy `rule`. An `and` narrows the candidates
+    /// child by child and an `or` tests each child only where no earlier one held, so
+    /// later conditions look at fewer cells.
+    fn within(&self, rule: &Rule, candidates: &DenseBits) -> DenseBits {
+        match rule {
+            Rule::And(rules) => {
+                let mut result = candidates.clone();
+                for child in rules {
+                    if result.is_empty() {
+                        break;
+                    }
+                    result = self.within(child, &result);
+                }
+                result
+            }
+            Rule::Or(rules) => {
+                let mut result = DenseBits::empty(self.len);
+                let mut remaining = candidates.clone();
+                for child in rules {
+                    if remaining.is_empty() {
+                        break;
+                    }
+                    let hits = self.within(child, &remaining);
+                    remaining.and_not(&hits);
+                    result.or(&hits);
+                }
+                result
+            }
+            Rule::Not(child) => {
+                let mut result = candidates.clone();
+                result.and_not(&self.within(child, candidates));
+                result
+            }
+            Rule::Compare { field, comparison } => {
+                let mut result = DenseBits::empty(self.len);
+                if let Some(column) = self.columns.column(field) {
+                    column.scan(comparison, self.now, candidates, &mut result);
+                }
+                result
+            }
+            Rule::Event(condition) => {
+                let mut result = DenseBits::empty(self.len);
+                result.fill_within(candidates, |slot| {
+                    let index = ProfileIndex(u32::try_from(slot).unwrap_or(u32::MAX));
+                    condition.holds(self.events.of_profile(index), self.now)
+                });
+                result
+            }
+        }
+    }
+
+    /// Whether the live profile at `slot` satisfies `rule`.
+    pub(crate) fn row(&self, rule: &Rule, slot: ProfileIndex) -> bool {
+        if self.retired.contains(slot.0) || slot.slot() >= self.len {
+            return false;
+        }
+        self.row_unchecked(rule, slot)
+    }
+
+    fn row_unchecked(&self, rule: &Rule, slot: ProfileIndex) -> bool {
+        match rule {
+            Rule::And(rules) => rules.iter().all(|child| self.row_unchecked(child, slot)),
+            Rule::Or(rules) => rules.iter().any(|child| self.row_unchecked(child, slot)),
+            Rule::Not(child) => !self.row_unchecked(child, slot),
+            Rule::Compare { field, comparison } => self
+                .columns
+                .column(field)
+                .is_some_and(|column| column.matches(slot.slot(), comparison, self.now)),
+            Rule::Event(condition) => condition.holds(self.events.of_profile(slot), self.now),
+        }
+    }
+}
+
+/// Whether `field` is read from the profile object (not from the trait store).
+pub(crate) fn held_by_profile(field: &Field) -> bool {
+    match field {
+        Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => true,
+        Field::Trait(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complement_within_full_stays_within_length() {
+        let full = DenseBits::full(70);
+        let mut three = DenseBits::empty(70);
+        three.fill_within(&full, |slot| slot == 3);
+        let mut bits = full.clone();
+        bits.and_not(&three);
+        let bitmap = bits.to_bitmap();
+        assert_eq!(bitmap.len(), 69);
+        assert!(!bitmap.contains(3));
+        assert!(!bitmap.contains(70));
+    }
+}

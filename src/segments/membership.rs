@@ -1,0 +1,507 @@
+//! Segment membership as bitmaps over the dense profile index, kept up to date one profile
+//! at a time as changes are applied, with entry/exit history.
+
+use std::collections::BTreeMap;
+
+use roaring::RoaringBitmap;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::columns::ColumnStore;
+use super::evaluate::{held_by_profile, Sources};
+use super::rule::Field;
+use super::{SegmentDefinition, SegmentError};
+use crate::events::EventStore;
+use crate::model::{Profile, ProfileIndex, Timestamp};
+use crate::traits::TraitStore;
+
+/// Whether a profile entered or left a segment.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MembershipChange {
+    /// It now satisfies the rule.
+    Entered,
+    /// It no longer does.
+    Exited,
+}
+
+/// One entry or exit, in a segment's history.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct MembershipRecord {
+    /// When (the time of the change that caused it).
+    pub at: Timestamp,
+    /// Who.
+    pub profile: ProfileIndex,
+    /// Entered or exited.
+    pub change: MembershipChange,
+}
+
+/// What the store reads besides its own columns.
+#[derive(Clone, Copy)]
+pub struct Inputs<'a> {
+    /// Profiles by slot; `None` is the tombstone of a profile merged away.
+    pub profiles: &'a [Option<Profile>],
+    /// Computed trait values.
+    pub traits: &'a TraitStore,
+    /// Events.
+    pub events: &'a EventStore,
+}
+
+#[derive(Clone, Debug)]
+struct SegmentState {
+    definition: SegmentDefinition,
+    members: RoaringBitmap,
+    ever: RoaringBitmap,
+    history: Vec<MembershipRecord>,
+    event_names: Vec<String>,
+    trait_names: Vec<String>,
+    time_dependent: bool,
+}
+
+/// Counts of one segment for statistics.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct SegmentCounts {
+    /// Current members.
+    pub members: u64,
+    /// Profiles that entered at some time and are no longer members.
+    pub former_members: u64,
+    /// How many entries the history holds.
+    pub entries: u64,
+    /// How many exits the history holds.
+    pub exits: u64,
+}
+
+/// Every segment with its members, history and the columns its rules scan.
+#[derive(Clone, Debug, Default)]
+pub struct SegmentStore {
+    segments: BTreeMap<String, SegmentState>,
+    columns: ColumnStore,
+    retired: RoaringBitmap,
+    len: usize,
+    watching: bool,
+    pending: Vec<(String, MembershipRecord)>,
+    /// Positions (in system-title order) of the segments reading each event name.
+    event_readers: FxHashMap<String, Vec<usize>>,
+    /// Positions (in system-title order) of the segments reading each trait.
+    trait_readers: FxHashMap<String, Vec<usize>>,
+    /// Reused for the positions one event affects, so ingest does not allocate for it.
+    scratch: Vec<usize>,
+}
+
+fn record(
+    state: &mut SegmentState,
+    pending: Option<&mut Vec<(String, MembershipRecord)>>,
+    slot: u32,
+    change: MembershipChange,
+    at: Timestamp,
+) {
+    match change {
+        MembershipChange::Entered => {
+            state.members.insert(slot);
+            state.ever.insert(slot);
+        }
+        MembershipChange::Exited => {
+            state.members.remove(slot);
+        }
+    }
+    let entry = MembershipRecord {
+        at,
+        profile: ProfileIndex(slot),
+        change,
+    };
+    state.history.push(entry);
+    if let Some(pending) = pending {
+        pending.push((state.definition.system_title.clone(), entry));
+    }
+}
+
+/// Moves `state`'s members to `next`, recording entries and exits in slot order.
+fn replace_members(
+    state: &mut SegmentState,
+    mut pending: Option<&mut Vec<(String, MembershipRecord)>>,
+    next: &RoaringBitmap,
+    at: Timestamp,
+) {
+    let exited = &state.members - next;
+    let entered = next - &state.members;
+    for slot in &exited {
+        record(
+            state,
+            pending.as_deref_mut(),
+            slot,
+            MembershipChange::Exited,
+            at,
+        );
+    }
+    for slot in &entered {
+        record(
+            state,
+            pending.as_deref_mut(),
+            slot,
+            MembershipChange::Entered,
+            at,
+        );
+    }
+}
+
+impl SegmentStore {
+    fn sources<'a>(
+        columns: &'a ColumnStore,
+        retired: &'a RoaringBitmap,
+        len: usize,
+        inputs: Inputs<'a>,
+        now: Timestamp,
+    ) -> Sources<'a> {
+        Sources {
+            columns,
+            events: inputs.events,
+            now,
+            len,
+            retired,
+        }
+    }
+
+    /// Starts or stops collecting entries and exits for [`SegmentStore::take_pending`].
+    pub fn watch(&mut self, watching: bool) {
+        self.watching = watching;
+        if !watching {
+            self.pending.clear();
+        }
+    }
+
+    /// Hands over the entries and exits since the last call, while watching.
+    pub fn take_pending(&mut self) -> Vec<(String, MembershipRecord)> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Adds or replaces a segment and evaluates it over every profile.
+    pub fn define(&mut self, definition: SegmentDefinition, inputs: Inputs<'_>, now: Timestamp) {
+        self.len = self.len.max(inputs.profiles.len());
+        for field in definition.rule.fields() {
+            self.ensure_column(field, inputs);
+        }
+        let title = definition.system_title.clone();
+        let mut state = self
+            .segments
+            .remove(&title)
+            .unwrap_or_else(|| SegmentState {
+                definition: definition.clone(),
+                members: RoaringBitmap::new(),
+                ever: RoaringBitmap::new(),
+                history: Vec::new(),
+                event_names: Vec::new(),
+                trait_names: Vec::new(),
+                time_dependent: false,
+            });
+        state.event_names = definition.rule.event_names();
+        state.trait_names = definition
+            .rule
+            .fields()
+            .into_iter()
+            .filter_map(|field| match field {
+                Field::Trait(name) => Some(name),
+                Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => None,
+            })
+            .collect();
+        state.time_dependent = definition.rule.depends_on_time();
+        state.definition = definition;
+        let next = if state.definition.active {
+            Self::sources(&self.columns, &self.retired, self.len, inputs, now)
+                .scan(&state.definition.rule)
+        } else {
+            RoaringBitmap::new()
+        };
+        let pending = self.watching.then_some(&mut self.pending);
+        replace_members(&mut state, pending, &next, now);
+        self.segments.insert(title, state);
+        self.index_readers();
+    }
+
+    fn ensure_column(&mut self, field: Field, inputs: Inputs<'_>) {
+        if self.columns.has(&field) {
+            return;
+        }
+        self.columns.create(field.clone());
+        if held_by_profile(&field) {
+            for (position, profile) in inputs
+                .profiles
+                .iter()
+                .enumerate()
+                .filter_map(|(position, profile)| profile.as_ref().map(|found| (position, found)))
+            {
+                let slot = ProfileIndex(u32::try_from(position).unwrap_or(u32::MAX));
+                if !self.retired.contains(slot.0) {
+                    self.columns.index_field(&field, slot, Some(profile));
+                }
+            }
+        } else if let Field::Trait(name) = &field {
+            for position in 0..inputs.profiles.len() {
+                let slot = ProfileIndex(u32::try_from(position).unwrap_or(u32::MAX));
+                let value = inputs.traits.value(name, slot);
+                if value.is_some() {
+                    self.columns.set(&field, slot, value.as_ref());
+                }
+            }
+        }
+    }
+
+    /// Turns a segment on (evaluating it over every profile) or off (every member exits).
+    pub fn set_active(
+        &mut self,
+        title: &str,
+        active: bool,
+        inputs: Inputs<'_>,
+        now: Timestamp,
+    ) -> Result<(), SegmentError> {
+        let mut definition = self
+            .definition(title)
+            .cloned()
+            .ok_or_else(|| SegmentError::Unknown(title.to_owned()))?;
+        definition.active = active;
+        self.define(definition, inputs, now);
+        Ok(())
+    }
+
+    /// Removes a segment; its members exit (seen by watchers) and its history goes with it.
+    pub fn delete(&mut self, title: &str, now: Timestamp) -> Result<(), SegmentError> {
+        let mut state = self
+            .segments
+            .remove(title)
+            .ok_or_else(|| SegmentError::Unknown(title.to_owned()))?;
+        let pending = self.watching.then_some(&mut self.pending);
+        replace_members(&mut state, pending, &RoaringBitmap::new(), now);
+        self.index_readers();
+        Ok(())
+    }
+
+    /// Rebuilds which segments read which event names and traits.
+    fn index_readers(&mut self) {
+        self.event_readers.clear();
+        self.trait_readers.clear();
+        for (position, state) in self.segments.values().enumerate() {
+            for name in &state.event_names {
+                self.event_readers
+                    .entry(name.clone())
+                    .or_default()
+                    .push(position);
+            }
+            for name in &state.trait_names {
+                self.trait_readers
+                    .entry(name.clone())
+                    .or_default()
+                    .push(position);
+            }
+        }
+    }
+
+    /// Re-reads one profile's fields and re-evaluates every active segment for it.
+    pub fn profile_changed(&mut self, slot: ProfileIndex, inputs: Inputs<'_>, now: Timestamp) {
+        self.len = self.len.max(slot.slot() + 1).max(inputs.profiles.len());
+        self.columns.index_profile(
+            slot,
+            inputs.profiles.get(slot.slot()).and_then(Option::as_ref),
+        );
+        self.reevaluate(slot, inputs, now, |_| true);
+    }
+
+    /// Takes a profile out of every segment and every scan (it was merged away).
+    pub fn profile_retired(&mut self, slot: ProfileIndex, inputs: Inputs<'_>, now: Timestamp) {
+        self.retired.insert(slot.0);
+        self.columns.index_profile(slot, None);
+        self.reevaluate(slot, inputs, now, |_| true);
+    }
+
+    /// After an event of `name` was stored for the profile and folded into the traits at
+    /// positions `changed_traits` (see [`TraitStore::name`]): updates those trait columns and re-evaluates the segments that read
+    /// the event or one of the traits.
+    pub fn event_recorded(
+        &mut self,
+        slot: ProfileIndex,
+        name: &str,
+        changed_traits: &[usize],
+        inputs: Inputs<'_>,
+        now: Timestamp,
+    ) {
+        self.len = self.len.max(slot.slot() + 1);
+        for position in changed_traits {
+            if let Some(trait_name) = inputs.traits.name(*position) {
+                self.refresh_trait(trait_name, slot, inputs);
+            }
+        }
+        let mut readers = std::mem::take(&mut self.scratch);
+        readers.clear();
+        if let Some(positions) = self.event_readers.get(name) {
+            readers.extend_from_slice(positions);
+        }
+        for trait_name in changed_traits
+            .iter()
+            .filter_map(|position| inputs.traits.name(*position))
+        {
+            if let Some(positions) = self.trait_readers.get(trait_name) {
+                readers.extend_from_slice(positions);
+            }
+        }
+        if !readers.is_empty() {
+            readers.sort_unstable();
+            readers.dedup();
+            self.reevaluate(slot, inputs, now, |position| {
+                readers.binary_search(&position).is_ok()
+            });
+        }
+        self.scratch = readers;
+    }
+
+    /// After trait `name` was redefined or removed: refreshes its column for `slots` and
+    /// re-evaluates the segments that read it.
+    pub fn trait_changed(
+        &mut self,
+        name: &str,
+        slots: &[ProfileIndex],
+        inputs: Inputs<'_>,
+        now: Timestamp,
+    ) {
+        let readers = self.trait_readers.get(name).cloned().unwrap_or_default();
+        for slot in slots {
+            self.refresh_trait(name, *slot, inputs);
+            self.reevaluate(*slot, inputs, now, |position| readers.contains(&position));
+        }
+    }
+
+    fn refresh_trait(&mut self, name: &str, slot: ProfileIndex, inputs: Inputs<'_>) {
+        if self.columns.has_trait(name) {
+            self.columns
+                .set_trait(name, slot, inputs.traits.value(name, slot).as_ref());
+        }
+    }
+
+    /// Re-evaluates, at `now`, every active segment whose outcome can change with time alone.
+    pub fn tick(&mut self, inputs: Inputs<'_>, now: Timestamp) {
+        let Self {
+            segments,
+            columns,
+            retired,
+            len,
+            watching,
+            pending,
+            ..
+        } = self;
+        let sources = Self::sources(columns, retired, *len, inputs, now);
+        for state in segments.values_mut() {
+            if state.definition.active && state.time_dependent {
+                let next = sources.scan(&state.definition.rule);
+                replace_members(state, watching.then_some(&mut *pending), &next, now);
+            }
+        }
+    }
+
+    /// Whether [`SegmentStore::tick`] at `now` would change some membership.
+    pub fn tick_would_change(&self, inputs: Inputs<'_>, now: Timestamp) -> bool {
+        let sources = Self::sources(&self.columns, &self.retired, self.len, inputs, now);
+        self.segments.values().any(|state| {
+            state.definition.active
+                && state.time_dependent
+                && sources.scan(&state.definition.rule) != state.members
+        })
+    }
+
+    fn reevaluate(
+        &mut self,
+        slot: ProfileIndex,
+        inputs: Inputs<'_>,
+        now: Timestamp,
+        affected: impl Fn(usize) -> bool,
+    ) {
+        let Self {
+            segments,
+            columns,
+            retired,
+            len,
+            watching,
+            pending,
+            ..
+        } = self;
+        let sources = Self::sources(columns, retired, *len, inputs, now);
+        for (position, state) in segments.values_mut().enumerate() {
+            if !state.definition.active || !affected(position) {
+                continue;
+            }
+            let member = sources.row(&state.definition.rule, slot);
+            if member != state.members.contains(slot.0) {
+                let change = if member {
+                    MembershipChange::Entered
+                } else {
+                    MembershipChange::Exited
+                };
+                record(
+                    state,
+                    watching.then_some(&mut *pending),
+                    slot.0,
+                    change,
+                    now,
+                );
+            }
+        }
+    }
+
+    /// Every live profile satisfying `definition`'s rule now, by a full scan (the
+    /// reference for incremental membership; also a preview before defining).
+    pub fn evaluate(
+        &mut self,
+        rule: &super::Rule,
+        inputs: Inputs<'_>,
+        now: Timestamp,
+    ) -> RoaringBitmap {
+        self.len = self.len.max(inputs.profiles.len());
+        for field in rule.fields() {
+            self.ensure_column(field, inputs);
+        }
+        Self::sources(&self.columns, &self.retired, self.len, inputs, now).scan(rule)
+    }
+
+    /// The definition of the segment with this system title.
+    pub fn definition(&self, title: &str) -> Option<&SegmentDefinition> {
+        self.segments.get(title).map(|state| &state.definition)
+    }
+
+    /// Every definition, in system-title order.
+    pub fn definitions(&self) -> impl Iterator<Item = &SegmentDefinition> {
+        self.segments.values().map(|state| &state.definition)
+    }
+
+    /// The members of the segment with this system title.
+    pub fn members(&self, title: &str) -> Option<&RoaringBitmap> {
+        self.segments.get(title).map(|state| &state.members)
+    }
+
+    /// The entry/exit history of the segment, oldest first.
+    pub fn history(&self, title: &str) -> Option<&[MembershipRecord]> {
+        self.segments
+            .get(title)
+            .map(|state| state.history.as_slice())
+    }
+
+    /// The system titles of the segments the profile belongs to.
+    pub fn segments_of(&self, slot: ProfileIndex) -> Vec<&str> {
+        self.segments
+            .iter()
+            .filter(|(_, state)| state.members.contains(slot.0))
+            .map(|(title, _)| title.as_str())
+            .collect()
+    }
+
+    /// Member and history counts of the segment.
+    pub fn counts(&self, title: &str) -> Option<SegmentCounts> {
+        let state = self.segments.get(title)?;
+        let entries = state
+            .history
+            .iter()
+            .filter(|entry| entry.change == MembershipChange::Entered)
+            .count() as u64;
+        Some(SegmentCounts {
+            members: state.members.len(),
+            former_members: (&state.ever - &state.members).len(),
+            entries,
+            exits: state.history.len() as u64 - entries,
+        })
+    }
+}

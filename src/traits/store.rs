@@ -1,0 +1,364 @@
+//! Every computed trait's values per profile, folded incrementally as events arrive and
+//! refolded from the event store when events leave a trait's window.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::accumulator::Accumulator;
+use super::TraitDefinition;
+use crate::events::{EventStore, StoredEvent};
+use crate::model::{Event, ProfileIndex, Timestamp, Value};
+
+#[derive(Clone, Debug, PartialEq)]
+struct TraitCell {
+    accumulator: Accumulator,
+    /// The earliest event folded, for windowed traits: when it leaves the window the cell
+    /// is refolded.
+    oldest: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug)]
+struct TraitState {
+    definition: TraitDefinition,
+    cells: HashMap<u32, TraitCell>,
+    /// (when the oldest folded event leaves the window, profile), soonest first.
+    deadlines: BinaryHeap<Reverse<(Timestamp, u32)>>,
+}
+
+impl TraitState {
+    fn new(definition: TraitDefinition) -> Self {
+        Self {
+            definition,
+            cells: HashMap::default(),
+            deadlines: BinaryHeap::new(),
+        }
+    }
+
+    fn counts(&self, event: &Event, now: Timestamp) -> bool {
+        event.name == self.definition.event
+            && self
+                .definition
+                .window_seconds
+                .is_none_or(|window| event.happened > now.plus_seconds(-window))
+            && self
+                .definition
+                .filters
+                .iter()
+                .all(|filter| filter.matches(&event.properties, now))
+    }
+
+    fn fold(&mut self, slot: ProfileIndex, stored: &StoredEvent) {
+        let time = Value::DateTime(stored.event.happened);
+        let input = match &self.definition.property {
+            Some(property) => stored.event.properties.get(property),
+            None => Some(&time),
+        };
+        let aggregate = self.definition.aggregate;
+        let cell = self.cells.entry(slot.0).or_insert_with(|| TraitCell {
+            accumulator: Accumulator::new(aggregate),
+            oldest: None,
+        });
+        cell.accumulator
+            .fold((stored.event.happened, stored.sequence), input);
+        if let Some(window) = self.definition.window_seconds {
+            let at = stored.event.happened;
+            if cell.oldest.is_none_or(|oldest| at < oldest) {
+                cell.oldest = Some(at);
+                self.deadlines
+                    .push(Reverse((at.plus_seconds(window), slot.0)));
+            }
+        }
+    }
+
+    fn refold(&mut self, slot: ProfileIndex, events: &EventStore, now: Timestamp) {
+        self.cells.remove(&slot.0);
+        for stored in events.of_profile(slot) {
+            if self.counts(&stored.event, now) {
+                self.fold(slot, stored);
+            }
+        }
+    }
+
+    fn value(&self, slot: ProfileIndex) -> Option<Value> {
+        self.cells
+            .get(&slot.0)
+            .and_then(|cell| cell.accumulator.value(self.definition.aggregate))
+    }
+}
+
+/// The computed traits and their values, in name order.
+#[derive(Clone, Debug, Default)]
+pub struct TraitStore {
+    traits: Vec<TraitState>,
+}
+
+impl TraitStore {
+    /// The definitions, in name order.
+    pub fn definitions(&self) -> impl Iterator<Item = &TraitDefinition> {
+        self.traits.iter().map(|state| &state.definition)
+    }
+
+    /// The definition named `name`.
+    pub fn definition(&self, name: &str) -> Option<&TraitDefinition> {
+        self.position(name)
+            .and_then(|position| self.traits.get(position))
+            .map(|state| &state.definition)
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.traits
+            .binary_search_by(|state| state.definition.name.as_str().cmp(name))
+            .ok()
+    }
+
+    /// Adds or replaces a trait and folds every stored event into it. Returns the profiles
+    /// whose value of the trait may have changed.
+    pub fn define(
+        &mut self,
+        definition: TraitDefinition,
+        events: &EventStore,
+        profile_count: usize,
+        now: Timestamp,
+    ) -> Vec<ProfileIndex> {
+        let mut touched: Vec<u32> = self
+            .remove(&definition.name)
+            .into_iter()
+            .map(|slot| slot.0)
+            .collect();
+        let mut state = TraitState::new(definition);
+        for position in 0..profile_count {
+            let slot = ProfileIndex(u32::try_from(position).unwrap_or(u32::MAX));
+            state.refold(slot, events, now);
+        }
+        touched.extend(state.cells.keys().copied());
+        touched.sort_unstable();
+        touched.dedup();
+        let index = self
+            .traits
+            .partition_point(|existing| existing.definition.name < state.definition.name);
+        self.traits.insert(index, state);
+        touched.into_iter().map(ProfileIndex).collect()
+    }
+
+    /// Removes a trait; returns the profiles that had a value of it (empty if unknown).
+    pub fn remove(&mut self, name: &str) -> Vec<ProfileIndex> {
+        let Some(position) = self.position(name) else {
+            return Vec::new();
+        };
+        let state = self.traits.remove(position);
+        let mut slots: Vec<ProfileIndex> = state.cells.keys().copied().map(ProfileIndex).collect();
+        slots.sort_unstable();
+        slots
+    }
+
+    /// Folds a newly stored event of the profile at `slot` into every trait it counts for,
+    /// and puts the positions of those traits (see [`TraitStore::name`]) into `folded`
+    /// (cleared first; a buffer the caller reuses, so ingest does not allocate for it).
+    pub fn on_event(
+        &mut self,
+        slot: ProfileIndex,
+        stored: &StoredEvent,
+        now: Timestamp,
+        folded: &mut Vec<usize>,
+    ) {
+        folded.clear();
+        for (position, state) in self.traits.iter_mut().enumerate() {
+            if state.counts(&stored.event, now) {
+                state.fold(slot, stored);
+                folded.push(position);
+            }
+        }
+    }
+
+    /// The name of the trait at `position` in name order.
+    pub fn name(&self, position: usize) -> Option<&str> {
+        self.traits
+            .get(position)
+            .map(|state| state.definition.name.as_str())
+    }
+
+    /// Refolds every profile whose oldest windowed event left its window by `now`. Returns
+    /// the (trait, profile) pairs refolded.
+    pub fn expire(&mut self, events: &EventStore, now: Timestamp) -> Vec<(String, ProfileIndex)> {
+        let mut refolded = Vec::new();
+        for state in &mut self.traits {
+            let Some(window) = state.definition.window_seconds else {
+                continue;
+            };
+            while let Some(Reverse((deadline, slot))) = state.deadlines.peek().copied() {
+                if deadline > now {
+                    break;
+                }
+                state.deadlines.pop();
+                let current = state
+                    .cells
+                    .get(&slot)
+                    .and_then(|cell| cell.oldest)
+                    .map(|oldest| oldest.plus_seconds(window));
+                if current == Some(deadline) {
+                    state.refold(ProfileIndex(slot), events, now);
+                    refolded.push((state.definition.name.clone(), ProfileIndex(slot)));
+                }
+            }
+        }
+        refolded
+    }
+
+    /// Whether some windowed value is due to be refolded at `now`.
+    pub fn has_expired(&self, now: Timestamp) -> bool {
+        self.traits.iter().any(|state| {
+            state
+                .deadlines
+                .peek()
+                .is_some_and(|Reverse((deadline, _))| *deadline <= now)
+        })
+    }
+
+    /// Refolds the profile at `slot` in every trait (after a merge moved events to it).
+    pub fn refold_profile(&mut self, slot: ProfileIndex, events: &EventStore, now: Timestamp) {
+        for state in &mut self.traits {
+            state.refold(slot, events, now);
+        }
+    }
+
+    /// The value of trait `name` for the profile at `slot`.
+    pub fn value(&self, name: &str, slot: ProfileIndex) -> Option<Value> {
+        self.position(name)
+            .and_then(|position| self.traits.get(position))
+            .and_then(|state| state.value(slot))
+    }
+
+    /// Every trait value of the profile at `slot`, by trait name (PrimeData's `p_trait`).
+    pub fn values_of(&self, slot: ProfileIndex) -> BTreeMap<String, Value> {
+        self.traits
+            .iter()
+            .filter_map(|state| Some((state.definition.name.clone(), state.value(slot)?)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{EventContext, EventId, EventMode, ProfileId};
+
+    fn definition(json: serde_json::Value) -> TraitDefinition {
+        TraitDefinition::from_json(&json, "$").unwrap()
+    }
+
+    fn purchase(second: i64, amount: f64) -> Event {
+        Event {
+            id: EventId::random(),
+            profile: ProfileId::random(),
+            name: "purchase".into(),
+            context: EventContext::Ecommerce,
+            mode: EventMode::Active,
+            happened: Timestamp::from_millis(second * 1_000),
+            sent: None,
+            received: Timestamp::EPOCH,
+            properties: BTreeMap::from([("amount".to_owned(), Value::Number(amount))]),
+            schema_version: None,
+        }
+    }
+
+    fn record(store: &mut TraitStore, events: &mut EventStore, event: Event, now: Timestamp) {
+        let slot = ProfileIndex(0);
+        let sequence = events.insert(slot, std::rc::Rc::new(event));
+        let stored = events
+            .of_profile(slot)
+            .iter()
+            .find(|stored| stored.sequence == sequence)
+            .unwrap()
+            .clone();
+        store.on_event(slot, &stored, now, &mut Vec::new());
+    }
+
+    #[test]
+    fn aggregates_fold_incrementally() {
+        let mut store = TraitStore::default();
+        let mut events = EventStore::default();
+        for (name, aggregate) in [
+            ("n", "count"),
+            ("ltv", "sum"),
+            ("avg", "avg"),
+            ("top", "max"),
+            ("kinds", "distinctCount"),
+        ] {
+            let property = if aggregate == "count" {
+                json!(null)
+            } else {
+                json!("amount")
+            };
+            store.define(
+                definition(json!({"name": name, "aggregate": aggregate, "event": "purchase", "property": property})),
+                &events,
+                0,
+                Timestamp::EPOCH,
+            );
+        }
+        store.define(
+            definition(json!({"name": "lastTime", "aggregate": "last", "event": "purchase"})),
+            &events,
+            0,
+            Timestamp::EPOCH,
+        );
+        let now = Timestamp::from_millis(100_000);
+        for (second, amount) in [(1, 10.0), (3, 30.0), (2, 10.0)] {
+            record(&mut store, &mut events, purchase(second, amount), now);
+        }
+        let values = store.values_of(ProfileIndex(0));
+        assert_eq!(values["n"], Value::Integer(3));
+        assert_eq!(values["ltv"], Value::Number(50.0));
+        assert_eq!(values["avg"], Value::Number(50.0 / 3.0));
+        assert_eq!(values["top"], Value::Number(30.0));
+        assert_eq!(values["kinds"], Value::Integer(2));
+        assert_eq!(
+            values["lastTime"],
+            Value::DateTime(Timestamp::from_millis(3_000))
+        );
+    }
+
+    #[test]
+    fn windowed_values_expire_as_time_passes() {
+        let mut store = TraitStore::default();
+        let mut events = EventStore::default();
+        store.define(
+            definition(json!({"name": "recent", "aggregate": "sum", "event": "purchase", "property": "amount", "windowSeconds": 10})),
+            &events,
+            0,
+            Timestamp::EPOCH,
+        );
+        record(
+            &mut store,
+            &mut events,
+            purchase(1, 5.0),
+            Timestamp::from_millis(1_000),
+        );
+        record(
+            &mut store,
+            &mut events,
+            purchase(6, 7.0),
+            Timestamp::from_millis(6_000),
+        );
+        assert_eq!(
+            store.value("recent", ProfileIndex(0)),
+            Some(Value::Number(12.0))
+        );
+        assert!(!store.has_expired(Timestamp::from_millis(10_999)));
+        assert!(store.has_expired(Timestamp::from_millis(11_000)));
+        let refolded = store.expire(&events, Timestamp::from_millis(11_000));
+        assert_eq!(refolded, [("recent".to_owned(), ProfileIndex(0))]);
+        assert_eq!(
+            store.value("recent", ProfileIndex(0)),
+            Some(Value::Number(7.0))
+        );
+        store.expire(&events, Timestamp::from_millis(16_000));
+        assert_eq!(store.value("recent", ProfileIndex(0)), None);
+    }
+}

@@ -1,0 +1,24 @@
+/**
+ * Sizes and repetitions of each scenario: the full run the issue asks for, and the quick run
+ * (under 3 minutes on a 2-core machine) for CI smoke use. `sN` configures scenario N.
+ */
+export const OPTIONS = {
+  full: {
+    s1: { records: 100_000, reps: 3 },
+    s2: { sizes: [100_000, 1_000_000], reps: 5 },
+    s3: { profiles: 100_000, reps: 3 },
+    s4: { preload: 1_000, writes: 1_000, reps: 3 },
+    s5: { reps: 5 },
+    s6: { events: 100_000 },
+    s7: { profiles: 1_000, requests: 10_000, reps: 3, serveSeconds: 10, connections: 50 },
+  },
+  quick: {
+    s1: { records: 2_000, reps: 2 },
+    s2: { sizes: [20_000], reps: 3 },
+    s3: { profiles: 3_000, reps: 2 },
+    s4: { preload: 200, writes: 200, reps: 2 },
+    s5: { reps: 3 },
+    s6: { events: 10_000 },
+    s7: { profiles: 200, requests: 2_000, reps: 2, serveSeconds: 3, connections: 50 },
+  },
+};

@@ -25,6 +25,8 @@ const root = new URL('..', import.meta.url).pathname;
 /** The scenario modules in order; page scenarios live in bench/pages/scenarios/. */
 const SCENARIOS = [
   { id: 1, module: './pages/scenarios/identity.mjs', page: 'identity' },
+  { id: 3, module: './pages/scenarios/persist.mjs', page: 'persist' },
+  { id: 4, module: './pages/scenarios/latency.mjs', page: 'latency' },
 ];
 
 /**

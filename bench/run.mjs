@@ -27,6 +27,7 @@ const SCENARIOS = [
   { id: 1, module: './pages/scenarios/identity.mjs', page: 'identity' },
   { id: 3, module: './pages/scenarios/persist.mjs', page: 'persist' },
   { id: 4, module: './pages/scenarios/latency.mjs', page: 'latency' },
+  { id: 5, module: './pages/scenarios/startup.mjs', page: 'startup' },
 ];
 
 /**
@@ -164,6 +165,7 @@ async function main() {
         process.stderr.write(`bench: scenario ${id} ${task.engine}: ${((performance.now() - begun) / 1000).toFixed(1)} s\n`);
       }
       rows.push(...plan.pending);
+      if (plan.summarize !== undefined) rows.push(...(await plan.summarize(rows, root)));
     }
     const finished = new Date();
     const result = {

@@ -25,6 +25,7 @@ const root = new URL('..', import.meta.url).pathname;
 /** The scenario modules in order; page scenarios live in bench/pages/scenarios/. */
 const SCENARIOS = [
   { id: 1, module: './pages/scenarios/identity.mjs', page: 'identity' },
+  { id: 2, module: './pages/scenarios/segments.mjs', page: 'segments' },
   { id: 3, module: './pages/scenarios/persist.mjs', page: 'persist' },
   { id: 4, module: './pages/scenarios/latency.mjs', page: 'latency' },
   { id: 5, module: './pages/scenarios/startup.mjs', page: 'startup' },

@@ -29,6 +29,8 @@ const SCENARIOS = [
   { id: 3, module: './pages/scenarios/persist.mjs', page: 'persist' },
   { id: 4, module: './pages/scenarios/latency.mjs', page: 'latency' },
   { id: 5, module: './pages/scenarios/startup.mjs', page: 'startup' },
+  { id: 6, module: './pages/scenarios/ingest.mjs', page: 'ingest' },
+  { id: 7, module: './pages/scenarios/rest.mjs', page: 'rest' },
 ];
 
 /**

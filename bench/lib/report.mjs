@@ -42,13 +42,13 @@ export function scenarioTable(rows) {
   const ours = (/** @type {any} */ row) => (String(row.engine).startsWith('cdp-engine') ? 0 : 1);
   const ordered = [...rows].sort((a, b) => cases.indexOf(a.case) - cases.indexOf(b.case) || ours(a) - ours(b));
   const lines = [
-    '| case | engine | median | p95 | unit | cdp-engine vs this | note |',
-    '|---|---|---:|---:|---|---|---|',
+    '| case | engine | median | p95 | samples | unit | cdp-engine vs this | note |',
+    '|---|---|---:|---:|---:|---|---|---|',
   ];
   for (const row of ordered) {
     const status = row.pending !== undefined ? `pending: ${row.pending}` : row.failed !== undefined ? `failed: ${row.failed}` : '';
     const note = [status, row.note ?? ''].filter((part) => part !== '').join('; ');
-    lines.push(`| ${cell(row.case)} | ${cell(row.engine)} | ${formatNumber(row.median)} | ${formatNumber(row.p95)} | ${cell(row.unit)} | ${formatRatio(row.ratio)} | ${cell(note)} |`);
+    lines.push(`| ${cell(row.case)} | ${cell(row.engine)} | ${formatNumber(row.median)} | ${formatNumber(row.p95)} | ${row.samples?.length ?? 0} | ${cell(row.unit)} | ${formatRatio(row.ratio)} | ${cell(note)} |`);
   }
   return lines;
 }

@@ -50,12 +50,13 @@ export async function upsertRecord(side, record, policy) {
 }
 
 /**
- * PGlite (Postgres): a fresh schema in `db`.
+ * PGlite (Postgres): a fresh, empty schema in `db` (dropping an earlier one).
  * @param {any} db a PGlite instance
  * @returns {Promise<SqlSide>}
  */
 export async function pgliteSide(db) {
   await db.exec(`
+    DROP TABLE IF EXISTS profiles, identifiers;
     CREATE TABLE profiles (id SERIAL PRIMARY KEY, attributes JSONB NOT NULL);
     CREATE TABLE identifiers (type TEXT NOT NULL, value TEXT NOT NULL, profile_id INT NOT NULL,
       PRIMARY KEY (type, value));
@@ -106,12 +107,14 @@ export async function pgliteSide(db) {
 }
 
 /**
- * SQLite-wasm (oo1 API, prepared statements reused): a fresh schema in `db`.
+ * SQLite-wasm (oo1 API, prepared statements reused): a fresh, empty schema in `db`.
  * @param {any} db an `sqlite3.oo1.DB`
  * @returns {Promise<SqlSide>}
  */
 export async function sqliteSide(db) {
   db.exec(`
+    DROP TABLE IF EXISTS profiles;
+    DROP TABLE IF EXISTS identifiers;
     CREATE TABLE profiles (id INTEGER PRIMARY KEY, attributes TEXT NOT NULL);
     CREATE TABLE identifiers (type TEXT NOT NULL, value TEXT NOT NULL, profile_id INTEGER NOT NULL,
       PRIMARY KEY (type, value)) WITHOUT ROWID;

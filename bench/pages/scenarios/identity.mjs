@@ -90,8 +90,8 @@ async function upsertOurs(storage, records) {
 }
 
 /**
- * A SQL peer: per record (one transaction each), then a fresh database in batches.
- * @param {() => Promise<import('../sql-identity.mjs').SqlSide>} open a fresh, empty database
+ * A SQL peer: per record (one transaction each), then again from empty tables in batches.
+ * @param {() => Promise<import('../sql-identity.mjs').SqlSide>} open fresh, empty tables
  * @param {ReturnType<typeof identityRecords>} records
  */
 async function upsertSql(open, records) {
@@ -128,11 +128,11 @@ export const steps = {
     if (engine === 'cdp-memory') result = await upsertOurs('memory', records);
     else if (engine === 'cdp-indexeddb') result = await upsertOurs('indexeddb', records);
     else if (engine === 'pglite') {
-      const PGlite = await loadPGlite();
-      result = await upsertSql(async () => pgliteSide(await PGlite.create()), records);
+      const db = await (await loadPGlite()).create();
+      result = await upsertSql(() => pgliteSide(db), records);
     } else if (engine === 'sqlite') {
-      const sqlite3 = await loadSqlite();
-      result = await upsertSql(async () => sqliteSide(new sqlite3.oo1.DB(':memory:')), records);
+      const db = new (await loadSqlite()).oo1.DB(':memory:');
+      result = await upsertSql(() => sqliteSide(db), records);
     } else throw new Error(`unknown engine ${engine}`);
     return { metrics: result.metrics, checks: { ...result.checks, data } };
   },

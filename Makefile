@@ -56,8 +56,10 @@ demo: build
 bench: build
 	node bench/run.mjs
 
-## bench-quick: smaller sizes, fewer repetitions, under 3 minutes (bench/results/quick.*)
+## bench-quick: the suite's own tests, then smaller sizes and fewer repetitions in under 3
+## minutes (bench/results/quick.*)
 bench-quick: build
+	node --test bench/test/
 	node bench/run.mjs --quick
 
 clean:

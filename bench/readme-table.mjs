@@ -48,8 +48,8 @@ function readmeTable(result, resultsLink) {
   for (const rows of cases.values()) {
     const ours = rows.filter((row) => String(row.engine).startsWith('cdp-engine'));
     const peers = rows.filter((row) => !String(row.engine).startsWith('cdp-engine'));
-    const ourText = ours.map((row) => (ours.length > 1 ? `${row.engine.replace(/^cdp-engine,? ?/, '')}: ${figure(row)}` : figure(row))).join('<br>') || '—';
-    const peerText = peers.map((row) => `${row.engine}: ${figure(row)}${row.ratio != null ? ` (${formatRatio(row.ratio)})` : ''}`).join('<br>') || '—';
+    const ourText = ours.map((row) => (row.engine === 'cdp-engine' ? figure(row) : `${row.engine.replace(/^cdp-engine,? ?/, '')}: ${figure(row)}`)).join('<br>') || '—';
+    const peerText = peers.map((row) => `${row.engine}: ${figure(row)}${row.ratio != null ? `, ${formatRatio(row.ratio)}` : ''}`).join('<br>') || '—';
     lines.push(`| ${rows[0].scenario} | ${rows[0].case.replace(/\|/g, '\\|')} | ${ourText.replace(/\|/g, '\\|')} | ${peerText.replace(/\|/g, '\\|')} |`);
   }
   return lines.join('\n');

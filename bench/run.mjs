@@ -4,13 +4,15 @@
  * is cross-origin isolated and `performance.now()` is precise), one seeded data set, every
  * scenario on our engine and on its peers.
  *
- *     node bench/run.mjs [--quick] [--only 1,3] [--out bench/results]
+ *     node bench/run.mjs [--quick] [--only 1,3 [--merge]] [--out bench/results]
  *
  * Writes `<out>/<full|quick>.json` (every sample, median, p95, ratios, browser, machine, peer
  * versions) and `<out>/<full|quick>.md` (the table). Needs `make build` first (pkg/).
+ * `--merge` replaces only the scenarios named by `--only` in the existing result file and
+ * records that re-run (time, load) in the file, for a scenario whose run broke.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium, startStaticServer } from '../tests/js/helpers/browser.mjs';
@@ -45,7 +47,7 @@ const SCENARIOS = [
 
 /**
  * @param {string[]} argv
- * @returns {{ quick: boolean, only: Set<number> | null, out: string }}
+ * @returns {{ quick: boolean, only: Set<number> | null, merge: boolean, out: string }}
  */
 function parseCommandLine(argv) {
   const { values } = parseArgs({
@@ -53,11 +55,13 @@ function parseCommandLine(argv) {
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
+      merge: { type: 'boolean', default: false },
       out: { type: 'string', default: join(root, 'bench', 'results') },
     },
   });
   const only = values.only === undefined ? null : new Set(values.only.split(',').map(Number));
-  return { quick: values.quick, only, out: values.out };
+  if (values.merge && only === null) throw new Error('--merge needs --only');
+  return { quick: values.quick, only, merge: values.merge, out: values.out };
 }
 
 /**
@@ -134,8 +138,29 @@ async function browserInfo(context, origin) {
   return { version: context.browser()?.version() ?? 'unknown', ...info };
 }
 
+/**
+ * An earlier result file with the scenarios in `only` replaced by this run's, and the re-run
+ * recorded (when, on what load, which browser) so the file says it was not one run.
+ * @param {any} earlier
+ * @param {any} rerun
+ * @param {Set<number>} only
+ * @returns {any}
+ */
+function mergeInto(earlier, rerun, only) {
+  const keep = (/** @type {any} */ item) => !only.has(item.scenario ?? item.id);
+  return {
+    ...earlier,
+    reruns: [...(earlier.reruns ?? []), {
+      scenarios: [...only].sort(), started: rerun.started, finished: rerun.finished,
+      loadAverage: rerun.machine.loadAverage, browser: rerun.browser.version, ours: rerun.ours,
+    }],
+    scenarios: [...earlier.scenarios.filter(keep), ...rerun.scenarios].sort((a, b) => a.id - b.id),
+    rows: [...earlier.rows.filter(keep), ...rerun.rows].sort((a, b) => a.scenario - b.scenario),
+  };
+}
+
 async function main() {
-  const { quick, only, out } = parseCommandLine(process.argv.slice(2));
+  const { quick, only, merge, out } = parseCommandLine(process.argv.slice(2));
   if (!existsSync(join(root, 'pkg', 'cdp_engine_bg.wasm'))) {
     process.stderr.write('bench: pkg/ is missing; run `make build` first\n');
     process.exit(2);
@@ -186,8 +211,9 @@ async function main() {
     };
     await mkdir(out, { recursive: true });
     const base = join(out, result.mode);
-    await writeFile(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
-    await writeFile(`${base}.md`, renderMarkdown(result));
+    const written = merge && only !== null ? mergeInto(JSON.parse(await readFile(`${base}.json`, 'utf8')), result, only) : result;
+    await writeFile(`${base}.json`, `${JSON.stringify(written, null, 2)}\n`);
+    await writeFile(`${base}.md`, renderMarkdown(written));
     process.stderr.write(`bench: wrote ${relative(process.cwd(), base)}.json and .md in ${((finished - started) / 1000).toFixed(0)} s\n`);
   } finally {
     await browser.close();

@@ -67,6 +67,8 @@ export function metadataLines(result) {
     `- browser: Chromium ${browser.version} headless, cross-origin isolated: ${browser.crossOriginIsolated}; Node ${machine.node}`,
     `- cdp-engine ${ours.version} at ${ours.commit}${ours.dirty ? ' (with uncommitted changes)' : ''}`,
     `- peers: ${peerList}`,
+    ...(result.reruns ?? []).map((/** @type {any} */ rerun) =>
+      `- scenario ${rerun.scenarios.join(', ')} re-run alone: ${rerun.started} → ${rerun.finished}, load average ${rerun.loadAverage.join(' / ')}, Chromium ${rerun.browser}`),
     `- ${result.noise}`,
     '- "cdp-engine vs this" is how many times better our median is than this row\'s median (higher throughput or lower time); > 1 means we are ahead. p95 is over repetitions (nearest rank; with few repetitions it is the slowest one).',
   ];

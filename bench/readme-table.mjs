@@ -34,7 +34,7 @@ function figure(row) {
 function readmeTable(result, resultsLink) {
   const { machine, browser } = result;
   const lines = [
-    `Last full run: ${result.finished.slice(0, 10)} on ${machine.cpu} (${machine.nproc} cores, ${machine.memoryGiB} GiB), Chromium ${browser.version} headless; cdp-engine ${result.ours.version} at ${result.ours.commit}. Medians over repetitions; every sample, p95, peer version and note in [${resultsLink.replace(/\.json$/, '.md')}](${resultsLink.replace(/\.json$/, '.md')}). The machine was shared with other builds, so figures are noisy. "×N ahead" means our median is N times better than that peer's.`,
+    `Last full run: ${result.finished.slice(0, 10)} on ${machine.cpu} (${machine.nproc} cores, ${machine.memoryGiB} GiB), Chromium ${browser.version} headless; cdp-engine ${result.ours.version} (engine sources at ${result.ours.engineCommit ?? result.ours.commit}). Medians over repetitions; every sample, p95, peer version and note in [${resultsLink.replace(/\.json$/, '.md')}](${resultsLink.replace(/\.json$/, '.md')}). The machine was shared with other builds, so figures are noisy. "×N ahead" means our median is N times better than that peer's.`,
     '',
     '| # | case | cdp-engine | peers (median, how we compare) |',
     '|---|---|---|---|',

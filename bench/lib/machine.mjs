@@ -64,14 +64,18 @@ export function peerVersions(root) {
   return versions;
 }
 
+const ENGINE_SOURCES = ['src', 'js', 'pkg.json', 'Cargo.toml', 'Cargo.lock'];
+
 /**
- * The version of our own package and of the commit it was built from.
+ * The version of our package, the last commit that changed the engine's sources (what was
+ * measured), the checked-out commit (the suite), and whether the sources had local changes.
  * @param {string} root repository root
- * @returns {{ version: string, commit: string, dirty: boolean }}
+ * @returns {{ version: string, engineCommit: string, commit: string, dirty: boolean }}
  */
 export function ourVersion(root) {
   const version = JSON.parse(readFileSync(join(root, 'pkg.json'), 'utf8')).version;
+  const engineCommit = output('git', ['-C', root, 'log', '-1', '--format=%h', '--', ...ENGINE_SOURCES]);
   const commit = output('git', ['-C', root, 'rev-parse', '--short', 'HEAD']);
-  const dirty = output('git', ['-C', root, 'status', '--porcelain', '--', 'src', 'js', 'Cargo.toml', 'Cargo.lock']) !== '';
-  return { version, commit, dirty };
+  const dirty = output('git', ['-C', root, 'status', '--porcelain', '--', ...ENGINE_SOURCES]) !== '';
+  return { version, engineCommit, commit, dirty };
 }

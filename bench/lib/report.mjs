@@ -65,7 +65,7 @@ export function metadataLines(result) {
     `- run: ${result.mode}, ${result.started} → ${result.finished}, seed ${result.seed}`,
     `- machine: ${machine.cpu}, ${machine.nproc} cores (nproc), ${machine.memoryGiB} GiB, ${machine.os}; load average ${machine.loadAverage.join(' / ')} before, ${machine.loadAverageAfter.join(' / ')} after`,
     `- browser: Chromium ${browser.version} headless, cross-origin isolated: ${browser.crossOriginIsolated}; Node ${machine.node}`,
-    `- cdp-engine ${ours.version} at ${ours.commit}${ours.dirty ? ' (with uncommitted changes)' : ''}`,
+    `- cdp-engine ${ours.version}, engine sources at ${ours.engineCommit ?? ours.commit}${ours.dirty ? ' (with uncommitted changes)' : ''}, suite at ${ours.commit}`,
     `- peers: ${peerList}`,
     ...(result.reruns ?? []).map((/** @type {any} */ rerun) =>
       `- scenario ${rerun.scenarios.join(', ')} re-run alone: ${rerun.started} → ${rerun.finished}, load average ${rerun.loadAverage.join(' / ')}, Chromium ${rerun.browser}`),

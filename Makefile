@@ -13,7 +13,7 @@ BROWSER_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
 PORT ?= 8080
 
-.PHONY: setup build test test-native test-browser test-js demo clean
+.PHONY: setup build test test-native test-browser test-js demo bench bench-quick clean
 
 setup:
 	@bash scripts/setup.sh
@@ -51,6 +51,16 @@ test-js:
 ## demo: build, then serve www/ (and pkg/ under /pkg/) on http://localhost:$(PORT)
 demo: build
 	node scripts/static-server.mjs --port $(PORT) --root www --mount /pkg=pkg
+
+## bench: the full benchmark suite against the peers (bench/results/full.{json,md}); long
+bench: build
+	node bench/run.mjs
+
+## bench-quick: the suite's own tests, then smaller sizes and fewer repetitions in under 3
+## minutes (bench/results/quick.*)
+bench-quick: build
+	node --test bench/test/
+	node bench/run.mjs --quick
 
 clean:
 	rm -rf build/bindgen pkg target

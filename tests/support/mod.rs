@@ -98,6 +98,13 @@ impl Harness {
         )
     }
 
+    /// Runs one command in the engine's own JSON form, which must succeed.
+    pub fn execute(&mut self, command: Json) -> Outcome {
+        let command =
+            Command::from_json(&command.to_string(), self.engine.identity_config()).unwrap();
+        self.engine.execute(command).unwrap()
+    }
+
     /// Creates or updates a profile through the engine's own command form.
     pub fn seed(&mut self, identities: Json, attributes: Json) -> ProfileId {
         let command = serde_json::json!({"upsertProfile": {"identities": identities, "attributes": attributes}});

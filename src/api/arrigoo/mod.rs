@@ -1,5 +1,6 @@
 //! Arrigoo CDP (`../shared/seeds/arrigoo-cdp-api.md`): key + secret log-in to bearer tokens,
-//! profiles by UUID, upsert by identifier list with conflict rejection.
+//! profiles by UUID, upsert by identifier list with conflict rejection, segment members and
+//! definitions, and segment and event statistics from the live engine state.
 
 mod error;
 mod routes;
@@ -16,6 +17,7 @@ use super::credentials::{SecretDigest, TokenStore};
 use super::{parse_body, router, ApiError, Request, Response};
 use crate::engine::{Command, Engine, UpsertProfile};
 use crate::model::{ProfileId, SourceId, Timestamp};
+use crate::stats;
 
 /// Which key a token was issued to: its name and the digest of its secret then, so tokens of
 /// a key that is removed or given a new secret stop working.
@@ -121,11 +123,40 @@ impl Arrigoo {
                         resource: "customer",
                         id: id.to_owned(),
                     })?;
-                Ok(Response::json(200, &shape::profile(profile)))
+                Ok(Response::json(
+                    200,
+                    &shape::profile(profile, &engine.segments_of(profile.id)),
+                ))
             }
             (Handler::Upsert, _) => {
                 self.authorize(request, now, ArrigooRole::Admin)?;
                 upsert(engine, request)
+            }
+            (Handler::SegmentMembers, params) => {
+                let title = params.first().copied().unwrap_or_default();
+                self.authorize(request, now, ArrigooRole::Viewer)?;
+                self.segment_members(engine, request, title)
+            }
+            (Handler::Segments, _) => {
+                self.authorize(request, now, ArrigooRole::Viewer)?;
+                let segments: Vec<Json> =
+                    engine.segment_definitions().map(shape::segment).collect();
+                Ok(Response::json(200, &Json::Array(segments)))
+            }
+            (Handler::SegmentStats, _) => {
+                self.authorize(request, now, ArrigooRole::Viewer)?;
+                let stats = stats::segment_stats(engine);
+                Ok(Response::json(200, &shape::segment_stats(&stats)))
+            }
+            (Handler::DailyEventStats, _) => {
+                self.authorize(request, now, ArrigooRole::Viewer)?;
+                let counts = stats::daily_event_counts(engine);
+                Ok(Response::json(200, &shape::daily_event_stats(&counts)))
+            }
+            (Handler::MonthlyEventStats, _) => {
+                self.authorize(request, now, ArrigooRole::Viewer)?;
+                let months = stats::monthly_event_counts(engine);
+                Ok(Response::json(200, &shape::monthly_event_stats(&months)))
             }
         }
     }
@@ -221,15 +252,45 @@ impl Arrigoo {
             .map(|(_, _, role)| *role)
     }
 
+    /// How many profiles the page named by `page` (from 1; 1 when absent) skips.
+    fn page_start(&self, request: &Request) -> Result<usize, ApiError> {
+        let page = super::query_number(request, "page", 1, 1, usize::MAX)?;
+        Ok(page.saturating_sub(1).saturating_mul(self.page_size))
+    }
+
     /// `GET /v1/customer?page=N`: a page of profiles without their properties.
     fn list(&self, engine: &Engine, request: &Request) -> Result<Response, ApiError> {
-        let page = super::query_number(request, "page", 1, 1, usize::MAX)?;
-        let skip = (page - 1).saturating_mul(self.page_size);
+        let skip = self.page_start(request)?;
         let entries: Vec<Json> = engine
             .profiles()
             .skip(skip)
             .take(self.page_size)
-            .map(shape::summary)
+            .map(|profile| shape::summary(profile, &engine.segments_of(profile.id)))
+            .collect();
+        Ok(Response::json(200, &Json::Array(entries)))
+    }
+
+    /// `GET /v1/customer/segment/{segment_system_title}?page=N`: a page of a segment's
+    /// members, in profile creation order, shaped like `GET /v1/customer`.
+    fn segment_members(
+        &self,
+        engine: &Engine,
+        request: &Request,
+        system_title: &str,
+    ) -> Result<Response, ApiError> {
+        let skip = self.page_start(request)?;
+        let members = engine
+            .segment_members(system_title)
+            .ok_or_else(|| ApiError::NotFound {
+                resource: "segment",
+                id: system_title.to_owned(),
+            })?;
+        let entries: Vec<Json> = members
+            .into_iter()
+            .skip(skip)
+            .take(self.page_size)
+            .filter_map(|id| engine.profile(id))
+            .map(|profile| shape::summary(profile, &engine.segments_of(profile.id)))
             .collect();
         Ok(Response::json(200, &Json::Array(entries)))
     }
@@ -263,5 +324,8 @@ fn upsert(engine: &mut Engine, request: &Request) -> Result<Response, ApiError> 
         resource: "customer",
         id: id.to_string(),
     })?;
-    Ok(Response::json(200, &shape::profile(profile)))
+    Ok(Response::json(
+        200,
+        &shape::profile(profile, &engine.segments_of(profile.id)),
+    ))
 }

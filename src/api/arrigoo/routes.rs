@@ -1,5 +1,4 @@
-//! Arrigoo's routes, in match order. Segment and statistics endpoints
-//! (`/v1/customer/segment/{segment_system_title}`, `/v1/stat/…`) come with segments.
+//! Arrigoo's routes, in match order.
 
 use crate::api::router::Route;
 use crate::api::Method;
@@ -17,6 +16,16 @@ pub(super) enum Handler {
     Get,
     /// `PUT /v1/customer`
     Upsert,
+    /// `GET /v1/customer/segment/{segment_system_title}`
+    SegmentMembers,
+    /// `GET /v1/segment`
+    Segments,
+    /// `GET /v1/stat/segment`
+    SegmentStats,
+    /// `GET /v1/stat/event`
+    DailyEventStats,
+    /// `GET /v1/stat/event/month`
+    MonthlyEventStats,
 }
 
 pub(super) const ROUTES: &[Route<Handler>] = &[
@@ -44,5 +53,30 @@ pub(super) const ROUTES: &[Route<Handler>] = &[
         method: Method::Get,
         pattern: "/v1/customer/{uuid}",
         handler: Handler::Get,
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/customer/segment/{segment_system_title}",
+        handler: Handler::SegmentMembers,
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/segment",
+        handler: Handler::Segments,
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/stat/segment",
+        handler: Handler::SegmentStats,
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/stat/event",
+        handler: Handler::DailyEventStats,
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/v1/stat/event/month",
+        handler: Handler::MonthlyEventStats,
     },
 ];

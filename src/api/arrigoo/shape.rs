@@ -1,13 +1,15 @@
-//! Arrigoo's JSON shapes of a profile.
+//! Arrigoo's JSON shapes of a profile, a segment and the statistics.
 
 use chrono::SecondsFormat;
-use serde_json::{json, Value as Json};
+use serde_json::{json, Map, Value as Json};
 
 use crate::model::{Profile, Timestamp};
+use crate::segments::SegmentDefinition;
+use crate::stats::{DailyEventCounts, MonthCount, SegmentStat};
 
-/// The full profile of `GET /v1/customer/{uuid}`: properties `p`, segments `s`, id `cid`,
-/// identifiers `i`, and the creation and change times.
-pub(super) fn profile(profile: &Profile) -> Json {
+/// The full profile of `GET /v1/customer/{uuid}`: properties `p`, segment system titles
+/// `s`, id `cid`, identifiers `i`, and the creation and change times.
+pub(super) fn profile(profile: &Profile, segments: &[&str]) -> Json {
     let properties: Vec<Json> = profile
         .merged_attributes()
         .into_iter()
@@ -15,7 +17,7 @@ pub(super) fn profile(profile: &Profile) -> Json {
         .collect();
     json!({
         "p": properties,
-        "s": segments(profile),
+        "s": segments,
         "cid": profile.id.to_string(),
         "i": identifiers(profile),
         "ctime": profile.created.to_string(),
@@ -23,9 +25,10 @@ pub(super) fn profile(profile: &Profile) -> Json {
     })
 }
 
-/// The list entry of `GET /v1/customer`: no properties, for speed.
-pub(super) fn summary(profile: &Profile) -> Json {
-    json!({"cid": profile.id.to_string(), "s": segments(profile), "i": identifiers(profile)})
+/// The list entry of `GET /v1/customer` and `GET /v1/customer/segment/{…}`: no properties,
+/// for speed.
+pub(super) fn summary(profile: &Profile, segments: &[&str]) -> Json {
+    json!({"cid": profile.id.to_string(), "s": segments, "i": identifiers(profile)})
 }
 
 /// A token expiry as Arrigoo prints it: seconds and an explicit offset.
@@ -36,15 +39,71 @@ pub(super) fn expiry(at: Timestamp) -> String {
     )
 }
 
+/// An entry of `GET /v1/segment`, the fields Arrigoo's client reads.
+pub(super) fn segment(definition: &SegmentDefinition) -> Json {
+    json!({
+        "sys_title": definition.system_title,
+        "title": definition.name,
+        "description": definition.description,
+    })
+}
+
+/// `GET /v1/stat/segment`: per segment (by display name) its current (`active`) and former
+/// (`inactive`) members.
+pub(super) fn segment_stats(stats: &[SegmentStat]) -> Json {
+    let entries: Vec<Json> = stats
+        .iter()
+        .map(|stat| {
+            json!({
+                "total": stat.total,
+                "entry": stat.name,
+                "stats": {"active": stat.active, "inactive": stat.inactive},
+            })
+        })
+        .collect();
+    json!({"types": ["active", "inactive"], "entries": entries})
+}
+
+/// `GET /v1/stat/event`: per UTC day of the past month, events per type.
+pub(super) fn daily_event_stats(counts: &DailyEventCounts) -> Json {
+    let entries: Vec<Json> = counts
+        .days
+        .iter()
+        .map(|day| {
+            let stats: Map<String, Json> = day
+                .by_type
+                .iter()
+                .map(|(name, count)| (name.clone(), Json::from(*count)))
+                .collect();
+            json!({
+                "total": day.total,
+                "entry": day.day.format("%Y-%m-%dT00:00:00Z").to_string(),
+                "stats": stats,
+            })
+        })
+        .collect();
+    json!({"types": counts.types, "entries": entries})
+}
+
+/// `GET /v1/stat/event/month`: events per calendar month.
+pub(super) fn monthly_event_stats(months: &[MonthCount]) -> Json {
+    let entries: Vec<Json> = months
+        .iter()
+        .map(|month| {
+            json!({
+                "total": month.total,
+                "entry": month.month,
+                "stats": {"total": month.total},
+            })
+        })
+        .collect();
+    json!({"types": [], "entries": entries})
+}
+
 fn identifiers(profile: &Profile) -> Vec<Json> {
     profile
         .identities
         .iter()
         .map(|identifier| json!({"id_type": identifier.kind(), "id_value": identifier.value()}))
         .collect()
-}
-
-/// Segment memberships; segments are not maintained yet, so every profile is in none.
-fn segments(_profile: &Profile) -> Vec<Json> {
-    Vec::new()
 }

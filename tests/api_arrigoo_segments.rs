@@ -277,3 +277,35 @@ fn stats_without_segments_or_events_are_empty() {
         .iter()
         .all(|entry| entry["total"] == 0 && entry["stats"] == json!({})));
 }
+
+#[test]
+fn deactivated_segments_stay_listed_and_deleted_ones_are_gone() {
+    let mut harness = shop();
+    execute(
+        &mut harness,
+        json!({"setSegmentActive": {"systemTitle": "gold", "active": false}}),
+    );
+    assert_eq!(ok(&mut harness, "/v1/customer/segment/gold"), json!([]));
+    assert_eq!(
+        ok(&mut harness, "/v1/stat/segment")["entries"][2],
+        json!({"total": 2, "entry": "Gold", "stats": {"active": 0, "inactive": 2}}),
+        "a left when the segment stopped: both ever-members are now former members"
+    );
+    assert_eq!(ok(&mut harness, "/v1/segment")[2]["sys_title"], "gold");
+    assert_eq!(ok(&mut harness, "/v1/customer")[0]["s"], json!(["adults"]));
+    execute(
+        &mut harness,
+        json!({"deleteSegment": {"systemTitle": "gold"}}),
+    );
+    let response = get(&mut harness, "/v1/customer/segment/gold");
+    assert_eq!(response.status, 404, "{}", response.body);
+    let titles: Vec<Json> = ok(&mut harness, "/v1/segment")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|segment| segment["sys_title"].clone())
+        .collect();
+    assert_eq!(titles, [json!("adults"), json!("dormant")]);
+    let stats = ok(&mut harness, "/v1/stat/segment");
+    assert_eq!(stats["entries"].as_array().unwrap().len(), 2);
+}

@@ -19,6 +19,8 @@ pub const ROUTE_TEMPLATES: &[(&str, &str)] = &[
     ("PUT", "/v1/customer"),
     ("GET", "/v1/customer/{id}"),
     ("GET", "/v1/customer/segment/{text}"),
+    ("GET", "/v1/stat/segment"),
+    ("GET", "/v1/stat/event"),
     ("GET", "/v1/stat/event/month"),
     ("GET", "/v1/segment"),
     ("GET", "/v1/customers"),

@@ -1,6 +1,6 @@
 //! PrimeData Profile API (`../shared/seeds/primedata-profile-api.md`, English rendering in
-//! `primedata-profile-api.en.md`): `x-api-key` authentication with a per-key rate limit, and
-//! profile search by PrimeData id or by identities.
+//! `primedata-profile-api.en.md`): `x-api-key` authentication with a per-key rate limit,
+//! profile search and events search, each by PrimeData id or by identities.
 
 mod error;
 mod events;

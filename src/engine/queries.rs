@@ -61,6 +61,19 @@ impl Engine {
         Ok(self.derived.events.query(slot, query))
     }
 
+    /// Checks that every name in `names` is an event name in the system: at least one event
+    /// of that name has been recorded, for any profile. The first that is not is
+    /// [`EventError::UnknownName`].
+    pub fn check_event_names(&self, names: &[String]) -> Result<(), EventError> {
+        match names
+            .iter()
+            .find(|name| !self.derived.events.has_name(name))
+        {
+            Some(unknown) => Err(EventError::UnknownName(unknown.clone())),
+            None => Ok(()),
+        }
+    }
+
     /// All of a profile's events, oldest first; `None` for an unknown profile.
     pub fn events_of(&self, profile: ProfileId) -> Option<&[StoredEvent]> {
         self.resolved_slot(profile)

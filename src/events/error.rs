@@ -30,6 +30,9 @@ pub enum EventError {
     /// No profile has this id.
     #[error("no profile has the id {0}")]
     UnknownProfile(ProfileId),
+    /// A query names an event no profile has recorded.
+    #[error("no event named `{0}` has been recorded")]
+    UnknownName(String),
     /// The event names neither a profile nor identifiers.
     #[error("the event names neither a profile id nor identities")]
     NoSubject,
@@ -46,6 +49,7 @@ impl EventError {
             Self::DuplicateId(_) => "events.duplicate_id",
             Self::NoSubject => "events.no_subject",
             Self::UnknownProfile(_) => "events.unknown_profile",
+            Self::UnknownName(_) => "events.unknown_name",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The event store: every profile's events in time order, addressed by the dense profile
 //! index, with a page-by-cursor query.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use super::{Cursor, EventQuery, Order};
@@ -39,6 +39,7 @@ pub struct EventPage<'a> {
 pub struct EventStore {
     by_profile: Vec<Vec<StoredEvent>>,
     owners: HashMap<EventId, ProfileIndex>,
+    names: HashSet<String>,
     next_sequence: u64,
 }
 
@@ -53,6 +54,9 @@ impl EventStore {
         let sequence = self.next_sequence;
         self.next_sequence += 1;
         self.owners.insert(event.id, slot);
+        if !self.names.contains(&event.name) {
+            self.names.insert(event.name.clone());
+        }
         let stored = StoredEvent { event, sequence };
         if let Some(list) = self.by_profile.get_mut(position) {
             let at = stored.event.happened;
@@ -69,6 +73,11 @@ impl EventStore {
     /// Whether an event with this id is stored.
     pub fn contains(&self, id: EventId) -> bool {
         self.owners.contains_key(&id)
+    }
+
+    /// Whether at least one stored event, of any profile, has this name.
+    pub fn has_name(&self, name: &str) -> bool {
+        self.names.contains(name)
     }
 
     /// The event with this id and the profile it belongs to.
@@ -191,6 +200,18 @@ mod tests {
             .iter()
             .map(|event| event.happened.as_micros() / 1_000_000)
             .collect()
+    }
+
+    #[test]
+    fn names_are_known_once_any_profile_records_them() {
+        let mut store = EventStore::default();
+        let (first, second) = (ProfileId::random(), ProfileId::random());
+        assert!(!store.has_name("buy"));
+        store.insert(ProfileIndex(0), Rc::new(event(first, "buy", 1)));
+        store.insert(ProfileIndex(1), Rc::new(event(second, "view", 1)));
+        store.reassign(ProfileIndex(1), ProfileIndex(0));
+        assert!(store.has_name("buy") && store.has_name("view"));
+        assert!(!store.has_name("Buy") && !store.has_name(""));
     }
 
     #[test]

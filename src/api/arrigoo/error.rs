@@ -97,7 +97,8 @@ fn status(error: &ApiError) -> u16 {
                 | EventError::EmptyWindow
                 | EventError::InvalidCursor
                 | EventError::InvalidEvent(_)
-                | EventError::NoSubject,
+                | EventError::NoSubject
+                | EventError::UnknownName(_),
             )
             | EngineError::Trait(TraitError::InvalidDefinition(_))
             | EngineError::Segment(

@@ -93,6 +93,7 @@ fn status_and_param(error: &ApiError) -> (u16, Option<String>) {
                 | EventError::InvalidCursor
                 | EventError::InvalidEvent(_)
                 | EventError::NoSubject
+                | EventError::UnknownName(_)
                 | EventError::DuplicateId(_),
             )
             | EngineError::Trait(TraitError::InvalidDefinition(_))

@@ -81,6 +81,7 @@ fn status(error: &ApiError) -> u16 {
                 | EventError::InvalidCursor
                 | EventError::InvalidEvent(_)
                 | EventError::NoSubject
+                | EventError::UnknownName(_)
                 | EventError::DuplicateId(_),
             )
             | EngineError::Trait(TraitError::InvalidDefinition(_))

@@ -100,10 +100,13 @@ fn describe(error: &ApiError) -> (u16, &'static str, String) {
             EngineError::Event(
                 EventError::LimitOutOfRange { .. }
                 | EventError::EmptyWindow
-                | EventError::InvalidCursor
-                | EventError::InvalidEvent(_)
+                | EventError::InvalidCursor,
+            ) => (400, INVALID_REQUEST, text),
+            EngineError::Event(
+                EventError::InvalidEvent(_)
                 | EventError::NoSubject
-                | EventError::DuplicateId(_),
+                | EventError::DuplicateId(_)
+                | EventError::UnknownName(_),
             )
             | EngineError::Trait(TraitError::InvalidDefinition(_))
             | EngineError::Segment(

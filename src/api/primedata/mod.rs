@@ -1,8 +1,9 @@
 //! PrimeData Profile API (`../shared/seeds/primedata-profile-api.md`, English rendering in
-//! `primedata-profile-api.en.md`): `x-api-key` authentication with a per-key rate limit, and
-//! profile search by PrimeData id or by identities.
+//! `primedata-profile-api.en.md`): `x-api-key` authentication with a per-key rate limit,
+//! profile search and events search, each by PrimeData id or by identities.
 
 mod error;
+mod events;
 mod routes;
 mod shape;
 
@@ -81,13 +82,41 @@ impl PrimeData {
             })?;
         match matched.handler {
             Handler::ProfileSearch => self.profile_search(engine, request),
+            Handler::EventSearch => self.event_search(engine, request),
         }
     }
 
     /// `POST /pub/profiles/advanced-search`.
     fn profile_search(&self, engine: &Engine, request: &Request) -> Result<Response, ApiError> {
         let search: ProfileSearch = parse_body(request)?;
-        let profile = match (&search.profile_id, &search.identities) {
+        let profile = self.find_profile(
+            engine,
+            search.profile_id.as_deref(),
+            search.identities.as_ref(),
+        )?;
+        let parts = search
+            .parts
+            .unwrap_or_else(|| vec![Part::Trait, Part::Ptrait, Part::Identity]);
+        Ok(Response::json(
+            200,
+            &shape::profile(
+                profile,
+                &engine.trait_values(profile.id),
+                &parts,
+                search.include.as_deref(),
+            ),
+        ))
+    }
+
+    /// The profile a search names: by `profile_id` when given (it wins), else by
+    /// `identities`; neither is 400, no such profile 404.
+    fn find_profile<'a>(
+        &self,
+        engine: &'a Engine,
+        profile_id: Option<&str>,
+        identities: Option<&Map<String, Json>>,
+    ) -> Result<&'a Profile, ApiError> {
+        let profile = match (profile_id, identities) {
             (Some(id), _) => id
                 .parse::<ProfileId>()
                 .ok()
@@ -99,20 +128,10 @@ impl PrimeData {
                 ))
             }
         };
-        let profile = profile.ok_or_else(|| ApiError::NotFound {
+        profile.ok_or_else(|| ApiError::NotFound {
             resource: "profile",
-            id: search
-                .profile_id
-                .clone()
-                .unwrap_or_else(|| "matching the identities".to_owned()),
-        })?;
-        let parts = search
-            .parts
-            .unwrap_or_else(|| vec![Part::Trait, Part::Ptrait, Part::Identity]);
-        Ok(Response::json(
-            200,
-            &shape::profile(profile, &parts, search.include.as_deref()),
-        ))
+            id: profile_id.map_or_else(|| "matching the identities".to_owned(), str::to_owned),
+        })
     }
 
     /// The first profile any of the identities belongs to. Every identity type must be

@@ -1,4 +1,4 @@
-//! PrimeData's routes. `POST /pub/events/advanced-search` comes with the event store.
+//! PrimeData's routes.
 
 use crate::api::router::Route;
 use crate::api::Method;
@@ -8,10 +8,19 @@ use crate::api::Method;
 pub(super) enum Handler {
     /// `POST /pub/profiles/advanced-search`
     ProfileSearch,
+    /// `POST /pub/events/advanced-search`
+    EventSearch,
 }
 
-pub(super) const ROUTES: &[Route<Handler>] = &[Route {
-    method: Method::Post,
-    pattern: "/pub/profiles/advanced-search",
-    handler: Handler::ProfileSearch,
-}];
+pub(super) const ROUTES: &[Route<Handler>] = &[
+    Route {
+        method: Method::Post,
+        pattern: "/pub/profiles/advanced-search",
+        handler: Handler::ProfileSearch,
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/pub/events/advanced-search",
+        handler: Handler::EventSearch,
+    },
+];

@@ -1,10 +1,13 @@
-//! PrimeData's JSON shape of a profile.
+//! PrimeData's JSON shapes of a profile and of a page of events.
+
+use std::collections::BTreeMap;
 
 use chrono::SecondsFormat;
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
 
-use crate::model::Profile;
+use crate::events::EventPage;
+use crate::model::{Profile, ProfileId, Timestamp, Value};
 
 /// The parts of a profile a search may ask for (`type`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize)]
@@ -18,17 +21,21 @@ pub(super) enum Part {
     Identity,
 }
 
-/// `{"data": {...}}` for a profile: always its id and change time, and the requested parts,
-/// each limited to the `include` names when given.
-pub(super) fn profile(profile: &Profile, parts: &[Part], include: Option<&[String]>) -> Json {
+/// `{"data": {...}}` for a profile and its computed trait values: always its id and change
+/// time, and the requested parts, each limited to the `include` names when given.
+pub(super) fn profile(
+    profile: &Profile,
+    computed: &BTreeMap<String, Value>,
+    parts: &[Part],
+    include: Option<&[String]>,
+) -> Json {
     let wanted = |name: &str| include.is_none_or(|names| names.iter().any(|n| n == name));
     let mut data = Map::new();
     data.insert("profile_id".into(), Json::String(profile.id.to_string()));
-    let updated = profile.updated.to_datetime().map_or_else(
-        || profile.updated.to_string(),
-        |at| at.to_rfc3339_opts(SecondsFormat::Secs, true),
+    data.insert(
+        "last_updated".into(),
+        Json::String(time_text(profile.updated, SecondsFormat::Secs)),
     );
-    data.insert("last_updated".into(), Json::String(updated));
     if parts.contains(&Part::Identity) {
         let mut identity = Map::new();
         for identifier in &profile.identities {
@@ -54,8 +61,53 @@ pub(super) fn profile(profile: &Profile, parts: &[Part], include: Option<&[Strin
         data.insert("trait".into(), Json::Object(traits));
     }
     if parts.contains(&Part::Ptrait) {
-        // Computed traits arrive with the traits engine; the key is there already.
-        data.insert("p_trait".into(), Json::Object(Map::new()));
+        let computed: Map<String, Json> = computed
+            .iter()
+            .filter(|(name, _)| wanted(name))
+            .map(|(name, value)| (name.clone(), value.to_json()))
+            .collect();
+        data.insert("p_trait".into(), Json::Object(computed));
     }
     json!({ "data": data })
+}
+
+/// `{"data": [...], "cursor": {"has_more", "next"}}` for a page of `profile`'s events.
+/// `sent_at` and `input_schema_version` are `null` when the sender gave none; `next` is
+/// `null` on the last page.
+pub(super) fn event_page(profile: ProfileId, page: &EventPage<'_>) -> Json {
+    let data: Vec<Json> = page
+        .events
+        .iter()
+        .map(|event| {
+            let properties: Map<String, Json> = event
+                .properties
+                .iter()
+                .map(|(name, value)| (name.clone(), value.to_json()))
+                .collect();
+            json!({
+                "properties": properties,
+                "id": event.id.to_string(),
+                "profile_id": profile.to_string(),
+                "event_name": event.name,
+                "time_stamp": time_text(event.happened, SecondsFormat::AutoSi),
+                "sent_at": event.sent.map(|sent| time_text(sent, SecondsFormat::AutoSi)),
+                "input_schema_version": event.schema_version,
+            })
+        })
+        .collect();
+    json!({
+        "data": data,
+        "cursor": {
+            "has_more": page.next.is_some(),
+            "next": page.next.map(|cursor| cursor.encode()),
+        },
+    })
+}
+
+/// A time as RFC 3339 in UTC (`Z`).
+fn time_text(at: Timestamp, precision: SecondsFormat) -> String {
+    at.to_datetime().map_or_else(
+        || at.to_string(),
+        |moment| moment.to_rfc3339_opts(precision, true),
+    )
 }

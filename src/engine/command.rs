@@ -18,6 +18,9 @@ pub enum Command {
     UpsertProfile(UpsertProfile),
     /// Add and remove manual tags of one profile.
     ChangeTags(ChangeTags),
+    /// Declare the attributes a write needs and write them to one existing profile, in one
+    /// step (ChartMogul custom attributes).
+    WriteAttributes(WriteAttributes),
     /// Merge one profile into another explicitly, whatever the conflict policy.
     MergeProfiles {
         /// The profile that lives on.
@@ -130,6 +133,22 @@ pub struct ChangeTags {
     pub add: Vec<String>,
     /// Tags to remove; those absent are ignored, and a tag also in `add` is kept.
     pub remove: Vec<String>,
+}
+
+/// Writes attributes of an existing profile from one source, declaring on that source first
+/// the attributes it names that are not declared there yet. Either all of it is applied, the
+/// declarations included, or nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WriteAttributes {
+    /// The profile (an id merged away names its survivor).
+    pub profile: ProfileId,
+    /// The source of record the declarations and values go to.
+    pub source: SourceId,
+    /// Declarations the writes need: each is added when its key is not declared on `source`
+    /// yet; a key declared there with another type is refused (`schema.attribute_exists`).
+    pub declare: Vec<AttributeDefinition>,
+    /// Attribute writes, in order, typed by the declarations.
+    pub attributes: Vec<(AttributeKey, AttributeChange)>,
 }
 
 /// Find-or-create by identifiers, then add the new identifiers and write attributes, tags

@@ -5,12 +5,12 @@
 use std::borrow::Cow;
 
 use super::merge::{merge_delta, merge_into};
-use super::{Engine, EngineError, Operation, Outcome, UpsertProfile};
+use super::{Engine, EngineError, Operation, Outcome, UpsertProfile, WriteAttributes};
 use crate::identity::{ConflictPolicy, Identifier, IdentityError, LimitBehaviour};
 use crate::model::{
     AttributeKey, Profile, ProfileId, ProfileIndex, SourceId, TagKind, Timestamp, Value,
 };
-use crate::schema::{check_length, total_length};
+use crate::schema::{check_length, total_length, Schema, SchemaError};
 
 impl Engine {
     pub(super) fn plan_upsert(
@@ -49,7 +49,13 @@ impl Engine {
         };
         let id = profile.id;
         self.plan_identifiers(&profile, identifiers, &mut operations)?;
-        self.plan_attributes(&profile, &upsert.source, upsert.attributes, &mut operations)?;
+        self.plan_attributes(
+            &self.schema,
+            &profile,
+            &upsert.source,
+            upsert.attributes,
+            &mut operations,
+        )?;
         self.plan_tags(&profile, upsert.tags, &mut operations)?;
         for (purpose, value) in upsert.consents {
             match value {
@@ -75,6 +81,56 @@ impl Engine {
                 id,
                 created,
                 merged,
+            },
+        ))
+    }
+
+    /// Declares what the write needs and is not declared yet, then types the writes against
+    /// the schema as it will be. A key declared with another type refuses the whole write.
+    pub(super) fn plan_write_attributes(
+        &self,
+        write: WriteAttributes,
+    ) -> Result<(Vec<Operation>, Outcome), EngineError> {
+        let profile = self
+            .profile(write.profile)
+            .ok_or(EngineError::UnknownProfile(write.profile))?;
+        let mut schema = Cow::Borrowed(&self.schema);
+        let mut operations = Vec::with_capacity(write.declare.len() + write.attributes.len());
+        for definition in write.declare {
+            match schema.attribute(&write.source, &definition.key) {
+                Some(declared) if declared.definition.value_type == definition.value_type => {}
+                Some(_) => {
+                    return Err(SchemaError::AttributeExists {
+                        key: definition.key,
+                        source_id: write.source,
+                    }
+                    .into())
+                }
+                None => {
+                    schema.check_new_attribute(&write.source, &definition)?;
+                    schema
+                        .to_mut()
+                        .declare_attribute(&write.source, definition.clone());
+                    operations.push(Operation::AttributeDeclared {
+                        source: write.source.clone(),
+                        definition,
+                    });
+                }
+            }
+        }
+        self.plan_attributes(
+            &schema,
+            profile,
+            &write.source,
+            write.attributes,
+            &mut operations,
+        )?;
+        Ok((
+            operations,
+            Outcome::Profile {
+                id: profile.id,
+                created: false,
+                merged: Vec::new(),
             },
         ))
     }
@@ -196,10 +252,11 @@ impl Engine {
         Ok(())
     }
 
-    /// Types every attribute write against the schema, in order, and logs the values that
+    /// Types every attribute write against `schema`, in order, and logs the values that
     /// end up different from the profile's.
     fn plan_attributes(
         &self,
+        schema: &Schema,
         profile: &Profile,
         source: &SourceId,
         writes: Vec<(AttributeKey, crate::schema::AttributeChange)>,
@@ -207,7 +264,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let mut pending: Vec<(SourceId, AttributeKey, Option<Value>)> = Vec::new();
         for (key, change) in writes {
-            let target = self.schema.write_target(source, &key)?;
+            let target = schema.write_target(source, &key)?;
             let staged = pending.iter().position(|(staged_source, staged_key, _)| {
                 staged_source == target.source && staged_key == &key
             });

@@ -366,3 +366,113 @@ fn dedup(identifiers: Vec<Identifier>) -> Vec<Identifier> {
     }
     seen
 }
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::engine::{Command, SystemClock};
+    use crate::identity::IdentityConfig;
+    use crate::schema::{AttributeChange, AttributeDefinition, AttributeType};
+
+    fn engine_with_profile() -> (Engine, ProfileId) {
+        let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));
+        let email = engine
+            .identity_config()
+            .normalize("email", "a@b.c")
+            .unwrap();
+        let upsert = UpsertProfile::new(vec![email], SourceId::default_source());
+        let id = engine
+            .execute(Command::UpsertProfile(upsert))
+            .unwrap()
+            .profile_id()
+            .unwrap();
+        (engine, id)
+    }
+
+    fn write(
+        profile: ProfileId,
+        declare: &[(&str, AttributeType)],
+        values: Vec<(&str, Value)>,
+    ) -> Command {
+        Command::WriteAttributes(WriteAttributes {
+            profile,
+            source: SourceId::default_source(),
+            declare: declare
+                .iter()
+                .map(|(key, value_type)| AttributeDefinition::new(*key, *value_type))
+                .collect(),
+            attributes: values
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), AttributeChange::Set(value)))
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn write_attributes_declares_then_writes_typed_values_in_one_command() {
+        let (mut engine, id) = engine_with_profile();
+        engine.take_unpersisted();
+        let command = write(
+            id,
+            &[("age", AttributeType::Integer)],
+            vec![("age", Value::String("8".into()))],
+        );
+        engine.execute(command).unwrap();
+        assert_eq!(
+            engine.profile(id).unwrap().attribute("age"),
+            Some(&Value::Integer(8))
+        );
+        let names: Vec<_> = engine
+            .take_unpersisted()
+            .iter()
+            .map(|change| change.operation.name())
+            .collect();
+        assert_eq!(names, ["attribute_declared", "attribute_set"]);
+    }
+
+    #[test]
+    fn rejected_write_attributes_leaves_no_declaration_state_or_log_behind() {
+        let (mut engine, id) = engine_with_profile();
+        let before = (
+            engine.profile(id).cloned(),
+            engine.schema().clone(),
+            engine.next_offset(),
+        );
+        let bad_value = write(
+            id,
+            &[
+                ("pro", AttributeType::Boolean),
+                ("age", AttributeType::Integer),
+            ],
+            vec![
+                ("pro", Value::Boolean(true)),
+                ("age", Value::String("eight".into())),
+            ],
+        );
+        let error = engine.execute(bad_value).unwrap_err();
+        assert_eq!(error.code(), "schema.type_mismatch");
+        let two_types = write(
+            id,
+            &[
+                ("age", AttributeType::Integer),
+                ("age", AttributeType::String),
+            ],
+            Vec::new(),
+        );
+        let error = engine.execute(two_types).unwrap_err();
+        assert_eq!(error.code(), "schema.attribute_exists");
+        let unknown = ProfileId::random();
+        let error = engine.execute(write(unknown, &[], Vec::new())).unwrap_err();
+        assert_eq!(error, EngineError::UnknownProfile(unknown));
+        assert_eq!(
+            (
+                engine.profile(id).cloned(),
+                engine.schema().clone(),
+                engine.next_offset()
+            ),
+            before
+        );
+    }
+}

@@ -4,9 +4,7 @@ use super::event_command::NewEvent;
 use super::EngineError;
 use crate::identity::{Identifier, IdentityConfig};
 use crate::model::{AttributeKey, EventId, ProfileId, SourceId, TagKind, Value};
-use crate::schema::{
-    infer_value, validate_key, AttributeChange, AttributeDefinition, SourceDefinition,
-};
+use crate::schema::{validate_key, AttributeChange, AttributeDefinition, SourceDefinition};
 use crate::segments::SegmentDefinition;
 use crate::traits::TraitDefinition;
 
@@ -297,15 +295,21 @@ impl UpsertProfile {
             .map(|(kind, value)| identity.normalize(kind, value))
             .collect::<Result<_, _>>()?;
         let mut upsert = Self::new(identifiers, source);
-        upsert.attributes.reserve(attributes.len());
-        for (key, value) in attributes {
-            validate_key(key)?;
-            let change = match infer_value(key, value)? {
-                Some(value) => AttributeChange::Set(value),
-                None => AttributeChange::Remove,
-            };
-            upsert.attributes.push((key.clone(), change));
-        }
+        upsert.attributes = attribute_changes(attributes)?;
         Ok(upsert)
     }
+}
+
+/// The writes a JSON object of attributes asks for, in key order: values typed by their
+/// shape, `null` removing. Refuses names other than letters, digits and `_`.
+pub(super) fn attribute_changes(
+    attributes: &Map<String, Json>,
+) -> Result<Vec<(AttributeKey, AttributeChange)>, EngineError> {
+    attributes
+        .iter()
+        .map(|(key, value)| {
+            validate_key(key)?;
+            Ok((key.clone(), AttributeChange::from_json(key, value)?))
+        })
+        .collect()
 }

@@ -20,7 +20,7 @@ use super::credentials::{basic_credentials, KeyRing, SecretDigest};
 use super::{base64, parse_body, query_number, router, ApiError, Request, Response};
 use crate::engine::{ChangeTags, Command, Engine, EngineError, WriteAttributes};
 use crate::model::{AttributeKey, Profile, ProfileId, SourceId};
-use crate::schema::{infer_value, AttributeChange, AttributeDefinition, AttributeType};
+use crate::schema::{AttributeChange, AttributeDefinition, AttributeType};
 
 /// The largest and default page size.
 const MAX_PER_PAGE: usize = 200;
@@ -379,10 +379,7 @@ fn typed_change(
     key: AttributeKey,
     value: &Json,
 ) -> Result<(AttributeKey, AttributeChange), ApiError> {
-    let change = match infer_value(&key, value).map_err(EngineError::from)? {
-        Some(value) => AttributeChange::Set(value),
-        None => AttributeChange::Remove,
-    };
+    let change = AttributeChange::from_json(&key, value).map_err(EngineError::from)?;
     Ok((key, change))
 }
 

@@ -82,6 +82,169 @@ fn chartmogul_unknown_customers_are_404_with_its_body() {
     });
 }
 
+/// Asserts a ChartMogul error body: its code is the status and `param` names `param`.
+fn assert_chartmogul_error(error: &Json, status: u16, param: Option<&str>) {
+    assert_eq!(error["code"], status, "{error}");
+    assert!(error["message"].is_string(), "{error}");
+    assert_eq!(
+        error["param"],
+        param.map_or(Json::Null, Json::from),
+        "{error}"
+    );
+}
+
+#[test]
+fn chartmogul_custom_attribute_values_and_keys_that_do_not_fit_are_400_naming_the_key() {
+    let mut harness = Harness::new();
+    let id = harness.seed(json!({"email": "adam@smith.com"}), json!({}));
+    let custom = format!("/v1/customers/cus_{id}/attributes/custom");
+    let declared = harness.chartmogul(
+        "POST",
+        &custom,
+        r#"{"custom": [{"type": "Integer", "key": "age", "value": 8}]}"#,
+    );
+    assert_eq!(declared.status, 200, "{}", declared.body);
+    let entry = |type_name: &str, key: &str, value: Json| {
+        json!({"custom": [
+            {"type": "String", "key": "channel", "value": "Facebook"},
+            {"type": type_name, "key": key, "value": value},
+        ]})
+        .to_string()
+    };
+    for (body, param) in [
+        (entry("Integer", "visits", json!("eight")), "visits"),
+        (entry("Integer", "visits", json!(8.5)), "visits"),
+        (entry("Boolean", "pro", json!("yes")), "pro"),
+        (
+            entry("Timestamp", "convertedAt", json!("soon")),
+            "convertedAt",
+        ),
+        (entry("String", "note", json!(3)), "note"),
+        (entry("String", "first name", json!("Adam")), "first name"),
+        (entry("Float", "ratio", json!(0.5)), "ratio"),
+        (entry("Set", "hobbies", json!(["a"])), "hobbies"),
+        (entry("Integer", "age", json!("nine")), "age"),
+    ] {
+        let error = refused(&mut harness, 400, |harness| {
+            harness.chartmogul("POST", &custom, &body)
+        });
+        assert_chartmogul_error(&error, 400, Some(param));
+        let by_email = json!({"email": "adam@smith.com", "custom": serde_json::from_str::<Json>(&body).unwrap()["custom"]});
+        let error = refused(&mut harness, 400, |harness| {
+            harness.chartmogul(
+                "POST",
+                "/v1/customers/attributes/custom",
+                &by_email.to_string(),
+            )
+        });
+        assert_chartmogul_error(&error, 400, Some(param));
+    }
+    for (method, body, param) in [
+        (
+            "PUT",
+            r#"{"custom": {"channel": "Twitter", "age": "nine"}}"#,
+            "age",
+        ),
+        ("PUT", r#"{"custom": {"bad-key": 1}}"#, "bad-key"),
+        ("DELETE", r#"{"custom": ["age", "bad key"]}"#, "bad key"),
+    ] {
+        let error = refused(&mut harness, 400, |harness| {
+            harness.chartmogul(method, &custom, body)
+        });
+        assert_chartmogul_error(&error, 400, Some(param));
+    }
+}
+
+#[test]
+fn chartmogul_malformed_custom_attribute_bodies_are_400() {
+    let mut harness = Harness::new();
+    let id = harness.seed(json!({"email": "adam@smith.com"}), json!({}));
+    let custom = format!("/v1/customers/cus_{id}/attributes/custom");
+    for (method, body) in [
+        ("POST", "{"),
+        ("POST", "{}"),
+        ("POST", r#"{"custom": {"age": 8}}"#),
+        ("POST", r#"{"custom": [{"key": "age", "value": 8}]}"#),
+        ("POST", r#"{"custom": [{"type": "Integer", "key": "age"}]}"#),
+        (
+            "POST",
+            r#"{"custom": [{"type": "Integer", "key": "age", "value": 8, "x": 1}]}"#,
+        ),
+        ("PUT", r#"{"custom": [{"age": 8}]}"#),
+        ("PUT", r#"{"custom": {"age": 8}, "extra": true}"#),
+        ("DELETE", r#"{"custom": "age"}"#),
+        ("DELETE", r#"{"custom": [1]}"#),
+    ] {
+        let error = refused(&mut harness, 400, |harness| {
+            harness.chartmogul(method, &custom, body)
+        });
+        assert_chartmogul_error(&error, 400, None);
+    }
+    let body = r#"{"email": "adam@smith.com"}"#;
+    let error = refused(&mut harness, 400, |harness| {
+        harness.chartmogul("POST", "/v1/customers/attributes/custom", body)
+    });
+    assert_chartmogul_error(&error, 400, None);
+}
+
+#[test]
+fn chartmogul_custom_attributes_of_unknown_customers_are_404() {
+    let mut harness = Harness::new();
+    harness.seed(json!({"email": "adam@smith.com"}), json!({}));
+    let unknown = "/v1/customers/cus_00000000-0000-4000-8000-000000000000/attributes/custom";
+    for (method, body) in [
+        (
+            "POST",
+            r#"{"custom": [{"type": "Integer", "key": "age", "value": 8}]}"#,
+        ),
+        ("PUT", r#"{"custom": {"age": 8}}"#),
+        ("DELETE", r#"{"custom": ["age"]}"#),
+    ] {
+        let error = refused(&mut harness, 404, |harness| {
+            harness.chartmogul(method, unknown, body)
+        });
+        assert_chartmogul_error(&error, 404, Some("customer_uuid"));
+    }
+    let body = r#"{"email": "nobody@example.com", "custom": [{"type": "Integer", "key": "age", "value": 8}]}"#;
+    let error = refused(&mut harness, 404, |harness| {
+        harness.chartmogul("POST", "/v1/customers/attributes/custom", body)
+    });
+    assert_chartmogul_error(&error, 404, Some("customer_uuid"));
+}
+
+#[test]
+fn chartmogul_custom_attribute_of_another_type_is_402_and_declares_nothing() {
+    let mut harness = Harness::new();
+    let id = harness.seed(json!({"email": "adam@smith.com"}), json!({}));
+    let custom = format!("/v1/customers/cus_{id}/attributes/custom");
+    let declared = harness.chartmogul(
+        "POST",
+        &custom,
+        r#"{"custom": [{"type": "Integer", "key": "age", "value": 8}]}"#,
+    );
+    assert_eq!(declared.status, 200, "{}", declared.body);
+    let body = r#"{"custom": [{"type": "Boolean", "key": "pro", "value": true},
+                              {"type": "String", "key": "age", "value": "eight"}]}"#;
+    let error = refused(&mut harness, 402, |harness| {
+        harness.chartmogul("POST", &custom, body)
+    });
+    assert_chartmogul_error(&error, 402, Some("age"));
+    let retry = harness.chartmogul(
+        "POST",
+        &custom,
+        r#"{"custom": [{"type": "String", "key": "pro", "value": "maybe"}]}"#,
+    );
+    assert_eq!(
+        retry.status, 200,
+        "`pro` was not declared by the refused request: {}",
+        retry.body
+    );
+    assert_eq!(
+        retry.body_json()["custom"],
+        json!({"age": 8, "pro": "maybe"})
+    );
+}
+
 #[test]
 fn arrigoo_identifiers_of_two_profiles_are_a_409_conflict() {
     let mut harness = Harness::new();

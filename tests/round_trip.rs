@@ -100,6 +100,56 @@ fn arrigoo_properties_are_chartmogul_custom_attributes_and_primedata_traits() {
 }
 
 #[test]
+fn chartmogul_custom_attributes_by_email_are_arrigoo_properties_and_primedata_traits() {
+    let mut harness = Harness::new();
+    let id = harness.seed(json!({"email": "adam@smith.com"}), json!({"name": "Adam"}));
+    let body = r#"{"email": "Adam@Smith.com", "custom": [
+        {"type": "String", "key": "channel", "value": "Facebook"},
+        {"type": "Integer", "key": "age", "value": "8"},
+        {"type": "Boolean", "key": "pro", "value": "t"}]}"#;
+    let response = harness.chartmogul("POST", "/v1/customers/attributes/custom", body);
+    assert_eq!(response.status, 200, "{}", response.body);
+    let entries = response.body_json()["entries"].clone();
+    assert_eq!(entries[0]["uuid"], format!("cus_{id}"));
+
+    let profile = harness
+        .arrigoo("GET", &format!("/v1/customer/{id}"), "")
+        .body_json();
+    let properties = profile["p"].as_array().unwrap();
+    for (label, value) in [
+        ("channel", json!("Facebook")),
+        ("age", json!(8)),
+        ("pro", json!(true)),
+    ] {
+        assert!(
+            properties.contains(&json!({"lab": label, "val": value})),
+            "{label} in {properties:?}"
+        );
+    }
+
+    let search = r#"{"identities": {"email": ["adam@smith.com"]}, "type": ["trait"]}"#;
+    let traits = harness
+        .primedata("POST", "/pub/profiles/advanced-search", search)
+        .body_json();
+    assert_eq!(traits["data"]["profile_id"], id.to_string());
+    assert_eq!(
+        traits["data"]["trait"],
+        json!({"age": 8, "channel": "Facebook", "name": "Adam", "pro": true})
+    );
+
+    let target = format!("/v1/customers/cus_{id}/attributes/custom");
+    harness.chartmogul("DELETE", &target, r#"{"custom": ["pro"]}"#);
+    let changes = harness.engine.take_unpersisted();
+    let replayed = cdp_engine::Engine::replay(
+        harness.engine.identity_config().clone(),
+        std::rc::Rc::new(harness.clock.clone()),
+        changes,
+    )
+    .unwrap();
+    assert_eq!(replayed.profile(id), harness.engine.profile(id));
+}
+
+#[test]
 fn followanalytics_uploads_land_in_their_source_and_read_back_everywhere() {
     let mut harness = Harness::new();
     let upload = json!({"sor": "SOR_XXXX", "api_key": "XXXXXXXX", "customer_attribute_values": [

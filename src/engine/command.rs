@@ -4,9 +4,7 @@ use super::event_command::NewEvent;
 use super::EngineError;
 use crate::identity::{Identifier, IdentityConfig};
 use crate::model::{AttributeKey, EventId, ProfileId, SourceId, TagKind, Value};
-use crate::schema::{
-    infer_value, validate_key, AttributeChange, AttributeDefinition, SourceDefinition,
-};
+use crate::schema::{validate_key, AttributeChange, AttributeDefinition, SourceDefinition};
 use crate::segments::SegmentDefinition;
 use crate::traits::TraitDefinition;
 
@@ -18,6 +16,9 @@ pub enum Command {
     UpsertProfile(UpsertProfile),
     /// Add and remove manual tags of one profile.
     ChangeTags(ChangeTags),
+    /// Declare the attributes a write needs and write them to one existing profile, in one
+    /// step (ChartMogul custom attributes).
+    WriteAttributes(WriteAttributes),
     /// Merge one profile into another explicitly, whatever the conflict policy.
     MergeProfiles {
         /// The profile that lives on.
@@ -130,6 +131,22 @@ pub struct ChangeTags {
     pub add: Vec<String>,
     /// Tags to remove; those absent are ignored, and a tag also in `add` is kept.
     pub remove: Vec<String>,
+}
+
+/// Writes attributes of an existing profile from one source, declaring on that source first
+/// the attributes it names that are not declared there yet. Either all of it is applied, the
+/// declarations included, or nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WriteAttributes {
+    /// The profile (an id merged away names its survivor).
+    pub profile: ProfileId,
+    /// The source of record the declarations and values go to.
+    pub source: SourceId,
+    /// Declarations the writes need: each is added when its key is not declared on `source`
+    /// yet; a key declared there with another type is refused (`schema.attribute_exists`).
+    pub declare: Vec<AttributeDefinition>,
+    /// Attribute writes, in order, typed by the declarations.
+    pub attributes: Vec<(AttributeKey, AttributeChange)>,
 }
 
 /// Find-or-create by identifiers, then add the new identifiers and write attributes, tags
@@ -278,15 +295,21 @@ impl UpsertProfile {
             .map(|(kind, value)| identity.normalize(kind, value))
             .collect::<Result<_, _>>()?;
         let mut upsert = Self::new(identifiers, source);
-        upsert.attributes.reserve(attributes.len());
-        for (key, value) in attributes {
-            validate_key(key)?;
-            let change = match infer_value(key, value)? {
-                Some(value) => AttributeChange::Set(value),
-                None => AttributeChange::Remove,
-            };
-            upsert.attributes.push((key.clone(), change));
-        }
+        upsert.attributes = attribute_changes(attributes)?;
         Ok(upsert)
     }
+}
+
+/// The writes a JSON object of attributes asks for, in key order: values typed by their
+/// shape, `null` removing. Refuses names other than letters, digits and `_`.
+pub(super) fn attribute_changes(
+    attributes: &Map<String, Json>,
+) -> Result<Vec<(AttributeKey, AttributeChange)>, EngineError> {
+    attributes
+        .iter()
+        .map(|(key, value)| {
+            validate_key(key)?;
+            Ok((key.clone(), AttributeChange::from_json(key, value)?))
+        })
+        .collect()
 }

@@ -4,7 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use super::{ChangeTags, Command, EngineError, NewEvent, TagWrite, UpsertProfile};
+use super::command::attribute_changes;
+use super::{ChangeTags, Command, EngineError, NewEvent, TagWrite, UpsertProfile, WriteAttributes};
 use crate::identity::IdentityConfig;
 use crate::model::{ProfileId, SourceId, TagKind};
 use crate::schema::{
@@ -39,6 +40,15 @@ enum RawCommand {
         add: Vec<String>,
         #[serde(default)]
         remove: Vec<String>,
+    },
+    WriteAttributes {
+        profile: String,
+        #[serde(default = "SourceId::default_source")]
+        source: SourceId,
+        #[serde(default)]
+        declare: Vec<AttributeDefinition>,
+        #[serde(default)]
+        attributes: Map<String, Json>,
     },
     MergeProfiles {
         survivor: String,
@@ -179,6 +189,17 @@ impl Command {
                 profile: profile.parse::<ProfileId>()?,
                 add,
                 remove,
+            }),
+            RawCommand::WriteAttributes {
+                profile,
+                source,
+                declare,
+                attributes,
+            } => Self::WriteAttributes(WriteAttributes {
+                profile: profile.parse::<ProfileId>()?,
+                source,
+                declare,
+                attributes: attribute_changes(&attributes)?,
             }),
             RawCommand::MergeProfiles { survivor, absorbed } => Self::MergeProfiles {
                 survivor: survivor.parse::<ProfileId>()?,
@@ -340,6 +361,9 @@ mod tests {
             r#"{"declareAttribute":{"source":"SOR_1","definition":{"key":"is_valid","type":"boolean"}}}"#.to_owned(),
             r#"{"disableAttribute":{"source":"SOR_1","key":"is_valid"}}"#.to_owned(),
             r#"{"shareAttribute":{"key":"is_valid"}}"#.to_owned(),
+            format!(
+                r#"{{"writeAttributes":{{"profile":"{id}","declare":[{{"key":"age","type":"Integer"}}],"attributes":{{"age":"8","gone":null}}}}}}"#
+            ),
             format!(r#"{{"unmergeProfile":{{"absorbed":"{id}"}}}}"#),
         ] {
             assert!(Command::from_json(&text, &identity).is_ok(), "{text}");

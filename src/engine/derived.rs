@@ -156,6 +156,7 @@ impl Engine {
             }
             Command::UpsertProfile(_)
             | Command::ChangeTags(_)
+            | Command::WriteAttributes(_)
             | Command::MergeProfiles { .. }
             | Command::UnmergeProfile { .. }
             | Command::DeclareSource(_)

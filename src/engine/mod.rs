@@ -30,7 +30,7 @@ use std::rc::Rc;
 
 pub use change::{Change, Entity, Operation};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use command::{ChangeTags, Command, Outcome, TagWrite, UpsertProfile};
+pub use command::{ChangeTags, Command, Outcome, TagWrite, UpsertProfile, WriteAttributes};
 pub use database::{Database, DatabaseOptions, WRITE_ATTEMPTS};
 pub use error::EngineError;
 pub use event_command::{EventSubject, NewEvent};
@@ -347,6 +347,7 @@ impl Engine {
         match command {
             Command::UpsertProfile(upsert) => self.plan_upsert(upsert, at),
             Command::ChangeTags(change) => self.plan_change_tags(change),
+            Command::WriteAttributes(write) => self.plan_write_attributes(write),
             Command::MergeProfiles { survivor, absorbed } => {
                 self.plan_explicit_merge(survivor, absorbed)
             }

@@ -5,12 +5,12 @@
 use std::borrow::Cow;
 
 use super::merge::{merge_delta, merge_into};
-use super::{Engine, EngineError, Operation, Outcome, UpsertProfile};
+use super::{Engine, EngineError, Operation, Outcome, UpsertProfile, WriteAttributes};
 use crate::identity::{ConflictPolicy, Identifier, IdentityError, LimitBehaviour};
 use crate::model::{
     AttributeKey, Profile, ProfileId, ProfileIndex, SourceId, TagKind, Timestamp, Value,
 };
-use crate::schema::{check_length, total_length};
+use crate::schema::{check_length, total_length, Schema, SchemaError};
 
 impl Engine {
     pub(super) fn plan_upsert(
@@ -49,7 +49,13 @@ impl Engine {
         };
         let id = profile.id;
         self.plan_identifiers(&profile, identifiers, &mut operations)?;
-        self.plan_attributes(&profile, &upsert.source, upsert.attributes, &mut operations)?;
+        self.plan_attributes(
+            &self.schema,
+            &profile,
+            &upsert.source,
+            upsert.attributes,
+            &mut operations,
+        )?;
         self.plan_tags(&profile, upsert.tags, &mut operations)?;
         for (purpose, value) in upsert.consents {
             match value {
@@ -75,6 +81,56 @@ impl Engine {
                 id,
                 created,
                 merged,
+            },
+        ))
+    }
+
+    /// Declares what the write needs and is not declared yet, then types the writes against
+    /// the schema as it will be. A key declared with another type refuses the whole write.
+    pub(super) fn plan_write_attributes(
+        &self,
+        write: WriteAttributes,
+    ) -> Result<(Vec<Operation>, Outcome), EngineError> {
+        let profile = self
+            .profile(write.profile)
+            .ok_or(EngineError::UnknownProfile(write.profile))?;
+        let mut schema = Cow::Borrowed(&self.schema);
+        let mut operations = Vec::with_capacity(write.declare.len() + write.attributes.len());
+        for definition in write.declare {
+            match schema.attribute(&write.source, &definition.key) {
+                Some(declared) if declared.definition.value_type == definition.value_type => {}
+                Some(_) => {
+                    return Err(SchemaError::AttributeExists {
+                        key: definition.key,
+                        source_id: write.source,
+                    }
+                    .into())
+                }
+                None => {
+                    schema.check_new_attribute(&write.source, &definition)?;
+                    schema
+                        .to_mut()
+                        .declare_attribute(&write.source, definition.clone());
+                    operations.push(Operation::AttributeDeclared {
+                        source: write.source.clone(),
+                        definition,
+                    });
+                }
+            }
+        }
+        self.plan_attributes(
+            &schema,
+            profile,
+            &write.source,
+            write.attributes,
+            &mut operations,
+        )?;
+        Ok((
+            operations,
+            Outcome::Profile {
+                id: profile.id,
+                created: false,
+                merged: Vec::new(),
             },
         ))
     }
@@ -196,10 +252,11 @@ impl Engine {
         Ok(())
     }
 
-    /// Types every attribute write against the schema, in order, and logs the values that
+    /// Types every attribute write against `schema`, in order, and logs the values that
     /// end up different from the profile's.
     fn plan_attributes(
         &self,
+        schema: &Schema,
         profile: &Profile,
         source: &SourceId,
         writes: Vec<(AttributeKey, crate::schema::AttributeChange)>,
@@ -207,7 +264,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let mut pending: Vec<(SourceId, AttributeKey, Option<Value>)> = Vec::new();
         for (key, change) in writes {
-            let target = self.schema.write_target(source, &key)?;
+            let target = schema.write_target(source, &key)?;
             let staged = pending.iter().position(|(staged_source, staged_key, _)| {
                 staged_source == target.source && staged_key == &key
             });
@@ -308,4 +365,114 @@ fn dedup(identifiers: Vec<Identifier>) -> Vec<Identifier> {
         }
     }
     seen
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::engine::{Command, SystemClock};
+    use crate::identity::IdentityConfig;
+    use crate::schema::{AttributeChange, AttributeDefinition, AttributeType};
+
+    fn engine_with_profile() -> (Engine, ProfileId) {
+        let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));
+        let email = engine
+            .identity_config()
+            .normalize("email", "a@b.c")
+            .unwrap();
+        let upsert = UpsertProfile::new(vec![email], SourceId::default_source());
+        let id = engine
+            .execute(Command::UpsertProfile(upsert))
+            .unwrap()
+            .profile_id()
+            .unwrap();
+        (engine, id)
+    }
+
+    fn write(
+        profile: ProfileId,
+        declare: &[(&str, AttributeType)],
+        values: Vec<(&str, Value)>,
+    ) -> Command {
+        Command::WriteAttributes(WriteAttributes {
+            profile,
+            source: SourceId::default_source(),
+            declare: declare
+                .iter()
+                .map(|(key, value_type)| AttributeDefinition::new(*key, *value_type))
+                .collect(),
+            attributes: values
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), AttributeChange::Set(value)))
+                .collect(),
+        })
+    }
+
+    #[test]
+    fn write_attributes_declares_then_writes_typed_values_in_one_command() {
+        let (mut engine, id) = engine_with_profile();
+        engine.take_unpersisted();
+        let command = write(
+            id,
+            &[("age", AttributeType::Integer)],
+            vec![("age", Value::String("8".into()))],
+        );
+        engine.execute(command).unwrap();
+        assert_eq!(
+            engine.profile(id).unwrap().attribute("age"),
+            Some(&Value::Integer(8))
+        );
+        let names: Vec<_> = engine
+            .take_unpersisted()
+            .iter()
+            .map(|change| change.operation.name())
+            .collect();
+        assert_eq!(names, ["attribute_declared", "attribute_set"]);
+    }
+
+    #[test]
+    fn rejected_write_attributes_leaves_no_declaration_state_or_log_behind() {
+        let (mut engine, id) = engine_with_profile();
+        let before = (
+            engine.profile(id).cloned(),
+            engine.schema().clone(),
+            engine.next_offset(),
+        );
+        let bad_value = write(
+            id,
+            &[
+                ("pro", AttributeType::Boolean),
+                ("age", AttributeType::Integer),
+            ],
+            vec![
+                ("pro", Value::Boolean(true)),
+                ("age", Value::String("eight".into())),
+            ],
+        );
+        let error = engine.execute(bad_value).unwrap_err();
+        assert_eq!(error.code(), "schema.type_mismatch");
+        let two_types = write(
+            id,
+            &[
+                ("age", AttributeType::Integer),
+                ("age", AttributeType::String),
+            ],
+            Vec::new(),
+        );
+        let error = engine.execute(two_types).unwrap_err();
+        assert_eq!(error.code(), "schema.attribute_exists");
+        let unknown = ProfileId::random();
+        let error = engine.execute(write(unknown, &[], Vec::new())).unwrap_err();
+        assert_eq!(error, EngineError::UnknownProfile(unknown));
+        assert_eq!(
+            (
+                engine.profile(id).cloned(),
+                engine.schema().clone(),
+                engine.next_offset()
+            ),
+            before
+        );
+    }
 }

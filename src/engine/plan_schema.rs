@@ -127,6 +127,7 @@ impl Engine {
             }
             Command::UpsertProfile(_)
             | Command::ChangeTags(_)
+            | Command::WriteAttributes(_)
             | Command::RecordEvent(_)
             | Command::DefineTrait(_)
             | Command::DeleteTrait { .. }

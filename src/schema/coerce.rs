@@ -62,6 +62,18 @@ impl AttributeType {
         })
     }
 
+    /// The type `name` names (as [`AttributeType::from_name`] reads it) when it is one of
+    /// `accepted`, the types a vendor offers; otherwise [`SchemaError::TypeMismatch`] naming
+    /// `key`, the attribute being declared.
+    pub fn named_for(key: &str, name: &str, accepted: &[Self]) -> Result<Self, SchemaError> {
+        Self::from_name(name)
+            .filter(|named| accepted.contains(named))
+            .ok_or_else(|| SchemaError::TypeMismatch {
+                key: key.to_owned(),
+                reason: format!("`{name}` is not a type: use one of {accepted:?}"),
+            })
+    }
+
     /// The type of a value.
     pub fn of(value: &Value) -> Self {
         match value {
@@ -241,8 +253,10 @@ fn parse_datetime(text: &str) -> Option<Timestamp> {
         return Some(stamp);
     }
     let trimmed = text.trim();
-    if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%dT%H:%M:%S%.f") {
-        return Some(Timestamp::from_micros(naive.and_utc().timestamp_micros()));
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(trimmed, format) {
+            return Some(Timestamp::from_micros(naive.and_utc().timestamp_micros()));
+        }
     }
     chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
         .ok()
@@ -417,6 +431,16 @@ mod coercion_tests {
                 Timestamp::parse("2016-12-22T13:02:53Z").unwrap()
             ))
         );
+        assert_eq!(
+            coerce_to(
+                AttributeType::DateTime,
+                Value::String("2015-09-08 00:00:00".into())
+            ),
+            Ok(Value::DateTime(
+                Timestamp::parse("2015-09-08T00:00:00Z").unwrap()
+            )),
+            "the space-separated form ChartMogul shows, read as UTC"
+        );
         assert!(coerce_to(AttributeType::Date, Value::String("2016-12-22".into())).is_ok());
         assert!(coerce_to(AttributeType::Date, Value::String("22/12/2016".into())).is_err());
         assert!(coerce_to(AttributeType::DateTime, Value::String("soon".into())).is_err());
@@ -452,5 +476,15 @@ mod coercion_tests {
         );
         assert_eq!(AttributeType::from_name("Set"), Some(AttributeType::Set));
         assert_eq!(AttributeType::from_name("Blob"), None);
+        let chartmogul = [AttributeType::String, AttributeType::DateTime];
+        assert_eq!(
+            AttributeType::named_for("at", "Timestamp", &chartmogul),
+            Ok(AttributeType::DateTime)
+        );
+        let error = AttributeType::named_for("tags", "Set", &chartmogul).unwrap_err();
+        assert_eq!(
+            (error.code(), error.key()),
+            ("schema.type_mismatch", "tags")
+        );
     }
 }

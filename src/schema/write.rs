@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{check_limits, coerce, AttributeDefinition, AttributeType, SchemaError};
+use serde_json::Value as Json;
+
+use super::{check_limits, coerce, infer_value, AttributeDefinition, AttributeType, SchemaError};
 use crate::model::Value;
 
 /// What a write does to one attribute.
@@ -21,6 +23,16 @@ pub enum AttributeChange {
 }
 
 impl AttributeChange {
+    /// The change a raw JSON value asks for: [`AttributeChange::Set`] the value typed by its
+    /// shape ([`infer_value`]; the declared type is applied when the write is planned), or
+    /// [`AttributeChange::Remove`] for `null`. Refuses a number beyond ±(2^63−1).
+    pub fn from_json(key: &str, raw: &Json) -> Result<Self, SchemaError> {
+        Ok(match infer_value(key, raw)? {
+            Some(value) => Self::Set(value),
+            None => Self::Remove,
+        })
+    }
+
     /// The value `key` has after this change, given its declaration (`None` when undeclared)
     /// and its current value; `None` means no value. Refuses a value that does not fit the
     /// declared type or its limits, any change to an immutable value, and set actions on an

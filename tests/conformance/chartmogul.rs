@@ -1,14 +1,11 @@
 //! ChartMogul Enrichment (`chartmogul-enrichment-api.md`).
 
-use serde_json::json;
+use serde_json::{json, Value as Json};
 
 use super::shape::Loose;
 use super::spec::{self, Example};
 use super::{assert_conforms, assert_listed, Case};
 use crate::support::Harness;
-
-const CUSTOM: Case =
-    Case::Pending("typed custom attributes String/Integer/Timestamp/Boolean (core-identity)");
 
 const CASES: &[(&str, u16, Case)] = &[
     ("GET /v1/customers?page=1&per_page=50", 200, Case::Done),
@@ -37,24 +34,25 @@ const CASES: &[(&str, u16, Case)] = &[
     (
         "POST /v1/customers/{customer_id}/attributes/custom",
         200,
-        CUSTOM,
+        Case::Done,
     ),
-    ("POST /v1/customers/attributes/custom", 200, CUSTOM),
+    ("POST /v1/customers/attributes/custom", 200, Case::Done),
     (
         "DELETE /v1/customers/{customer_id}/attributes/custom",
         200,
-        CUSTOM,
+        Case::Done,
     ),
     (
         "PUT /v1/customers/{customer_id}/attributes/custom",
         200,
-        CUSTOM,
+        Case::Done,
     ),
 ];
 
 /// Custom attributes are data; the engine holds no Stripe or Clearbit data.
 const LOOSE: Loose<'static> = Loose {
     maps: &[
+        "custom",
         "attributes.custom",
         "attributes.stripe",
         "attributes.clearbit",
@@ -130,4 +128,86 @@ fn chartmogul_tag_examples_give_the_documented_tags() {
         removed.body_json(),
         json!({"tags": ["engage", "important", "unit loss"]})
     );
+}
+
+#[test]
+fn chartmogul_custom_attribute_examples_give_the_documented_values() {
+    let examples = spec::chartmogul();
+    let mut harness = Harness::new();
+    let added = run(&mut harness, &examples[7]).body_json();
+    assert_eq!(added["custom"]["channel"], "Facebook");
+    assert_eq!(added["custom"]["age"], 8);
+    assert_eq!(added["custom"]["CAC"], 213);
+    let id = harness.engine.profiles().next().unwrap().id;
+    let target = |example: &Example| {
+        example
+            .target()
+            .replace("{customer_id}", &format!("cus_{id}"))
+    };
+    let removed = harness.chartmogul(
+        "DELETE",
+        &target(&examples[9]),
+        examples[9].body.as_deref().unwrap(),
+    );
+    let custom = &removed.body_json()["custom"];
+    assert_eq!(custom["age"], Json::Null, "{custom}");
+    assert_eq!(custom["salesRep"], Json::Null, "{custom}");
+    assert_eq!(custom["channel"], "Facebook");
+    let updated = harness.chartmogul(
+        "PUT",
+        &target(&examples[10]),
+        examples[10].body.as_deref().unwrap(),
+    );
+    let custom = &updated.body_json()["custom"];
+    assert_eq!(
+        (&custom["pro"], &custom["channel"]),
+        (&json!(true), &json!("Twitter"))
+    );
+
+    let by_email = run(&mut Harness::new(), &examples[8]).body_json();
+    let entries = by_email["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(
+        entries[0].get("address").is_none(),
+        "listed as the example lists them"
+    );
+    assert_eq!(entries[0]["attributes"]["custom"]["age"], 8);
+}
+
+#[test]
+fn chartmogul_custom_attributes_are_typed_by_their_declared_type() {
+    let mut harness = Harness::new();
+    let id = harness.seed(json!({"email": "adam@smith.com"}), json!({}));
+    let custom = format!("/v1/customers/cus_{id}/attributes/custom");
+    let added = harness.chartmogul(
+        "POST",
+        &custom,
+        r#"{"custom": [
+            {"type": "Boolean", "key": "pro", "value": "t"},
+            {"type": "Boolean", "key": "churned", "value": "0"},
+            {"type": "Integer", "key": "seats", "value": "12"},
+            {"type": "Timestamp", "key": "convertedAt", "value": "2015-09-08T00:00:00-04:00", "source": "Integration"}
+        ]}"#,
+    );
+    assert_eq!(added.status, 200, "{}", added.body);
+    let custom_json = added.body_json()["custom"].clone();
+    assert_eq!(custom_json["pro"], true);
+    assert_eq!(custom_json["churned"], false);
+    assert_eq!(custom_json["seats"], 12);
+    assert!(custom_json["convertedAt"]
+        .as_str()
+        .unwrap()
+        .starts_with("2015-09-08T04:00:00"));
+    let updated = harness.chartmogul(
+        "PUT",
+        &custom,
+        r#"{"custom": {"pro": "FALSE", "seats": 13}}"#,
+    );
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(
+        updated.body_json()["custom"]["pro"],
+        false,
+        "PUT is typed by the declaration"
+    );
+    assert_eq!(updated.body_json()["custom"]["seats"], 13);
 }

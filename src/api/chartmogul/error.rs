@@ -1,6 +1,8 @@
 //! ChartMogul's error responses: the documented statuses (400 bad request, 401 failed
 //! authentication, 402 valid but failed, 404 not found) with the body its API sends,
-//! `{"code": <status>, "message": <text>, "param": <name or null>}`.
+//! `{"code": <status>, "message": <text>, "param": <name or null>}`. 402 is for well-formed
+//! writes the current state refuses: identity conflicts, a custom attribute declared already
+//! with another type, an immutable value, a disabled attribute or source.
 
 use serde_json::json;
 
@@ -67,17 +69,22 @@ fn status_and_param(error: &ApiError) -> (u16, Option<String>) {
                 (400, None)
             }
             EngineError::Schema(
+                schema @ (SchemaError::AttributeExists { .. }
+                | SchemaError::Immutable { .. }
+                | SchemaError::AttributeDisabled { .. }
+                | SchemaError::SourceDisabled { .. }),
+            ) => (
+                402,
+                Some(schema.key().to_owned()).filter(|key| !key.is_empty()),
+            ),
+            EngineError::Schema(
                 schema @ (SchemaError::InvalidKey { .. }
                 | SchemaError::TypeMismatch { .. }
                 | SchemaError::TooLong { .. }
-                | SchemaError::Immutable { .. }
-                | SchemaError::AttributeDisabled { .. }
-                | SchemaError::SourceDisabled { .. }
                 | SchemaError::UnknownSource { .. }
                 | SchemaError::SourceExists { .. }
                 | SchemaError::GlobalSourceFixed
                 | SchemaError::UnknownAttribute { .. }
-                | SchemaError::AttributeExists { .. }
                 | SchemaError::ShareConflict { .. }
                 | SchemaError::SharingState { .. }
                 | SchemaError::Predefined { .. }

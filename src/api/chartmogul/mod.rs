@@ -1,8 +1,9 @@
 //! ChartMogul Enrichment (`../shared/seeds/chartmogul-enrichment-api.md`): HTTP Basic
 //! authentication, customers listed (page/per_page and the cursor form of the official
-//! clients), fetched and searched by email, their attributes, and tags added and removed.
-//! Customers are the engine's profiles; tags are their manual tags; custom attributes are
-//! their attributes.
+//! clients), fetched and searched by email, their attributes, tags added and removed, and
+//! custom attributes declared, set, changed and removed. Customers are the engine's profiles;
+//! tags are their manual tags; custom attributes are their attributes, written to and
+//! declared on the `default` source of record.
 
 mod error;
 mod routes;
@@ -17,11 +18,21 @@ use self::routes::{Handler, ROUTES};
 use super::config::{ChartMogulConfig, ChartMogulCredentials};
 use super::credentials::{basic_credentials, KeyRing, SecretDigest};
 use super::{base64, parse_body, query_number, router, ApiError, Request, Response};
-use crate::engine::{ChangeTags, Command, Engine, EngineError};
-use crate::model::Profile;
+use crate::engine::{ChangeTags, Command, Engine, EngineError, WriteAttributes};
+use crate::model::{AttributeKey, Profile, ProfileId, SourceId};
+use crate::schema::{AttributeChange, AttributeDefinition, AttributeType};
 
 /// The largest and default page size.
 const MAX_PER_PAGE: usize = 200;
+
+/// The custom attribute types ChartMogul offers: `String`, `Integer`, `Timestamp` (a
+/// date-time) and `Boolean`.
+const CUSTOM_TYPES: [AttributeType; 4] = [
+    AttributeType::String,
+    AttributeType::Integer,
+    AttributeType::DateTime,
+    AttributeType::Boolean,
+];
 
 pub(crate) struct ChartMogul {
     /// `token:secret` pairs, as digests.
@@ -41,6 +52,47 @@ struct Tags {
 struct TagsByEmail {
     email: String,
     tags: Vec<String>,
+}
+
+/// Attribute writes of one request, in order.
+type Writes = Vec<(AttributeKey, AttributeChange)>;
+
+/// One custom attribute to add: its type, key and value, and optionally the `source` label
+/// ChartMogul shows beside it (accepted, not kept).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomEntry {
+    #[serde(rename = "type")]
+    type_name: String,
+    key: AttributeKey,
+    value: Json,
+    #[serde(default, rename = "source")]
+    _source: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddCustom {
+    custom: Vec<CustomEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddCustomByEmail {
+    email: String,
+    custom: Vec<CustomEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateCustom {
+    custom: Map<String, Json>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemoveCustom {
+    custom: Vec<AttributeKey>,
 }
 
 /// Which pagination form a request uses: the page form (`page`, `per_page`) of the spec, the
@@ -123,6 +175,30 @@ impl ChartMogul {
             Handler::RemoveTags => {
                 let body: Tags = parse_body(request)?;
                 change_tags(engine, customer_id, Vec::new(), body.tags)
+            }
+            Handler::AddCustomByEmail => add_custom_by_email(engine, request),
+            Handler::AddCustom => {
+                let body: AddCustom = parse_body(request)?;
+                let (declare, attributes) = declared_writes(body.custom)?;
+                write_custom(engine, customer_id, declare, attributes)
+            }
+            Handler::UpdateCustom => {
+                let body: UpdateCustom = parse_body(request)?;
+                let attributes = body
+                    .custom
+                    .into_iter()
+                    .map(|(key, value)| typed_change(key, &value))
+                    .collect::<Result<_, _>>()?;
+                write_custom(engine, customer_id, Vec::new(), attributes)
+            }
+            Handler::RemoveCustom => {
+                let body: RemoveCustom = parse_body(request)?;
+                let attributes = body
+                    .custom
+                    .into_iter()
+                    .map(|key| (key, AttributeChange::Remove))
+                    .collect();
+                write_custom(engine, customer_id, Vec::new(), attributes)
             }
         }
     }
@@ -270,6 +346,83 @@ fn add_tags_by_email(engine: &mut Engine, request: &Request) -> Result<Response,
         add: body.tags,
         remove: Vec::new(),
     }))?;
+    let profile = find_by_email(engine, &body.email)?;
+    Ok(Response::json(
+        200,
+        &json!({
+            "entries": [shape::customer_entry(profile)],
+            "has_more": false,
+            "per_page": MAX_PER_PAGE,
+            "page": 1,
+        }),
+    ))
+}
+
+/// The declarations and writes of `POST …/attributes/custom` entries: each entry's type (one of
+/// ChartMogul's four) declares its key; the value is typed by the schema when planned.
+fn declared_writes(
+    entries: Vec<CustomEntry>,
+) -> Result<(Vec<AttributeDefinition>, Writes), ApiError> {
+    let mut declare = Vec::with_capacity(entries.len());
+    let mut attributes = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let value_type = AttributeType::named_for(&entry.key, &entry.type_name, &CUSTOM_TYPES)
+            .map_err(EngineError::from)?;
+        declare.push(AttributeDefinition::new(entry.key.clone(), value_type));
+        attributes.push(typed_change(entry.key, &entry.value)?);
+    }
+    Ok((declare, attributes))
+}
+
+/// One write of a raw value: set (typed by the schema), or removed for `null`.
+fn typed_change(
+    key: AttributeKey,
+    value: &Json,
+) -> Result<(AttributeKey, AttributeChange), ApiError> {
+    let change = AttributeChange::from_json(&key, value).map_err(EngineError::from)?;
+    Ok((key, change))
+}
+
+/// Declares and writes custom attributes of one profile on the `default` source, as one
+/// command.
+fn write_attributes(
+    engine: &mut Engine,
+    profile: ProfileId,
+    declare: Vec<AttributeDefinition>,
+    attributes: Writes,
+) -> Result<(), ApiError> {
+    engine.execute(Command::WriteAttributes(WriteAttributes {
+        profile,
+        source: SourceId::default_source(),
+        declare,
+        attributes,
+    }))?;
+    Ok(())
+}
+
+/// `POST` / `PUT` / `DELETE /customers/{id}/attributes/custom`: the customer's custom
+/// attributes afterwards.
+fn write_custom(
+    engine: &mut Engine,
+    customer_id: &str,
+    declare: Vec<AttributeDefinition>,
+    attributes: Writes,
+) -> Result<Response, ApiError> {
+    let profile = find_customer(engine, customer_id)?.id;
+    write_attributes(engine, profile, declare, attributes)?;
+    let profile = find_customer(engine, customer_id)?;
+    Ok(Response::json(
+        200,
+        &json!({"custom": shape::custom(profile)}),
+    ))
+}
+
+/// `POST /customers/attributes/custom`: adds custom attributes to the customers with an email.
+fn add_custom_by_email(engine: &mut Engine, request: &Request) -> Result<Response, ApiError> {
+    let body: AddCustomByEmail = parse_body(request)?;
+    let profile = find_by_email(engine, &body.email)?.id;
+    let (declare, attributes) = declared_writes(body.custom)?;
+    write_attributes(engine, profile, declare, attributes)?;
     let profile = find_by_email(engine, &body.email)?;
     Ok(Response::json(
         200,

@@ -1,6 +1,4 @@
-//! ChartMogul Enrichment's routes, in match order (literal paths before captures). The
-//! custom attribute routes (`/v1/customers/{id}/attributes/custom`,
-//! `/v1/customers/attributes/custom`) come with typed attribute declarations.
+//! ChartMogul Enrichment's routes, in match order (literal paths before captures).
 
 use crate::api::router::Route;
 use crate::api::Method;
@@ -14,6 +12,8 @@ pub(super) enum Handler {
     Search,
     /// `POST /customers/attributes/tags`
     AddTagsByEmail,
+    /// `POST /customers/attributes/custom`
+    AddCustomByEmail,
     /// `GET /customers/{customer_id}`
     Get,
     /// `GET /customers/{customer_id}/attributes`
@@ -22,6 +22,12 @@ pub(super) enum Handler {
     AddTags,
     /// `DELETE /customers/{customer_id}/attributes/tags`
     RemoveTags,
+    /// `POST /customers/{customer_id}/attributes/custom`
+    AddCustom,
+    /// `PUT /customers/{customer_id}/attributes/custom`
+    UpdateCustom,
+    /// `DELETE /customers/{customer_id}/attributes/custom`
+    RemoveCustom,
 }
 
 pub(super) const ROUTES: &[Route<Handler>] = &[
@@ -39,6 +45,11 @@ pub(super) const ROUTES: &[Route<Handler>] = &[
         method: Method::Post,
         pattern: "/v1/customers/attributes/tags",
         handler: Handler::AddTagsByEmail,
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/customers/attributes/custom",
+        handler: Handler::AddCustomByEmail,
     },
     Route {
         method: Method::Get,
@@ -59,5 +70,20 @@ pub(super) const ROUTES: &[Route<Handler>] = &[
         method: Method::Delete,
         pattern: "/v1/customers/{customer_id}/attributes/tags",
         handler: Handler::RemoveTags,
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/v1/customers/{customer_id}/attributes/custom",
+        handler: Handler::AddCustom,
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/v1/customers/{customer_id}/attributes/custom",
+        handler: Handler::UpdateCustom,
+    },
+    Route {
+        method: Method::Delete,
+        pattern: "/v1/customers/{customer_id}/attributes/custom",
+        handler: Handler::RemoveCustom,
     },
 ];

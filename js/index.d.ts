@@ -244,6 +244,14 @@ export declare class Cdp {
    */
   fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
   /**
+   * Runs one engine command given as its JSON object with exactly one key, the command's name
+   * (`recordEvent`, `defineTrait`, `defineSegment`, `setSegmentActive`, `tick`,
+   * `mergeProfiles`, `unmergeProfile`, `declareAttribute`, `writeAttributes`, …; see
+   * docs/config.md). Resolves with the outcome once the changes it made are durable; rejects
+   * with the engine's code (e.g. `segments.invalid_rule`, `identity.conflict`).
+   */
+  execute(command: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /**
    * Replaces, at run time, the credentials of each dialect named. Tokens issued to removed or
    * changed keys stop working. Rejects with `config.invalid` for an unknown key.
    */

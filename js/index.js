@@ -255,6 +255,22 @@ export class Cdp {
   }
 
   /**
+   * Runs one engine command given as its JSON object (`{ recordEvent: {...} }`,
+   * `{ defineSegment: {...} }`, `{ mergeProfiles: {...} }`, … as docs/config.md lists them);
+   * resolves with the outcome once the changes it made are durable.
+   * @param {Record<string, unknown>} command an object with exactly one key, the command's name
+   * @returns {Promise<Record<string, unknown>>} the outcome, e.g. `{ event, profile, created }`
+   * @throws {CdpError} the engine's code, e.g. `segments.invalid_rule` naming the JSON path
+   */
+  execute(command) {
+    if (!isPlainObject(command) || Object.keys(command).length !== 1) {
+      return Promise.reject(new CdpError(codes.invalidArgument, 'execute takes an object with one key, the command'));
+    }
+    const text = JSON.stringify(command);
+    return this.#run(async (core) => JSON.parse(await core.execute(text)), 'write');
+  }
+
+  /**
    * Replaces, at run time, the credentials of each dialect named (the config's own shape,
    * limited to credentials). Tokens issued to removed or changed keys stop working.
    * @param {import('./index.js').Credentials} credentials

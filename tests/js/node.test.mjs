@@ -246,6 +246,37 @@ describe('fetch speaks Arrigoo', () => {
   });
 });
 
+describe('engine commands', () => {
+  test('execute records events, defines a segment and the dialects see its members', async () => {
+    const cdp = await Cdp.open({ name: 'node-execute', config: adminConfig });
+    try {
+      const recorded = await cdp.execute({
+        recordEvent: { identities: { email: ['buyer@example.com'] }, name: 'purchase', properties: { amount: 30 } },
+      });
+      assert.equal(recorded.created, true);
+      assert.match(String(recorded.event), UUID);
+      await cdp.profiles.upsert({ identities: { email: ['browser@example.com'] } });
+      const defined = await cdp.execute({
+        defineSegment: { systemTitle: 'buyers', name: 'Buyers', rule: { op: 'didEvent', name: 'purchase' } },
+      });
+      assert.deepEqual(defined, { name: 'buyers', changed: true });
+      const token = await login(cdp);
+      const members = await cdp.fetch('/v1/customer/segment/buyers', { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(members.status, 200);
+      const body = await members.json();
+      assert.deepEqual(body.map((/** @type {any} */ entry) => entry.cid), [recorded.profile]);
+      assert.deepEqual(body[0].s, ['buyers']);
+      await rejectsWithCode(
+        cdp.execute({ defineSegment: { systemTitle: 'bad', name: 'Bad', rule: { op: 'nope' } } }),
+        'segments.invalid_rule',
+      );
+      await rejectsWithCode(cdp.execute({ a: {}, b: {} }), 'cdp.invalid_argument');
+    } finally {
+      await cdp.close();
+    }
+  });
+});
+
 describe('closing', () => {
   test('calls issued before close finish; calls after it reject with cdp.closed', async () => {
     const cdp = await Cdp.open({ name: 'node-close', config: adminConfig });

@@ -74,6 +74,22 @@ impl AttributeType {
             })
     }
 
+    /// The type's name as the vendors spell it (`String`, `DateTime`, `Set`): FollowAnalytics'
+    /// `value_type`.
+    pub fn vendor_name(self) -> &'static str {
+        match self {
+            Self::String => "String",
+            Self::Integer => "Integer",
+            Self::Number => "Number",
+            Self::Boolean => "Boolean",
+            Self::Date => "Date",
+            Self::DateTime => "DateTime",
+            Self::Set => "Set",
+            Self::Object => "Object",
+            Self::List => "List",
+        }
+    }
+
     /// The type of a value.
     pub fn of(value: &Value) -> Self {
         match value {

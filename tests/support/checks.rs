@@ -40,7 +40,13 @@ pub const ROUTE_TEMPLATES: &[(&str, &str)] = &[
     ("GET", "/api/customer_profiles"),
     ("GET", "/api/customer_profiles/{id}"),
     ("POST", "/api/attribute_values"),
+    ("GET", "/api/system_of_records"),
+    ("POST", "/api/system_of_records"),
+    ("GET", "/api/system_of_records/{text}"),
     ("PUT", "/api/system_of_records/{text}"),
+    ("DELETE", "/api/system_of_records/{text}"),
+    ("PUT", "/api/system_of_records/{text}/disable"),
+    ("PUT", "/api/system_of_records/{text}/enable"),
     ("GET", "/{text}"),
 ];
 

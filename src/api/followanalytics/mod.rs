@@ -6,6 +6,7 @@
 mod error;
 mod routes;
 mod shape;
+mod sources;
 
 pub(crate) use error::error_response;
 
@@ -15,7 +16,7 @@ use serde_json::{json, Map, Value as Json};
 use self::routes::{Handler, ROUTES};
 use self::shape::Filters;
 use super::config::{FollowAnalyticsConfig, FollowAnalyticsCredentials};
-use super::credentials::KeyRing;
+use super::credentials::{KeyRing, SecretDigest};
 use super::{parse_body, query_number, router, ApiError, Request, Response};
 use crate::engine::{Command, Engine, EngineError, UpsertProfile};
 use crate::identity::Identifier;
@@ -29,6 +30,9 @@ const MAX_PER_PAGE: usize = 2_000;
 pub(crate) struct FollowAnalytics {
     account_keys: KeyRing,
     sources: Vec<(String, KeyRing)>,
+    /// Keys issued by `POST /api/system_of_records`, by SOR, as digests. They outlive
+    /// `set_credentials` but not a restart, and go with their SOR when it is deleted.
+    issued: Vec<(String, SecretDigest)>,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +69,7 @@ impl FollowAnalytics {
         let mut followanalytics = Self {
             account_keys: KeyRing::default(),
             sources: Vec::new(),
+            issued: Vec::new(),
         };
         followanalytics.set_credentials(&config.credentials());
         followanalytics
@@ -91,7 +96,7 @@ impl FollowAnalytics {
     }
 
     fn route(
-        &self,
+        &mut self,
         engine: &mut Engine,
         request: &Request,
         segments: &[&str],
@@ -108,6 +113,51 @@ impl FollowAnalytics {
                 view_profile(engine, request, customer_id)
             }
             Handler::UploadValues => self.upload(engine, request),
+            Handler::ListSors
+            | Handler::ViewSor
+            | Handler::CreateSor
+            | Handler::UpdateSor
+            | Handler::DeleteSor
+            | Handler::DisableSor
+            | Handler::EnableSor => {
+                self.authenticate_account(request)?;
+                let sor = matched.params.first().copied().unwrap_or_default();
+                self.sor_route(engine, request, matched.handler, sor)
+            }
+        }
+    }
+
+    /// The Systems of Records routes, each one engine command (or none, for reads).
+    fn sor_route(
+        &mut self,
+        engine: &mut Engine,
+        request: &Request,
+        handler: Handler,
+        sor: &str,
+    ) -> Result<Response, ApiError> {
+        match handler {
+            Handler::ListSors => sources::list(engine, request),
+            Handler::ViewSor => sources::view(engine, sor),
+            Handler::CreateSor => {
+                let body: sources::NameBody = parse_body(request)?;
+                let (response, identifier, key) = sources::create(engine, &body)?;
+                self.issued.push((identifier, SecretDigest::of(&key)));
+                Ok(response)
+            }
+            Handler::UpdateSor => {
+                let body: sources::NameBody = parse_body(request)?;
+                sources::update(engine, sor, &body)
+            }
+            Handler::DeleteSor => {
+                let response = sources::delete(engine, sor)?;
+                self.issued.retain(|(identifier, _)| identifier != sor);
+                Ok(response)
+            }
+            Handler::DisableSor => sources::set_disabled(engine, sor, true),
+            Handler::EnableSor => sources::set_disabled(engine, sor, false),
+            Handler::ListProfiles | Handler::ViewProfile | Handler::UploadValues => {
+                Err(ApiError::MethodNotAllowed)
+            }
         }
     }
 
@@ -148,7 +198,14 @@ impl FollowAnalytics {
             .fold(false, |found, (_, keys)| {
                 keys.accepts(&upload.api_key) | found
             });
-        if !(sor_key | self.account_keys.accepts(&upload.api_key)) {
+        let issued_key = self
+            .issued
+            .iter()
+            .filter(|(identifier, _)| identifier == &upload.sor)
+            .fold(false, |found, (_, digest)| {
+                digest.matches(&upload.api_key) | found
+            });
+        if !(sor_key | issued_key | self.account_keys.accepts(&upload.api_key)) {
             return Err(ApiError::Unauthenticated);
         }
         let values = match upload.customer_attribute_values {

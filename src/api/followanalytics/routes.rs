@@ -13,6 +13,20 @@ pub(super) enum Handler {
     ViewProfile,
     /// `POST /api/attribute_values`
     UploadValues,
+    /// `GET /api/system_of_records`
+    ListSors,
+    /// `GET /api/system_of_records/{sor_identifier}`
+    ViewSor,
+    /// `POST /api/system_of_records`
+    CreateSor,
+    /// `PUT /api/system_of_records/{sor_identifier}`
+    UpdateSor,
+    /// `DELETE /api/system_of_records/{sor_identifier}`
+    DeleteSor,
+    /// `PUT /api/system_of_records/{sor_identifier}/disable`
+    DisableSor,
+    /// `PUT /api/system_of_records/{sor_identifier}/enable`
+    EnableSor,
 }
 
 pub(super) const ROUTES: &[Route<Handler>] = &[
@@ -30,5 +44,40 @@ pub(super) const ROUTES: &[Route<Handler>] = &[
         method: Method::Post,
         pattern: "/api/attribute_values",
         handler: Handler::UploadValues,
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/api/system_of_records",
+        handler: Handler::ListSors,
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/api/system_of_records",
+        handler: Handler::CreateSor,
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/api/system_of_records/{sor_identifier}",
+        handler: Handler::ViewSor,
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/api/system_of_records/{sor_identifier}",
+        handler: Handler::UpdateSor,
+    },
+    Route {
+        method: Method::Delete,
+        pattern: "/api/system_of_records/{sor_identifier}",
+        handler: Handler::DeleteSor,
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/api/system_of_records/{sor_identifier}/disable",
+        handler: Handler::DisableSor,
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/api/system_of_records/{sor_identifier}/enable",
+        handler: Handler::EnableSor,
     },
 ];

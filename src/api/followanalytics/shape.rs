@@ -4,6 +4,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::identity::Identifier;
 use crate::model::{Profile, SourceId};
+use crate::schema::{DeclaredAttribute, Schema, DEFAULT_STRING_LENGTH};
 
 /// The SOR name the engine's default source is shown as: attributes written without a
 /// source of record (by other dialects, too) are the global SOR's.
@@ -66,5 +67,32 @@ pub(super) fn profile(profile: &Profile, customer: &Identifier, filters: &Filter
         "customer_id_type": customer.kind(),
         "attributes": attributes,
         "applications": [],
+    })
+}
+
+/// A customer attribute's identifier: `FACA_` with its source and key, so that the identifier
+/// names the declaration without a table of its own.
+pub(super) fn attribute_identifier(source: &SourceId, key: &str) -> String {
+    format!("FACA_{}.{key}", source.as_str())
+}
+
+/// One customer attribute declaration as the spec shows it.
+pub(super) fn attribute(schema: &Schema, source: &SourceId, declared: &DeclaredAttribute) -> Json {
+    let definition = &declared.definition;
+    let key = definition.key.as_str();
+    let sources: Vec<&str> = schema
+        .declarations_of(key)
+        .map(|(declaring, _)| declaring.as_str())
+        .collect();
+    json!({
+        "disabled": declared.disabled,
+        "identifier": attribute_identifier(source, key),
+        "key": key,
+        "label": definition.label.clone().unwrap_or_else(|| key.to_owned()),
+        "length": definition.max_length.unwrap_or(DEFAULT_STRING_LENGTH),
+        "predefined": definition.predefined,
+        "shared": declared.shared,
+        "sources": sources,
+        "value_type": definition.value_type.vendor_name(),
     })
 }

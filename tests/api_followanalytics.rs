@@ -1,5 +1,6 @@
 //! The FollowAnalytics dialect end to end through `Api::handle`, natively: Systems of
-//! Records (keys issued at creation, account key versus SOR key, 404s, malformed bodies).
+//! Records (keys issued at creation, account key versus SOR key, 404s, malformed bodies) and
+//! customer attributes (declare, relabel, delete, share/unshare, disable/enable, conflicts).
 
 mod support;
 
@@ -155,4 +156,153 @@ fn a_refused_sor_command_leaves_the_schema_as_it_was() {
         400,
     );
     assert_eq!(harness.engine.schema(), &before);
+}
+
+const ATTRIBUTES: &str = "/api/customer_attributes";
+
+/// Declares `key` of `value_type` on `sor`; its identifier.
+fn declare(harness: &mut Harness, sor: &str, key: &str, value_type: &str) -> String {
+    let request =
+        json!({"system_of_record_identifier": sor, "key": key, "label": key, "type": value_type});
+    let response = harness.followanalytics("POST", ATTRIBUTES, &request.to_string());
+    assert_eq!(response.status, 200, "{}", response.body);
+    body(&response)["result"]["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn an_attribute_is_declared_viewed_relabelled_and_listed_on_its_sor() {
+    let mut harness = Harness::new();
+    let (sor, _) = create(&mut harness, "CRM");
+    let id = declare(&mut harness, &sor, "fav_team", "String");
+    let viewed = body(&harness.followanalytics("GET", &format!("{ATTRIBUTES}/{id}"), ""));
+    assert_eq!(viewed["result"]["value_type"], "String");
+    assert_eq!(viewed["result"]["length"], 256, "the schema's default");
+    assert_eq!(
+        viewed["result"]["system_of_record_identifier"],
+        sor.as_str()
+    );
+    let updated = harness.followanalytics(
+        "PUT",
+        &format!("{ATTRIBUTES}/{id}"),
+        r#"{"label": "Team", "length": 20}"#,
+    );
+    assert_eq!(body(&updated)["result"]["label"], "Team");
+    assert_eq!(body(&updated)["result"]["length"], 20);
+    let listed = body(&harness.followanalytics("GET", &format!("{SORS}/{sor}"), ""));
+    assert_eq!(listed["result"]["attributes_count"], 1);
+    assert_eq!(
+        listed["result"]["customer_attributes"][0]["identifier"],
+        id.as_str()
+    );
+    let deleted = harness.followanalytics("DELETE", &format!("{ATTRIBUTES}/{id}"), "");
+    assert_eq!(body(&deleted), json!({"success": true}));
+    assert_error(
+        &harness.followanalytics("GET", &format!("{ATTRIBUTES}/{id}"), ""),
+        404,
+    );
+}
+
+#[test]
+fn attribute_errors_are_documented_statuses() {
+    let mut harness = Harness::new();
+    let (sor, key) = create(&mut harness, "CRM");
+    for path in ["FACA_nope", "FACA_SOR_nope.k", "FACA_global.missing"] {
+        assert_error(
+            &harness.followanalytics("GET", &format!("{ATTRIBUTES}/{path}"), ""),
+            404,
+        );
+        assert_error(
+            &harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{path}/share"), ""),
+            404,
+        );
+    }
+    let on_unknown = json!({"system_of_record_identifier": "SOR_nope", "key": "k", "label": "k", "type": "String"});
+    assert_error(
+        &harness.followanalytics("POST", ATTRIBUTES, &on_unknown.to_string()),
+        404,
+    );
+    for bad_type in ["Integer", "Object", "Planet"] {
+        let bad =
+            json!({"system_of_record_identifier": sor, "key": "k", "label": "k", "type": bad_type});
+        assert_error(
+            &harness.followanalytics("POST", ATTRIBUTES, &bad.to_string()),
+            400,
+        );
+    }
+    for bad in ["", "{", r#"{"key": "k"}"#] {
+        assert_error(&harness.followanalytics("POST", ATTRIBUTES, bad), 400);
+    }
+    let spaced = json!({"system_of_record_identifier": sor, "key": "My Attr", "label": "k", "type": "String"});
+    assert_error(
+        &harness.followanalytics("POST", ATTRIBUTES, &spaced.to_string()),
+        400,
+    );
+    let id = declare(&mut harness, &sor, "fav_team", "String");
+    assert_error(
+        &harness.send(
+            "GET",
+            &format!("{ATTRIBUTES}/{id}"),
+            &[("authorization", &format!("Token token={key}"))],
+            "",
+        ),
+        401,
+    );
+    assert_error(
+        &harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}/unshare"), ""),
+        400,
+    );
+    assert_error(
+        &harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}"), r#"{"type": "Set"}"#),
+        400,
+    );
+}
+
+#[test]
+fn sharing_refuses_conflicting_types_and_leaves_the_schema_as_it_was() {
+    let mut harness = Harness::new();
+    let (crm, _) = create(&mut harness, "CRM");
+    let (erp, _) = create(&mut harness, "ERP");
+    let id = declare(&mut harness, &crm, "score", "String");
+    declare(&mut harness, &erp, "score", "Number");
+    let before = harness.engine.schema().clone();
+    assert_error(
+        &harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}/share"), ""),
+        400,
+    );
+    assert_eq!(harness.engine.schema(), &before);
+}
+
+#[test]
+fn a_disabled_attribute_refuses_writes_until_enabled() {
+    let mut harness = Harness::new();
+    let (sor, key) = create(&mut harness, "CRM");
+    let id = declare(&mut harness, &sor, "fav_team", "String");
+    let disabled = harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}/disable"), "");
+    assert_eq!(body(&disabled), json!({"success": true}));
+    assert_eq!(upload(&mut harness, &sor, &key, "u1", "PSG"), 400);
+    harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}/enable"), "");
+    assert_eq!(upload(&mut harness, &sor, &key, "u1", "PSG"), 200);
+}
+
+#[test]
+fn a_shared_attribute_is_unshared_from_the_global_sor() {
+    let mut harness = Harness::new();
+    let (sor, _) = create(&mut harness, "CRM");
+    let id = declare(&mut harness, &sor, "fav_team", "String");
+    let shared = harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}/share"), "");
+    assert_eq!(body(&shared), json!({"success": true}));
+    let global =
+        body(&harness.followanalytics("GET", &format!("{ATTRIBUTES}/FACA_global.fav_team"), ""));
+    assert_eq!(global["result"]["shared"], true);
+    let unshared = harness.followanalytics(
+        "PUT",
+        &format!("{ATTRIBUTES}/FACA_global.fav_team/unshare"),
+        "",
+    );
+    assert_eq!(body(&unshared), json!({"success": true}));
+    let local = body(&harness.followanalytics("GET", &format!("{ATTRIBUTES}/{id}"), ""));
+    assert_eq!(local["result"]["shared"], false);
 }

@@ -74,6 +74,17 @@ impl AttributeType {
             })
     }
 
+    /// The types FollowAnalytics' customer attributes take (`String`, `Number`, `Boolean`,
+    /// `Date`, `DateTime`, `Set`).
+    pub const FOLLOWANALYTICS: [Self; 6] = [
+        Self::String,
+        Self::Number,
+        Self::Boolean,
+        Self::Date,
+        Self::DateTime,
+        Self::Set,
+    ];
+
     /// The type's name as the vendors spell it (`String`, `DateTime`, `Set`): FollowAnalytics'
     /// `value_type`.
     pub fn vendor_name(self) -> &'static str {

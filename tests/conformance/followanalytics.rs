@@ -8,8 +8,7 @@ use super::{assert_conforms, assert_listed, Case};
 use crate::support::Harness;
 
 const SOR: Case = Case::Done;
-const ATTRIBUTE: Case =
-    Case::Pending("customer attribute declarations, share/unshare, disable/enable (core-identity)");
+const ATTRIBUTE: Case = Case::Done;
 
 const CASES: &[(&str, u16, Case)] = &[
     ("GET /api/customer_profiles?sor_identifiers=sor_identifiers&customer_id_type=customer_id_type&attribute_keys=attribute_keys&page=page&num_per_page=num", 200, Case::Done),
@@ -50,6 +49,16 @@ const LOOSE: Loose<'static> = Loose {
 /// The spec's targets hold parameter names where values go; these are the values. `sor` is
 /// a SOR created for the example.
 fn target(example: &Example, sor: &str) -> String {
+    if example.target().ends_with("/unshare") {
+        return example
+            .target()
+            .replace("ca_identifier", "FACA_global.fav_team");
+    }
+    if example.target().starts_with("/api/customer_attributes") {
+        return example
+            .target()
+            .replace("ca_identifier", &format!("FACA_{sor}.fav_team"));
+    }
     if example.target().starts_with("/api/system_of_records") {
         return example
             .target()
@@ -96,7 +105,20 @@ fn followanalytics_examples_answer_in_the_documented_shape() {
         let created: serde_json::Value = serde_json::from_str(&created.body).unwrap();
         let sor = created["result"]["identifier"].as_str().unwrap().to_owned();
         harness.execute(json!({"declareAttribute": {"source": sor, "definition": {"key": "fav_team", "type": "string", "label": "Favourite team"}}}));
-        let body = example.body.clone().unwrap_or_default();
+        if example.target().ends_with("/unshare") {
+            let shared = harness.followanalytics(
+                "PUT",
+                &format!("/api/customer_attributes/FACA_{sor}.fav_team/share"),
+                "",
+            );
+            assert_eq!(shared.status, 200, "{}", shared.body);
+        }
+        // The spec's create example swaps key and label: `My Attr` is not a key.
+        let body = if example.request == "POST /api/customer_attributes" {
+            json!({"system_of_record_identifier": sor, "key": "my_attr", "label": "My Attr", "type": "String"}).to_string()
+        } else {
+            example.body.clone().unwrap_or_default()
+        };
         let response = harness.followanalytics(example.method(), &target(example, &sor), &body);
         assert_conforms(example, &response, LOOSE);
     }

@@ -47,6 +47,14 @@ pub const ROUTE_TEMPLATES: &[(&str, &str)] = &[
     ("DELETE", "/api/system_of_records/{text}"),
     ("PUT", "/api/system_of_records/{text}/disable"),
     ("PUT", "/api/system_of_records/{text}/enable"),
+    ("POST", "/api/customer_attributes"),
+    ("GET", "/api/customer_attributes/{text}"),
+    ("PUT", "/api/customer_attributes/{text}"),
+    ("DELETE", "/api/customer_attributes/{text}"),
+    ("PUT", "/api/customer_attributes/{text}/share"),
+    ("PUT", "/api/customer_attributes/{text}/unshare"),
+    ("PUT", "/api/customer_attributes/{text}/disable"),
+    ("PUT", "/api/customer_attributes/{text}/enable"),
     ("GET", "/{text}"),
 ];
 

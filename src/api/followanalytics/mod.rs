@@ -3,6 +3,7 @@
 //! listed and viewed by customer id (`user_id` or `device_id` identifiers), and values
 //! uploaded to a source of record.
 
+mod attributes;
 mod error;
 mod routes;
 mod shape;
@@ -124,6 +125,18 @@ impl FollowAnalytics {
                 let sor = matched.params.first().copied().unwrap_or_default();
                 self.sor_route(engine, request, matched.handler, sor)
             }
+            Handler::ViewAttribute
+            | Handler::CreateAttribute
+            | Handler::UpdateAttribute
+            | Handler::DeleteAttribute
+            | Handler::ShareAttribute
+            | Handler::UnshareAttribute
+            | Handler::DisableAttribute
+            | Handler::EnableAttribute => {
+                self.authenticate_account(request)?;
+                let identifier = matched.params.first().copied().unwrap_or_default();
+                attribute_route(engine, request, matched.handler, identifier)
+            }
         }
     }
 
@@ -155,9 +168,17 @@ impl FollowAnalytics {
             }
             Handler::DisableSor => sources::set_disabled(engine, sor, true),
             Handler::EnableSor => sources::set_disabled(engine, sor, false),
-            Handler::ListProfiles | Handler::ViewProfile | Handler::UploadValues => {
-                Err(ApiError::MethodNotAllowed)
-            }
+            Handler::ListProfiles
+            | Handler::ViewProfile
+            | Handler::UploadValues
+            | Handler::ViewAttribute
+            | Handler::CreateAttribute
+            | Handler::UpdateAttribute
+            | Handler::DeleteAttribute
+            | Handler::ShareAttribute
+            | Handler::UnshareAttribute
+            | Handler::DisableAttribute
+            | Handler::EnableAttribute => Err(ApiError::MethodNotAllowed),
         }
     }
 
@@ -269,6 +290,39 @@ impl FollowAnalytics {
             }),
         ))
     }
+}
+
+/// The customer attribute routes, each one engine declaration command (or none, to view).
+fn attribute_route(
+    engine: &mut Engine,
+    request: &Request,
+    handler: Handler,
+    identifier: &str,
+) -> Result<Response, ApiError> {
+    use attributes::Action;
+    let action = match handler {
+        Handler::ViewAttribute => return attributes::view(engine, identifier),
+        Handler::CreateAttribute => return attributes::create(engine, &parse_body(request)?),
+        Handler::UpdateAttribute => {
+            return attributes::update(engine, identifier, &parse_body(request)?)
+        }
+        Handler::DeleteAttribute => Action::Delete,
+        Handler::ShareAttribute => Action::Share,
+        Handler::UnshareAttribute => Action::Unshare,
+        Handler::DisableAttribute => Action::Disable(true),
+        Handler::EnableAttribute => Action::Disable(false),
+        Handler::ListProfiles
+        | Handler::ViewProfile
+        | Handler::UploadValues
+        | Handler::ListSors
+        | Handler::ViewSor
+        | Handler::CreateSor
+        | Handler::UpdateSor
+        | Handler::DeleteSor
+        | Handler::DisableSor
+        | Handler::EnableSor => return Err(ApiError::MethodNotAllowed),
+    };
+    attributes::act(engine, identifier, action)
 }
 
 fn customer_id_type(kind: &str) -> Result<&str, ApiError> {

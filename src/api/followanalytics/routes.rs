@@ -27,6 +27,22 @@ pub(super) enum Handler {
     DisableSor,
     /// `PUT /api/system_of_records/{sor_identifier}/enable`
     EnableSor,
+    /// `GET /api/customer_attributes/{ca_identifier}`
+    ViewAttribute,
+    /// `POST /api/customer_attributes`
+    CreateAttribute,
+    /// `PUT /api/customer_attributes/{ca_identifier}`
+    UpdateAttribute,
+    /// `DELETE /api/customer_attributes/{ca_identifier}`
+    DeleteAttribute,
+    /// `PUT /api/customer_attributes/{ca_identifier}/share`
+    ShareAttribute,
+    /// `PUT /api/customer_attributes/{ca_identifier}/unshare`
+    UnshareAttribute,
+    /// `PUT /api/customer_attributes/{ca_identifier}/disable`
+    DisableAttribute,
+    /// `PUT /api/customer_attributes/{ca_identifier}/enable`
+    EnableAttribute,
 }
 
 pub(super) const ROUTES: &[Route<Handler>] = &[
@@ -79,5 +95,45 @@ pub(super) const ROUTES: &[Route<Handler>] = &[
         method: Method::Put,
         pattern: "/api/system_of_records/{sor_identifier}/enable",
         handler: Handler::EnableSor,
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/api/customer_attributes",
+        handler: Handler::CreateAttribute,
+    },
+    Route {
+        method: Method::Get,
+        pattern: "/api/customer_attributes/{ca_identifier}",
+        handler: Handler::ViewAttribute,
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/api/customer_attributes/{ca_identifier}",
+        handler: Handler::UpdateAttribute,
+    },
+    Route {
+        method: Method::Delete,
+        pattern: "/api/customer_attributes/{ca_identifier}",
+        handler: Handler::DeleteAttribute,
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/api/customer_attributes/{ca_identifier}/share",
+        handler: Handler::ShareAttribute,
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/api/customer_attributes/{ca_identifier}/unshare",
+        handler: Handler::UnshareAttribute,
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/api/customer_attributes/{ca_identifier}/disable",
+        handler: Handler::DisableAttribute,
+    },
+    Route {
+        method: Method::Put,
+        pattern: "/api/customer_attributes/{ca_identifier}/enable",
+        handler: Handler::EnableAttribute,
     },
 ];

@@ -76,6 +76,30 @@ pub(super) fn attribute_identifier(source: &SourceId, key: &str) -> String {
     format!("FACA_{}.{key}", source.as_str())
 }
 
+/// The source and key a customer attribute identifier names. Keys hold no `.`, so the last
+/// one separates them (app SOR identifiers may hold dots).
+pub(super) fn parse_attribute_identifier(identifier: &str) -> Option<(SourceId, &str)> {
+    let (source, key) = identifier.strip_prefix("FACA_")?.rsplit_once('.')?;
+    (!source.is_empty() && !key.is_empty()).then(|| (SourceId::new(source), key))
+}
+
+/// One customer attribute declaration as the attribute routes show it.
+pub(super) fn attribute_alone(source: &SourceId, declared: &DeclaredAttribute) -> Json {
+    let definition = &declared.definition;
+    let key = definition.key.as_str();
+    json!({
+        "identifier": attribute_identifier(source, key),
+        "key": key,
+        "label": definition.label.clone().unwrap_or_else(|| key.to_owned()),
+        "value_type": definition.value_type.vendor_name(),
+        "length": definition.max_length.unwrap_or(DEFAULT_STRING_LENGTH),
+        "predefined": definition.predefined,
+        "shared": declared.shared,
+        "disabled": declared.disabled,
+        "system_of_record_identifier": source.as_str(),
+    })
+}
+
 /// One customer attribute declaration as the spec shows it.
 pub(super) fn attribute(schema: &Schema, source: &SourceId, declared: &DeclaredAttribute) -> Json {
     let definition = &declared.definition;

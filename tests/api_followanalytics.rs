@@ -29,11 +29,24 @@ fn create(harness: &mut Harness, name: &str) -> (String, String) {
 }
 
 fn upload(harness: &mut Harness, sor: &str, key: &str, customer: &str, value: &str) -> u16 {
-    let upload = json!({"sor": sor, "api_key": key, "customer_attribute_values": [
-        {"customer_id": customer, "attribute_key": "fav_team", "attribute_value": value}]});
-    harness
-        .send("POST", "/api/attribute_values", &[], &upload.to_string())
-        .status
+    upload_values(
+        harness,
+        sor,
+        key,
+        &json!([
+        {"customer_id": customer, "attribute_key": "fav_team", "attribute_value": value}]),
+    )
+    .status
+}
+
+fn upload_values(
+    harness: &mut Harness,
+    sor: &str,
+    key: &str,
+    values: &Json,
+) -> cdp_engine::api::Response {
+    let upload = json!({"sor": sor, "api_key": key, "customer_attribute_values": values});
+    harness.send("POST", "/api/attribute_values", &[], &upload.to_string())
 }
 
 fn assert_error(response: &cdp_engine::api::Response, status: u16) {
@@ -282,9 +295,19 @@ fn a_disabled_attribute_refuses_writes_until_enabled() {
     let id = declare(&mut harness, &sor, "fav_team", "String");
     let disabled = harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}/disable"), "");
     assert_eq!(body(&disabled), json!({"success": true}));
-    assert_eq!(upload(&mut harness, &sor, &key, "u1", "PSG"), 400);
+    let values =
+        json!([{"customer_id": "u1", "attribute_key": "fav_team", "attribute_value": "PSG"}]);
+    let refused = upload_values(&mut harness, &sor, &key, &values);
+    assert_eq!(
+        body(&refused)["result"],
+        json!({"uploaded": 0, "unknown": {"count": 1, "keys": ["fav_team"]}}),
+        "a disabled attribute's values are reported, not set"
+    );
+    let profile = harness.followanalytics("GET", "/api/customer_profiles/u1", "");
+    assert_eq!(profile.status, 404, "nothing was written");
     harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}/enable"), "");
-    assert_eq!(upload(&mut harness, &sor, &key, "u1", "PSG"), 200);
+    let accepted = upload_values(&mut harness, &sor, &key, &values);
+    assert_eq!(body(&accepted)["result"]["uploaded"], 1);
 }
 
 #[test]
@@ -305,4 +328,108 @@ fn a_shared_attribute_is_unshared_from_the_global_sor() {
     assert_eq!(body(&unshared), json!({"success": true}));
     let local = body(&harness.followanalytics("GET", &format!("{ATTRIBUTES}/{id}"), ""));
     assert_eq!(local["result"]["shared"], false);
+}
+
+#[test]
+fn the_spec_upload_sets_declared_keys_and_reports_the_others() {
+    let mut harness = Harness::new();
+    let (sor, key) = create(&mut harness, "CRM");
+    declare(&mut harness, &sor, "contract_type", "String");
+    declare(&mut harness, &sor, "client_type", "String");
+    declare(&mut harness, &sor, "hobbies", "Set");
+    let values = json!([
+        {"customer_id": "098713490", "attribute_key": "contract_type", "attribute_value": "Premium"},
+        {"customer_id": "098713490", "attribute_key": "client_type", "attribute_value": null},
+        {"customer_id": "098713490", "attribute_key": "hobbies", "attribute_value": "Sport", "action_type": "ADD"},
+        {"customer_id": "098713490", "attribute_key": "hobbies", "attribute_value": "Reading", "action_type": "REMOVE"},
+        {"customer_id": "098713491", "attribute_key": "fav_team", "attribute_value": "France"},
+        {"customer_id": "098713492", "attribute_key": "fav_team", "attribute_value": "Italy"}
+    ]);
+    let response = upload_values(&mut harness, &sor, &key, &values);
+    assert_eq!(
+        body(&response),
+        json!({"success": true, "result": {"uploaded": 4, "unknown": {"count": 2, "keys": ["fav_team"]}}})
+    );
+    let profile = body(&harness.followanalytics("GET", "/api/customer_profiles/098713490", ""));
+    assert_eq!(
+        profile["result"][0]["attributes"][sor.as_str()],
+        json!({"contract_type": "Premium", "hobbies": ["Sport"]})
+    );
+    assert_error(
+        &harness.followanalytics("GET", "/api/customer_profiles/098713491", ""),
+        404,
+    );
+}
+
+#[test]
+fn set_actions_add_remove_and_empty_and_refuse_bad_actions() {
+    let mut harness = Harness::new();
+    let (sor, key) = create(&mut harness, "CRM");
+    declare(&mut harness, &sor, "hobbies", "Set");
+    declare(&mut harness, &sor, "name", "String");
+    let add = |value: &str, action: &str| json!({"customer_id": "u1", "attribute_key": "hobbies", "attribute_value": value, "action_type": action});
+    let response = upload_values(
+        &mut harness,
+        &sor,
+        &key,
+        &json!([
+            add("Sport", "ADD"),
+            add("Chess", "ADD"),
+            add("Sport", "REMOVE")
+        ]),
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    let hobbies = |harness: &mut Harness| {
+        body(&harness.followanalytics("GET", "/api/customer_profiles/u1", ""))["result"][0]
+            ["attributes"][sor.as_str()]["hobbies"]
+            .clone()
+    };
+    assert_eq!(hobbies(&mut harness), json!(["Chess"]));
+    let before = harness.engine.schema().clone();
+    for bad in [
+        json!([add("x", "PUT")]),
+        json!([{"customer_id": "u1", "attribute_key": "hobbies", "attribute_value": null, "action_type": "ADD"}]),
+        json!([{"customer_id": "u1", "attribute_key": "name", "attribute_value": "x", "action_type": "ADD"}]),
+        json!([add("Golf", "ADD"), {"customer_id": "u1", "attribute_key": "bad key", "attribute_value": 1}]),
+    ] {
+        assert_error(&upload_values(&mut harness, &sor, &key, &bad), 400);
+    }
+    assert_eq!(
+        hobbies(&mut harness),
+        json!(["Chess"]),
+        "a refused upload writes nothing"
+    );
+    assert_eq!(harness.engine.schema(), &before);
+    upload_values(&mut harness, &sor, &key, &json!([add("", "DEL")]));
+    assert!(matches!(hobbies(&mut harness), Json::Null) || hobbies(&mut harness) == json!([]));
+}
+
+#[test]
+fn a_shared_attribute_shows_the_latest_enabled_value_globally_and_in_arrigoo() {
+    let mut harness = Harness::new();
+    let (crm, crm_key) = create(&mut harness, "CRM");
+    let (erp, erp_key) = create(&mut harness, "ERP");
+    let id = declare(&mut harness, &crm, "fav_team", "String");
+    declare(&mut harness, &erp, "fav_team", "String");
+    let shared = harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}/share"), "");
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    let profile_id = harness.seed(
+        json!({"user_id": "u1", "email": "u1@example.com"}),
+        json!({}),
+    );
+    assert_eq!(upload(&mut harness, &crm, &crm_key, "u1", "PSG"), 200);
+    assert_eq!(upload(&mut harness, &erp, &erp_key, "u1", "OM"), 200);
+    let profile = body(&harness.followanalytics("GET", "/api/customer_profiles/u1", ""));
+    assert_eq!(
+        profile["result"][0]["attributes"]["global"]["fav_team"],
+        "OM"
+    );
+    let arrigoo = harness.arrigoo("GET", &format!("/v1/customer/{profile_id}"), "");
+    assert_eq!(arrigoo.status, 200, "{}", arrigoo.body);
+    assert_eq!(
+        body(&arrigoo)["p"],
+        json!([{"lab": "fav_team", "val": "OM"}]),
+        "{}",
+        arrigoo.body
+    );
 }

@@ -18,7 +18,9 @@ mod conformance {
     pub enum Case {
         /// Answered by the engine today and checked here.
         Done,
-        /// Waits for the named part of the core.
+        /// Waits for the named part of the core. No example waits today; kept so a spec that
+        /// grows can list its new examples before they are answered.
+        #[allow(dead_code)]
         Pending(&'static str),
     }
 

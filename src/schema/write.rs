@@ -23,6 +23,27 @@ pub enum AttributeChange {
 }
 
 impl AttributeChange {
+    /// The change a Set action asks for, by its vendor name: `ADD` and `REMOVE` a member
+    /// (the value typed by its shape), `DEL` empties the set whatever the value
+    /// (FollowAnalytics `action_type`). Another name, or `ADD`/`REMOVE` without a value, is
+    /// refused.
+    pub fn set_action(key: &str, action: &str, raw: &Json) -> Result<Self, SchemaError> {
+        let value = infer_value(key, raw)?;
+        match (action, value) {
+            ("ADD", Some(value)) => Ok(Self::AddToSet(value)),
+            ("REMOVE", Some(value)) => Ok(Self::RemoveFromSet(value)),
+            ("DEL", _) => Ok(Self::ClearSet),
+            ("ADD" | "REMOVE", None) => Err(SchemaError::TypeMismatch {
+                key: key.to_owned(),
+                reason: format!("{action} needs a value"),
+            }),
+            (other, _) => Err(SchemaError::TypeMismatch {
+                key: key.to_owned(),
+                reason: format!("action `{other}` is not ADD, REMOVE or DEL"),
+            }),
+        }
+    }
+
     /// The change a raw JSON value asks for: [`AttributeChange::Set`] the value typed by its
     /// shape ([`infer_value`]; the declared type is applied when the write is planned), or
     /// [`AttributeChange::Remove`] for `null`. Refuses a number beyond ±(2^63−1).

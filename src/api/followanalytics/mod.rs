@@ -12,7 +12,7 @@ mod sources;
 pub(crate) use error::error_response;
 
 use serde::Deserialize;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 
 use self::routes::{Handler, ROUTES};
 use self::shape::Filters;
@@ -21,7 +21,8 @@ use super::credentials::{KeyRing, SecretDigest};
 use super::{parse_body, query_number, router, ApiError, Request, Response};
 use crate::engine::{Command, Engine, EngineError, UpsertProfile};
 use crate::identity::Identifier;
-use crate::model::Profile;
+use crate::model::{Profile, SourceId};
+use crate::schema::{validate_key, AttributeChange, Schema, SchemaError, SourceKind};
 
 /// The customer id types FollowAnalytics knows, in the order a profile shows them.
 const CUSTOMER_ID_TYPES: [&str; 2] = ["user_id", "device_id"];
@@ -239,54 +240,71 @@ impl FollowAnalytics {
             ));
         }
         let source = shape::source_of(&upload.sor);
-        let mut commands: Vec<(String, String, Map<String, Json>)> = Vec::new();
+        if engine
+            .schema()
+            .source(&source)
+            .is_some_and(|sor| sor.disabled)
+        {
+            return Err(
+                EngineError::from(SchemaError::SourceDisabled { source_id: source }).into(),
+            );
+        }
+        let mut commands: Vec<UpsertProfile> = Vec::new();
+        let mut unknown: Vec<&str> = Vec::new();
+        let mut unknown_count = 0_usize;
         for value in &values {
-            if let Some(action) = &value.action_type {
-                return Err(ApiError::InvalidRequest(format!(
-                    "action_type `{action}` needs a Set attribute declaration, which is not available yet"
-                )));
-            }
             let kind = value
                 .customer_id_type
                 .as_deref()
                 .or(upload.customer_id_type.as_deref())
                 .unwrap_or("user_id");
             customer_id_type(kind)?;
-            let position = commands.iter().position(|(existing_kind, id, _)| {
-                existing_kind == kind && id == &value.customer_id
-            });
-            let entry = match position.and_then(|at| commands.get_mut(at)) {
-                Some(entry) => entry,
+            validate_key(&value.attribute_key).map_err(EngineError::from)?;
+            let change = match &value.action_type {
+                Some(action) => AttributeChange::set_action(
+                    &value.attribute_key,
+                    action,
+                    &value.attribute_value,
+                ),
+                None => AttributeChange::from_json(&value.attribute_key, &value.attribute_value),
+            }
+            .map_err(EngineError::from)?;
+            if !accepts_key(engine.schema(), &source, &value.attribute_key) {
+                unknown_count += 1;
+                if !unknown.contains(&value.attribute_key.as_str()) {
+                    unknown.push(&value.attribute_key);
+                }
+                continue;
+            }
+            let identifier = engine
+                .identity_config()
+                .normalize(kind, &value.customer_id)
+                .map_err(EngineError::from)?;
+            let position = commands
+                .iter()
+                .position(|command| command.identifiers.first() == Some(&identifier));
+            let command = match position.and_then(|at| commands.get_mut(at)) {
+                Some(command) => command,
                 None => {
-                    commands.push((kind.to_owned(), value.customer_id.clone(), Map::new()));
+                    commands.push(UpsertProfile::new(vec![identifier], source.clone()));
                     commands
                         .last_mut()
                         .ok_or_else(|| ApiError::InvalidRequest("no values".to_owned()))?
                 }
             };
-            entry
-                .2
-                .insert(value.attribute_key.clone(), value.attribute_value.clone());
+            command
+                .attributes
+                .push((value.attribute_key.clone(), change));
         }
-        let planned = commands
-            .iter()
-            .map(|(kind, id, attributes)| {
-                UpsertProfile::from_raw_parts(
-                    engine.identity_config(),
-                    [(kind.as_str(), id.as_str())],
-                    attributes,
-                    source.clone(),
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        for command in planned {
+        for command in commands {
             engine.execute(Command::UpsertProfile(command))?;
         }
+        let uploaded = values.len() - unknown_count;
         Ok(Response::json(
             200,
             &json!({
                 "success": true,
-                "result": {"uploaded": values.len(), "unknown": {"count": 0, "keys": []}},
+                "result": {"uploaded": uploaded, "unknown": {"count": unknown_count, "keys": unknown}},
             }),
         ))
     }
@@ -323,6 +341,21 @@ fn attribute_route(
         | Handler::EnableSor => return Err(ApiError::MethodNotAllowed),
     };
     attributes::act(engine, identifier, action)
+}
+
+/// Whether a value for `key` from `source` is set (the others are reported as `unknown`):
+/// on a SOR the schema declares as custom or global, only keys declared there and enabled;
+/// on an app SOR or one only configured, undeclared keys too (auto-declaration, typed by
+/// inference), but not disabled ones.
+fn accepts_key(schema: &Schema, source: &SourceId, key: &str) -> bool {
+    match (schema.source(source), schema.attribute(source, key)) {
+        (_, Some(declared)) => !declared.disabled,
+        (None, None) => true,
+        (Some(declared), None) => match declared.definition.kind {
+            SourceKind::App => true,
+            SourceKind::Custom | SourceKind::Global => false,
+        },
+    }
 }
 
 fn customer_id_type(kind: &str) -> Result<&str, ApiError> {

@@ -60,7 +60,14 @@ pub(super) fn profile(profile: &Profile, customer: &Identifier, filters: &Filter
         if filters.keys.is_some() && values.is_empty() {
             continue;
         }
-        attributes.insert(name.to_owned(), Json::Object(values));
+        // The default source and the schema's global one are both `global`: merge them, the
+        // global source's values (met last, in id order) winning.
+        match attributes.get_mut(name) {
+            Some(Json::Object(existing)) => existing.extend(values),
+            Some(_) | None => {
+                attributes.insert(name.to_owned(), Json::Object(values));
+            }
+        }
     }
     json!({
         "customer_id": customer.value(),

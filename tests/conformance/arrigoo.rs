@@ -4,23 +4,19 @@ use serde_json::json;
 
 use super::shape::Loose;
 use super::spec::{self, Example};
-use super::{assert_conforms, assert_listed, Case};
+use super::{assert_conforms, assert_listed};
 use crate::support::Harness;
 
-const CASES: &[(&str, u16, Case)] = &[
-    ("POST /auth/api", 200, Case::Done),
-    ("POST /auth/api/refresh", 200, Case::Done),
-    ("GET /v1/customer?page=1", 200, Case::Done),
-    ("GET /v1/customer/{profile UUID}", 200, Case::Done),
-    (
-        "GET /v1/customer/segment/{segment_system_title}",
-        200,
-        Case::Done,
-    ),
-    ("PUT /v1/customer", 200, Case::Done),
-    ("GET /v1/stat/segment", 200, Case::Done),
-    ("GET /v1/stat/event", 200, Case::Done),
-    ("GET /v1/stat/event/month", 200, Case::Done),
+const CASES: &[(&str, u16)] = &[
+    ("POST /auth/api", 200),
+    ("POST /auth/api/refresh", 200),
+    ("GET /v1/customer?page=1", 200),
+    ("GET /v1/customer/{profile UUID}", 200),
+    ("GET /v1/customer/segment/{segment_system_title}", 200),
+    ("PUT /v1/customer", 200),
+    ("GET /v1/stat/segment", 200),
+    ("GET /v1/stat/event", 200),
+    ("GET /v1/stat/event/month", 200),
 ];
 
 /// Event statistics are keyed by event type.
@@ -87,12 +83,10 @@ fn every_arrigoo_example_is_listed() {
 
 #[test]
 fn arrigoo_examples_answer_in_the_documented_shape() {
-    for (example, (_, _, case)) in spec::arrigoo().iter().zip(CASES) {
-        if *case == Case::Done {
-            let mut harness = Harness::new();
-            let response = run(&mut harness, example);
-            assert_conforms(example, &response, LOOSE);
-        }
+    for example in &spec::arrigoo() {
+        let mut harness = Harness::new();
+        let response = run(&mut harness, example);
+        assert_conforms(example, &response, LOOSE);
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::merge::{merge_into, unmerge_from, MergeRecord};
 use super::{Change, Engine, EngineError, Entity, Operation};
+use crate::identity::Identifier;
 use crate::model::{AttributeValue, Profile, ProfileId, ProfileIndex, Timestamp};
 
 impl Engine {
@@ -154,11 +155,7 @@ impl Engine {
                 for identifier in &moved.dropped {
                     self.identities.release(identifier, survivor_slot);
                 }
-                for identifier in &moved.identifiers {
-                    if self.identity.is_unique(identifier.kind()) {
-                        self.identities.assign(identifier.clone(), survivor_slot);
-                    }
-                }
+                self.index_unique(&moved.identifiers, survivor_slot);
                 let target = self
                     .touch(survivor_slot, at)
                     .ok_or_else(|| corrupt("unknown survivor"))?;
@@ -195,11 +192,7 @@ impl Engine {
                 for identifier in &reverted.identifiers {
                     self.identities.release(identifier, survivor_slot);
                 }
-                for identifier in &reverted.regained {
-                    if self.identity.is_unique(identifier.kind()) {
-                        self.identities.assign(identifier.clone(), survivor_slot);
-                    }
-                }
+                self.index_unique(&reverted.regained, survivor_slot);
                 let target = self
                     .touch(survivor_slot, at)
                     .ok_or_else(|| corrupt("unknown survivor"))?;
@@ -211,11 +204,7 @@ impl Engine {
                     .ok_or_else(|| corrupt("the restored profile's slot is taken"))?;
                 *tombstone = Some((**restored).clone());
                 self.live_profiles += 1;
-                for identifier in &restored.identities {
-                    if self.identity.is_unique(identifier.kind()) {
-                        self.identities.assign(identifier.clone(), slot);
-                    }
-                }
+                self.index_unique(&restored.identities, slot);
                 for id in std::iter::once(restored.id).chain(restored.aliases.iter().copied()) {
                     self.slots.insert(id, slot);
                 }
@@ -258,6 +247,16 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Indexes the identifiers of unique types as belonging to `slot`; identifiers of other
+    /// types resolve no profile and stay out of the index.
+    pub(super) fn index_unique(&mut self, identifiers: &[Identifier], slot: ProfileIndex) {
+        for identifier in identifiers {
+            if self.identity.is_unique(identifier.kind()) {
+                self.identities.assign(identifier.clone(), slot);
+            }
+        }
     }
 
     /// The slot of the live profile `id` names exactly (not through an alias).

@@ -275,22 +275,15 @@ impl Engine {
         if self.slots.contains_key(&profile.id) {
             return Err(format!("profile {} appears twice", profile.id));
         }
-        let unique: Vec<&Identifier> = profile
-            .identities
-            .iter()
-            .filter(|identifier| self.identity.is_unique(identifier.kind()))
-            .collect();
-        if let Some(taken) = unique
-            .iter()
-            .find(|identifier| self.identities.owner(identifier).is_some())
-        {
+        if let Some(taken) = profile.identities.iter().find(|identifier| {
+            self.identity.is_unique(identifier.kind())
+                && self.identities.owner(identifier).is_some()
+        }) {
             return Err(format!("identifier {taken} belongs to two profiles"));
         }
         let slot =
             ProfileIndex(u32::try_from(self.profiles.len()).map_err(|_| "too many profiles")?);
-        for identifier in unique {
-            self.identities.assign(identifier.clone(), slot);
-        }
+        self.index_unique(&profile.identities, slot);
         for alias in &profile.aliases {
             self.slots.insert(*alias, slot);
         }

@@ -3,7 +3,9 @@
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::api::{ArrigooConfig, ChartMogulConfig, FollowAnalyticsConfig, PrimeDataConfig};
+use crate::api::{
+    ArrigooConfig, CdpConfig, ChartMogulConfig, FollowAnalyticsConfig, PrimeDataConfig,
+};
 use crate::identity::IdentityConfig;
 use crate::schema::SchemaConfig;
 
@@ -29,6 +31,9 @@ pub struct Config {
     /// FollowAnalytics API keys.
     #[serde(default)]
     pub followanalytics: FollowAnalyticsConfig,
+    /// The bearer keys of the engine's own `/cdp/v1` surface (open when there are none).
+    #[serde(default)]
+    pub cdp: CdpConfig,
     /// The largest request body accepted, in bytes (1 MB by default).
     #[serde(default = "Config::default_max_body_bytes")]
     pub max_body_bytes: usize,

@@ -171,6 +171,25 @@ pub struct FollowAnalyticsConfig {
     pub prefix: Option<String>,
 }
 
+/// The engine's own REST surface (`/cdp/v1/…`). With no API keys it is open (any caller may
+/// read and write); once keys are configured every request needs `Authorization: Bearer <key>`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CdpConfig {
+    /// Accepted bearer keys; none leaves `/cdp/v1` open.
+    #[serde(default)]
+    pub api_keys: Vec<String>,
+}
+
+impl CdpConfig {
+    /// The credential part of the section.
+    pub fn credentials(&self) -> KeyList {
+        KeyList {
+            api_keys: self.api_keys.clone(),
+        }
+    }
+}
+
 /// New credentials for one or more dialects, given at run time to
 /// [`Api::set_credentials`](super::Api::set_credentials). Each section present replaces
 /// that dialect's credentials whole (tokens issued to removed or changed keys stop working);
@@ -191,6 +210,9 @@ pub struct Credentials {
     /// FollowAnalytics account and SOR keys.
     #[serde(default)]
     pub followanalytics: Option<FollowAnalyticsCredentials>,
+    /// Bearer keys of the engine's own `/cdp/v1` surface; an empty list opens it.
+    #[serde(default)]
+    pub cdp: Option<KeyList>,
 }
 
 /// Arrigoo's credentials.

@@ -3,11 +3,13 @@
 //!
 //! Every dialect is mounted at its vendor's own paths (Arrigoo `/auth/api…`, `/v1/customer…`;
 //! ChartMogul `/v1/customers…`; PrimeData `/pub/…`; FollowAnalytics `/api/…`) and, when its
-//! configuration names a `prefix`, under that prefix too. Dialects keep no profile data: only
-//! credentials, tokens they issued and rate-limit counters.
+//! configuration names a `prefix`, under that prefix too. The engine's own surface answers
+//! under `/cdp/v1/…`. Dialects keep no profile data: only credentials, tokens they issued and
+//! rate-limit counters.
 
 mod arrigoo;
 mod base64;
+mod cdp;
 mod chartmogul;
 mod config;
 mod credentials;
@@ -19,7 +21,7 @@ mod rate_limit;
 mod router;
 
 pub use config::{
-    ArrigooApiKey, ArrigooConfig, ArrigooCredentials, ArrigooRole, ChartMogulAccount,
+    ArrigooApiKey, ArrigooConfig, ArrigooCredentials, ArrigooRole, CdpConfig, ChartMogulAccount,
     ChartMogulConfig, ChartMogulCredentials, Credentials, FollowAnalyticsConfig,
     FollowAnalyticsCredentials, FollowAnalyticsSource, KeyList, PrimeDataConfig, RateLimit,
 };
@@ -39,6 +41,7 @@ pub struct Api {
     chartmogul: chartmogul::ChartMogul,
     primedata: primedata::PrimeData,
     followanalytics: followanalytics::FollowAnalytics,
+    cdp: cdp::Cdp,
     mounts: Mounts,
     max_body_bytes: usize,
 }
@@ -59,6 +62,7 @@ impl Api {
             chartmogul: chartmogul::ChartMogul::new(&config.chartmogul),
             primedata: primedata::PrimeData::new(&config.primedata),
             followanalytics: followanalytics::FollowAnalytics::new(&config.followanalytics),
+            cdp: cdp::Cdp::new(&config.cdp),
             mounts,
             max_body_bytes: config.max_body_bytes,
         }
@@ -79,12 +83,34 @@ impl Api {
         if let Some(followanalytics) = &credentials.followanalytics {
             self.followanalytics.set_credentials(followanalytics);
         }
+        if let Some(keys) = &credentials.cdp {
+            self.cdp.set_credentials(keys);
+        }
+    }
+
+    /// Whether `/cdp/v1` answers without a key (no `cdp.apiKeys` configured).
+    pub fn cdp_is_open(&self) -> bool {
+        self.cdp.is_open()
     }
 
     /// Serves one request. Writes it makes are committed to `engine`; the caller persists
     /// them before passing the response on. A body over the configured limit is refused
     /// before anything else; a body on `GET` or `DELETE` routes that take none is ignored.
     pub fn handle(&mut self, engine: &mut Engine, request: &Request) -> Response {
+        self.serve(engine, request, cdp::Caller::Client)
+    }
+
+    /// Serves one `/cdp/v1` request for the package's own typed helpers, in process: past the
+    /// `/cdp/v1` key check, which guards the surface from other callers. Paths outside
+    /// `/cdp/v1` are 404 `api.route_not_found`.
+    pub fn handle_own(&mut self, engine: &mut Engine, request: &Request) -> Response {
+        match self.mounts.locate(request) {
+            Some((Dialect::Cdp, _)) => self.serve(engine, request, cdp::Caller::Helpers),
+            _ => not_mounted(request),
+        }
+    }
+
+    fn serve(&mut self, engine: &mut Engine, request: &Request, caller: cdp::Caller) -> Response {
         let Some((dialect, segments)) = self.mounts.locate(request) else {
             return not_mounted(request);
         };
@@ -101,6 +127,7 @@ impl Api {
             Dialect::ChartMogul => self.chartmogul.handle(engine, request, &segments),
             Dialect::PrimeData => self.primedata.handle(engine, request, &segments),
             Dialect::FollowAnalytics => self.followanalytics.handle(engine, request, &segments),
+            Dialect::Cdp => self.cdp.handle(engine, request, &segments, caller),
         }
     }
 
@@ -112,6 +139,7 @@ impl Api {
             Some(Dialect::ChartMogul) => chartmogul::error_response(error),
             Some(Dialect::PrimeData) => primedata::error_response(error),
             Some(Dialect::FollowAnalytics) => followanalytics::error_response(error),
+            Some(Dialect::Cdp) => cdp::error_response(error),
             None => not_mounted(request),
         }
     }

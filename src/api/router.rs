@@ -14,6 +14,8 @@ pub(crate) enum Dialect {
     PrimeData,
     /// FollowAnalytics customer profiles: `/api/…`.
     FollowAnalytics,
+    /// The engine's own surface: `/cdp/v1/…`.
+    Cdp,
 }
 
 impl Dialect {
@@ -26,6 +28,7 @@ impl Dialect {
             ["v1", "customers", ..] => Some(Self::ChartMogul),
             ["pub", ..] => Some(Self::PrimeData),
             ["api", ..] => Some(Self::FollowAnalytics),
+            ["cdp", "v1", ..] => Some(Self::Cdp),
             _ => None,
         }
     }
@@ -226,6 +229,11 @@ mod tests {
             None,
             "a prefix mounts only its dialect"
         );
+        assert_eq!(
+            locate("/cdp/v1/profiles").map(|found| found.0),
+            Some(Dialect::Cdp)
+        );
+        assert_eq!(locate("/cdp/v2/profiles"), None);
         assert_eq!(locate("/elsewhere"), None);
     }
 }

@@ -26,6 +26,23 @@ pub struct MembershipEvent {
     pub at: Timestamp,
 }
 
+impl MembershipEvent {
+    /// The event as subscribers and `/cdp/v1` histories see it:
+    /// `{"type": "enter" | "exit", "segment", "profile", "at"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let kind = match self.change {
+            MembershipChange::Entered => "enter",
+            MembershipChange::Exited => "exit",
+        };
+        serde_json::json!({
+            "type": kind,
+            "segment": self.segment,
+            "profile": self.profile.to_string(),
+            "at": self.at.to_string(),
+        })
+    }
+}
+
 impl Engine {
     fn resolved_slot(&self, profile: ProfileId) -> Option<ProfileIndex> {
         self.slots.get(&profile).copied()

@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 mod backend;
+mod membership;
 mod sync;
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
@@ -194,42 +195,21 @@ impl CdpCore {
         headers: Vec<String>,
         body: String,
     ) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
-            inner.open()?;
-            let mut request = Request::new(Method::parse(&method), &target).with_body(body);
-            for pair in headers.chunks_exact(2) {
-                if let [name, value] = pair {
-                    request = request.with_header(name, value);
-                }
-            }
-            let written = inner
-                .database
-                .write_fresh(|engine| inner.api.borrow_mut().handle(engine, &request))
-                .await
-                .map(|(response, changes)| {
-                    inner.keep_committed(changes);
-                    response
-                });
-            let response = written.unwrap_or_else(|error| {
-                inner
-                    .api
-                    .borrow()
-                    .error_response(&request, &ApiError::Engine(error))
-            });
-            let header_list: Array = response
-                .headers
-                .iter()
-                .flat_map(|(name, value)| [name, value])
-                .map(JsValue::from)
-                .collect();
-            Ok(Array::of3(
-                &JsValue::from(response.status),
-                &header_list,
-                &JsValue::from_str(&response.body),
-            )
-            .into())
-        })
+        serve(self.inner(), method, target, headers, body, Caller::Client)
+    }
+
+    /// Serves one `/cdp/v1` request for the package's typed helpers, past the `/cdp/v1` key
+    /// check; resolves like [`CdpCore::handle`].
+    #[wasm_bindgen(js_name = handleOwn)]
+    pub fn handle_own(&self, method: String, target: String, body: String) -> Promise {
+        serve(
+            self.inner(),
+            method,
+            target,
+            Vec::new(),
+            body,
+            Caller::Helpers,
+        )
     }
 
     /// Applies a command given as JSON; resolves to the outcome as JSON once durable.
@@ -321,4 +301,62 @@ impl CdpCore {
     fn inner(&self) -> Rc<Inner> {
         Rc::clone(&self.inner)
     }
+}
+
+/// Who a request comes from: a `fetch` client or the package's own helpers.
+#[derive(Clone, Copy)]
+enum Caller {
+    Client,
+    Helpers,
+}
+
+fn serve(
+    inner: Rc<Inner>,
+    method: String,
+    target: String,
+    headers: Vec<String>,
+    body: String,
+    caller: Caller,
+) -> Promise {
+    future_to_promise(async move {
+        inner.open()?;
+        let mut request = Request::new(Method::parse(&method), &target).with_body(body);
+        for pair in headers.chunks_exact(2) {
+            if let [name, value] = pair {
+                request = request.with_header(name, value);
+            }
+        }
+        let written = inner
+            .database
+            .write_fresh(|engine| {
+                let mut api = inner.api.borrow_mut();
+                match caller {
+                    Caller::Client => api.handle(engine, &request),
+                    Caller::Helpers => api.handle_own(engine, &request),
+                }
+            })
+            .await
+            .map(|(response, changes)| {
+                inner.keep_committed(changes);
+                response
+            });
+        let response = written.unwrap_or_else(|error| {
+            inner
+                .api
+                .borrow()
+                .error_response(&request, &ApiError::Engine(error))
+        });
+        let header_list: Array = response
+            .headers
+            .iter()
+            .flat_map(|(name, value)| [name, value])
+            .map(JsValue::from)
+            .collect();
+        Ok(Array::of3(
+            &JsValue::from(response.status),
+            &header_list,
+            &JsValue::from_str(&response.body),
+        )
+        .into())
+    })
 }

@@ -402,25 +402,24 @@ fn one_event_or_many_are_recorded_and_a_bad_batch_records_nothing() {
 }
 
 #[test]
-fn a_batch_event_refused_while_recording_names_its_index_and_keeps_the_earlier_ones() {
+fn a_batch_event_refused_while_recording_is_reported_in_its_place_and_the_others_are_kept() {
     let mut harness = Harness::with_config("{}");
     upsert(&mut harness, &json!({"identities": {"email": "a@x.y"}}));
     upsert(&mut harness, &json!({"identities": {"phone": "+4511"}}));
     let batch = json!([
         {"identities": {"email": "a@x.y"}, "name": "first"},
         {"identities": {"email": "a@x.y", "phone": "+4511"}, "name": "second"},
+        {"identities": {"email": "a@x.y"}, "name": "third"},
     ]);
-    let (status, error) = cdp(&mut harness, "POST", "/cdp/v1/events", &batch.to_string());
-    assert_eq!(
-        (status, code(&error)),
-        (409, "identity.conflict"),
-        "{error}"
-    );
-    assert_eq!(error["error"]["index"], 1);
+    let (status, answer) = cdp(&mut harness, "POST", "/cdp/v1/events", &batch.to_string());
+    assert_eq!(status, 207, "{answer}");
+    assert!(answer["data"][0]["event"].is_string());
+    assert_eq!(code(&answer["data"][1]), "identity.conflict");
+    assert!(answer["data"][2]["event"].is_string());
     let (_, page) = cdp(
         &mut harness,
         "GET",
-        "/cdp/v1/events?identity=email:a@x.y",
+        "/cdp/v1/events?identity=email:a@x.y&sort=asc",
         "",
     );
     let names: Vec<&str> = page["data"]
@@ -429,7 +428,7 @@ fn a_batch_event_refused_while_recording_names_its_index_and_keeps_the_earlier_o
         .iter()
         .map(|event| event["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["first"]);
+    assert_eq!(names, ["first", "third"]);
 }
 
 /// A profile with `count` `view` events one minute apart from 2025-03-01T00:00Z, and one

@@ -30,6 +30,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/customer_profiles"),
     ("GET", "/api/customer_profiles/u1"),
     ("POST", "/api/attribute_values"),
+    ("GET", "/cdp/v1/profiles?limit=2"),
+    ("POST", "/cdp/v1/profiles"),
+    ("GET", "/cdp/v1/profiles/{uuid}"),
+    ("POST", "/cdp/v1/merges"),
+    ("POST", "/cdp/v1/events"),
+    ("GET", "/cdp/v1/events?profileId={uuid}"),
+    ("POST", "/cdp/v1/traits"),
+    ("POST", "/cdp/v1/segments"),
+    ("GET", "/cdp/v1/stats/kpis/purchases"),
 ];
 
 fn hostile_bodies() -> Vec<String> {
@@ -80,6 +89,8 @@ fn hostile_bodies_get_a_dialect_4xx_and_change_nothing() {
             cm.as_str()
         } else if target.starts_with("/api/") {
             "Token token=fk1"
+        } else if target.starts_with("/cdp/") {
+            "Bearer cdp-key"
         } else {
             bearer.as_str()
         };
@@ -132,6 +143,10 @@ fn hostile_paths_and_queries_are_404_or_400_never_a_panic() {
         "/api/customer_profiles/%2F",
         "/api/customer_profiles?page=18446744073709551615&num_per_page=18446744073709551615",
         "/v1/customer?page=18446744073709551615",
+        "/cdp/v1/profiles?limit=18446744073709551616&cursor=%00",
+        "/cdp/v1/events?identity=%00:%00&start=%FF",
+        "/cdp/v1/segments/%2F/members?cursor=cG9zaXRpb246MTg0NDY3NDQwNzM3MDk1NTE2MTU=",
+        "/cdp/v1//profiles",
     ] {
         let response = harness.send(
             "GET",
@@ -160,6 +175,17 @@ const QUERY_NAMES: &[&str] = &[
     "sor_identifiers",
     "attribute_keys",
     "api_key",
+    "limit",
+    "identity",
+    "profileId",
+    "start",
+    "end",
+    "sort",
+    "name",
+    "resolution",
+    "kind",
+    "scope",
+    "context",
 ];
 
 fn any_text() -> BoxedStrategy<String> {

@@ -29,7 +29,8 @@ impl CdpCore {
     }
 
     /// Resolves to the entries and exits committed since the last call, as JSON text of an
-    /// array of `{"type": "enter" | "exit", "segment", "profile", "at"}`.
+    /// array of `{"type": "enter" | "exit", "segment", "profile", "at"}`, and keeps
+    /// collecting (also after the engine reloaded from storage, which starts a fresh engine).
     #[wasm_bindgen(js_name = takeMembershipEvents)]
     pub fn take_membership_events(&self) -> Promise {
         let inner = self.inner();
@@ -37,7 +38,11 @@ impl CdpCore {
             inner.open()?;
             let events = inner
                 .database
-                .write(|engine| engine.take_membership_events())
+                .write(|engine| {
+                    let events = engine.take_membership_events();
+                    engine.watch_membership(true);
+                    events
+                })
                 .await
                 .map_err(|error| engine_error(&error))?;
             let json: Vec<serde_json::Value> =

@@ -55,6 +55,36 @@ pub const ROUTE_TEMPLATES: &[(&str, &str)] = &[
     ("PUT", "/api/customer_attributes/{text}/unshare"),
     ("PUT", "/api/customer_attributes/{text}/disable"),
     ("PUT", "/api/customer_attributes/{text}/enable"),
+    ("GET", "/cdp/v1/profiles"),
+    ("POST", "/cdp/v1/profiles"),
+    ("GET", "/cdp/v1/profiles/lookup"),
+    ("GET", "/cdp/v1/profiles/{id}"),
+    ("GET", "/cdp/v1/profiles/{id}/traits"),
+    ("GET", "/cdp/v1/profiles/{id}/segments"),
+    ("GET", "/cdp/v1/profiles/{id}/stats/buying"),
+    ("GET", "/cdp/v1/profiles/{id}/stats/events"),
+    ("POST", "/cdp/v1/merges"),
+    ("GET", "/cdp/v1/merges/{id}"),
+    ("DELETE", "/cdp/v1/merges/{id}"),
+    ("POST", "/cdp/v1/events"),
+    ("GET", "/cdp/v1/events"),
+    ("GET", "/cdp/v1/traits"),
+    ("POST", "/cdp/v1/traits"),
+    ("GET", "/cdp/v1/traits/{text}"),
+    ("DELETE", "/cdp/v1/traits/{text}"),
+    ("GET", "/cdp/v1/segments"),
+    ("POST", "/cdp/v1/segments"),
+    ("GET", "/cdp/v1/segments/{text}"),
+    ("DELETE", "/cdp/v1/segments/{text}"),
+    ("POST", "/cdp/v1/segments/{text}/activate"),
+    ("POST", "/cdp/v1/segments/{text}/deactivate"),
+    ("GET", "/cdp/v1/segments/{text}/members"),
+    ("GET", "/cdp/v1/segments/{text}/history"),
+    ("GET", "/cdp/v1/identity"),
+    ("GET", "/cdp/v1/stats/{text}"),
+    ("GET", "/cdp/v1/stats/events/{text}"),
+    ("GET", "/cdp/v1/stats/customers/{text}"),
+    ("GET", "/cdp/v1/stats/kpis/{text}"),
     ("GET", "/{text}"),
 ];
 
@@ -166,6 +196,7 @@ impl HostileRequest {
                 Owner::ChartMogul => vec![("authorization", chartmogul)],
                 Owner::PrimeData => vec![("x-api-key", "pk1".to_owned())],
                 Owner::FollowAnalytics => vec![("authorization", "Token token=fk1".to_owned())],
+                Owner::Cdp => vec![("authorization", "Bearer cdp-key".to_owned())],
                 Owner::Nobody => Vec::new(),
             },
             Auth::All => vec![
@@ -197,6 +228,8 @@ pub enum Owner {
     PrimeData,
     /// `/api/…`
     FollowAnalytics,
+    /// `/cdp/v1/…`
+    Cdp,
     /// Any other path: the router's own 404.
     Nobody,
 }
@@ -209,6 +242,7 @@ impl Owner {
             ["v1", "customers", ..] => Self::ChartMogul,
             ["pub", ..] => Self::PrimeData,
             ["api", ..] => Self::FollowAnalytics,
+            ["cdp", "v1", ..] => Self::Cdp,
             _ => Self::Nobody,
         }
     }
@@ -309,6 +343,18 @@ fn assert_error_shape(owner: Owner, status: u16, body: &Json, context: &str) {
                 assert_eq!(status, 404, "{context}");
                 assert_eq!(body["error"]["code"], "api.route_not_found", "{context}");
             }
+        }
+        Owner::Cdp => {
+            assert_eq!(keys(body), ["error"], "cdp shape: {context}");
+            let inner = keys(&body["error"]);
+            assert!(
+                inner == ["code", "message"] || inner == ["code", "message", "path"],
+                "cdp shape: {context}"
+            );
+            assert!(
+                body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+                "{context}"
+            );
         }
         Owner::FollowAnalytics => {
             assert_eq!(

@@ -12,14 +12,15 @@ use cdp_engine::model::{ProfileId, Timestamp};
 use cdp_engine::{Api, Config, Engine};
 use serde_json::Value as Json;
 
-/// A configuration with credentials for all four dialects.
+/// A configuration with credentials for all four dialects and for `/cdp/v1`.
 pub const CONFIG: &str = r#"{
     "arrigoo": {"apiKeys": [
         {"key": "admin", "secret": "s-admin", "role": "admin"},
         {"key": "viewer", "secret": "s-viewer", "role": "viewer"}]},
     "chartmogul": {"accounts": [{"token": "t1", "secret": "s1"}], "apiKeys": ["cm-key"]},
     "primedata": {"apiKeys": ["pk1"], "identityTypes": ["email", "phone_number", "crm_user_id"]},
-    "followanalytics": {"apiKeys": ["fk1"], "sources": [{"identifier": "SOR_XXXX", "apiKeys": ["XXXXXXXX"]}]}
+    "followanalytics": {"apiKeys": ["fk1"], "sources": [{"identifier": "SOR_XXXX", "apiKeys": ["XXXXXXXX"]}]},
+    "cdp": {"apiKeys": ["cdp-key"]}
 }"#;
 
 /// An engine, its API and the clock both read.

@@ -17,12 +17,12 @@ use crate::model::{ProfileId, Timestamp};
 pub(super) const MAX_BATCH: usize = 1_000;
 
 /// `POST /cdp/v1/events`: one `recordEvent` body, answered 201 with the outcome
-/// `{"event", "profile", "created"}`, or an array of them, answered 201 with
-/// `{"data": [outcomes]}`. Every event of an array is read and checked first (shape, ids,
-/// named profiles): any refusal there changes nothing and names the event by its path
-/// (`$[2].name`). The events are then recorded in order, each as its own command; if one is
-/// refused while recording (an identity conflict the earlier events created), the answer is
-/// that error with the event's `index`, and the events before it stay recorded.
+/// `{"event", "profile", "created"}`, or an array of them. Every event of an array is read and
+/// checked first (shape, ids, named profiles): a refusal there is the answer, changes nothing
+/// and names the event by its path (`$[2].name`). Then each event is recorded as its own
+/// command, in order: 201 `{"data": [outcomes]}` when all were, 207 when the engine refused
+/// some while recording (an identity conflict the batch itself created), each of those
+/// holding `{"error": {"code", "message"}}` in its place; the others are recorded.
 pub(super) fn record(engine: &mut Engine, request: &Request) -> Result<Response, ApiError> {
     let body: Json = serde_json::from_str(&request.body)
         .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
@@ -46,14 +46,21 @@ pub(super) fn record(engine: &mut Engine, request: &Request) -> Result<Response,
         })
         .collect::<Result<Vec<_>, _>>()?;
     check(engine, &events)?;
-    let mut outcomes = Vec::with_capacity(events.len());
-    for (index, event) in events.into_iter().enumerate() {
-        match engine.execute(Command::RecordEvent(event)) {
-            Ok(outcome) => outcomes.push(outcome.to_json()),
-            Err(error) => return Ok(with_index(&ApiError::Engine(error), index)),
-        }
-    }
-    Ok(Response::json(201, &json!({ "data": outcomes })))
+    let mut refused = false;
+    let outcomes: Vec<Json> = events
+        .into_iter()
+        .map(|event| match engine.execute(Command::RecordEvent(event)) {
+            Ok(outcome) => outcome.to_json(),
+            Err(error) => {
+                refused = true;
+                error_response(&ApiError::Engine(error)).body_json()
+            }
+        })
+        .collect();
+    Ok(Response::json(
+        if refused { 207 } else { 201 },
+        &json!({ "data": outcomes }),
+    ))
 }
 
 /// What can be checked of a batch before anything is recorded: ids not taken (by stored
@@ -73,17 +80,6 @@ fn check(engine: &Engine, events: &[NewEvent]) -> Result<(), EngineError> {
         }
     }
     Ok(())
-}
-
-/// The error response of a batch event refused while recording, naming its index.
-fn with_index(error: &ApiError, index: usize) -> Response {
-    let mut response = error_response(error);
-    let mut body = response.body_json();
-    if let Some(fields) = body.get_mut("error").and_then(Json::as_object_mut) {
-        fields.insert("index".into(), json!(index));
-    }
-    response.body = body.to_string();
-    response
 }
 
 /// `GET /cdp/v1/events?profileId=|identity=type:value&name=…&start&end&sort&limit&cursor`:

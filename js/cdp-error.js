@@ -9,7 +9,7 @@ export class CdpError extends Error {
   /**
    * @param {string} code stable machine code, e.g. `storage.failed`
    * @param {string} message human-readable explanation; may change between releases
-   * @param {{ status?: number, line?: number, cause?: unknown }} [details]
+   * @param {{ status?: number, line?: number, path?: string, cause?: unknown }} [details]
    */
   constructor(code, message, details = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -23,6 +23,10 @@ export class CdpError extends Error {
     if (details.line !== undefined) {
       /** The line of an import document the error is about. @type {number | undefined} */
       this.line = details.line;
+    }
+    if (details.path !== undefined) {
+      /** The JSON path of the node a refused document was refused at. @type {string | undefined} */
+      this.path = details.path;
     }
   }
 }

@@ -83,6 +83,8 @@ export interface Credentials {
   chartmogul?: { accounts?: Array<{ token: string; secret?: string }>; apiKeys?: string[] };
   primedata?: { apiKeys?: string[] };
   followanalytics?: { apiKeys?: string[]; sources?: Array<{ identifier: string; apiKeys?: string[] }> };
+  /** Bearer keys of the engine's own `/cdp/v1` surface; an empty list opens it. */
+  cdp?: { apiKeys?: string[] };
 }
 
 /** One identifier type and its resolution rules. */
@@ -119,6 +121,11 @@ export interface CdpConfig {
   chartmogul?: ChartMogulConfig;
   primedata?: PrimeDataConfig;
   followanalytics?: FollowAnalyticsConfig;
+  /**
+   * The engine's own REST surface `/cdp/v1`: open while `apiKeys` is empty, then every
+   * request needs `Authorization: Bearer <key>`. The typed helpers need no key.
+   */
+  cdp?: { apiKeys?: string[] };
   /** Largest request body accepted, in bytes. Default 1 000 000. */
   maxBodyBytes?: number;
 }
@@ -222,6 +229,202 @@ export interface Profiles {
   count(): Promise<number>;
 }
 
+/** Where an event happened. */
+export type EventContext =
+  | 'WEB'
+  | 'MOBILE'
+  | 'ECOMMERCE'
+  | 'RETAIL'
+  | 'SOCIAL'
+  | 'DIGITAL_CAMPAIGN'
+  | 'CONTACT_CENTER'
+  | 'IOT'
+  | 'OTHER';
+
+/** What `events.record` takes: the `recordEvent` command's body. */
+export type EventInput = (
+  | { profileId: string; identities?: never }
+  | { identities: Record<string, string | string[]>; profileId?: never }
+) & {
+  /** The event's name (`purchase`, `viewedPage`). */
+  name: string;
+  /** Your id for the event (a uuid); a fresh one is made when absent. */
+  id?: string;
+  /** Default `'OTHER'`. */
+  context?: EventContext;
+  /** Default `'ACTIVE'`. */
+  mode?: 'ACTIVE' | 'PASSIVE';
+  /** When it happened (RFC 3339 or a Date); now when absent. */
+  happened?: string | Date;
+  /** When the sender sent it. */
+  sent?: string | Date;
+  /** Typed like undeclared attributes; `null` values are dropped. */
+  properties?: Record<string, JsonValue>;
+  schemaVersion?: string;
+};
+
+/** What recording an event resolves to. */
+export interface EventOutcome {
+  /** The event's id. */
+  event: string;
+  /** The profile it landed on. */
+  profile: string;
+  /** Whether recording it created the profile. */
+  created: boolean;
+}
+
+/** An event of a batch the engine refused while recording it (the others are recorded). */
+export interface EventRefusal {
+  error: { code: string; message: string };
+}
+
+/** A stored event, in the shape `events.record` takes plus the time it was received. */
+export interface CdpEvent {
+  id: string;
+  profileId: string;
+  name: string;
+  context: EventContext;
+  mode: 'ACTIVE' | 'PASSIVE';
+  /** RFC 3339 in UTC. */
+  happened: string;
+  sent: string | null;
+  received: string;
+  properties: Record<string, JsonValue>;
+  schemaVersion: string | null;
+}
+
+/** What `events.query` takes: whose events, which, and which page. */
+export type EventQuery = ({ profileId: string; identity?: never } | { identity: { type: string; value: string }; profileId?: never }) & {
+  /** Only events of these names (each must have been recorded at least once). */
+  names?: string[];
+  /** Only events after this time (exclusive). */
+  start?: string | Date;
+  /** Only events before this time (exclusive). */
+  end?: string | Date;
+  /** Default `'desc'`: newest first. */
+  sort?: 'asc' | 'desc';
+  /** 1 to 100; default 25. */
+  limit?: number;
+  /** The `next` of the previous page. */
+  cursor?: string | null;
+};
+
+/** One page of a list; `next` is the cursor of the following page, null on the last. */
+export interface Page<T> {
+  data: T[];
+  next: string | null;
+  /** The whole list's length, where it is known. */
+  total?: number;
+}
+
+/** A computed trait: the `defineTrait` command's body. */
+export interface TraitDefinition {
+  name: string;
+  aggregate: 'count' | 'sum' | 'min' | 'max' | 'avg' | 'first' | 'last' | 'distinctCount';
+  /** The event name it folds. */
+  event: string;
+  /** The property it reads; needed by `sum`, `avg` and `distinctCount`. */
+  property?: string;
+  /** Only events of the last N seconds (or `windowDays` days). */
+  windowSeconds?: number;
+  windowDays?: number;
+  /** Property filters: `[{ property, op, value }]`. */
+  where?: Array<{ property: string; op: string; value?: JsonValue }>;
+}
+
+/** What defining, deleting or switching a trait or segment resolves to. */
+export interface DefinitionOutcome {
+  /** The trait's name or the segment's system title. */
+  name: string;
+  /** False when the state asked for was already in force. */
+  changed: boolean;
+}
+
+/** A node of a segment rule (`{ op: 'and', rules: [...] }`, `{ op: 'equals', attribute, value }`, …; docs/config.md). */
+export interface SegmentRule {
+  op: string;
+  [field: string]: JsonValue | undefined;
+}
+
+/** A segment: the `defineSegment` command's body. */
+export interface SegmentDefinition {
+  /** Letters, digits, `_`, `-` and `.`. */
+  systemTitle: string;
+  /** Default: the system title. */
+  name?: string;
+  description?: string;
+  /** Default true. */
+  active?: boolean;
+  rule: SegmentRule;
+}
+
+/** A segment as `segments.list` and `segments.get` give it. */
+export interface Segment extends Required<Omit<SegmentDefinition, 'rule'>> {
+  rule: SegmentRule;
+  /** Current members. */
+  members: number;
+  /** History counts (`segments.get` only). */
+  counts?: { members: number; formerMembers: number; entries: number; exits: number };
+}
+
+/** A profile entering or leaving a segment. */
+export interface MembershipEvent {
+  type: 'enter' | 'exit';
+  /** The segment's system title. */
+  segment: string;
+  /** The profile's id. */
+  profile: string;
+  /** RFC 3339 in UTC. */
+  at: string;
+}
+
+/** Typed helpers for events. Each write resolves once durable. */
+export interface Events {
+  /** Records one event. Rejects with e.g. `events.invalid_event` (with `path`) or `events.unknown_profile`. */
+  record(event: EventInput): Promise<EventOutcome>;
+  /** Records several events, all checked first; see `EventRefusal` for one refused while recording. */
+  recordMany(events: EventInput[]): Promise<Array<EventOutcome | EventRefusal>>;
+  /** One page of a profile's events. */
+  query(query: EventQuery): Promise<Page<CdpEvent>>;
+}
+
+/** Typed helpers for computed traits. Each write resolves once durable. */
+export interface Traits {
+  /** Adds or replaces a trait. Rejects with `traits.invalid_definition` (with `path`). */
+  define(definition: TraitDefinition): Promise<DefinitionOutcome>;
+  list(): Promise<TraitDefinition[]>;
+  /** The definition, or null when no trait has that name. */
+  get(name: string): Promise<TraitDefinition | null>;
+  /** Rejects with `traits.unknown`. */
+  delete(name: string): Promise<DefinitionOutcome>;
+  /** A profile's trait values by name. Rejects with `api.not_found` for an unknown profile. */
+  valuesOf(profileId: string): Promise<Record<string, JsonValue>>;
+}
+
+/** Typed helpers for segments. Each write resolves once durable. */
+export interface Segments {
+  /** Adds or replaces a segment. Rejects with `segments.invalid_rule` naming the bad node's `path`. */
+  define(definition: SegmentDefinition): Promise<DefinitionOutcome>;
+  list(): Promise<Segment[]>;
+  /** The segment, or null when none has that system title. */
+  get(systemTitle: string): Promise<Segment | null>;
+  activate(systemTitle: string): Promise<DefinitionOutcome>;
+  deactivate(systemTitle: string): Promise<DefinitionOutcome>;
+  /** Rejects with `segments.unknown`. */
+  delete(systemTitle: string): Promise<DefinitionOutcome>;
+  /** Member profile ids, in creation order. */
+  members(systemTitle: string, options?: { limit?: number; cursor?: string | null }): Promise<Page<string>>;
+  /** Entries and exits, oldest first. */
+  history(systemTitle: string, options?: { limit?: number; cursor?: string | null }): Promise<Page<MembershipEvent>>;
+  /**
+   * Calls `listener` for every entry and exit (of the titled segment, or of any) once the
+   * write that caused it is durable: this engine's writes, and other tabs' with IndexedDB.
+   * Returns the function that ends the subscription.
+   */
+  subscribe(listener: (event: MembershipEvent) => void): () => void;
+  subscribe(systemTitle: string, listener: (event: MembershipEvent) => void): () => void;
+}
+
 /** An open engine. */
 export declare class Cdp {
   private constructor();
@@ -237,6 +440,12 @@ export declare class Cdp {
   readonly storage: StorageKind;
   /** Typed helpers for profiles. */
   readonly profiles: Profiles;
+  /** Typed helpers for events. */
+  readonly events: Events;
+  /** Typed helpers for computed traits. */
+  readonly traits: Traits;
+  /** Typed helpers for segments and their entry/exit subscriptions. */
+  readonly segments: Segments;
   /**
    * Sends one REST request to the engine: takes exactly what `fetch` takes (only the path
    * and query of the URL are used) and resolves with a real Response once any write is
@@ -304,12 +513,14 @@ export type CdpFacadeErrorCode =
 
 /** The one error type the package throws and rejects with. Match on `code`, not on `message`. */
 export declare class CdpError extends Error {
-  constructor(code: string, message: string, details?: { status?: number; line?: number; cause?: unknown });
+  constructor(code: string, message: string, details?: { status?: number; line?: number; path?: string; cause?: unknown });
   readonly name: 'CdpError';
   /** Stable machine code, e.g. `config.invalid`, `storage.failed`, `cdp.closed`. */
   readonly code: CdpFacadeErrorCode | CdpStorageErrorCode | (string & {});
   /** The line of an import document the error is about. */
   readonly line?: number;
+  /** The JSON path of the node a refused document was refused at (`$.rule.rules[1].op`). */
+  readonly path?: string;
   /** HTTP status, when the error describes a response. */
   readonly status?: number;
 }

@@ -5,13 +5,17 @@
  *     const cdp = await Cdp.open({ name: 'shop', config });
  *     const { id } = await cdp.profiles.upsert({ identities: { email: ['bob@bib.dk'] } });
  *     const response = await cdp.fetch(`/v1/customer/${id}`, { headers });
+ *     const off = cdp.segments.subscribe('vip', ({ type, profile }) => console.log(type, profile));
  *
  * This file is the one facade. Only the wasm bytes are found differently per environment,
  * in `load-browser.js` and `load-node.js`.
  */
 import { CdpError, codes, isPlainObject, isTrap, toCdpError } from './cdp-error.js';
 import { readRequest, toRequest, toResponse } from './http.js';
+import { Events } from './events.js';
 import { Profiles } from './profiles.js';
+import { MembershipFeed, Segments } from './segments.js';
+import { Traits } from './traits.js';
 import { TabSync } from './tab-sync.js';
 import { exportStream, wholeLines } from './transfer.js';
 
@@ -125,6 +129,8 @@ export class Cdp {
   #sync;
   /** @type {{ close(): Promise<void> } | undefined} */
   #files;
+  /** Subscribers to segment entries and exits, fed after every call. */
+  #membership = new MembershipFeed();
 
   /**
    * Use `Cdp.open()`.
@@ -154,8 +160,16 @@ export class Cdp {
     this.name = name;
     /** Where the data lives: `'indexeddb'` or `'files'` (persistent), or `'memory'`. */
     this.storage = storage;
+    /** @type {import('./profiles.js').Runner} */
+    const run = (task, mode) => this.#run(task, mode);
     /** Typed helpers for profiles. */
-    this.profiles = new Profiles((task, mode) => this.#run(task, mode));
+    this.profiles = new Profiles(run);
+    /** Typed helpers for events. */
+    this.events = new Events(run);
+    /** Typed helpers for computed traits. */
+    this.traits = new Traits(run);
+    /** Typed helpers for segments, and subscriptions to their entries and exits. */
+    this.segments = new Segments(run, this.#membership);
     Object.freeze(this);
   }
 
@@ -394,6 +408,14 @@ export class Cdp {
   #run(task, mode = 'read') {
     if (this.#closed || this.#generation !== generation) return Promise.reject(closedError());
     const sync = this.#sync;
+    const membership = this.#membership;
+    const run = task;
+    /** @param {Core} core */
+    task = async (core) => {
+      const value = await run(core);
+      await membership.drain(core);
+      return value;
+    };
     const result = this.#tail
       .then(() => {
         if (this.#generation !== generation) throw closedError();

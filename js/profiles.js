@@ -10,6 +10,9 @@ import { CdpError, codes, isPlainObject } from './cdp-error.js';
 /**
  * @typedef {object} Core the wasm-bindgen `CdpCore` instance (src/wasm.rs)
  * @property {(method: string, target: string, headers: string[], body: string) => Promise<unknown>} handle
+ * @property {(method: string, target: string, body: string) => Promise<unknown>} handleOwn
+ * @property {(watching: boolean) => Promise<void>} watchMembership
+ * @property {() => Promise<string>} takeMembershipEvents
  * @property {(command: string) => Promise<string>} execute
  * @property {(id: string) => Profile | undefined} profile
  * @property {() => number} profileCount

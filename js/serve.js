@@ -125,12 +125,56 @@ function isPreflight(request) {
 }
 
 /**
+ * Whether the config leaves `/cdp/v1` open: no `cdp.apiKeys` (or only empty ones).
+ * @param {any} config
+ * @returns {boolean}
+ */
+function cdpSurfaceIsOpen(config) {
+  const keys = config?.cdp?.apiKeys;
+  return !(Array.isArray(keys) && keys.some((key) => typeof key === 'string' && key !== ''));
+}
+
+/**
+ * Whether a request's path is under `/cdp/v1`, read the way the engine's router reads it:
+ * percent-escapes decoded first (`%2F` included), then empty segments dropped.
+ * @param {string} url
+ * @returns {boolean}
+ */
+function isCdpPath(url) {
+  const path = url.split('?')[0].replace(/%([0-9a-fA-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  const [first, second] = path.split('/').filter((part) => part !== '');
+  return first === 'cdp' && second === 'v1';
+}
+
+/**
+ * An open `/cdp/v1` answers only clients that are not web pages: a browser sends `Origin` on
+ * every cross-origin request, and with `Access-Control-Allow-Origin: *` any page the user
+ * visits could otherwise read and change every profile through this port.
+ * @param {import('node:http').IncomingMessage} request
+ * @param {boolean} cdpOpen
+ * @returns {Response | undefined} the refusal, if refused
+ */
+function refuseOpenCdpToPages(request, cdpOpen) {
+  if (!cdpOpen || request.headers.origin === undefined || !isCdpPath(request.url ?? '/')) return undefined;
+  return Response.json(
+    {
+      error: {
+        code: 'api.unauthenticated',
+        message: 'an open /cdp/v1 (no cdp.apiKeys configured) answers no web page; configure cdp.apiKeys and send Authorization: Bearer <key>',
+      },
+    },
+    { status: 401, headers: { 'www-authenticate': 'Bearer' } },
+  );
+}
+
+/**
  * Answers one HTTP request: a CORS preflight here, anything else through `cdp.fetch`.
  * @param {Cdp} cdp
  * @param {import('node:http').IncomingMessage} request
  * @param {import('node:http').ServerResponse} response
+ * @param {boolean} cdpOpen whether `/cdp/v1` needs no key
  */
-async function answer(cdp, request, response) {
+async function answer(cdp, request, response, cdpOpen) {
   /** @type {Buffer[]} */
   const chunks = [];
   for await (const chunk of request) chunks.push(chunk);
@@ -141,23 +185,33 @@ async function answer(cdp, request, response) {
     response.end();
     return;
   }
-  /** @type {Response} */
-  let reply;
+  const reply = refuseOpenCdpToPages(request, cdpOpen) ?? (await viaEngine(cdp, request, method, body));
+  response.statusCode = reply.status;
+  for (const [name, value] of reply.headers) response.appendHeader(name, value);
+  for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
+  const payload = Buffer.from(await reply.arrayBuffer());
+  response.end(method === 'HEAD' ? undefined : payload);
+}
+
+/**
+ * The engine's answer to a request, through `cdp.fetch`.
+ * @param {Cdp} cdp
+ * @param {import('node:http').IncomingMessage} request
+ * @param {string} method
+ * @param {Buffer} body
+ * @returns {Promise<Response>}
+ */
+async function viaEngine(cdp, request, method, body) {
   try {
     const headers = new Headers();
     for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
       headers.append(request.rawHeaders[index], request.rawHeaders[index + 1]);
     }
     const hasBody = method !== 'GET' && method !== 'HEAD' && body.length > 0;
-    reply = await cdp.fetch(request.url ?? '/', { method, headers, body: hasBody ? body : undefined });
+    return await cdp.fetch(request.url ?? '/', { method, headers, body: hasBody ? body : undefined });
   } catch (error) {
-    reply = errorReply(error);
+    return errorReply(error);
   }
-  response.statusCode = reply.status;
-  for (const [name, value] of reply.headers) response.appendHeader(name, value);
-  for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
-  const payload = Buffer.from(await reply.arrayBuffer());
-  response.end(method === 'HEAD' ? undefined : payload);
 }
 
 /**
@@ -199,8 +253,9 @@ async function main() {
     throw error;
   }
   const engine = cdp;
+  const cdpOpen = cdpSurfaceIsOpen(config);
   const server = createServer((request, response) => {
-    answer(engine, request, response).catch((error) => {
+    answer(engine, request, response, cdpOpen).catch((error) => {
       response.destroy(error instanceof Error ? error : undefined);
     });
   });
@@ -210,6 +265,12 @@ async function main() {
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   process.stdout.write(`cdp-engine listening on http://${host}:${port}\n`);
+  if (cdpOpen) {
+    process.stderr.write(
+      `${PROGRAM}: warning: /cdp/v1 is open (no cdp.apiKeys in ${options.configPath}): any program that can reach ` +
+        `http://${host}:${port} may read and change every profile; requests from web pages (with an Origin header) are refused\n`,
+    );
+  }
 
   const stop = () => {
     server.close();

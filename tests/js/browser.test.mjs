@@ -157,3 +157,42 @@ test('a trap closes the engine and opening again re-reads the data from IndexedD
   assert.equal(outcome.profile?.attributes.name, 'Trap');
   assert.equal(outcome.count, 1);
 });
+
+test('segment subscribers see entries caused in the page and in another tab on the same database', async () => {
+  await openInPage('browser-segments');
+  await page.evaluate(async () => {
+    const { cdp } = globalThis;
+    await cdp.segments.define({ systemTitle: 'gold', rule: { op: 'equals', attribute: 'plan', value: 'gold' } });
+    /** @type {Array<{ type: string, profile: string }>} */
+    const seen = [];
+    globalThis.seen = seen;
+    globalThis.secondEntry = new Promise((resolve) => {
+      cdp.segments.subscribe('gold', (event) => {
+        seen.push({ type: event.type, profile: event.profile });
+        if (seen.length === 2) resolve(undefined);
+      });
+    });
+    await cdp.profiles.upsert({ identities: { email: ['here@example.com'] }, attributes: { plan: 'gold' } });
+  });
+  const other = await browser.context.newPage();
+  const otherErrors = collectPageErrors(other);
+  await other.goto(`${server.origin}/`);
+  const written = await other.evaluate(async (config) => {
+    const { Cdp } = await import('/pkg/index.js');
+    const cdp = await Cdp.open({ name: 'browser-segments', config });
+    const { id } = await cdp.profiles.upsert({ identities: { email: ['there@example.com'] }, attributes: { plan: 'gold' } });
+    const members = await cdp.segments.members('gold');
+    await cdp.close();
+    return { id, members: members.data.length };
+  }, adminConfig);
+  assert.equal(written.members, 2, 'the other tab sees the segment and both members');
+  const seen = await page.evaluate(async () => {
+    await globalThis.secondEntry;
+    return globalThis.seen;
+  });
+  assert.equal(seen.length, 2);
+  assert.deepEqual(seen.map((event) => event.type), ['enter', 'enter']);
+  assert.equal(seen[1].profile, written.id, 'the entry the other tab caused reached this tab');
+  await other.close();
+  assert.deepEqual(otherErrors, []);
+});

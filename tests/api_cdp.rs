@@ -1,6 +1,6 @@
 //! The engine's own REST surface, `/cdp/v1`, end to end through `Api::handle`: profiles,
-//! merges and events, authentication, and the error statuses and bodies. Traits, segments
-//! and statistics are in `tests/api_cdp_definitions.rs`.
+//! merges and events, authentication, and the error statuses and bodies. Traits, segments,
+//! statistics and the identity configuration are in `tests/api_cdp_definitions.rs`.
 
 mod support;
 
@@ -601,21 +601,4 @@ fn routing_errors_have_the_cdp_shape_and_statuses() {
     assert_eq!((status, code(&body)), (400, "api.malformed_json"));
     let (status, body) = cdp(&mut harness, "POST", "/cdp/v1/profiles", "[1]");
     assert_eq!((status, code(&body)), (400, "api.invalid_request"));
-}
-
-#[test]
-fn the_identity_configuration_reads_as_configured() {
-    let mut harness = Harness::with_config(
-        r#"{"identity": {"policy": "merge", "types": [{"name": "email", "normalization": "email"},
-            {"name": "crm_id", "caseSensitive": false, "limit": 1, "onLimit": "reject", "priority": 5}]}}"#,
-    );
-    let (status, identity) = cdp(&mut harness, "GET", "/cdp/v1/identity", "");
-    assert_eq!(status, 200);
-    assert_eq!(identity["policy"], "merge");
-    assert_eq!(identity["types"][1]["name"], "crm_id");
-    assert_eq!(identity["types"][1]["caseSensitive"], false);
-    assert_eq!(identity["types"][1]["limit"], 1);
-    assert_eq!(identity["types"][1]["onLimit"], "reject");
-    assert_eq!(identity["types"][1]["priority"], 5);
-    assert_eq!(identity["types"].as_array().unwrap().len(), 2);
 }

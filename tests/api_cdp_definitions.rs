@@ -1,5 +1,6 @@
-//! `/cdp/v1` computed traits, segments (members, history, state) and statistics, on data
-//! built through the same surface on the harness's manual clock (2025-03-21T10:00:00Z).
+//! `/cdp/v1` computed traits, segments (members, history, state), statistics and the identity
+//! configuration, on data built through the same surface on the harness's manual clock
+//! (2025-03-21T10:00:00Z).
 
 mod support;
 
@@ -465,4 +466,20 @@ fn statistics_count_segments_events_customers_and_purchases() {
         let (status, body) = cdp(&mut harness, "GET", target, &Json::Null);
         assert_eq!((status, code(&body)), (400, expected), "{target}");
     }
+}
+
+#[test]
+fn the_identity_configuration_reads_as_configured() {
+    let mut harness = Harness::with_config(
+        r#"{"identity": {"policy": "merge", "types": [{"name": "email", "normalization": "email"},
+            {"name": "crm_id", "caseSensitive": false, "limit": 1, "onLimit": "reject", "priority": 5}]}}"#,
+    );
+    let identity = get(&mut harness, "/cdp/v1/identity");
+    assert_eq!(identity["policy"], "merge");
+    assert_eq!(identity["types"][1]["name"], "crm_id");
+    assert_eq!(identity["types"][1]["caseSensitive"], false);
+    assert_eq!(identity["types"][1]["limit"], 1);
+    assert_eq!(identity["types"][1]["onLimit"], "reject");
+    assert_eq!(identity["types"][1]["priority"], 5);
+    assert_eq!(identity["types"].as_array().unwrap().len(), 2);
 }

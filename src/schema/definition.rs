@@ -52,7 +52,7 @@ pub struct AttributeDefinition {
     #[serde(default)]
     pub max_length: Option<u32>,
     /// Limits of nested text fields of an `object`, by field name (`street: 500`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub field_max_lengths: BTreeMap<String, u32>,
     /// Once a profile has a value, it can be neither changed nor removed.
     #[serde(default)]
@@ -61,7 +61,7 @@ pub struct AttributeDefinition {
     #[serde(default)]
     pub predefined: bool,
     /// The display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub label: Option<String>,
 }
 
@@ -106,4 +106,25 @@ pub struct SchemaConfig {
     /// add up to (Contacthub: 1000).
     #[serde(default)]
     pub tags_max_length: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declarations_round_trip_the_positional_stored_form() {
+        // Stored records are MessagePack with structs as arrays: a field left out when empty
+        // would shift every later one, so none may be skipped.
+        let mut labelled = AttributeDefinition::new("fav_team", AttributeType::String);
+        labelled.label = Some("Team".to_owned());
+        for definition in [
+            AttributeDefinition::new("fav_team", AttributeType::String),
+            labelled,
+        ] {
+            let bytes = rmp_serde::to_vec(&definition).unwrap();
+            let read: AttributeDefinition = rmp_serde::from_slice(&bytes).unwrap();
+            assert_eq!(read, definition);
+        }
+    }
 }

@@ -4,6 +4,13 @@
 
 mod support;
 
+use std::rc::Rc;
+
+use cdp_engine::api::{Method, Request};
+use cdp_engine::engine::{Database, DatabaseOptions, SystemClock};
+use cdp_engine::model::SourceId;
+use cdp_engine::storage::{MemoryStorage, Storage};
+use cdp_engine::{Api, Config};
 use serde_json::{json, Value as Json};
 use support::Harness;
 
@@ -437,4 +444,116 @@ fn a_shared_attribute_shows_the_latest_enabled_value_globally_and_in_arrigoo() {
         "{}",
         arrigoo.body
     );
+}
+
+/// Runs a future of the in-memory storage, which never waits.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => unreachable!("in-memory storage never waits"),
+    }
+}
+
+/// A database on `storage` (loaded from what it holds) and a fresh API of [`support::CONFIG`]:
+/// what a restart of `serve --data` or a page reload gives.
+fn reopen(storage: &MemoryStorage, snapshot_min_changes: u64) -> (Database<&MemoryStorage>, Api) {
+    let config = Config::from_json(support::CONFIG).unwrap();
+    let database = block_on(Database::open_with(
+        storage,
+        config.identity.clone(),
+        Rc::new(SystemClock),
+        DatabaseOptions {
+            snapshot_min_changes,
+            ..DatabaseOptions::default()
+        },
+    ))
+    .unwrap();
+    (database, Api::new(&config))
+}
+
+fn send_durably(
+    database: &Database<&MemoryStorage>,
+    api: &mut Api,
+    method: &str,
+    target: &str,
+    body: &Json,
+) -> cdp_engine::api::Response {
+    let request = Request::new(Method::parse(method), target)
+        .with_header("authorization", "Token token=fk1")
+        .with_body(body.to_string());
+    block_on(database.write(|engine| api.handle(engine, &request))).unwrap()
+}
+
+#[test]
+fn an_issued_key_survives_a_reopen_and_its_sor_deletion_forgets_it() {
+    // Snapshots after every write (the key travels in the snapshot's schema) and never
+    // (it comes back by replaying the log).
+    for snapshot_min_changes in [1, 1_000_000] {
+        let storage = MemoryStorage::new();
+        let (database, mut api) = reopen(&storage, snapshot_min_changes);
+        let created = send_durably(&database, &mut api, "POST", SORS, &json!({"name": "CRM"}));
+        let result = &body(&created)["result"];
+        let sor = result["identifier"].as_str().unwrap().to_owned();
+        let key = result["api_keys"][0].as_str().unwrap().to_owned();
+        let declaration = json!({"system_of_record_identifier": sor, "key": "fav_team",
+            "label": "Team", "type": "String"});
+        let declared = send_durably(&database, &mut api, "POST", ATTRIBUTES, &declaration);
+        assert_eq!(declared.status, 200, "{}", declared.body);
+        drop(database);
+
+        let upload = |sor: &str, key: &str| {
+            json!({"sor": sor, "api_key": key, "customer_attribute_values":
+                {"customer_id": "u1", "attribute_key": "fav_team", "attribute_value": "PSG"}})
+        };
+        let (database, mut api) = reopen(&storage, snapshot_min_changes);
+        let uploaded = send_durably(
+            &database,
+            &mut api,
+            "POST",
+            "/api/attribute_values",
+            &upload(&sor, &key),
+        );
+        assert_eq!(uploaded.status, 200, "{}", uploaded.body);
+        assert_eq!(body(&uploaded)["result"]["uploaded"], 1);
+        let wrong = upload(&sor, "not-the-key");
+        let refused = send_durably(&database, &mut api, "POST", "/api/attribute_values", &wrong);
+        assert_error(&refused, 401);
+        if snapshot_min_changes == 1 {
+            assert!(
+                database.snapshot_offset().is_some(),
+                "a snapshot was loaded"
+            );
+        } else {
+            let changes = block_on(storage.read_log(0)).unwrap();
+            let logged = serde_json::to_string(&changes).unwrap();
+            assert!(!logged.contains(&key), "the key itself is never stored");
+            assert!(logged.contains("source_key_added"), "{logged}");
+        }
+
+        let deleted = send_durably(
+            &database,
+            &mut api,
+            "DELETE",
+            &format!("{SORS}/{sor}"),
+            &json!({}),
+        );
+        assert_eq!(deleted.status, 200, "{}", deleted.body);
+        drop(database);
+        let (database, mut api) = reopen(&storage, snapshot_min_changes);
+        let after = send_durably(
+            &database,
+            &mut api,
+            "POST",
+            "/api/attribute_values",
+            &upload(&sor, &key),
+        );
+        assert_error(&after, 401);
+        assert!(database
+            .read(|engine| engine.schema().source(&SourceId::new(&sor)).is_none())
+            .unwrap());
+    }
 }

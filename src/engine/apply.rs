@@ -218,6 +218,9 @@ impl Engine {
             Operation::SourceDisabled { source, disabled } => {
                 self.schema.set_source_disabled(source, *disabled);
             }
+            Operation::SourceKeyAdded { source, digest } => {
+                self.schema.add_source_key(source, *digest);
+            }
             Operation::AttributeDeclared { source, definition } => {
                 self.schema.declare_attribute(source, definition.clone());
             }

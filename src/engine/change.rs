@@ -7,7 +7,7 @@ use crate::identity::Identifier;
 use crate::model::{
     AttributeKey, Event, EventId, Profile, ProfileId, SourceId, TagKind, Timestamp, Value,
 };
-use crate::schema::{AttributeDefinition, SourceDefinition};
+use crate::schema::{AttributeDefinition, KeyDigest, SourceDefinition};
 use crate::segments::SegmentDefinition;
 use crate::traits::TraitDefinition;
 
@@ -173,6 +173,13 @@ pub enum Operation {
         /// Disabled (`true`) or enabled.
         disabled: bool,
     },
+    /// An upload key was issued for a source; only its digest is recorded.
+    SourceKeyAdded {
+        /// The source.
+        source: SourceId,
+        /// The key's digest.
+        digest: KeyDigest,
+    },
     /// An attribute was declared on a source, or its declaration was changed.
     AttributeDeclared {
         /// The source.
@@ -270,6 +277,7 @@ impl Operation {
             | Self::SourceRenamed { .. }
             | Self::SourceDeleted { .. }
             | Self::SourceDisabled { .. }
+            | Self::SourceKeyAdded { .. }
             | Self::AttributeDeclared { .. }
             | Self::AttributeDeleted { .. }
             | Self::AttributeDisabled { .. }
@@ -305,6 +313,7 @@ impl Operation {
             Self::SourceRenamed { .. } => "source_renamed",
             Self::SourceDeleted { .. } => "source_deleted",
             Self::SourceDisabled { .. } => "source_disabled",
+            Self::SourceKeyAdded { .. } => "source_key_added",
             Self::AttributeDeclared { .. } => "attribute_declared",
             Self::AttributeDeleted { .. } => "attribute_deleted",
             Self::AttributeDisabled { .. } => "attribute_disabled",

@@ -4,7 +4,9 @@ use super::event_command::NewEvent;
 use super::EngineError;
 use crate::identity::{Identifier, IdentityConfig};
 use crate::model::{AttributeKey, EventId, ProfileId, SourceId, TagKind, Value};
-use crate::schema::{validate_key, AttributeChange, AttributeDefinition, SourceDefinition};
+use crate::schema::{
+    validate_key, AttributeChange, AttributeDefinition, KeyDigest, SourceDefinition,
+};
 use crate::segments::SegmentDefinition;
 use crate::traits::TraitDefinition;
 
@@ -51,6 +53,14 @@ pub enum Command {
         source: SourceId,
         /// Disable or enable.
         disabled: bool,
+    },
+    /// Record the digest of an upload key issued for a source (FollowAnalytics' SOR keys):
+    /// it lives in the schema, so it outlives a restart and goes when the source is deleted.
+    AddSourceKey {
+        /// The source; declared, not the global one.
+        source: SourceId,
+        /// The key's digest (never the key).
+        digest: KeyDigest,
     },
     /// Declare a typed attribute on a source.
     DeclareAttribute {

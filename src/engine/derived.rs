@@ -163,6 +163,7 @@ impl Engine {
             | Command::RenameSource { .. }
             | Command::DeleteSource { .. }
             | Command::DisableSource { .. }
+            | Command::AddSourceKey { .. }
             | Command::DeclareAttribute { .. }
             | Command::UpdateAttribute { .. }
             | Command::DeleteAttribute { .. }
@@ -402,6 +403,7 @@ impl Engine {
             | Operation::SourceRenamed { .. }
             | Operation::SourceDeleted { .. }
             | Operation::SourceDisabled { .. }
+            | Operation::SourceKeyAdded { .. }
             | Operation::AttributeDeclared { .. }
             | Operation::AttributeDeleted { .. }
             | Operation::AttributeDisabled { .. }

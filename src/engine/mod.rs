@@ -356,6 +356,7 @@ impl Engine {
             | Command::RenameSource { .. }
             | Command::DeleteSource { .. }
             | Command::DisableSource { .. }
+            | Command::AddSourceKey { .. }
             | Command::DeclareAttribute { .. }
             | Command::UpdateAttribute { .. }
             | Command::DeleteAttribute { .. }

@@ -47,6 +47,10 @@ impl Engine {
                 schema.check_changeable_source(&source)?;
                 operations.push(Operation::SourceDisabled { source, disabled });
             }
+            Command::AddSourceKey { source, digest } => {
+                schema.check_changeable_source(&source)?;
+                operations.push(Operation::SourceKeyAdded { source, digest });
+            }
             Command::DeclareAttribute { source, definition } => {
                 schema.check_new_attribute(&source, &definition)?;
                 operations.push(Operation::AttributeDeclared { source, definition });

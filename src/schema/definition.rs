@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
 
 use super::AttributeType;
 use crate::model::{AttributeKey, SourceId};
@@ -36,6 +37,57 @@ pub struct SourceDefinition {
     /// App, custom or global.
     #[serde(default)]
     pub kind: SourceKind,
+}
+
+/// The SHA-256 digest of an upload key issued for a source of record (FollowAnalytics' SOR
+/// API keys). Only digests are recorded, never the keys; they are stored as 64 lowercase hex
+/// digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct KeyDigest([u8; 32]);
+
+impl KeyDigest {
+    /// The digest of `key`.
+    pub fn of(key: &str) -> Self {
+        Self(Sha256::digest(key.as_bytes()).into())
+    }
+
+    /// Whether `candidate` hashes to this digest, compared in time independent of where they
+    /// differ.
+    pub fn matches(&self, candidate: &str) -> bool {
+        let other = Self::of(candidate);
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
+            == 0
+    }
+}
+
+impl Serialize for KeyDigest {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let hex: String = self.0.iter().map(|byte| format!("{byte:02x}")).collect();
+        serializer.serialize_str(&hex)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyDigest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let hex = String::deserialize(deserializer)?;
+        let invalid = || serde::de::Error::custom("a key digest is 64 lowercase hex digits");
+        if hex.len() != 64 {
+            return Err(invalid());
+        }
+        let mut bytes = [0u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+            let lower_hex = |digit: &u8| digit.is_ascii_digit() || (b'a'..=b'f').contains(digit);
+            if !pair.iter().all(lower_hex) {
+                return Err(invalid());
+            }
+            let text = std::str::from_utf8(pair).map_err(|_| invalid())?;
+            *byte = u8::from_str_radix(text, 16).map_err(|_| invalid())?;
+        }
+        Ok(Self(bytes))
+    }
 }
 
 /// The declaration of one attribute on one source: its type and the rules its values obey.
@@ -111,6 +163,19 @@ pub struct SchemaConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_digest_matches_only_its_key_and_reads_back_from_hex() {
+        let digest = KeyDigest::of("k-1");
+        assert!(digest.matches("k-1"));
+        assert!(!digest.matches("k-2"));
+        let text = serde_json::to_string(&digest).unwrap();
+        assert_eq!(text.len(), 66, "64 hex digits, quoted: {text}");
+        assert_eq!(serde_json::from_str::<KeyDigest>(&text).unwrap(), digest);
+        assert!(serde_json::from_str::<KeyDigest>("\"abc\"").is_err());
+        assert!(serde_json::from_str::<KeyDigest>(&text.to_uppercase()).is_err());
+        assert!(serde_json::from_str::<KeyDigest>(&format!("\"{}\"", "+f".repeat(32))).is_err());
+    }
 
     #[test]
     fn declarations_round_trip_the_positional_stored_form() {

@@ -12,7 +12,7 @@ pub use coerce::{
     check_length, check_limits, coerce, infer_value, total_length, validate_key, AttributeType,
 };
 pub use definition::{
-    AttributeDefinition, DeclaredAttribute, SchemaConfig, SourceDefinition, SourceKind,
+    AttributeDefinition, DeclaredAttribute, KeyDigest, SchemaConfig, SourceDefinition, SourceKind,
     DEFAULT_STRING_LENGTH,
 };
 pub use error::SchemaError;

@@ -4,21 +4,25 @@
 use std::collections::BTreeMap;
 
 use super::{
-    validate_key, AttributeDefinition, AttributeType, DeclaredAttribute, SchemaConfig, SchemaError,
-    SourceDefinition, SourceKind,
+    validate_key, AttributeDefinition, AttributeType, DeclaredAttribute, KeyDigest, SchemaConfig,
+    SchemaError, SourceDefinition, SourceKind,
 };
 use crate::model::{AttributeKey, SourceId};
 
 /// The identifier of the global source of record, which always exists.
 pub const GLOBAL_SOURCE: &str = "global";
 
-/// A declared source and whether it is disabled.
+/// A declared source, whether it is disabled and the upload keys issued for it.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DeclaredSource {
     /// What was declared.
     pub definition: SourceDefinition,
     /// Values from a disabled source are refused.
     pub disabled: bool,
+    /// Digests of the upload keys issued for the source, oldest first. They go with it when
+    /// it is deleted. (Last and defaulted, so snapshots stored before it still read.)
+    #[serde(default)]
+    pub keys: Vec<KeyDigest>,
 }
 
 /// Where a write to `(source, key)` lands and the declaration it must fit.
@@ -49,6 +53,7 @@ impl Default for Schema {
                 kind: SourceKind::Global,
             },
             disabled: false,
+            keys: Vec::new(),
         };
         Self {
             sources: BTreeMap::from([(global.clone(), declared)]),
@@ -274,8 +279,16 @@ impl Schema {
             DeclaredSource {
                 definition,
                 disabled: false,
+                keys: Vec::new(),
             },
         );
+    }
+
+    /// Records the digest of an upload key issued for a source.
+    pub fn add_source_key(&mut self, id: &SourceId, key: KeyDigest) {
+        if let Some(declared) = self.sources.get_mut(id) {
+            declared.keys.push(key);
+        }
     }
 
     /// Renames a source.

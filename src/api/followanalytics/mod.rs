@@ -17,7 +17,7 @@ use serde_json::{json, Value as Json};
 use self::routes::{Handler, ROUTES};
 use self::shape::Filters;
 use super::config::{FollowAnalyticsConfig, FollowAnalyticsCredentials};
-use super::credentials::{KeyRing, SecretDigest};
+use super::credentials::KeyRing;
 use super::{parse_body, query_number, router, ApiError, Request, Response};
 use crate::engine::{Command, Engine, EngineError, UpsertProfile};
 use crate::identity::Identifier;
@@ -31,10 +31,9 @@ const MAX_PER_PAGE: usize = 2_000;
 
 pub(crate) struct FollowAnalytics {
     account_keys: KeyRing,
+    /// Configured SOR keys. Keys issued by `POST /api/system_of_records` are not here: their
+    /// digests are engine state (`AddSourceKey`), logged and kept with their SOR.
     sources: Vec<(String, KeyRing)>,
-    /// Keys issued by `POST /api/system_of_records`, by SOR, as digests. They outlive
-    /// `set_credentials` but not a restart, and go with their SOR when it is deleted.
-    issued: Vec<(String, SecretDigest)>,
 }
 
 #[derive(Deserialize)]
@@ -71,7 +70,6 @@ impl FollowAnalytics {
         let mut followanalytics = Self {
             account_keys: KeyRing::default(),
             sources: Vec::new(),
-            issued: Vec::new(),
         };
         followanalytics.set_credentials(&config.credentials());
         followanalytics
@@ -152,21 +150,12 @@ impl FollowAnalytics {
         match handler {
             Handler::ListSors => sources::list(engine, request),
             Handler::ViewSor => sources::view(engine, sor),
-            Handler::CreateSor => {
-                let body: sources::NameBody = parse_body(request)?;
-                let (response, identifier, key) = sources::create(engine, &body)?;
-                self.issued.push((identifier, SecretDigest::of(&key)));
-                Ok(response)
-            }
+            Handler::CreateSor => sources::create(engine, &parse_body(request)?),
             Handler::UpdateSor => {
                 let body: sources::NameBody = parse_body(request)?;
                 sources::update(engine, sor, &body)
             }
-            Handler::DeleteSor => {
-                let response = sources::delete(engine, sor)?;
-                self.issued.retain(|(identifier, _)| identifier != sor);
-                Ok(response)
-            }
+            Handler::DeleteSor => sources::delete(engine, sor),
             Handler::DisableSor => sources::set_disabled(engine, sor, true),
             Handler::EnableSor => sources::set_disabled(engine, sor, false),
             Handler::ListProfiles
@@ -220,11 +209,12 @@ impl FollowAnalytics {
             .fold(false, |found, (_, keys)| {
                 keys.accepts(&upload.api_key) | found
             });
-        let issued_key = self
-            .issued
-            .iter()
-            .filter(|(identifier, _)| identifier == &upload.sor)
-            .fold(false, |found, (_, digest)| {
+        let issued_key = engine
+            .schema()
+            .source(&SourceId::new(&upload.sor))
+            .into_iter()
+            .flat_map(|sor| sor.keys.iter())
+            .fold(false, |found, digest| {
                 digest.matches(&upload.api_key) | found
             });
         if !(sor_key | issued_key | self.account_keys.accepts(&upload.api_key)) {

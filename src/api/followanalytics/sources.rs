@@ -1,5 +1,5 @@
 //! FollowAnalytics' Systems of Records (`/api/system_of_records…`): each request is one
-//! engine source command; keys issued at creation are kept as digests by the dialect.
+//! engine source command; the key issued at creation is recorded as a digest in the schema.
 
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -9,7 +9,7 @@ use crate::api::credentials::random_token;
 use crate::api::{ApiError, Request, Response};
 use crate::engine::{Command, Engine};
 use crate::model::SourceId;
-use crate::schema::{DeclaredSource, SourceDefinition, SourceKind};
+use crate::schema::{DeclaredSource, KeyDigest, SourceDefinition, SourceKind};
 
 /// The body of `POST /api/system_of_records` and `PUT /api/system_of_records/{id}`.
 #[derive(Deserialize)]
@@ -50,7 +50,7 @@ fn declared<'a>(engine: &'a Engine, sor: &str) -> Result<&'a DeclaredSource, Api
 }
 
 /// One SOR as the spec shows it. `api_keys` holds keys only when they were just issued: the
-/// dialect keeps digests, never the keys themselves.
+/// engine keeps digests, never the keys themselves.
 pub(super) fn sor(engine: &Engine, source: &DeclaredSource, api_keys: &[String]) -> Json {
     let id = &source.definition.id;
     let attributes: Vec<Json> = engine
@@ -103,12 +103,10 @@ pub(super) fn view(engine: &Engine, sor_id: &str) -> Result<Response, ApiError> 
     ))
 }
 
-/// `POST /api/system_of_records`: declares a custom source under a fresh identifier and
-/// returns it with its one new API key, which the caller keeps (`issue`).
-pub(super) fn create(
-    engine: &mut Engine,
-    body: &NameBody,
-) -> Result<(Response, String, String), ApiError> {
+/// `POST /api/system_of_records`: declares a custom source under a fresh identifier, records
+/// the digest of one new API key for it, and returns it with that key. Both commands are
+/// persisted together, as every change of one request is.
+pub(super) fn create(engine: &mut Engine, body: &NameBody) -> Result<Response, ApiError> {
     let name = body.name()?.to_owned();
     let identifier = format!("SOR_{}", &random_token().replace('-', "")[..16]);
     let key = random_token();
@@ -117,13 +115,19 @@ pub(super) fn create(
         name,
         kind: SourceKind::Custom,
     }))?;
+    engine.execute(Command::AddSourceKey {
+        source: SourceId::new(&identifier),
+        digest: KeyDigest::of(&key),
+    })?;
     let source = declared(engine, &identifier)?;
     let mut result = sor(engine, source, std::slice::from_ref(&key));
     if let Some(object) = result.as_object_mut() {
         object.remove("customer_attributes");
     }
-    let response = Response::json(200, &json!({"success": true, "result": result}));
-    Ok((response, identifier, key))
+    Ok(Response::json(
+        200,
+        &json!({"success": true, "result": result}),
+    ))
 }
 
 /// `PUT /api/system_of_records/{id}`: renames the source.

@@ -240,6 +240,58 @@ fn cursor_walk_keeps_the_window_and_names() {
 }
 
 #[test]
+fn a_cursor_is_refused_with_other_filters_but_not_another_page_size() {
+    let mut harness = with_views([0, 10, 20, 30]);
+    record(&mut harness, "a@example.com", "buy", 15);
+    harness.seed(json!({"email": "b@example.com"}), json!({}));
+    record(&mut harness, "b@example.com", "view", 5);
+    let filter =
+        json!({"start": time(0), "end": time(40), "include": ["view"], "sort": "asc", "limit": 1});
+    let first = search(&mut harness, &filter);
+    let cursor = next(&first).unwrap();
+    let with_cursor = |changes: Json| {
+        let mut body = filter.clone();
+        body["cursor"] = json!(cursor);
+        body.as_object_mut()
+            .unwrap()
+            .extend(changes.as_object().unwrap().clone());
+        body
+    };
+    // The same filters, names in another order or repeated, and another page size: accepted.
+    for same in [
+        json!({}),
+        json!({"limit": 2}),
+        json!({"include": ["view", "view"]}),
+    ] {
+        let page = search(&mut harness, &with_cursor(same));
+        assert_eq!(seconds(&page)[0], 20);
+    }
+    for other in [
+        json!({"sort": "desc"}),
+        json!({"include": ["buy"]}),
+        json!({"include": []}),
+        json!({"start": time(1)}),
+        json!({"end": null}),
+        json!({"identities": {"email": ["b@example.com"]}}),
+    ] {
+        let response = search_response(&mut harness, &with_cursor(other.clone()));
+        assert_error(&response, 400, "invalid_request_error");
+    }
+    // A cursor of the engine's bare form, or with its binding cut off or altered, is refused.
+    let (position, binding) = cursor.split_once('.').unwrap();
+    let altered = format!("{position}.{}", binding.replace(|c: char| c != '0', "0"));
+    for forged in [position.to_owned(), format!("{position}."), altered] {
+        let mut body = filter.clone();
+        body["cursor"] = json!(forged);
+        assert_error(
+            &search_response(&mut harness, &body),
+            400,
+            "invalid_request_error",
+        );
+    }
+}
+
+#[test]
 fn include_keeps_only_the_named_events() {
     let mut harness = with_views([0, 20]);
     record(&mut harness, "a@example.com", "buy", 10);

@@ -71,10 +71,10 @@ pub(super) fn profile(
     json!({ "data": data })
 }
 
-/// `{"data": [...], "cursor": {"has_more", "next"}}` for a page of `profile`'s events.
-/// `sent_at` and `input_schema_version` are `null` when the sender gave none; `next` is
-/// `null` on the last page.
-pub(super) fn event_page(profile: ProfileId, page: &EventPage<'_>) -> Json {
+/// `{"data": [...], "cursor": {"has_more", "next"}}` for a page of `profile`'s events, `next`
+/// being the page's cursor as the dialect hands it out (`null` on the last page).
+/// `sent_at` and `input_schema_version` are `null` when the sender gave none.
+pub(super) fn event_page(profile: ProfileId, page: &EventPage<'_>, next: Option<String>) -> Json {
     let data: Vec<Json> = page
         .events
         .iter()
@@ -98,8 +98,8 @@ pub(super) fn event_page(profile: ProfileId, page: &EventPage<'_>) -> Json {
     json!({
         "data": data,
         "cursor": {
-            "has_more": page.next.is_some(),
-            "next": page.next.map(|cursor| cursor.encode()),
+            "has_more": next.is_some(),
+            "next": next,
         },
     })
 }

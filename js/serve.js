@@ -10,9 +10,12 @@
  * SIGKILL) loses nothing acknowledged. Every request is answered by `cdp.fetch`, so the
  * server answers exactly what the in-page engine answers, plus CORS for pages on other
  * origins: a preflight is answered 204 here, and every answer allows any origin (credentials
- * travel in headers, never cookies). `cdp.fetch` itself needs no CORS, so it lives here. Bad
- * arguments or an unusable config file print one
- * line on stderr and exit with code 2; SIGTERM and SIGINT stop the server and exit with 0.
+ * travel in headers, never cookies). `cdp.fetch` itself needs no CORS, so it lives here. A
+ * request body is read only up to the config's `maxBodyBytes`: past it the server stops
+ * reading and answers the dialect's 413 at once (the rest is dropped unread for at most
+ * `LINGER_MS`, then the connection is closed). Bad arguments or an
+ * unusable config file print one line on stderr and exit with code 2; SIGTERM and SIGINT stop
+ * the server and exit with 0.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -39,6 +42,16 @@ const PREFLIGHT_HEADERS = Object.freeze({
   'access-control-allow-headers': 'Authorization, Content-Type, x-api-key',
   'access-control-max-age': '600',
 });
+
+/** The engine's body limit when the config names none (`maxBodyBytes`). */
+const DEFAULT_MAX_BODY_BYTES = 1_000_000;
+
+/**
+ * How long the rest of a refused body is read and dropped after the 413, before the
+ * connection is closed. Closing at once would reset it under a client still sending, and
+ * clients such as undici's `fetch` then report a broken connection instead of the 413.
+ */
+const LINGER_MS = 1_000;
 
 /** A problem with the command line or the config file: exit code 2. */
 class UsageError extends Error {}
@@ -92,7 +105,7 @@ function parseCommandLine(argv) {
 /**
  * Reads the engine config: a JSON object such as `{"arrigoo": {"apiKeys": [...]}}`.
  * @param {string} path
- * @returns {Promise<object>}
+ * @returns {Promise<Record<string, unknown>>}
  * @throws {UsageError}
  */
 async function readConfig(path) {
@@ -168,17 +181,63 @@ function refuseOpenCdpToPages(request, cdpOpen) {
 }
 
 /**
- * Answers one HTTP request: a CORS preflight here, anything else through `cdp.fetch`.
+ * Reads a request body, keeping at most `limit + 1` bytes: once the body is past `limit` the
+ * request is paused and nothing more is read. `GET` and `HEAD` bodies, which the engine
+ * ignores, are read and dropped.
+ * @param {import('node:http').IncomingMessage} request
+ * @param {number} limit
+ * @returns {Promise<{ body: Buffer, complete: boolean }>}
+ */
+function readBody(request, limit) {
+  const keep = request.method !== 'GET' && request.method !== 'HEAD';
+  return new Promise((resolve, reject) => {
+    /** @type {Buffer[]} */
+    const chunks = [];
+    let size = 0;
+    /** @param {Buffer} chunk */
+    const onData = (chunk) => {
+      if (!keep) return;
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > limit) {
+        request.off('data', onData);
+        request.off('end', onEnd);
+        request.pause();
+        resolve({ body: Buffer.concat(chunks).subarray(0, limit + 1), complete: false });
+      }
+    };
+    const onEnd = () => resolve({ body: Buffer.concat(chunks), complete: true });
+    request.on('data', onData);
+    request.once('end', onEnd);
+    request.once('error', reject);
+  });
+}
+
+/**
+ * After the 413 for a body that was not read to its end: drops what the client still sends,
+ * and closes the connection unless the body ends within `LINGER_MS`.
+ * @param {import('node:http').IncomingMessage} request
+ */
+function linger(request) {
+  const timer = setTimeout(() => request.socket.destroy(), LINGER_MS);
+  timer.unref();
+  request.once('end', () => clearTimeout(timer));
+  request.resume();
+}
+
+/**
+ * Answers one HTTP request: a CORS preflight here, anything else through `cdp.fetch`. A body
+ * past `maxBodyBytes` reaches the engine cut to `maxBodyBytes + 1` bytes, which it refuses
+ * with the dialect's 413; the rest is never kept (see `linger`).
  * @param {Cdp} cdp
+ * @param {number} maxBodyBytes
  * @param {import('node:http').IncomingMessage} request
  * @param {import('node:http').ServerResponse} response
  * @param {boolean} cdpOpen whether `/cdp/v1` needs no key
  */
-async function answer(cdp, request, response, cdpOpen) {
-  /** @type {Buffer[]} */
-  const chunks = [];
-  for await (const chunk of request) chunks.push(chunk);
-  const body = Buffer.concat(chunks);
+async function answer(cdp, maxBodyBytes, request, response, cdpOpen) {
+  const { body, complete } = await readBody(request, maxBodyBytes);
+  if (!complete) response.once('finish', () => linger(request));
   const method = request.method ?? 'GET';
   if (isPreflight(request)) {
     response.writeHead(204, { ...CORS_HEADERS, ...PREFLIGHT_HEADERS });
@@ -254,8 +313,10 @@ async function main() {
   }
   const engine = cdp;
   const cdpOpen = cdpSurfaceIsOpen(config);
+  const limit = config.maxBodyBytes;
+  const maxBodyBytes = typeof limit === 'number' && Number.isSafeInteger(limit) ? limit : DEFAULT_MAX_BODY_BYTES;
   const server = createServer((request, response) => {
-    answer(engine, request, response, cdpOpen).catch((error) => {
+    answer(engine, maxBodyBytes, request, response, cdpOpen).catch((error) => {
       response.destroy(error instanceof Error ? error : undefined);
     });
   });

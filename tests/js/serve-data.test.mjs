@@ -1,5 +1,6 @@
 /**
- * `serve --data DIR`: acknowledged writes survive a SIGKILL in the middle of a load.
+ * `serve --data DIR`: acknowledged writes survive a SIGKILL in the middle of a load, and the
+ * API key a FollowAnalytics SOR was created with survives a restart.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,7 +21,7 @@ let configFile;
 before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'cdp-serve-data-'));
   configFile = join(scratch, 'config.json');
-  await writeFile(configFile, JSON.stringify(adminConfig));
+  await writeFile(configFile, JSON.stringify({ ...adminConfig, followanalytics: { apiKeys: ['fk1'] } }));
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 
@@ -84,6 +85,50 @@ test('serve --data killed with SIGKILL mid-load restarts with every acknowledged
       body: JSON.stringify({ ident: [{ id_type: 'email', id_value: 'after@x.dk' }], properties: { name: 'after' } }),
     });
     assert.ok(put.ok, 'writing goes on after the restart');
+  } finally {
+    await stopChild(second.child);
+  }
+});
+
+test('serve --data keeps the API key issued with a FollowAnalytics SOR across a restart', { timeout: 30_000 }, async () => {
+  const data = join(scratch, 'sor-keys');
+  const account = { authorization: 'Token token=fk1', 'content-type': 'application/json' };
+  const first = await startServer(data);
+  let sor;
+  let key;
+  try {
+    const created = await fetch(`${first.origin}/api/system_of_records`, {
+      method: 'POST',
+      headers: account,
+      body: JSON.stringify({ name: 'CRM' }),
+    });
+    assert.equal(created.status, 200);
+    ({ identifier: sor, api_keys: [key] } = (await created.json()).result);
+    const declared = await fetch(`${first.origin}/api/customer_attributes`, {
+      method: 'POST',
+      headers: account,
+      body: JSON.stringify({ system_of_record_identifier: sor, key: 'fav_team', label: 'Team', type: 'String' }),
+    });
+    assert.equal(declared.status, 200);
+  } finally {
+    await stopChild(first.child);
+  }
+
+  const second = await startServer(data);
+  try {
+    const upload = (/** @type {string} */ apiKey) => fetch(`${second.origin}/api/attribute_values`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        sor,
+        api_key: apiKey,
+        customer_attribute_values: [{ customer_id: 'u1', attribute_key: 'fav_team', attribute_value: 'PSG' }],
+      }),
+    });
+    const accepted = await upload(key);
+    assert.equal(accepted.status, 200);
+    assert.equal((await accepted.json()).result.uploaded, 1);
+    assert.equal((await upload('not-the-key')).status, 401);
   } finally {
     await stopChild(second.child);
   }

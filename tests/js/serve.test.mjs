@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -80,6 +81,56 @@ describe('a running server', () => {
   test('GET of an unknown uuid answers 404 with a JSON body', async () => {
     const response = await fetch(`${origin}/v1/customer/${unknownUuid}`, { headers: bearer(await login()) });
     assertJsonError(await readAnswer(response), 404, 'api.not_found');
+  });
+
+  test('a streamed body past maxBodyBytes gets the 413 before it is all sent', { timeout: 30_000 }, async () => {
+    const TOTAL = 256 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const url = new URL(`${origin}/v1/customer`);
+    const answered = await new Promise((resolve, reject) => {
+      let sent = 0;
+      let replied = false;
+      const request = httpRequest(url, { method: 'PUT', headers: { 'content-type': 'application/json' } });
+      request.on('response', (response) => {
+        replied = true;
+        const sentWhenAnswered = sent;
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (piece) => { text += piece; });
+        response.on('end', () => {
+          request.destroy();
+          resolve({ status: response.statusCode, contentType: response.headers['content-type'], text, sentWhenAnswered });
+        });
+      });
+      request.on('error', (error) => { if (!replied) reject(error); });
+      const pump = () => {
+        while (!replied && sent < TOTAL) {
+          sent += chunk.length;
+          if (!request.write(chunk)) {
+            request.once('drain', pump);
+            return;
+          }
+        }
+        if (!replied) request.end();
+      };
+      pump();
+    });
+    assertJsonError({ ...answered, body: JSON.parse(answered.text) }, 413, 'api.body_too_large');
+    assert.ok(answered.sentWhenAnswered < TOTAL / 4, `answered after ${answered.sentWhenAnswered} of ${TOTAL} bytes`);
+
+    // A fetch client streaming a body gets the 413 too, and the server goes on serving.
+    let streamed = 0;
+    const body = new ReadableStream({
+      pull(controller) {
+        if (streamed >= TOTAL) return controller.close();
+        streamed += chunk.length;
+        controller.enqueue(new Uint8Array(chunk));
+      },
+    });
+    const overFetch = await fetch(`${origin}/v1/customer`, { method: 'PUT', body, duplex: 'half' });
+    assertJsonError(await readAnswer(overFetch), 413, 'api.body_too_large');
+    assert.ok(streamed < TOTAL, 'fetch stopped streaming');
+    await login();
   });
 
   test('answers exactly what cdp.fetch answers for the same request', async () => {

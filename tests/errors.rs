@@ -213,6 +213,42 @@ fn chartmogul_custom_attributes_of_unknown_customers_are_404() {
 }
 
 #[test]
+fn chartmogul_writes_the_state_refuses_are_402_naming_the_key() {
+    // Valid parameters, refused by the state: an immutable value already set, a disabled
+    // attribute (ChartMogul's "Parameters were valid but request failed").
+    let mut harness = Harness::new();
+    harness.execute(json!({"declareAttribute": {"definition":
+        {"key": "contract", "type": "string", "immutable": true}}}));
+    harness.execute(json!({"declareAttribute": {"definition": {"key": "tier", "type": "string"}}}));
+    let id = harness.seed(
+        json!({"email": "adam@smith.com"}),
+        json!({"contract": "C-1"}),
+    );
+    harness.execute(json!({"disableAttribute": {"key": "tier"}}));
+    let custom = format!("/v1/customers/cus_{id}/attributes/custom");
+    for (method, body, param) in [
+        (
+            "POST",
+            r#"{"custom": [{"type": "String", "key": "contract", "value": "C-2"}]}"#,
+            "contract",
+        ),
+        ("PUT", r#"{"custom": {"contract": "C-2"}}"#, "contract"),
+        ("DELETE", r#"{"custom": ["contract"]}"#, "contract"),
+        (
+            "POST",
+            r#"{"custom": [{"type": "String", "key": "tier", "value": "gold"}]}"#,
+            "tier",
+        ),
+        ("PUT", r#"{"custom": {"tier": "gold"}}"#, "tier"),
+    ] {
+        let error = refused(&mut harness, 402, |harness| {
+            harness.chartmogul(method, &custom, body)
+        });
+        assert_chartmogul_error(&error, 402, Some(param));
+    }
+}
+
+#[test]
 fn chartmogul_custom_attribute_of_another_type_is_402_and_declares_nothing() {
     let mut harness = Harness::new();
     let id = harness.seed(json!({"email": "adam@smith.com"}), json!({}));

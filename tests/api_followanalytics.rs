@@ -557,3 +557,114 @@ fn an_issued_key_survives_a_reopen_and_its_sor_deletion_forgets_it() {
             .unwrap());
     }
 }
+
+/// Declares an app (SDK-based) SOR, which FollowAnalytics creates itself.
+fn app_sor(harness: &mut Harness) -> &'static str {
+    harness
+        .execute(json!({"declareSource": {"id": "SOR-SDK_2a116e", "name": "iOS", "kind": "app"}}));
+    "SOR-SDK_2a116e"
+}
+
+/// The `key → value_type` of every declaration a SOR's view lists.
+fn declared_types(harness: &mut Harness, sor: &str) -> Json {
+    let viewed = body(&harness.followanalytics("GET", &format!("{SORS}/{sor}"), ""));
+    viewed["result"]["customer_attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|attribute| {
+            (
+                attribute["key"].as_str().unwrap().to_owned(),
+                attribute["value_type"].clone(),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+#[test]
+fn an_app_sor_declares_the_keys_it_receives_typed_by_their_first_value() {
+    let mut harness = Harness::new();
+    let sor = app_sor(&mut harness);
+    let value = |customer: &str, key: &str, value: Json| json!({"customer_id": customer, "attribute_key": key, "attribute_value": value});
+    let values = json!([
+        value("u1", "fav_team", json!("PSG")),
+        value("u1", "age", json!(31)),
+        value("u1", "vip", json!(true)),
+        value("u1", "birthday", json!("1990-01-02")),
+        value("u1", "last_seen", json!("2025-03-21T10:00:00Z")),
+        {"customer_id": "u1", "attribute_key": "hobbies", "attribute_value": "Chess", "action_type": "ADD"},
+        value("u1", "gone", Json::Null),
+        value("u2", "age", json!(40.5)),
+    ]);
+    let response = upload_values(&mut harness, sor, "fk1", &values);
+    assert_eq!(
+        body(&response)["result"],
+        json!({"uploaded": 8, "unknown": {"count": 0, "keys": []}}),
+    );
+    assert_eq!(
+        declared_types(&mut harness, sor),
+        json!({"age": "Number", "birthday": "Date", "fav_team": "String", "hobbies": "Set",
+            "last_seen": "DateTime", "vip": "Boolean"}),
+        "a removal declares nothing"
+    );
+    let profile = body(&harness.followanalytics("GET", "/api/customer_profiles/u1", ""));
+    assert_eq!(profile["result"][0]["attributes"][sor]["fav_team"], "PSG");
+    assert_eq!(
+        profile["result"][0]["attributes"][sor]["hobbies"],
+        json!(["Chess"])
+    );
+
+    // Declared now: a value that does not fit is refused, whole, before anything is written.
+    let before = (
+        harness.engine.schema().clone(),
+        harness.engine.next_offset(),
+    );
+    for bad in [
+        json!([
+            value("u3", "fav_team", json!("OM")),
+            value("u3", "age", json!("old"))
+        ]),
+        json!([
+            value("u3", "score", json!(5)),
+            value("u4", "score", json!("high"))
+        ]),
+        json!([value("u3", "tags", json!(["a", "b"]))]),
+    ] {
+        assert_error(&upload_values(&mut harness, sor, "fk1", &bad), 400);
+        assert_eq!(
+            (
+                harness.engine.schema().clone(),
+                harness.engine.next_offset()
+            ),
+            before
+        );
+    }
+}
+
+#[test]
+fn an_auto_declared_attribute_is_recreated_after_delete_and_reported_when_disabled() {
+    // The spec: deleting an attribute of a live SOR is not advised, as auto-declaration
+    // recreates it on the next value; disabling it is the way to refuse its values.
+    let mut harness = Harness::new();
+    let sor = app_sor(&mut harness);
+    let values =
+        json!([{"customer_id": "u1", "attribute_key": "fav_team", "attribute_value": "PSG"}]);
+    upload_values(&mut harness, sor, "fk1", &values);
+    let id = format!("FACA_{sor}.fav_team");
+    let deleted = harness.followanalytics("DELETE", &format!("{ATTRIBUTES}/{id}"), "");
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert_eq!(declared_types(&mut harness, sor), json!({}));
+    let again = upload_values(&mut harness, sor, "fk1", &values);
+    assert_eq!(body(&again)["result"]["uploaded"], 1);
+    assert_eq!(
+        declared_types(&mut harness, sor),
+        json!({"fav_team": "String"})
+    );
+    harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}/disable"), "");
+    let refused = upload_values(&mut harness, sor, "fk1", &values);
+    assert_eq!(
+        body(&refused)["result"],
+        json!({"uploaded": 0, "unknown": {"count": 1, "keys": ["fav_team"]}})
+    );
+}

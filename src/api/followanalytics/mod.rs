@@ -21,8 +21,11 @@ use super::credentials::KeyRing;
 use super::{parse_body, query_number, router, ApiError, Request, Response};
 use crate::engine::{Command, Engine, EngineError, UpsertProfile};
 use crate::identity::Identifier;
-use crate::model::{Profile, SourceId};
-use crate::schema::{validate_key, AttributeChange, Schema, SchemaError, SourceKind};
+use crate::model::{Profile, SourceId, Value};
+use crate::schema::{
+    coerce, validate_key, AttributeChange, AttributeDefinition, AttributeType, Schema, SchemaError,
+    SourceKind,
+};
 
 /// The customer id types FollowAnalytics knows, in the order a profile shows them.
 const CUSTOMER_ID_TYPES: [&str; 2] = ["user_id", "device_id"];
@@ -240,6 +243,7 @@ impl FollowAnalytics {
             );
         }
         let mut commands: Vec<UpsertProfile> = Vec::new();
+        let mut declarations: Vec<AttributeDefinition> = Vec::new();
         let mut unknown: Vec<&str> = Vec::new();
         let mut unknown_count = 0_usize;
         for value in &values {
@@ -266,6 +270,18 @@ impl FollowAnalytics {
                 }
                 continue;
             }
+            if auto_declares(engine.schema(), &source, &value.attribute_key) {
+                let shared_type = engine
+                    .schema()
+                    .attribute(engine.schema().global_source(), &value.attribute_key)
+                    .map(|global| global.definition.value_type);
+                auto_declare(
+                    &mut declarations,
+                    &value.attribute_key,
+                    shared_type,
+                    &change,
+                )?;
+            }
             let identifier = engine
                 .identity_config()
                 .normalize(kind, &value.customer_id)
@@ -285,6 +301,12 @@ impl FollowAnalytics {
             command
                 .attributes
                 .push((value.attribute_key.clone(), change));
+        }
+        for definition in declarations {
+            engine.execute(Command::DeclareAttribute {
+                source: source.clone(),
+                definition,
+            })?;
         }
         for command in commands {
             engine.execute(Command::UpsertProfile(command))?;
@@ -335,8 +357,9 @@ fn attribute_route(
 
 /// Whether a value for `key` from `source` is set (the others are reported as `unknown`):
 /// on a SOR the schema declares as custom or global, only keys declared there and enabled;
-/// on an app SOR or one only configured, undeclared keys too (auto-declaration, typed by
-/// inference), but not disabled ones.
+/// on an app SOR, undeclared keys too (auto-declared, [`auto_declares`]); on a SOR only
+/// configured, never declared (and on `global`, the engine's default source), undeclared
+/// keys are written typed by inference, as Arrigoo and ChartMogul write theirs.
 fn accepts_key(schema: &Schema, source: &SourceId, key: &str) -> bool {
     match (schema.source(source), schema.attribute(source, key)) {
         (_, Some(declared)) => !declared.disabled,
@@ -346,6 +369,76 @@ fn accepts_key(schema: &Schema, source: &SourceId, key: &str) -> bool {
             SourceKind::Custom | SourceKind::Global => false,
         },
     }
+}
+
+/// Whether a value for `key` sent by `source` declares it first: the source is an app SOR
+/// (SDK-based, "auto-declaration" in the spec) that does not declare the key yet.
+fn auto_declares(schema: &Schema, source: &SourceId, key: &str) -> bool {
+    schema
+        .source(source)
+        .is_some_and(|declared| declared.definition.kind == SourceKind::App)
+        && schema.attribute(source, key).is_none()
+}
+
+/// Adds to `declarations` the declaration an auto-declared key gets from its first value
+/// (a key the global SOR declares takes its type, `shared_type`; otherwise `ADD`/`REMOVE` make a Set, other values a
+/// Boolean, a Number, a Date, a DateTime or a String by their shape, as the spec lists
+/// them), and checks every value of the key against it, so a value that does not fit is
+/// refused (400) before anything is declared or written. Removals declare nothing.
+fn auto_declare(
+    declarations: &mut Vec<AttributeDefinition>,
+    key: &str,
+    shared_type: Option<AttributeType>,
+    change: &AttributeChange,
+) -> Result<(), ApiError> {
+    let definition = match declarations.iter().find(|declared| declared.key == key) {
+        Some(declared) => declared.clone(),
+        None => {
+            let Some(inferred) = auto_declared_type(key, change)? else {
+                return Ok(());
+            };
+            let value_type = shared_type.unwrap_or(inferred);
+            let definition = AttributeDefinition::new(key, value_type);
+            declarations.push(definition.clone());
+            definition
+        }
+    };
+    change
+        .clone()
+        .resulting_value(key, Some(&definition), None)
+        .map_err(EngineError::from)?;
+    Ok(())
+}
+
+/// The type an app SOR declares `key` with on its first value; `None` for a removal.
+fn auto_declared_type(
+    key: &str,
+    change: &AttributeChange,
+) -> Result<Option<AttributeType>, ApiError> {
+    let value = match change {
+        AttributeChange::AddToSet(_) | AttributeChange::RemoveFromSet(_) => {
+            return Ok(Some(AttributeType::Set))
+        }
+        AttributeChange::Remove | AttributeChange::ClearSet => return Ok(None),
+        AttributeChange::Set(value) => value,
+    };
+    let fits =
+        |value_type| coerce(&AttributeDefinition::new(key, value_type), value.clone()).is_ok();
+    let value_type = match value {
+        Value::Boolean(_) => AttributeType::Boolean,
+        Value::Integer(_) | Value::Number(_) => AttributeType::Number,
+        Value::String(_) if fits(AttributeType::Date) => AttributeType::Date,
+        Value::String(_) if fits(AttributeType::DateTime) => AttributeType::DateTime,
+        Value::String(_) => AttributeType::String,
+        Value::Date(_) | Value::DateTime(_) | Value::Set(_) | Value::Object(_) | Value::List(_) => {
+            return Err(EngineError::from(SchemaError::TypeMismatch {
+                key: key.to_owned(),
+                reason: "a value is text, a number, a boolean, a date or null".to_owned(),
+            })
+            .into())
+        }
+    };
+    Ok(Some(value_type))
 }
 
 fn customer_id_type(kind: &str) -> Result<&str, ApiError> {

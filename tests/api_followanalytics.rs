@@ -668,3 +668,17 @@ fn an_auto_declared_attribute_is_recreated_after_delete_and_reported_when_disabl
         json!({"uploaded": 0, "unknown": {"count": 1, "keys": ["fav_team"]}})
     );
 }
+
+#[test]
+fn an_upload_with_one_value_of_the_wrong_type_writes_nothing() {
+    let mut harness = Harness::new();
+    let (sor, key) = create(&mut harness, "CRM");
+    declare(&mut harness, &sor, "age", "Number");
+    let before = harness.engine.next_offset();
+    let values = json!([
+        {"customer_id": "u1", "attribute_key": "age", "attribute_value": 5},
+        {"customer_id": "u2", "attribute_key": "age", "attribute_value": "abc"}
+    ]);
+    assert_error(&upload_values(&mut harness, &sor, &key, &values), 400);
+    assert_eq!(harness.engine.next_offset(), before, "u1 was not written");
+}

@@ -332,6 +332,12 @@ impl Engine {
         Ok(outcome)
     }
 
+    /// Whether [`Engine::execute`] would accept `command` now, without applying anything: for
+    /// a request made of several commands that must all be accepted before any is run.
+    pub fn check(&self, command: &Command) -> Result<(), EngineError> {
+        self.plan(command.clone(), self.clock.now()).map(drop)
+    }
+
     fn plan(
         &self,
         command: Command,

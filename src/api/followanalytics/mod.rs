@@ -302,6 +302,12 @@ impl FollowAnalytics {
                 .attributes
                 .push((value.attribute_key.clone(), change));
         }
+        // Each customer's values are one command; all are checked before the first is run,
+        // so a value the state refuses (a type, a limit) leaves the whole upload unwritten.
+        let commands: Vec<Command> = commands.into_iter().map(Command::UpsertProfile).collect();
+        for command in &commands {
+            engine.check(command)?;
+        }
         for definition in declarations {
             engine.execute(Command::DeclareAttribute {
                 source: source.clone(),
@@ -309,7 +315,7 @@ impl FollowAnalytics {
             })?;
         }
         for command in commands {
-            engine.execute(Command::UpsertProfile(command))?;
+            engine.execute(command)?;
         }
         let uploaded = values.len() - unknown_count;
         Ok(Response::json(

@@ -309,3 +309,17 @@ fn deactivated_segments_stay_listed_and_deleted_ones_are_gone() {
     let stats = ok(&mut harness, "/v1/stat/segment");
     assert_eq!(stats["entries"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn segment_stats_answer_post_as_the_specs_authentication_example_sends_it() {
+    let mut harness = shop();
+    let expected = ok(&mut harness, "/v1/stat/segment");
+    let token = harness.arrigoo_token("viewer", "s-viewer");
+    let bearer = format!("Bearer {token}");
+    let headers = [("authorization", bearer.as_str()), ("content-type", "application/json")];
+    let posted = harness.send("POST", "/v1/stat/segment", &headers, "");
+    assert_eq!(posted.status, 200, "{}", posted.body);
+    assert_eq!(posted.body_json(), expected);
+    let anonymous = harness.send("POST", "/v1/stat/segment", &[], "");
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+}

@@ -20,6 +20,7 @@ pub const ROUTE_TEMPLATES: &[(&str, &str)] = &[
     ("GET", "/v1/customer/{id}"),
     ("GET", "/v1/customer/segment/{text}"),
     ("GET", "/v1/stat/segment"),
+    ("POST", "/v1/stat/segment"),
     ("GET", "/v1/stat/event"),
     ("GET", "/v1/stat/event/month"),
     ("GET", "/v1/segment"),

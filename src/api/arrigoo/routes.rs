@@ -69,6 +69,12 @@ pub(super) const ROUTES: &[Route<Handler>] = &[
         pattern: "/v1/stat/segment",
         handler: Handler::SegmentStats,
     },
+    // The spec's authentication example sends `POST /v1/stat/segment`; it reads the same.
+    Route {
+        method: Method::Post,
+        pattern: "/v1/stat/segment",
+        handler: Handler::SegmentStats,
+    },
     Route {
         method: Method::Get,
         pattern: "/v1/stat/event",

@@ -316,7 +316,10 @@ fn segment_stats_answer_post_as_the_specs_authentication_example_sends_it() {
     let expected = ok(&mut harness, "/v1/stat/segment");
     let token = harness.arrigoo_token("viewer", "s-viewer");
     let bearer = format!("Bearer {token}");
-    let headers = [("authorization", bearer.as_str()), ("content-type", "application/json")];
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/json"),
+    ];
     let posted = harness.send("POST", "/v1/stat/segment", &headers, "");
     assert_eq!(posted.status, 200, "{}", posted.body);
     assert_eq!(posted.body_json(), expected);

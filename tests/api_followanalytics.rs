@@ -360,7 +360,8 @@ fn the_spec_upload_sets_declared_keys_and_reports_the_others() {
     let profile = body(&harness.followanalytics("GET", "/api/customer_profiles/098713490", ""));
     assert_eq!(
         profile["result"][0]["attributes"][sor.as_str()],
-        json!({"contract_type": "Premium", "hobbies": ["Sport"]})
+        json!({"client_type": null, "contract_type": "Premium", "hobbies": ["Sport"]}),
+        "declared keys without a value show as null, as the spec's profiles do"
     );
     assert_error(
         &harness.followanalytics("GET", "/api/customer_profiles/098713491", ""),
@@ -681,4 +682,46 @@ fn an_upload_with_one_value_of_the_wrong_type_writes_nothing() {
     ]);
     assert_error(&upload_values(&mut harness, &sor, &key, &values), 400);
     assert_eq!(harness.engine.next_offset(), before, "u1 was not written");
+}
+
+#[test]
+fn profiles_list_every_declared_key_of_a_sor_and_filters_keep_to_them() {
+    let mut harness = Harness::new();
+    let (crm, key) = create(&mut harness, "CRM");
+    declare(&mut harness, &crm, "favorite_team", "String");
+    declare(&mut harness, &crm, "other_team", "String");
+    let (erp, _) = create(&mut harness, "ERP");
+    declare(&mut harness, &erp, "plan", "String");
+    harness.seed(
+        json!({"user_id": "u1"}),
+        json!({"first_name": "maximillian"}),
+    );
+    let values =
+        json!([{"customer_id": "u1", "attribute_key": "favorite_team", "attribute_value": "PSG"}]);
+    upload_values(&mut harness, &crm, &key, &values);
+    let viewed = body(&harness.followanalytics("GET", "/api/customer_profiles/u1", ""));
+    assert_eq!(
+        viewed["result"][0]["attributes"],
+        json!({"global": {"first_name": "maximillian"},
+            crm.as_str(): {"favorite_team": "PSG", "other_team": null},
+            erp.as_str(): {"plan": null}})
+    );
+    let filtered = body(&harness.followanalytics(
+        "GET",
+        "/api/customer_profiles/u1?attribute_keys=other_team,plan",
+        "",
+    ));
+    assert_eq!(
+        filtered["result"][0]["attributes"],
+        json!({crm.as_str(): {"other_team": null}, erp.as_str(): {"plan": null}})
+    );
+    let listed = body(&harness.followanalytics(
+        "GET",
+        &format!("/api/customer_profiles?sor_identifiers={erp}"),
+        "",
+    ));
+    assert_eq!(
+        listed["result"]["profiles"][0]["attributes"],
+        json!({erp.as_str(): {"plan": null}})
+    );
 }

@@ -512,7 +512,7 @@ fn list_profiles(engine: &Engine, request: &Request) -> Result<Response, ApiErro
         .iter()
         .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
-        .map(|(profile, identifier)| shape::profile(profile, identifier, &filters))
+        .map(|(profile, identifier)| shape::profile(engine.schema(), profile, identifier, &filters))
         .collect();
     Ok(Response::json(
         200,
@@ -545,7 +545,12 @@ fn view_profile(
             .normalize(kind, customer_id)
             .map_err(EngineError::from)?;
         if let Some(profile) = engine.resolve(&identifier) {
-            result.push(shape::profile(profile, &identifier, &filters));
+            result.push(shape::profile(
+                engine.schema(),
+                profile,
+                &identifier,
+                &filters,
+            ));
         }
     }
     if result.is_empty() {

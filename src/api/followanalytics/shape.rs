@@ -37,36 +37,55 @@ pub(super) fn source_of(sor: &str) -> SourceId {
     }
 }
 
-/// One profile as seen through one of its customer ids.
-pub(super) fn profile(profile: &Profile, customer: &Identifier, filters: &Filters) -> Json {
-    let mut attributes = Map::new();
-    for (source, by_key) in &profile.attributes {
+/// One profile as seen through one of its customer ids. Each SOR lists every key declared on
+/// it, `null` when the profile has no value (as the spec's `"email": null`), and the values
+/// the profile has there; a SOR with neither is left out.
+pub(super) fn profile(
+    schema: &Schema,
+    profile: &Profile,
+    customer: &Identifier,
+    filters: &Filters,
+) -> Json {
+    let wanted_sor = |name: &str| {
+        filters
+            .sors
+            .as_ref()
+            .is_none_or(|sors| sors.iter().any(|sor| sor == name))
+    };
+    let wanted_key = |key: &str| {
+        filters
+            .keys
+            .as_ref()
+            .is_none_or(|keys| keys.iter().any(|wanted| wanted == key))
+    };
+    let mut attributes: Map<String, Json> = Map::new();
+    let mut show = |source: &SourceId, key: &str, value: Json| {
         let name = sor_name(source);
-        if let Some(sors) = &filters.sors {
-            if !sors.iter().any(|sor| sor == name) {
-                continue;
-            }
+        if !wanted_sor(name) || !wanted_key(key) {
+            return;
         }
-        let values: Map<String, Json> = by_key
-            .iter()
-            .filter(|(key, _)| {
-                filters
-                    .keys
-                    .as_ref()
-                    .is_none_or(|keys| keys.iter().any(|wanted| wanted == *key))
-            })
-            .map(|(key, written)| (key.clone(), written.value.to_json()))
-            .collect();
-        if filters.keys.is_some() && values.is_empty() {
-            continue;
+        if let Json::Object(values) = attributes
+            .entry(name.to_owned())
+            .or_insert_with(|| Json::Object(Map::new()))
+        {
+            values.insert(key.to_owned(), value);
         }
-        // The default source and the schema's global one are both `global`: merge them, the
-        // global source's values (met last, in id order) winning.
-        match attributes.get_mut(name) {
-            Some(Json::Object(existing)) => existing.extend(values),
-            Some(_) | None => {
-                attributes.insert(name.to_owned(), Json::Object(values));
-            }
+    };
+    let default_source = SourceId::default_source();
+    let declaring = schema
+        .sources()
+        .map(|declared| &declared.definition.id)
+        .chain(std::iter::once(&default_source));
+    for source in declaring {
+        for (key, _) in schema.attributes_of(source) {
+            show(source, key, Json::Null);
+        }
+    }
+    // Values after the declarations' nulls. The default source and the schema's global one
+    // are both `global`: the global source's values (met last, in id order) win.
+    for (source, by_key) in &profile.attributes {
+        for (key, written) in by_key {
+            show(source, key, written.value.to_json());
         }
     }
     json!({

@@ -725,3 +725,40 @@ fn profiles_list_every_declared_key_of_a_sor_and_filters_keep_to_them() {
         json!({erp.as_str(): {"plan": null}})
     );
 }
+
+#[test]
+fn a_shared_key_is_taken_from_any_sor_and_handed_back_to_it_on_unshare() {
+    // "any SOR attempting to send data to that key will instead send the data to the Global
+    // SOR"; unsharing puts it "back onto the SORs that sent data to it".
+    let mut harness = Harness::new();
+    let (crm, _) = create(&mut harness, "CRM");
+    let (erp, erp_key) = create(&mut harness, "ERP");
+    let id = declare(&mut harness, &crm, "fav_team", "String");
+    harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{id}/share"), "");
+    let values =
+        json!([{"customer_id": "u1", "attribute_key": "fav_team", "attribute_value": "PSG"}]);
+    let sent = upload_values(&mut harness, &erp, &erp_key, &values);
+    assert_eq!(
+        body(&sent)["result"],
+        json!({"uploaded": 1, "unknown": {"count": 0, "keys": []}})
+    );
+    let profile = body(&harness.followanalytics("GET", "/api/customer_profiles/u1", ""));
+    assert_eq!(profile["result"][0]["attributes"]["global"]["fav_team"], "PSG");
+    let erp_view = body(&harness.followanalytics("GET", &format!("{SORS}/{erp}"), ""));
+    assert_eq!(erp_view["result"]["customer_attributes"][0]["shared"], true);
+
+    // A disabled global attribute refuses the key from every SOR: reported, not a 400.
+    let global = "FACA_global.fav_team";
+    harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{global}/disable"), "");
+    let refused = upload_values(&mut harness, &erp, &erp_key, &values);
+    assert_eq!(
+        body(&refused)["result"],
+        json!({"uploaded": 0, "unknown": {"count": 1, "keys": ["fav_team"]}})
+    );
+    harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{global}/enable"), "");
+
+    let unshared = harness.followanalytics("PUT", &format!("{ATTRIBUTES}/{global}/unshare"), "");
+    assert_eq!(unshared.status, 200, "{}", unshared.body);
+    let profile = body(&harness.followanalytics("GET", "/api/customer_profiles/u1", ""));
+    assert_eq!(profile["result"][0]["attributes"][erp.as_str()]["fav_team"], "PSG");
+}

@@ -23,8 +23,8 @@ use crate::engine::{Command, Engine, EngineError, UpsertProfile};
 use crate::identity::Identifier;
 use crate::model::{Profile, SourceId, Value};
 use crate::schema::{
-    coerce, validate_key, AttributeChange, AttributeDefinition, AttributeType, Schema, SchemaError,
-    SourceKind,
+    coerce, validate_key, AttributeChange, AttributeDefinition, AttributeType, DeclaredAttribute,
+    Schema, SchemaError, SourceKind,
 };
 
 /// The customer id types FollowAnalytics knows, in the order a profile shows them.
@@ -271,9 +271,7 @@ impl FollowAnalytics {
                 continue;
             }
             if auto_declares(engine.schema(), &source, &value.attribute_key) {
-                let shared_type = engine
-                    .schema()
-                    .attribute(engine.schema().global_source(), &value.attribute_key)
+                let shared_type = shared_declaration(engine.schema(), &value.attribute_key)
                     .map(|global| global.definition.value_type);
                 auto_declare(
                     &mut declarations,
@@ -361,15 +359,24 @@ fn attribute_route(
     attributes::act(engine, identifier, action)
 }
 
-/// Whether a value for `key` from `source` is set (the others are reported as `unknown`):
-/// on a SOR the schema declares as custom or global, only keys declared there and enabled;
-/// on an app SOR, undeclared keys too (auto-declared, [`auto_declares`]); on a SOR only
-/// configured, never declared (and on `global`, the engine's default source), undeclared
-/// keys are written typed by inference, as Arrigoo and ChartMogul write theirs.
+/// Whether a value for `key` from `source` is set (the others are reported as `unknown`).
+/// A key disabled on the SOR is refused. A shared key is taken from any SOR (the spec: "any
+/// SOR attempting to send data to that key will instead send the data to the Global SOR")
+/// unless the global attribute is disabled. Otherwise: on a SOR the schema declares as
+/// custom or global, only keys declared there; on an app SOR, undeclared keys too
+/// (auto-declared, [`auto_declares`]); on a SOR only configured, never declared (and on
+/// `global`, the engine's default source), undeclared keys are written typed by inference,
+/// as Arrigoo and ChartMogul write theirs.
 fn accepts_key(schema: &Schema, source: &SourceId, key: &str) -> bool {
-    match (schema.source(source), schema.attribute(source, key)) {
-        (_, Some(declared)) => !declared.disabled,
-        (None, None) => true,
+    let local = schema.attribute(source, key);
+    if local.is_some_and(|declared| declared.disabled) {
+        return false;
+    }
+    if let Some(shared) = shared_declaration(schema, key) {
+        return !shared.disabled;
+    }
+    match (schema.source(source), local) {
+        (_, Some(_)) | (None, None) => true,
         (Some(declared), None) => match declared.definition.kind {
             SourceKind::App => true,
             SourceKind::Custom | SourceKind::Global => false,
@@ -377,17 +384,28 @@ fn accepts_key(schema: &Schema, source: &SourceId, key: &str) -> bool {
     }
 }
 
-/// Whether a value for `key` sent by `source` declares it first: the source is an app SOR
-/// (SDK-based, "auto-declaration" in the spec) that does not declare the key yet.
-fn auto_declares(schema: &Schema, source: &SourceId, key: &str) -> bool {
+/// The global SOR's declaration of `key` when the key is shared.
+fn shared_declaration<'a>(schema: &'a Schema, key: &str) -> Option<&'a DeclaredAttribute> {
     schema
-        .source(source)
-        .is_some_and(|declared| declared.definition.kind == SourceKind::App)
-        && schema.attribute(source, key).is_none()
+        .attribute(schema.global_source(), key)
+        .filter(|declared| declared.shared)
+}
+
+/// Whether a value for `key` sent by `source` declares it there first: the source is a
+/// declared SOR without a declaration of the key, and either an app SOR (SDK-based,
+/// "auto-declaration" in the spec) or the key is shared, so that unsharing hands the values
+/// back to every SOR that sent some ("put back onto the SORs that sent data to it").
+fn auto_declares(schema: &Schema, source: &SourceId, key: &str) -> bool {
+    let Some(declared) = schema.source(source) else {
+        return false;
+    };
+    schema.attribute(source, key).is_none()
+        && (declared.definition.kind == SourceKind::App
+            || shared_declaration(schema, key).is_some())
 }
 
 /// Adds to `declarations` the declaration an auto-declared key gets from its first value
-/// (a key the global SOR declares takes its type, `shared_type`; otherwise `ADD`/`REMOVE` make a Set, other values a
+/// (a shared key takes the global type, `shared_type`; otherwise `ADD`/`REMOVE` make a Set, other values a
 /// Boolean, a Number, a Date, a DateTime or a String by their shape, as the spec lists
 /// them), and checks every value of the key against it, so a value that does not fit is
 /// refused (400) before anything is declared or written. Removals declare nothing.

@@ -314,7 +314,7 @@ fn invalid_upserts_are_400_and_change_nothing() {
             "identity.invalid",
         ),
         (
-            json!({"ident": [{"id_type": "email", "id_value": "a@b.c"}], "properties": {"bad key": 1}}),
+            json!({"ident": [{"id_type": "email", "id_value": "a@b.c"}], "properties": {"bad\nkey": 1}}),
             "schema.invalid_key",
         ),
         (

@@ -238,7 +238,7 @@ fn a_conflicting_upsert_is_409_and_changes_nothing() {
         &mut harness,
         "POST",
         "/cdp/v1/profiles",
-        r#"{"attributes": {"a b": 1}, "identities": {"email": "b@x.y"}}"#,
+        r#"{"attributes": {"a\nb": 1}, "identities": {"email": "b@x.y"}}"#,
     );
     assert_eq!((status, code(&error)), (400, "schema.invalid_key"));
     assert_eq!(harness.engine.next_offset(), before);

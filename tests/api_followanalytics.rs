@@ -248,11 +248,13 @@ fn attribute_errors_are_documented_statuses() {
     for bad in ["", "{", r#"{"key": "k"}"#] {
         assert_error(&harness.followanalytics("POST", ATTRIBUTES, bad), 400);
     }
-    let spaced = json!({"system_of_record_identifier": sor, "key": "My Attr", "label": "k", "type": "String"});
-    assert_error(
-        &harness.followanalytics("POST", ATTRIBUTES, &spaced.to_string()),
-        400,
-    );
+    for bad_key in ["", " padded", "line\nbreak"] {
+        let bad = json!({"system_of_record_identifier": sor, "key": bad_key, "label": "k", "type": "String"});
+        assert_error(
+            &harness.followanalytics("POST", ATTRIBUTES, &bad.to_string()),
+            400,
+        );
+    }
     let id = declare(&mut harness, &sor, "fav_team", "String");
     assert_error(
         &harness.send(
@@ -391,7 +393,7 @@ fn set_actions_add_remove_and_empty_and_refuse_bad_actions() {
         json!([add("x", "PUT")]),
         json!([{"customer_id": "u1", "attribute_key": "hobbies", "attribute_value": null, "action_type": "ADD"}]),
         json!([{"customer_id": "u1", "attribute_key": "name", "attribute_value": "x", "action_type": "ADD"}]),
-        json!([add("Golf", "ADD"), {"customer_id": "u1", "attribute_key": "bad key", "attribute_value": 1}]),
+        json!([add("Golf", "ADD"), {"customer_id": "u1", "attribute_key": "bad\tkey", "attribute_value": 1}]),
     ] {
         assert_error(&upload_values(&mut harness, &sor, &key, &bad), 400);
     }

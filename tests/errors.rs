@@ -372,7 +372,7 @@ fn followanalytics_errors_use_its_shape() {
         r#"{"sor": "SOR_XXXX", "api_key": "XXXXXXXX"}"#,
         r#"{"sor": "SOR_XXXX", "api_key": "XXXXXXXX", "customer_attribute_values": []}"#,
         r#"{"sor": "SOR_XXXX", "api_key": "XXXXXXXX", "customer_attribute_values": [{"customer_id": "u1"}]}"#,
-        r#"{"sor": "SOR_XXXX", "api_key": "XXXXXXXX", "customer_attribute_values": [{"customer_id": "u1", "attribute_key": "a", "attribute_value": 1}, {"customer_id": "u2", "attribute_key": "bad key", "attribute_value": 1}]}"#,
+        r#"{"sor": "SOR_XXXX", "api_key": "XXXXXXXX", "customer_attribute_values": [{"customer_id": "u1", "attribute_key": "a", "attribute_value": 1}, {"customer_id": "u2", "attribute_key": "bad\tkey", "attribute_value": 1}]}"#,
         r#"{"sor": "SOR_XXXX", "api_key": "XXXXXXXX", "customer_attribute_values": [{"customer_id": "u1", "attribute_key": "a", "attribute_value": 1, "customer_id_type": "email"}]}"#,
     ] {
         let error = refused(&mut harness, 400, |harness| {

@@ -390,7 +390,7 @@ mod tests {
             let error = Command::from_json(text, &identity).unwrap_err();
             assert_eq!(error.code(), "engine.invalid_command", "{text}");
         }
-        let error = Command::from_json(r#"{"upsertProfile":{"attributes":{"a b":1}}}"#, &identity)
+        let error = Command::from_json(r#"{"upsertProfile":{"attributes":{" a":1}}}"#, &identity)
             .unwrap_err();
         assert_eq!(error.code(), "schema.invalid_key");
     }

@@ -291,13 +291,39 @@ fn parse_datetime(text: &str) -> Option<Timestamp> {
         .map(|naive| Timestamp::from_micros(naive.and_utc().timestamp_micros()))
 }
 
-/// Checks an attribute name: letters, digits and underscores, not empty.
+/// The longest attribute name, in characters.
+pub(super) const MAX_KEY_CHARS: usize = 255;
+
+/// Checks an attribute name as the engine takes it: not empty, at most [`MAX_KEY_CHARS`]
+/// characters, no control characters and no leading or trailing whitespace. Vendors name
+/// attributes freely (FollowAnalytics documents `My Attr` and `profit-focused-…`); a dialect
+/// with a narrower rule checks it itself ([`validate_word_key`]).
 pub fn validate_key(key: &str) -> Result<(), SchemaError> {
-    if !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_') {
+    let fits = !key.is_empty()
+        && key.chars().count() <= MAX_KEY_CHARS
+        && !key.chars().any(char::is_control)
+        && key.trim() == key;
+    if fits {
         Ok(())
     } else {
         Err(SchemaError::InvalidKey {
             key: key.to_owned(),
+            rule:
+                "not empty, at most 255 characters, no control characters or surrounding whitespace",
+        })
+    }
+}
+
+/// Checks an attribute name made only of letters, digits and underscores (ChartMogul's rule
+/// for custom attribute keys).
+pub fn validate_word_key(key: &str) -> Result<(), SchemaError> {
+    validate_key(key)?;
+    if key.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        Ok(())
+    } else {
+        Err(SchemaError::InvalidKey {
+            key: key.to_owned(),
+            rule: "use letters, digits and underscores",
         })
     }
 }
@@ -351,15 +377,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn attribute_names_are_letters_digits_and_underscores() {
-        assert!(validate_key("subscription_id2").is_ok());
-        assert_eq!(
-            validate_key("first name"),
-            Err(SchemaError::InvalidKey {
-                key: "first name".into()
-            })
-        );
-        assert!(validate_key("").is_err());
+    fn attribute_names_are_free_text_without_control_characters_or_padding() {
+        for good in [
+            "subscription_id2",
+            "My Attr",
+            "profit-focused-client-driven-standardization",
+            "prénom",
+        ] {
+            assert_eq!(validate_key(good), Ok(()), "{good}");
+        }
+        let too_long = "k".repeat(MAX_KEY_CHARS + 1);
+        for bad in [
+            "",
+            " padded",
+            "padded ",
+            "tab\tbed",
+            "new\nline",
+            too_long.as_str(),
+        ] {
+            assert!(
+                matches!(validate_key(bad), Err(SchemaError::InvalidKey { ref key, .. }) if key == bad),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(validate_key(&"k".repeat(MAX_KEY_CHARS)), Ok(()));
+    }
+
+    #[test]
+    fn word_keys_are_letters_digits_and_underscores() {
+        assert_eq!(validate_word_key("subscription_id2"), Ok(()));
+        for bad in ["first name", "a-b", ""] {
+            assert!(
+                matches!(validate_word_key(bad), Err(SchemaError::InvalidKey { ref key, .. }) if key == bad),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -7,11 +7,13 @@ use crate::model::SourceId;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum SchemaError {
-    /// The attribute name is empty or has characters other than letters, digits and `_`.
-    #[error("`{key}` is not a valid attribute name: use letters, digits and underscores")]
+    /// The attribute name breaks the naming rule that applies to it.
+    #[error("`{key}` is not a valid attribute name: {rule}")]
     InvalidKey {
         /// The offending name.
         key: String,
+        /// The rule, in words.
+        rule: &'static str,
     },
     /// The value cannot be represented as the attribute's type.
     #[error("`{key}`: {reason}")]
@@ -141,7 +143,7 @@ impl SchemaError {
     /// The attribute the error is about, if it is about one.
     pub fn key(&self) -> &str {
         match self {
-            Self::InvalidKey { key }
+            Self::InvalidKey { key, .. }
             | Self::TypeMismatch { key, .. }
             | Self::TooLong { key, .. }
             | Self::Immutable { key }

@@ -9,7 +9,8 @@ mod registry;
 mod write;
 
 pub use coerce::{
-    check_length, check_limits, coerce, infer_value, total_length, validate_key, AttributeType,
+    check_length, check_limits, coerce, infer_value, total_length, validate_key, validate_word_key,
+    AttributeType,
 };
 pub use definition::{
     AttributeDefinition, DeclaredAttribute, KeyDigest, SchemaConfig, SourceDefinition, SourceKind,

@@ -123,11 +123,17 @@ fn followanalytics_examples_answer_in_the_documented_shape() {
                 harness.execute(json!({"declareAttribute": {"source": "SOR_XXXX", "definition": {"key": key, "type": value_type}}}));
             }
         }
-        // The spec's create example swaps key and label: `My Attr` is not a key.
-        let body = if example.request == "POST /api/customer_attributes" {
-            json!({"system_of_record_identifier": sor, "key": "my_attr", "label": "My Attr", "type": "String"}).to_string()
-        } else {
-            example.body.clone().unwrap_or_default()
+        // The example's SOR identifier stands for the SOR created above.
+        let body = match example
+            .body
+            .as_deref()
+            .map(serde_json::from_str::<serde_json::Value>)
+        {
+            Some(Ok(mut body)) if body.get("system_of_record_identifier").is_some() => {
+                body["system_of_record_identifier"] = json!(sor);
+                body.to_string()
+            }
+            _ => example.body.clone().unwrap_or_default(),
         };
         let response = harness.followanalytics(example.method(), &target(example, &sor), &body);
         assert_conforms(example, &response, LOOSE);

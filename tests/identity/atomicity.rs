@@ -38,7 +38,7 @@ fn every_rejected_command_kind_leaves_no_trace() {
         (r#"{"disableSource":{"source":"nope"}}"#.to_owned(), "schema.unknown_source"),
         (r#"{"enableSource":{"source":"global"}}"#.to_owned(), "schema.global_source_fixed"),
         (r#"{"declareAttribute":{"source":"crm","definition":{"key":"score","type":"integer"}}}"#.to_owned(), "schema.attribute_exists"),
-        (r#"{"declareAttribute":{"source":"crm","definition":{"key":"bad key","type":"integer"}}}"#.to_owned(), "schema.invalid_key"),
+        (r#"{"declareAttribute":{"source":"crm","definition":{"key":" bad key","type":"integer"}}}"#.to_owned(), "schema.invalid_key"),
         (r#"{"updateAttribute":{"source":"crm","definition":{"key":"score","type":"string"}}}"#.to_owned(), "schema.type_mismatch"),
         (r#"{"deleteAttribute":{"source":"crm","key":"nope"}}"#.to_owned(), "schema.unknown_attribute"),
         (r#"{"disableAttribute":{"source":"crm","key":"code"}}"#.to_owned(), "schema.predefined"),

@@ -20,7 +20,7 @@ use super::credentials::{basic_credentials, KeyRing, SecretDigest};
 use super::{base64, parse_body, query_number, router, ApiError, Request, Response};
 use crate::engine::{ChangeTags, Command, Engine, EngineError, WriteAttributes};
 use crate::model::{AttributeKey, Profile, ProfileId, SourceId};
-use crate::schema::{AttributeChange, AttributeDefinition, AttributeType};
+use crate::schema::{validate_word_key, AttributeChange, AttributeDefinition, AttributeType};
 
 /// The largest and default page size.
 const MAX_PER_PAGE: usize = 200;
@@ -196,8 +196,8 @@ impl ChartMogul {
                 let attributes = body
                     .custom
                     .into_iter()
-                    .map(|key| (key, AttributeChange::Remove))
-                    .collect();
+                    .map(|key| custom_key(&key).map(|()| (key, AttributeChange::Remove)))
+                    .collect::<Result<_, _>>()?;
                 write_custom(engine, customer_id, Vec::new(), attributes)
             }
         }
@@ -366,10 +366,11 @@ fn declared_writes(
     let mut declare = Vec::with_capacity(entries.len());
     let mut attributes = Vec::with_capacity(entries.len());
     for entry in entries {
-        let value_type = AttributeType::named_for(&entry.key, &entry.type_name, &CUSTOM_TYPES)
+        let write = typed_change(entry.key, &entry.value)?;
+        let value_type = AttributeType::named_for(&write.0, &entry.type_name, &CUSTOM_TYPES)
             .map_err(EngineError::from)?;
-        declare.push(AttributeDefinition::new(entry.key.clone(), value_type));
-        attributes.push(typed_change(entry.key, &entry.value)?);
+        declare.push(AttributeDefinition::new(write.0.clone(), value_type));
+        attributes.push(write);
     }
     Ok((declare, attributes))
 }
@@ -379,8 +380,14 @@ fn typed_change(
     key: AttributeKey,
     value: &Json,
 ) -> Result<(AttributeKey, AttributeChange), ApiError> {
+    custom_key(&key)?;
     let change = AttributeChange::from_json(&key, value).map_err(EngineError::from)?;
     Ok((key, change))
+}
+
+/// ChartMogul's rule for custom attribute keys: "alphanumeric characters and underscores".
+fn custom_key(key: &str) -> Result<(), ApiError> {
+    validate_word_key(key).map_err(|error| EngineError::from(error).into())
 }
 
 /// Declares and writes custom attributes of one profile on the `default` source, as one

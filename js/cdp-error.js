@@ -9,7 +9,7 @@ export class CdpError extends Error {
   /**
    * @param {string} code stable machine code, e.g. `storage.failed`
    * @param {string} message human-readable explanation; may change between releases
-   * @param {{ status?: number, line?: number, path?: string, cause?: unknown }} [details]
+   * @param {{ status?: number, line?: number, path?: string, index?: number, cause?: unknown }} [details]
    */
   constructor(code, message, details = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -27,6 +27,10 @@ export class CdpError extends Error {
     if (details.path !== undefined) {
       /** The JSON path of the node a refused document was refused at. @type {string | undefined} */
       this.path = details.path;
+    }
+    if (details.index !== undefined) {
+      /** The record of a batch the error is about, from 0. @type {number | undefined} */
+      this.index = details.index;
     }
   }
 }
@@ -67,13 +71,14 @@ export function toCdpError(error) {
     });
   }
   if (typeof error === 'object' && error !== null) {
-    const { code, message, status, line } = /** @type {{ code?: unknown, message?: unknown, status?: unknown, line?: unknown }} */ (error);
+    const { code, message, status, line, index } = /** @type {{ code?: unknown, message?: unknown, status?: unknown, line?: unknown, index?: unknown }} */ (error);
     return new CdpError(
       typeof code === 'string' && code !== '' ? code : codes.internal,
       typeof message === 'string' && message !== '' ? message : String(error),
       {
         status: typeof status === 'number' ? status : undefined,
         line: typeof line === 'number' ? line : undefined,
+        index: typeof index === 'number' ? index : undefined,
         cause: error,
       },
     );

@@ -223,6 +223,13 @@ export interface Profiles {
    * Rejects with e.g. `identity.conflict` when the identities belong to two profiles.
    */
   upsert(input: ProfileInput): Promise<UpsertOutcome>;
+  /**
+   * Creates or updates many profiles as one write: records apply in order (a record sees the
+   * profiles earlier ones created), all or none, durable together in one transaction.
+   * Resolves to one outcome per record. Rejects with the refused record's code (e.g.
+   * `identity.conflict`) and its `index`; nothing of the batch is stored then.
+   */
+  upsertMany(records: ProfileInput[]): Promise<UpsertOutcome[]>;
   /** The profile with this uuid, or null when there is none. Rejects for a malformed id. */
   get(id: string): Promise<Profile | null>;
   /** Number of stored profiles. */
@@ -456,8 +463,10 @@ export declare class Cdp {
    * Runs one engine command given as its JSON object with exactly one key, the command's name
    * (`recordEvent`, `defineTrait`, `defineSegment`, `setSegmentActive`, `tick`,
    * `mergeProfiles`, `unmergeProfile`, `declareAttribute`, `writeAttributes`, …; see
-   * docs/config.md). Resolves with the outcome once the changes it made are durable; rejects
-   * with the engine's code (e.g. `segments.invalid_rule`, `identity.conflict`).
+   * docs/config.md), or a batch `{ batch: [command, …] }` applied as one write, all or none,
+   * resolving to `{ results: [outcome, …] }`. Resolves with the outcome once the changes it
+   * made are durable; rejects with the engine's code (e.g. `segments.invalid_rule`,
+   * `identity.conflict`), plus `index` for the refused record of a batch.
    */
   execute(command: Record<string, unknown>): Promise<Record<string, unknown>>;
   /**
@@ -513,7 +522,7 @@ export type CdpFacadeErrorCode =
 
 /** The one error type the package throws and rejects with. Match on `code`, not on `message`. */
 export declare class CdpError extends Error {
-  constructor(code: string, message: string, details?: { status?: number; line?: number; path?: string; cause?: unknown });
+  constructor(code: string, message: string, details?: { status?: number; line?: number; path?: string; index?: number; cause?: unknown });
   readonly name: 'CdpError';
   /** Stable machine code, e.g. `config.invalid`, `storage.failed`, `cdp.closed`. */
   readonly code: CdpFacadeErrorCode | CdpStorageErrorCode | (string & {});
@@ -521,6 +530,8 @@ export declare class CdpError extends Error {
   readonly line?: number;
   /** The JSON path of the node a refused document was refused at (`$.rule.rules[1].op`). */
   readonly path?: string;
+  /** The record of a batch (`upsertMany`, `execute({ batch })`) the error is about, from 0. */
+  readonly index?: number;
   /** HTTP status, when the error describes a response. */
   readonly status?: number;
 }

@@ -64,6 +64,35 @@ export class Profiles {
   }
 
   /**
+   * Creates or updates many profiles as one write: the records apply in order (a record sees
+   * the profiles earlier ones created), all of them or none, and the promise resolves once
+   * they are durable together (one IndexedDB transaction).
+   * @param {ProfileInput[]} records
+   * @returns {Promise<UpsertOutcome[]>} one outcome per record, in order
+   * @throws {CdpError} the refused record's code (e.g. `identity.conflict`) with its `index`;
+   *   nothing of the batch is stored then
+   */
+  upsertMany(records) {
+    if (!Array.isArray(records)) {
+      return Promise.reject(new CdpError(codes.invalidArgument, 'upsertMany takes an array of { identities, attributes }'));
+    }
+    const batch = new Array(records.length);
+    for (let index = 0; index < records.length; index += 1) {
+      const input = records[index];
+      if (!isPlainObject(input)) {
+        return Promise.reject(new CdpError(codes.invalidArgument, `record ${index}: upsertMany takes { identities, attributes }`, { index }));
+      }
+      const { identities, attributes = {} } = input;
+      batch[index] = { upsertProfile: { identities, attributes } };
+    }
+    const command = JSON.stringify({ batch });
+    return this.#run(async (core) => {
+      const { results } = JSON.parse(await core.execute(command));
+      return results.map((/** @type {{ profile: string, created: boolean }} */ outcome) => ({ id: outcome.profile, created: outcome.created }));
+    }, 'write');
+  }
+
+  /**
    * Reads one profile.
    * @param {string} id the profile's uuid
    * @returns {Promise<Profile | null>} the canonical profile, or null when the id is unknown

@@ -230,6 +230,8 @@ pub enum Outcome {
         /// Whether a change was recorded.
         changed: bool,
     },
+    /// A batch was applied: one outcome per record, in order.
+    Batch(Vec<Outcome>),
 }
 
 impl Outcome {
@@ -239,13 +241,17 @@ impl Outcome {
             Self::Profile { id, .. } => Some(*id),
             Self::Unmerged { restored, .. } => Some(*restored),
             Self::Event { profile, .. } => Some(*profile),
-            Self::SchemaChanged | Self::Definition { .. } | Self::Ticked { .. } => None,
+            Self::SchemaChanged
+            | Self::Definition { .. }
+            | Self::Ticked { .. }
+            | Self::Batch(_) => None,
         }
     }
 
     /// The outcome as the JS package receives it: `{"profile", "created", "merged"}`,
     /// `{"survivor", "restored"}`, `{"schemaChanged": true}`, `{"event", "profile",
-    /// "created"}`, `{"name", "changed"}` or `{"ticked": true, "changed"}`.
+    /// "created"}`, `{"name", "changed"}`, `{"ticked": true, "changed"}` or, for a batch,
+    /// `{"results": [...]}`.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Self::Profile {
@@ -275,6 +281,9 @@ impl Outcome {
                 serde_json::json!({"name": name, "changed": changed})
             }
             Self::Ticked { changed } => serde_json::json!({"ticked": true, "changed": changed}),
+            Self::Batch(outcomes) => serde_json::json!({
+                "results": outcomes.iter().map(Self::to_json).collect::<Vec<_>>(),
+            }),
         }
     }
 }

@@ -5,7 +5,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::command::attribute_changes;
-use super::{ChangeTags, Command, EngineError, NewEvent, TagWrite, UpsertProfile, WriteAttributes};
+use super::{
+    BatchError, ChangeTags, Command, EngineError, ExecuteError, Execution, NewEvent, TagWrite,
+    UpsertProfile, WriteAttributes,
+};
 use crate::identity::IdentityConfig;
 use crate::model::{ProfileId, SourceId, TagKind};
 use crate::schema::{
@@ -17,6 +20,7 @@ use crate::traits::TraitDefinition;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 enum RawCommand {
+    Batch(Vec<RawCommand>),
     UpsertProfile(RawUpsert),
     RecordEvent(Json),
     DefineTrait(Json),
@@ -157,10 +161,20 @@ impl Command {
     /// Identifiers are normalized and attribute values typed by their JSON shape here; the
     /// engine coerces them to declared types when it plans the command. The shapes of every
     /// command are listed in `docs/config.md`.
+    /// A batch (`{"batch": [...]}`) is refused here: it runs through [`Execution`].
     pub fn from_json(text: &str, identity: &IdentityConfig) -> Result<Self, EngineError> {
         let raw: RawCommand = serde_json::from_str(text)
             .map_err(|error| EngineError::InvalidCommand(error.to_string()))?;
+        Self::from_raw(raw, identity)
+    }
+
+    fn from_raw(raw: RawCommand, identity: &IdentityConfig) -> Result<Self, EngineError> {
         Ok(match raw {
+            RawCommand::Batch(_) => {
+                return Err(EngineError::InvalidCommand(
+                    "a batch cannot be part of a batch or of another command".to_owned(),
+                ))
+            }
             RawCommand::UpsertProfile(upsert) => Self::UpsertProfile(upsert.into_upsert(identity)?),
             RawCommand::RecordEvent(event) => {
                 Self::RecordEvent(NewEvent::from_json(&event, "$.recordEvent", identity)?)
@@ -239,6 +253,64 @@ impl Command {
             RawCommand::ShareAttribute { key } => Self::ShareAttribute { key },
             RawCommand::UnshareAttribute { key } => Self::UnshareAttribute { key },
         })
+    }
+}
+
+/// A batch's envelope with its records unparsed: read only to find which record of a batch
+/// that failed to parse is malformed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBatch {
+    batch: Vec<Json>,
+}
+
+impl Execution {
+    /// Parses what `cdp.execute` sends: one command in its JSON form ([`Command::from_json`]),
+    /// or a batch `{"batch": [command, …]}` of such commands (not batches). A malformed or
+    /// refused record is reported with its index; nothing is applied then.
+    pub fn from_json(text: &str, identity: &IdentityConfig) -> Result<Self, ExecuteError> {
+        let raw: RawCommand = match serde_json::from_str(text) {
+            Ok(raw) => raw,
+            Err(error) => return Err(locate_malformed(text, &error)),
+        };
+        match raw {
+            RawCommand::Batch(records) => records
+                .into_iter()
+                .enumerate()
+                .map(|(index, record)| {
+                    Command::from_raw(record, identity).map_err(|error| BatchError { index, error })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Self::Batch)
+                .map_err(ExecuteError::from),
+            one => Ok(Self::One(Command::from_raw(one, identity)?)),
+        }
+    }
+}
+
+/// The error for text that does not parse: for a batch, the first record that does not parse
+/// on its own and its index; otherwise the parser's message.
+fn locate_malformed(text: &str, error: &serde_json::Error) -> ExecuteError {
+    let record = serde_json::from_str::<RawBatch>(text)
+        .ok()
+        .and_then(|batch| {
+            batch
+                .batch
+                .into_iter()
+                .enumerate()
+                .find_map(|(index, record)| {
+                    serde_json::from_value::<RawCommand>(record)
+                        .err()
+                        .map(|error| (index, error))
+                })
+        });
+    match record {
+        Some((index, record_error)) => BatchError {
+            index,
+            error: EngineError::InvalidCommand(record_error.to_string()),
+        }
+        .into(),
+        None => EngineError::InvalidCommand(error.to_string()).into(),
     }
 }
 

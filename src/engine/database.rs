@@ -142,6 +142,9 @@ impl<S: Storage> Database<S> {
     /// Runs `write` against the engine, then persists every change it committed. Resolves
     /// with `write`'s result once those changes are durable. If persisting fails, the engine
     /// is rebuilt from storage, so the failed write leaves no trace, and the error is returned.
+    /// If `write` ran a batch that was refused after changing memory
+    /// ([`Engine::needs_reload`]), nothing of the write is persisted and the engine is
+    /// rebuilt from storage the same way; `write`'s result (the batch's error) is returned.
     pub async fn write<T>(&self, write: impl FnOnce(&mut Engine) -> T) -> Result<T, EngineError> {
         self.write_with_changes(write)
             .await
@@ -174,11 +177,17 @@ impl<S: Storage> Database<S> {
         write: impl FnOnce(&mut Engine) -> T,
     ) -> Result<(T, Vec<Change>), EngineError> {
         self.usable()?;
-        let (result, changes) = {
+        let (result, changes, needs_reload) = {
             let mut engine = self.engine.borrow_mut();
             let result = write(&mut engine);
-            (result, engine.take_unpersisted())
+            (result, engine.take_unpersisted(), engine.needs_reload())
         };
+        if needs_reload {
+            // A refused batch changed memory before it was refused: nothing of this write is
+            // persisted, and the state goes back to what storage holds.
+            self.reload().await;
+            return Ok((result, Vec::new()));
+        }
         if changes.is_empty() {
             return Ok((result, changes));
         }

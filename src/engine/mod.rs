@@ -7,6 +7,7 @@
 //! so a replayed log equals the live state by construction.
 
 mod apply;
+mod batch;
 mod change;
 mod clock;
 mod command;
@@ -28,6 +29,7 @@ use std::collections::HashMap;
 use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
+pub use batch::{BatchError, ExecuteError, Execution};
 pub use change::{Change, Entity, Operation};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use command::{ChangeTags, Command, Outcome, TagWrite, UpsertProfile, WriteAttributes};
@@ -61,6 +63,8 @@ pub struct Engine {
     merges: HashMap<ProfileId, MergeRecord>,
     next_offset: u64,
     unpersisted: Vec<Change>,
+    /// Set when a refused batch left effects in memory that are not in the log.
+    needs_reload: bool,
     derived: Derived,
 }
 
@@ -103,6 +107,7 @@ impl Engine {
             merges: HashMap::new(),
             next_offset: 0,
             unpersisted: Vec::new(),
+            needs_reload: false,
             derived: Derived::default(),
         }
     }

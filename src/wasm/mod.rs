@@ -15,7 +15,8 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::api::{Api, ApiError, Credentials, Method, Request};
 use crate::config::Config;
 use crate::engine::{
-    Change, Command, Database, DatabaseOptions, Engine, EngineError, ImportBatch, SystemClock,
+    Change, Database, DatabaseOptions, Engine, EngineError, ExecuteError, Execution, ImportBatch,
+    SystemClock,
 };
 use crate::model::{Profile, ProfileId};
 use crate::storage::codec::encode_batch;
@@ -47,6 +48,22 @@ fn engine_error(error: &EngineError) -> JsValue {
         #[allow(clippy::cast_precision_loss)]
         let line = JsValue::from_f64(import.line() as f64);
         let _ = Reflect::set(&value, &JsValue::from_str("line"), &line);
+    }
+    value
+}
+
+/// An `execute` error: the engine's code and, for a refused batch record, its `index`.
+fn execute_error(error: &ExecuteError) -> JsValue {
+    let value = engine_error(error.engine_error());
+    if let Some(index) = error.record() {
+        let _ = Reflect::set(
+            &value,
+            &JsValue::from_str("message"),
+            &JsValue::from_str(&error.to_string()),
+        );
+        #[allow(clippy::cast_precision_loss)]
+        let index = JsValue::from_f64(index as f64);
+        let _ = Reflect::set(&value, &JsValue::from_str("index"), &index);
     }
     value
 }
@@ -212,23 +229,22 @@ impl CdpCore {
         )
     }
 
-    /// Applies a command given as JSON; resolves to the outcome as JSON once durable.
+    /// Applies a command (or a batch `{"batch": [...]}`) given as JSON; resolves to the
+    /// outcome as JSON once durable. A refused batch record rejects with its `index`.
     pub fn execute(&self, command: String) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
             inner.open()?;
-            let executed = inner
+            let (outcome, changes) = inner
                 .database
                 .write_fresh(|engine| {
-                    Command::from_json(&command, engine.identity_config())
-                        .and_then(|command| engine.execute(command))
+                    Execution::from_json(&command, engine.identity_config())
+                        .and_then(|execution| execution.run(engine))
                 })
                 .await
-                .and_then(|(outcome, changes)| {
-                    inner.keep_committed(changes);
-                    outcome
-                })
                 .map_err(|error| engine_error(&error))?;
+            inner.keep_committed(changes);
+            let executed = outcome.map_err(|error| execute_error(&error))?;
             Ok(JsValue::from_str(&executed.to_json().to_string()))
         })
     }

@@ -82,7 +82,12 @@ fn execute<S: Storage>(
             .and_then(|execution| execution.run(engine))
     }))
     .unwrap()
-    .map(|outcome| outcome.to_json())
+    .map(|outcome| {
+        let json = outcome.to_json();
+        let text: serde_json::Value = serde_json::from_str(&outcome.to_json_text()).unwrap();
+        assert_eq!(text, json, "the outcome's text is its JSON");
+        json
+    })
 }
 
 fn upsert(email: &str, plan: &str) -> serde_json::Value {

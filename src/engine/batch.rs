@@ -86,8 +86,8 @@ impl Execution {
 }
 
 impl Engine {
-    /// Applies `commands` in order as one batch: every record sees the records before it,
-    /// and the batch's changes are persisted together. A refused record refuses the whole
+    /// Applies `commands` in order as one batch, committed at one time: every record sees
+    /// the records before it, and the batch's changes are persisted together. A refused record refuses the whole
     /// batch with its index. If records before it had changed the state already, the engine
     /// drops their changes from the unpersisted log and reports [`Engine::needs_reload`]:
     /// its owner must rebuild it from storage (a [`Database`](super::Database) does), so
@@ -95,9 +95,10 @@ impl Engine {
     pub fn execute_batch(&mut self, commands: Vec<Command>) -> Result<Vec<Outcome>, BatchError> {
         let mark = self.unpersisted.len();
         let first_offset = self.next_offset;
+        let at = self.now();
         let mut outcomes = Vec::with_capacity(commands.len());
         for (index, command) in commands.into_iter().enumerate() {
-            match self.execute(command) {
+            match self.execute_at(command, at) {
                 Ok(outcome) => outcomes.push(outcome),
                 Err(error) => {
                     if self.next_offset != first_offset {

@@ -288,6 +288,54 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// [`Outcome::to_json`] as text, written directly for the outcomes a large batch is made
+    /// of (one per record), without building a JSON tree first.
+    pub fn to_json_text(&self) -> String {
+        let mut text = String::new();
+        self.write_json(&mut text);
+        text
+    }
+
+    fn write_json(&self, text: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Self::Batch(outcomes) => {
+                text.reserve(16 + outcomes.len() * 72);
+                text.push_str("{\"results\":[");
+                for (index, outcome) in outcomes.iter().enumerate() {
+                    if index > 0 {
+                        text.push(',');
+                    }
+                    outcome.write_json(text);
+                }
+                text.push_str("]}");
+            }
+            Self::Profile {
+                id,
+                created,
+                merged,
+            } => {
+                // Ids are uuids and booleans are words: nothing here needs escaping.
+                let _ = write!(
+                    text,
+                    "{{\"profile\":\"{id}\",\"created\":{created},\"merged\":["
+                );
+                for (index, absorbed) in merged.iter().enumerate() {
+                    let separator = if index > 0 { "," } else { "" };
+                    let _ = write!(text, "{separator}\"{absorbed}\"");
+                }
+                text.push_str("]}");
+            }
+            Self::Unmerged { .. }
+            | Self::SchemaChanged
+            | Self::Event { .. }
+            | Self::Definition { .. }
+            | Self::Ticked { .. } => text.push_str(&self.to_json().to_string()),
+        }
+    }
+}
+
 impl UpsertProfile {
     /// An upsert of these identifiers from `source` that writes nothing yet.
     pub fn new(identifiers: Vec<Identifier>, source: SourceId) -> Self {

@@ -323,6 +323,11 @@ impl Engine {
     /// exactly as they were.
     pub fn execute(&mut self, command: Command) -> Result<Outcome, EngineError> {
         let at = self.clock.now();
+        self.execute_at(command, at)
+    }
+
+    /// [`Engine::execute`] committed at `at` (a batch commits all its records at one time).
+    fn execute_at(&mut self, command: Command, at: Timestamp) -> Result<Outcome, EngineError> {
         let (operations, outcome) = self.plan(command, at)?;
         for operation in operations {
             let change = Change {

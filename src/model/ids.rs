@@ -12,9 +12,11 @@ use super::ModelError;
 pub struct ProfileId(Uuid);
 
 impl ProfileId {
-    /// A fresh random id (v4), from the operating system's or the browser's randomness.
+    /// A fresh random id (v4), unguessable: drawn from a stream keyed once per thread with
+    /// the operating system's or the browser's randomness ([`random_id_bytes`]), so creating
+    /// many profiles does not cost a call into the browser each.
     pub fn random() -> Self {
-        Self(Uuid::new_v4())
+        Self(uuid::Builder::from_random_bytes(random_id_bytes()).into_uuid())
     }
 
     /// The id as a UUID.
@@ -80,6 +82,58 @@ impl fmt::Display for EventId {
     }
 }
 
+/// A stream of random id bytes: SHA-256 of a 256-bit key (two v4 UUIDs' worth of system
+/// randomness, drawn once per thread) and a counter, each digest giving two ids. Ids stay
+/// unpredictable without the key, and one hash costs far less than a call into the browser's
+/// `crypto.getRandomValues`.
+struct IdStream {
+    key: [u8; 32],
+    counter: u64,
+    spare: Option<[u8; 16]>,
+}
+
+impl IdStream {
+    fn new() -> Self {
+        let mut key = [0u8; 32];
+        let (first, second) = key.split_at_mut(16);
+        first.copy_from_slice(Uuid::new_v4().as_bytes());
+        second.copy_from_slice(Uuid::new_v4().as_bytes());
+        Self {
+            key,
+            counter: 0,
+            spare: None,
+        }
+    }
+
+    fn next(&mut self) -> [u8; 16] {
+        if let Some(bytes) = self.spare.take() {
+            return bytes;
+        }
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(self.key);
+        hasher.update(self.counter.to_le_bytes());
+        self.counter = self.counter.wrapping_add(1);
+        let digest: [u8; 32] = hasher.finalize().into();
+        let (first, second) = digest.split_at(16);
+        let mut spare = [0u8; 16];
+        spare.copy_from_slice(second);
+        self.spare = Some(spare);
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(first);
+        bytes
+    }
+}
+
+thread_local! {
+    static ID_STREAM: std::cell::RefCell<IdStream> = std::cell::RefCell::new(IdStream::new());
+}
+
+/// 16 random bytes for a v4 id, from this thread's [`IdStream`].
+fn random_id_bytes() -> [u8; 16] {
+    ID_STREAM.with(|stream| stream.borrow_mut().next())
+}
+
 /// The dense internal position of a profile in the engine's arrays. Never leaves the engine.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
 pub struct ProfileIndex(pub(crate) u32);
@@ -94,6 +148,14 @@ impl ProfileIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_profile_ids_are_distinct_v4_ids() {
+        let ids: std::collections::HashSet<ProfileId> =
+            (0..10_000).map(|_| ProfileId::random()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids.iter().all(|id| id.as_uuid().get_version_num() == 4));
+    }
 
     #[test]
     fn profile_id_round_trips_through_text() {

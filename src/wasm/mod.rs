@@ -245,7 +245,7 @@ impl CdpCore {
                 .map_err(|error| engine_error(&error))?;
             inner.keep_committed(changes);
             let executed = outcome.map_err(|error| execute_error(&error))?;
-            Ok(JsValue::from_str(&executed.to_json().to_string()))
+            Ok(JsValue::from_str(&executed.to_json_text()))
         })
     }
 

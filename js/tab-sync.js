@@ -85,10 +85,12 @@ export class TabSync {
 
   /**
    * Tells the other tabs about a durable write.
-   * @param {Uint8Array} frame the write's changes
+   * @param {Uint8Array} frame the write's changes; empty when the core left them out (a
+   *   large batch), so the other tabs read them from IndexedDB
    */
   announce(frame) {
-    this.#channel.postMessage(frame.byteLength <= LARGEST_ANNOUNCED_BYTES ? { frame } : {});
+    const small = frame.byteLength > 0 && frame.byteLength <= LARGEST_ANNOUNCED_BYTES;
+    this.#channel.postMessage(small ? { frame } : {});
   }
 
   close() {

@@ -34,6 +34,10 @@ fn start() {
     }));
 }
 
+/// Most changes a write announces to other tabs with its changes (about 1 MB encoded);
+/// a larger write is announced without them.
+const LARGEST_ANNOUNCED_CHANGES: usize = 12_000;
+
 /// A JS `Error` carrying a stable `code`.
 fn cdp_error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
@@ -292,12 +296,17 @@ impl CdpCore {
     }
 
     /// The changes the last write made durable as one batch frame (what IndexedDB stores),
-    /// or `undefined` when it changed nothing; taking them clears them.
+    /// or `undefined` when it changed nothing; taking them clears them. A write of more than
+    /// [`LARGEST_ANNOUNCED_CHANGES`] changes (a large batch) gives an empty frame instead: it
+    /// is announced without its changes, and the other tabs read them from storage.
     #[wasm_bindgen(js_name = takeCommitted)]
     pub fn take_committed(&self) -> Result<Option<Uint8Array>, JsValue> {
         let changes = std::mem::take(&mut *self.inner.committed.borrow_mut());
         if changes.is_empty() {
             return Ok(None);
+        }
+        if changes.len() > LARGEST_ANNOUNCED_CHANGES {
+            return Ok(Some(Uint8Array::new_with_length(0)));
         }
         let frame =
             encode_batch(&changes).map_err(|error| cdp_error(error.code(), &error.to_string()))?;

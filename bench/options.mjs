@@ -21,6 +21,6 @@ export const OPTIONS = {
     s4: { preload: 100, writes: 30, reps: 1 },
     s5: { reps: 1, brotliQuality: 9 },
     s6: { events: 10_000 },
-    s7: { profiles: 200, requests: 2_000, reps: 2, serveSeconds: 3, connections: 50 },
+    s7: { profiles: 200, requests: 1_000, reps: 1, serveSeconds: 2, connections: 50 },
   },
 };

@@ -1,21 +1,24 @@
 /**
  * Scenario 7 through `serve`: starts `node pkg/serve.js`, creates the profiles over HTTP, then
- * drives `GET /v1/customer/{id}` with autocannon and reports requests per second.
+ * drives each case's requests with autocannon and reports requests per second and p99 latency.
+ * A sample of the answers is checked the way the page checks every answer.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startNode, stopChild } from '../tests/js/helpers/processes.mjs';
-import { arrigooSetup } from './pages/scenarios/rest.mjs';
+import { CASES, answerIsRight, arrigooSetup, requestOf } from './pages/scenarios/rest.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+/** Answers checked per case before the load (every one in the page). */
+const CHECKED = 50;
 
 /**
- * One repetition: a fresh server, its profiles, one autocannon run.
+ * One repetition: a fresh server, its profiles, one autocannon run per case.
  * @param {{ profiles: number, serveSeconds: number, connections: number }} options
  * @param {object} config the engine config (`serve --config`)
- * @returns {Promise<{ metrics: { perSecond: number, p99: number }, checks: object }>}
+ * @returns {Promise<{ metrics: Record<string, number>, checks: object }>}
  */
 export async function serveLoad(options, config) {
   const scratch = await mkdtemp(join(tmpdir(), 'cdp-bench-serve-'));
@@ -27,25 +30,36 @@ export async function serveLoad(options, config) {
   );
   try {
     const origin = match[1];
-    const { token, ids } = await arrigooSetup((url, init) => fetch(`${origin}${url}`, init), options.profiles);
-    let next = 0;
-    const result = await autocannon({
-      url: origin,
-      connections: options.connections,
-      duration: options.serveSeconds,
-      requests: [{
-        method: 'GET',
-        headers: { authorization: `Bearer ${token}` },
-        setupRequest: (/** @type {any} */ request) => {
-          next = (next + 1) % ids.length;
-          return { ...request, path: `/v1/customer/${ids[next]}` };
-        },
-      }],
-    });
-    return {
-      metrics: { perSecond: result.requests.average, p99: result.latency.p99 },
-      checks: { ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts },
-    };
+    const setup = await arrigooSetup((url, init) => fetch(`${origin}${url}`, init), options.profiles);
+    /** @type {Record<string, number>} */
+    const metrics = {};
+    /** @type {Record<string, object>} */
+    const checks = {};
+    for (const key of Object.keys(CASES)) {
+      let wrong = 0;
+      for (let i = 0; i < CHECKED; i += 1) {
+        const { method, path, headers, body } = requestOf(key, i, setup);
+        const response = await fetch(`${origin}${path}`, { method, headers, body });
+        if (!answerIsRight(key, i, setup, response.status, await response.json())) wrong += 1;
+      }
+      let next = 0;
+      const result = await autocannon({
+        url: origin,
+        connections: options.connections,
+        duration: options.serveSeconds,
+        requests: [{
+          setupRequest: (/** @type {any} */ request) => {
+            const { method, path, headers, body } = requestOf(key, next, setup);
+            next += 1;
+            return { ...request, method, path, headers, body };
+          },
+        }],
+      });
+      metrics[key] = result.requests.average;
+      metrics[`${key}P99`] = result.latency.p99;
+      checks[key] = { wrongOfChecked: wrong, ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts };
+    }
+    return { metrics, checks };
   } finally {
     await stopChild(child);
     await rm(scratch, { recursive: true, force: true });

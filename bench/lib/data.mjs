@@ -10,7 +10,8 @@ export const SEED = 20261124;
 /** "Now" of the data set: event windows are relative to this instant, not the wall clock. */
 export const DATA_NOW = Date.UTC(2026, 10, 1);
 
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const COUNTRIES = ['DK', 'SE', 'NO', 'DE', 'FR', 'NL', 'GB', 'US', 'ES', 'IT'];
 const PLANS = ['free', 'basic', 'pro', 'enterprise'];
 const EVENT_NAMES = ['page_view', 'purchase', 'signup', 'email_open'];
@@ -167,7 +168,10 @@ export function profileRecords(count, seed = SEED, offset = 0) {
  * @property {Uint8Array} optIn 1 or 0
  * @property {Int32Array} eventProfile profile number of each event
  * @property {string[]} eventName
- * @property {Float64Array} eventTime epoch milliseconds, within 90 days before DATA_NOW
+ * @property {Float64Array} eventTime epoch milliseconds on whole hours, 1 hour to 90 days before
+ *   DATA_NOW: an engine that windows by its own clock shifts them by (its now − DATA_NOW + 30
+ *   minutes), so the 30-day window starts half-way between two hours and evaluates the same
+ *   as `ts >= DATA_NOW − 30 days` for the half hour after the shift (scenario 2)
  */
 
 /**
@@ -198,7 +202,7 @@ export function segmentColumns(count, seed = SEED) {
     for (let e = 0; e < events; e += 1) {
       eventProfile.push(i);
       eventName.push(EVENT_NAMES[pick(random, EVENT_NAMES.length)]);
-      eventTime.push(DATA_NOW - pick(random, 90 * DAY));
+      eventTime.push(DATA_NOW - (1 + pick(random, 90 * 24)) * HOUR);
     }
   }
   return {

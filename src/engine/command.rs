@@ -327,9 +327,18 @@ impl Outcome {
                 }
                 text.push_str("]}");
             }
+            Self::Event {
+                id,
+                profile,
+                profile_created,
+            } => {
+                let _ = write!(
+                    text,
+                    "{{\"event\":\"{id}\",\"profile\":\"{profile}\",\"created\":{profile_created}}}"
+                );
+            }
             Self::Unmerged { .. }
             | Self::SchemaChanged
-            | Self::Event { .. }
             | Self::Definition { .. }
             | Self::Ticked { .. } => text.push_str(&self.to_json().to_string()),
         }

@@ -269,10 +269,27 @@ impl Execution {
     /// or a batch `{"batch": [command, …]}` of such commands (not batches). A malformed or
     /// refused record is reported with its index; nothing is applied then.
     pub fn from_json(text: &str, identity: &IdentityConfig) -> Result<Self, ExecuteError> {
-        let raw: RawCommand = match serde_json::from_str(text) {
-            Ok(raw) => raw,
-            Err(error) => return Err(locate_malformed(text, &error)),
-        };
+        match serde_json::from_str(text) {
+            Ok(raw) => Self::from_raw(raw, identity),
+            Err(error) => Err(locate_malformed(text, &error)),
+        }
+    }
+}
+
+impl Execution {
+    /// [`Execution::from_json`] from any serde data format (the wasm binding reads a JS
+    /// object this way, without JSON text). A record that does not parse is reported without
+    /// its index; one that is refused when converted, with it.
+    pub fn from_serde<'de, D: serde::Deserializer<'de>>(
+        data: D,
+        identity: &IdentityConfig,
+    ) -> Result<Self, ExecuteError> {
+        let raw = RawCommand::deserialize(data)
+            .map_err(|error| EngineError::InvalidCommand(error.to_string()))?;
+        Self::from_raw(raw, identity)
+    }
+
+    fn from_raw(raw: RawCommand, identity: &IdentityConfig) -> Result<Self, ExecuteError> {
         match raw {
             RawCommand::Batch(records) => records
                 .into_iter()

@@ -1,9 +1,31 @@
 /**
- * Scenario 6: ingesting events three ways — JS objects one call each, JSON text, one batch —
- * so the package can use the fastest. The engine records no events yet, so every row is
- * pending; nothing else is timed in its place.
+ * Scenario 6: ingesting N events (the scenario 2 data set's first N events, each naming its
+ * profile by email, so the first event of a profile creates it) into a fresh engine on memory
+ * storage, four ways:
+ *
+ * - as JS objects, one call per event: the core reads each `{ recordEvent }` object without
+ *   JSON text (`CdpCore.executeObject`, serde-wasm-bindgen);
+ * - as JSON text, one call per event: each command as JSON text (`CdpCore.execute`), which is
+ *   what `cdp.execute` sends;
+ * - as one batch: `cdp.execute({ batch })` of all events (JSON text, one write);
+ * - as one batch of JS objects: the same batch through `executeObject`.
+ *
+ * The package uses JSON text (`cdp.execute`, `cdp.profiles.upsertMany`); these rows show
+ * whether that is the fastest crossing. Checks: events recorded and profiles created, equal
+ * on every path.
  */
-import { pending } from '../../lib/stats.mjs';
+import { segmentColumns } from '../../lib/data.mjs';
+import { freshName } from '../runner.mjs';
+
+const OURS = 'cdp-engine';
+
+/** @type {Record<string, string>} */
+const PATHS = {
+  objects: 'as JS objects, one call per event',
+  text: 'as JSON text, one call per event',
+  batch: 'as one batch (JSON text, cdp.execute)',
+  objectBatch: 'as one batch of JS objects',
+};
 
 /**
  * @param {{ events: number }} options
@@ -11,16 +33,78 @@ import { pending } from '../../lib/stats.mjs';
 export function plan(options) {
   const scenario = 6;
   const count = options.events.toLocaleString('en');
-  const paths = ['as JS objects, one call per event', 'as JSON text', 'as one batch'];
+  const row = (/** @type {string} */ path, /** @type {string} */ note) =>
+    ({ scenario, case: `ingest ${count} events ${PATHS[path]}`, engine: OURS, unit: 'events/s', better: /** @type {const} */ ('higher'), note });
   return {
     scenario,
     title: `Event ingest (${count} events)`,
-    tasks: [],
-    pending: paths.map((path) => pending(
-      { scenario, case: `ingest ${count} events ${path}`, engine: 'cdp-engine', unit: 'events/s', better: 'higher' },
-      'events (segments branch)',
-    )),
+    tasks: [
+      { engine: 'objects', steps: ['ingest'], reps: 1, rows: { perSecond: row('objects', 'CdpCore.executeObject per event, awaited; memory storage') } },
+      { engine: 'text', steps: ['ingest'], reps: 1, rows: { perSecond: row('text', 'CdpCore.execute(JSON.stringify(command)) per event, awaited (what cdp.execute does); memory storage') } },
+      { engine: 'batch', steps: ['ingest'], reps: 1, rows: { perSecond: row('batch', 'one cdp.execute({ batch }) of every event; memory storage') } },
+      { engine: 'objectBatch', steps: ['ingest'], reps: 1, rows: { perSecond: row('objectBatch', 'one CdpCore.executeObject({ batch }); memory storage') } },
+    ],
+    pending: [],
   };
 }
 
-export const steps = {};
+/**
+ * The first `count` events of the scenario 2 data set, as `recordEvent` bodies.
+ * @param {number} count
+ */
+export function eventCommands(count) {
+  const columns = segmentColumns(Math.ceil(count / 2));
+  const events = [];
+  for (let e = 0; e < count && e < columns.eventProfile.length; e += 1) {
+    events.push({
+      identities: { email: [`s${columns.eventProfile[e]}@example.com`] },
+      name: columns.eventName[e],
+      happened: new Date(columns.eventTime[e]).toISOString(),
+      properties: { sequence: e },
+    });
+  }
+  if (events.length !== count) throw new Error(`the data set has ${events.length} events, not ${count}`);
+  return events;
+}
+
+export const steps = {
+  /**
+   * Ingests every event one way; times the ingest only.
+   * @param {string} engine the path
+   * @param {{ events: number }} options
+   */
+  async ingest(engine, options) {
+    const events = eventCommands(options.events);
+    const { Cdp } = await import('/pkg/index.js');
+    const cdp = await Cdp.open({ name: 'warm-up', storage: 'memory' });
+    await cdp.close();
+    // The core itself, for the per-call paths: the glue module `Cdp.open` has just loaded.
+    const { CdpCore } = await import('/pkg/cdp_engine.js');
+    const core = await CdpCore.open(freshName('bench-ingest'), {}, 'memory', {});
+    const ours = engine === 'batch' ? await Cdp.open({ name: freshName('bench-ingest'), storage: 'memory' }) : undefined;
+    let recorded = 0;
+    const start = performance.now();
+    if (engine === 'objects') {
+      for (const event of events) if ('event' in JSON.parse(await core.executeObject({ recordEvent: event }))) recorded += 1;
+    } else if (engine === 'text') {
+      for (const event of events) if ('event' in JSON.parse(await core.execute(JSON.stringify({ recordEvent: event })))) recorded += 1;
+    } else if (ours !== undefined) {
+      const { results } = await ours.execute({ batch: events.map((event) => ({ recordEvent: event })) });
+      recorded = results.filter((/** @type {object} */ result) => 'event' in result).length;
+      const perSecond = events.length / ((performance.now() - start) / 1000);
+      const profiles = await ours.profiles.count();
+      await ours.close();
+      core.close();
+      core.free();
+      return { metrics: { perSecond }, checks: { events: recorded, profiles } };
+    } else if (engine === 'objectBatch') {
+      const { results } = JSON.parse(await core.executeObject({ batch: events.map((event) => ({ recordEvent: event })) }));
+      recorded = results.filter((/** @type {object} */ result) => 'event' in result).length;
+    } else throw new Error(`unknown path ${engine}`);
+    const perSecond = events.length / ((performance.now() - start) / 1000);
+    const profiles = core.profileCount();
+    core.close();
+    core.free();
+    return { metrics: { perSecond }, checks: { events: recorded, profiles } };
+  },
+};

@@ -15,7 +15,7 @@ export const OPTIONS = {
     s7: { profiles: 1_000, requests: 10_000, reps: 3, serveSeconds: 10, connections: 50 },
   },
   quick: {
-    s1: { records: 1_500, reps: 2 },
+    s1: { records: 1_500, reps: 1 },
     s2: { sizes: [20_000], reps: 3 },
     s3: { profiles: 2_000, reps: 1 },
     s4: { preload: 100, writes: 30, reps: 1 },

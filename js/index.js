@@ -270,11 +270,14 @@ export class Cdp {
 
   /**
    * Runs one engine command given as its JSON object (`{ recordEvent: {...} }`,
-   * `{ defineSegment: {...} }`, `{ mergeProfiles: {...} }`, … as docs/config.md lists them);
-   * resolves with the outcome once the changes it made are durable.
+   * `{ defineSegment: {...} }`, `{ mergeProfiles: {...} }`, … as docs/config.md lists them),
+   * or a batch `{ batch: [command, …] }` applied as one write, all or nothing; resolves with
+   * the outcome once the changes it made are durable.
    * @param {Record<string, unknown>} command an object with exactly one key, the command's name
-   * @returns {Promise<Record<string, unknown>>} the outcome, e.g. `{ event, profile, created }`
-   * @throws {CdpError} the engine's code, e.g. `segments.invalid_rule` naming the JSON path
+   * @returns {Promise<Record<string, unknown>>} the outcome, e.g. `{ event, profile, created }`,
+   *   or `{ results: [outcome, …] }` for a batch
+   * @throws {CdpError} the engine's code, e.g. `segments.invalid_rule` naming the JSON path;
+   *   for a batch, the refused record's code with its `index`
    */
   execute(command) {
     if (!isPlainObject(command) || Object.keys(command).length !== 1) {

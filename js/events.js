@@ -54,12 +54,12 @@ export class Events {
   }
 
   /**
-   * Records several events in one durable write. They are all checked first (a malformed one
-   * rejects the call and records nothing); then each is recorded in order as its own
-   * command. An event the engine refuses while recording (an identity conflict the batch
-   * itself made) is `{ error: { code, message } }` in its place; the others are recorded.
+   * Records several events in one durable write, all or nothing. They are all checked first
+   * (a malformed one rejects the call naming its `path`, e.g. `$[1].mode`); an event the
+   * engine refuses while recording (an identity conflict the earlier events made) rejects the
+   * call with its `index`. Either way nothing is recorded.
    * @param {import('./index.js').EventInput[]} events
-   * @returns {Promise<Array<import('./index.js').EventOutcome | import('./index.js').EventRefusal>>}
+   * @returns {Promise<import('./index.js').EventOutcome[]>}
    */
   recordMany(events) {
     if (!Array.isArray(events) || !events.every(isPlainObject)) {

@@ -280,11 +280,6 @@ export interface EventOutcome {
   created: boolean;
 }
 
-/** An event of a batch the engine refused while recording it (the others are recorded). */
-export interface EventRefusal {
-  error: { code: string; message: string };
-}
-
 /** A stored event, in the shape `events.record` takes plus the time it was received. */
 export interface CdpEvent {
   id: string;
@@ -389,8 +384,8 @@ export interface MembershipEvent {
 export interface Events {
   /** Records one event. Rejects with e.g. `events.invalid_event` (with `path`) or `events.unknown_profile`. */
   record(event: EventInput): Promise<EventOutcome>;
-  /** Records several events, all checked first; see `EventRefusal` for one refused while recording. */
-  recordMany(events: EventInput[]): Promise<Array<EventOutcome | EventRefusal>>;
+  /** Records several events as one durable write, all or nothing; a refusal names the event by `path` or `index`. */
+  recordMany(events: EventInput[]): Promise<EventOutcome[]>;
   /** One page of a profile's events. */
   query(query: EventQuery): Promise<Page<CdpEvent>>;
 }

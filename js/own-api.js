@@ -33,7 +33,11 @@ export async function request(core, method, target, body) {
     throw new CdpError(
       typeof error.code === 'string' ? error.code : codes.internal,
       typeof error.message === 'string' ? error.message : `the engine answered ${status}`,
-      { status, path: typeof error.path === 'string' ? error.path : undefined },
+      {
+        status,
+        path: typeof error.path === 'string' ? error.path : undefined,
+        index: typeof error.index === 'number' ? error.index : undefined,
+      },
     );
   }
   return { status, body: parsed };

@@ -402,33 +402,29 @@ fn one_event_or_many_are_recorded_and_a_bad_batch_records_nothing() {
 }
 
 #[test]
-fn a_batch_event_refused_while_recording_is_reported_in_its_place_and_the_others_are_kept() {
+fn an_event_the_engine_refuses_refuses_the_whole_array_naming_its_index() {
     let mut harness = Harness::with_config("{}");
     upsert(&mut harness, &json!({"identities": {"email": "a@x.y"}}));
     upsert(&mut harness, &json!({"identities": {"phone": "+4511"}}));
+    let before = harness.engine.next_offset();
     let batch = json!([
         {"identities": {"email": "a@x.y"}, "name": "first"},
         {"identities": {"email": "a@x.y", "phone": "+4511"}, "name": "second"},
         {"identities": {"email": "a@x.y"}, "name": "third"},
     ]);
     let (status, answer) = cdp(&mut harness, "POST", "/cdp/v1/events", &batch.to_string());
-    assert_eq!(status, 207, "{answer}");
-    assert!(answer["data"][0]["event"].is_string());
-    assert_eq!(code(&answer["data"][1]), "identity.conflict");
-    assert!(answer["data"][2]["event"].is_string());
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(code(&answer), "identity.conflict");
+    assert_eq!(answer["error"]["index"], 1, "{answer}");
+    assert_eq!(harness.engine.next_offset(), before);
+    assert!(!harness.engine.needs_reload());
     let (_, page) = cdp(
         &mut harness,
         "GET",
         "/cdp/v1/events?identity=email:a@x.y&sort=asc",
         "",
     );
-    let names: Vec<&str> = page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|event| event["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["first", "third"]);
+    assert_eq!(page["data"], json!([]), "{page}");
 }
 
 /// A profile with `count` `view` events one minute apart from 2025-03-01T00:00Z, and one

@@ -12,10 +12,10 @@ import { describe, test } from 'node:test';
 import { Cdp, CdpError } from '../../pkg/index.js';
 
 /**
- * Asserts that `promise` rejects with a CdpError carrying `code` (and `status`, `path`).
+ * Asserts that `promise` rejects with a CdpError carrying `code` (and `status`, `path`, `index`).
  * @param {Promise<unknown>} promise
  * @param {string} code
- * @param {{ status?: number, path?: string }} [details]
+ * @param {{ status?: number, path?: string, index?: number }} [details]
  */
 async function rejectsWith(promise, code, details = {}) {
   await assert.rejects(promise, (error) => {
@@ -23,6 +23,7 @@ async function rejectsWith(promise, code, details = {}) {
     assert.equal(error.code, code, error.message);
     if (details.status !== undefined) assert.equal(error.status, details.status);
     if (details.path !== undefined) assert.equal(error.path, details.path);
+    if (details.index !== undefined) assert.equal(error.index, details.index);
     return true;
   });
 }
@@ -40,10 +41,7 @@ describe('cdp.events', () => {
       { profileId: one.profile, name: 'view', happened: new Date('2025-03-01T10:00:00Z') },
       { identities: { email: 'a@x.y' }, name: 'view', context: 'WEB' },
     ]);
-    assert.deepEqual(
-      many.map((outcome) => ('profile' in outcome ? outcome.profile : outcome.error.code)),
-      [one.profile, one.profile],
-    );
+    assert.deepEqual(many.map((outcome) => outcome.profile), [one.profile, one.profile]);
     const views = await cdp.events.query({ profileId: one.profile, names: ['view'], sort: 'asc' });
     assert.deepEqual(
       views.data.map((event) => [event.happened.slice(0, 19), event.context]),
@@ -64,6 +62,28 @@ describe('cdp.events', () => {
     await rejectsWith(cdp.events.record(/** @type {any} */ ('purchase')), 'cdp.invalid_argument');
     const page = await cdp.events.query({ identity: { type: 'email', value: 'a@x.y' } });
     assert.deepEqual(page.data.map((event) => event.name), ['first']);
+    await cdp.close();
+  });
+
+  test('an event refused because of the events before it refuses the whole batch', async () => {
+    const cdp = await Cdp.open({ name: 'events-batch-conflict' });
+    await cdp.events.record({ identities: { email: 'kept@x.y' }, name: 'before' });
+    // Each of the first two creates a profile; the third names both: a conflict only the
+    // batch itself makes, so only the engine's batch can refuse it.
+    await rejectsWith(
+      cdp.events.recordMany([
+        { identities: { email: 'a@x.y' }, name: 'first' },
+        { identities: { phone: '+4511' }, name: 'second' },
+        { identities: { email: 'a@x.y', phone: '+4511' }, name: 'third' },
+      ]),
+      'identity.conflict',
+      { status: 409, index: 2 },
+    );
+    assert.equal(await cdp.profiles.count(), 1, 'the profiles the batch created are gone');
+    const page = await cdp.events.query({ identity: { type: 'email', value: 'kept@x.y' } });
+    assert.deepEqual(page.data.map((event) => event.name), ['before']);
+    const after = await cdp.events.record({ identities: { email: 'a@x.y' }, name: 'later' });
+    assert.equal(after.created, true, 'the engine works on after the refused batch');
     await cdp.close();
   });
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value as Json};
 use super::profiles::by_identity;
 use super::{error_response, profile_id, shape};
 use crate::api::{ApiError, Request, Response};
-use crate::engine::{Command, Engine, EngineError, EventSubject, NewEvent};
+use crate::engine::{Command, Engine, EngineError, EventSubject, NewEvent, Outcome};
 use crate::events::{parse_time, Cursor, EventError, EventQuery, Order};
 use crate::model::{ProfileId, Timestamp};
 
@@ -17,12 +17,14 @@ use crate::model::{ProfileId, Timestamp};
 pub(super) const MAX_BATCH: usize = 1_000;
 
 /// `POST /cdp/v1/events`: one `recordEvent` body, answered 201 with the outcome
-/// `{"event", "profile", "created"}`, or an array of them. Every event of an array is read and
-/// checked first (shape, ids, named profiles): a refusal there is the answer, changes nothing
-/// and names the event by its path (`$[2].name`). Then each event is recorded as its own
-/// command, in order: 201 `{"data": [outcomes]}` when all were, 207 when the engine refused
-/// some while recording (an identity conflict the batch itself created), each of those
-/// holding `{"error": {"code", "message"}}` in its place; the others are recorded.
+/// `{"event", "profile", "created"}`, or an array of them, recorded as one engine batch (all
+/// or nothing, one durable write) and answered 201 `{"data": [outcomes]}`. Every event of an
+/// array is read and checked against the current state first (shape, ids, named profiles,
+/// identities), so most refusals name the event by its path (`$[2].name`) without touching
+/// anything. An event refused only because of events before it in the same array (an
+/// identity conflict the array itself creates) refuses the whole array with its `index`; the
+/// engine then reports [`Engine::needs_reload`] and its owner (a `Database`) goes back to what
+/// storage holds.
 pub(super) fn record(engine: &mut Engine, request: &Request) -> Result<Response, ApiError> {
     let body: Json = serde_json::from_str(&request.body)
         .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
@@ -46,21 +48,28 @@ pub(super) fn record(engine: &mut Engine, request: &Request) -> Result<Response,
         })
         .collect::<Result<Vec<_>, _>>()?;
     check(engine, &events)?;
-    let mut refused = false;
-    let outcomes: Vec<Json> = events
-        .into_iter()
-        .map(|event| match engine.execute(Command::RecordEvent(event)) {
-            Ok(outcome) => outcome.to_json(),
-            Err(error) => {
-                refused = true;
-                error_response(&ApiError::Engine(error)).body_json()
-            }
-        })
-        .collect();
-    Ok(Response::json(
-        if refused { 207 } else { 201 },
-        &json!({ "data": outcomes }),
-    ))
+    let commands: Vec<Command> = events.into_iter().map(Command::RecordEvent).collect();
+    for (index, command) in commands.iter().enumerate() {
+        if let Err(error) = engine.check(command) {
+            return Ok(batch_refusal(index, error));
+        }
+    }
+    match engine.execute_batch(commands) {
+        Ok(outcomes) => {
+            let data: Vec<Json> = outcomes.iter().map(Outcome::to_json).collect();
+            Ok(Response::json(201, &json!({ "data": data })))
+        }
+        Err(refused) => Ok(batch_refusal(refused.index, refused.error)),
+    }
+}
+
+/// The answer refusing an array because of its event `index`: the engine's error, with
+/// `index` beside its code.
+fn batch_refusal(index: usize, error: EngineError) -> Response {
+    let response = error_response(&ApiError::Engine(error));
+    let mut body = response.body_json();
+    body["error"]["index"] = json!(index);
+    Response::json(response.status, &body)
 }
 
 /// What can be checked of a batch before anything is recorded: ids not taken (by stored

@@ -1,4 +1,5 @@
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -10,10 +11,11 @@ use crate::identity::Identifier;
 pub type AttributeKey = String;
 
 /// A source of record: where an attribute value came from (FollowAnalytics' SOR, a
-/// Contacthub node). [`SourceId::DEFAULT`] is the source of writes that name none.
+/// Contacthub node). [`SourceId::DEFAULT`] is the source of writes that name none. The name
+/// is shared, so cloning a source id only counts a reference.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct SourceId(String);
+pub struct SourceId(Arc<str>);
 
 impl SourceId {
     /// The source of writes that name none.
@@ -21,12 +23,15 @@ impl SourceId {
 
     /// A source by name.
     pub fn new(name: impl Into<String>) -> Self {
-        Self(name.into())
+        Self(Arc::from(name.into()))
     }
 
     /// The source of writes that name none.
     pub fn default_source() -> Self {
-        Self(Self::DEFAULT.to_owned())
+        static DEFAULT: OnceLock<SourceId> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| Self(Arc::from(Self::DEFAULT)))
+            .clone()
     }
 
     /// The source's name.

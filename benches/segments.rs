@@ -35,13 +35,11 @@ fn profiles(count: usize) -> Vec<Option<Profile>> {
     (0..count)
         .map(|_| {
             let mut profile = Profile::new(ProfileId::random(), now);
-            let by_key = profile
-                .attributes
-                .entry(SourceId::default_source())
-                .or_default();
+            let source = SourceId::default_source();
             let mut put = |key: &str, value: Value| {
-                by_key.insert(
-                    key.to_owned(),
+                profile.attributes.insert(
+                    &source,
+                    key,
                     AttributeValue {
                         value,
                         updated: now,

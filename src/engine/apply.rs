@@ -65,6 +65,7 @@ impl Engine {
                 key,
                 value,
             } => {
+                let name = self.attribute_names.intern(source, key);
                 let target = self
                     .touch_profile(*profile, at)
                     .ok_or_else(|| corrupt("unknown profile"))?;
@@ -72,20 +73,7 @@ impl Engine {
                     value: value.clone(),
                     updated: at,
                 };
-                match target.attributes.get_mut(source) {
-                    Some(by_key) => match by_key.get_mut(key) {
-                        Some(existing) => *existing = written,
-                        None => {
-                            by_key.insert(key.clone(), written);
-                        }
-                    },
-                    None => {
-                        target.attributes.insert(
-                            source.clone(),
-                            std::collections::BTreeMap::from([(key.clone(), written)]),
-                        );
-                    }
-                }
+                target.attributes.set(&name, written);
             }
             Operation::AttributeRemoved {
                 profile,
@@ -95,12 +83,7 @@ impl Engine {
                 let target = self
                     .touch_profile(*profile, at)
                     .ok_or_else(|| corrupt("unknown profile"))?;
-                if let Some(by_key) = target.attributes.get_mut(source) {
-                    by_key.remove(key);
-                    if by_key.is_empty() {
-                        target.attributes.remove(source);
-                    }
-                }
+                target.attributes.remove(source, key);
             }
             Operation::TagAdded { profile, kind, tag } => {
                 let target = self
@@ -156,10 +139,13 @@ impl Engine {
                     self.identities.release(identifier, survivor_slot);
                 }
                 self.index_unique(&moved.identifiers, survivor_slot);
+                let mut names = std::mem::take(&mut self.attribute_names);
                 let target = self
                     .touch(survivor_slot, at)
                     .ok_or_else(|| corrupt("unknown survivor"))?;
                 merge_into(target, absorbed, moved);
+                target.attributes.intern_names(&mut names);
+                self.attribute_names = names;
                 for id in std::iter::once(absorbed.id).chain(absorbed.aliases.iter().copied()) {
                     self.slots.insert(id, survivor_slot);
                 }
@@ -167,7 +153,7 @@ impl Engine {
                     absorbed.id,
                     MergeRecord {
                         survivor: *survivor,
-                        absorbed: (**absorbed).clone(),
+                        absorbed: retired,
                         moved: (**moved).clone(),
                         because: because.clone(),
                         at,
@@ -193,16 +179,23 @@ impl Engine {
                     self.identities.release(identifier, survivor_slot);
                 }
                 self.index_unique(&reverted.regained, survivor_slot);
+                let mut names = std::mem::take(&mut self.attribute_names);
                 let target = self
                     .touch(survivor_slot, at)
                     .ok_or_else(|| corrupt("unknown survivor"))?;
                 unmerge_from(target, reverted);
+                target.attributes.intern_names(&mut names);
+                self.attribute_names = names;
                 let tombstone = self
                     .profiles
                     .get_mut(slot.slot())
                     .filter(|tombstone| tombstone.is_none())
                     .ok_or_else(|| corrupt("the restored profile's slot is taken"))?;
-                *tombstone = Some((**restored).clone());
+                let mut restored_profile = (**restored).clone();
+                restored_profile
+                    .attributes
+                    .intern_names(&mut self.attribute_names);
+                *tombstone = Some(restored_profile);
                 self.live_profiles += 1;
                 self.index_unique(&restored.identities, slot);
                 for id in std::iter::once(restored.id).chain(restored.aliases.iter().copied()) {

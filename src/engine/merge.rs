@@ -141,17 +141,15 @@ pub(super) fn merge_delta(
             }
         }
     }
-    for (source, by_key) in &absorbed.attributes {
-        for (key, theirs) in by_key {
-            let ours = survivor.source_attribute(source, key);
-            if let Some(value) = merged_value(ours, theirs) {
-                delta.attributes.push(AttributeMove {
-                    source: source.clone(),
-                    key: key.clone(),
-                    value,
-                    previous: ours.cloned(),
-                });
-            }
+    for (source, key, theirs) in absorbed.attributes.iter() {
+        let ours = survivor.source_attribute(source, key);
+        if let Some(value) = merged_value(ours, theirs) {
+            delta.attributes.push(AttributeMove {
+                source: source.clone(),
+                key: key.clone(),
+                value,
+                previous: ours.cloned(),
+            });
         }
     }
     for kind in [TagKind::Auto, TagKind::Manual] {
@@ -205,9 +203,7 @@ pub(super) fn merge_into(survivor: &mut Profile, absorbed: &Profile, delta: &Mer
     for moved in &delta.attributes {
         survivor
             .attributes
-            .entry(moved.source.clone())
-            .or_default()
-            .insert(moved.key.clone(), moved.value.clone());
+            .insert(&moved.source, &moved.key, moved.value.clone());
     }
     for (kind, tag) in &delta.tags {
         survivor.tags.of_mut(*kind).insert(tag.clone());
@@ -228,19 +224,10 @@ pub(super) fn unmerge_from(survivor: &mut Profile, delta: &UnmergeDelta) {
     for (source, key, value) in &delta.attributes {
         match value {
             Some(value) => {
-                survivor
-                    .attributes
-                    .entry(source.clone())
-                    .or_default()
-                    .insert(key.clone(), value.clone());
+                survivor.attributes.insert(source, key, value.clone());
             }
             None => {
-                if let Some(by_key) = survivor.attributes.get_mut(source) {
-                    by_key.remove(key);
-                    if by_key.is_empty() {
-                        survivor.attributes.remove(source);
-                    }
-                }
+                survivor.attributes.remove(source, key);
             }
         }
     }

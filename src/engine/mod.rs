@@ -44,7 +44,7 @@ pub use transfer::{ImportBatch, ImportError, EXPORT_FORMAT};
 use derived::Derived;
 
 use crate::identity::{Identifier, IdentityConfig, IdentityError, IdentityIndex};
-use crate::model::{Profile, ProfileId, ProfileIndex, TagKind, Timestamp};
+use crate::model::{AttributeNames, Profile, ProfileId, ProfileIndex, TagKind, Timestamp};
 use crate::schema::{Schema, SchemaConfig};
 
 /// The in-memory state of one database and the rules that change it.
@@ -66,6 +66,8 @@ pub struct Engine {
     /// Set when a refused batch left effects in memory that are not in the log.
     needs_reload: bool,
     derived: Derived,
+    /// The attribute names the profiles share.
+    attribute_names: AttributeNames,
 }
 
 /// The live profiles of an engine, in creation order.
@@ -109,6 +111,7 @@ impl Engine {
             unpersisted: Vec::new(),
             needs_reload: false,
             derived: Derived::default(),
+            attribute_names: AttributeNames::default(),
         }
     }
 
@@ -276,7 +279,7 @@ impl Engine {
 
     /// Adds a whole live profile in the next slot and indexes it; refuses a known id or a
     /// unique identifier already owned.
-    fn insert_profile(&mut self, profile: Profile) -> Result<(), String> {
+    fn insert_profile(&mut self, mut profile: Profile) -> Result<(), String> {
         if self.slots.contains_key(&profile.id) {
             return Err(format!("profile {} appears twice", profile.id));
         }
@@ -293,6 +296,7 @@ impl Engine {
             self.slots.insert(*alias, slot);
         }
         self.slots.insert(profile.id, slot);
+        profile.attributes.intern_names(&mut self.attribute_names);
         self.profiles.push(Some(profile));
         self.live_profiles += 1;
         Ok(())

@@ -3,6 +3,7 @@
 //! Every dialect translates onto these types; nothing here knows about JSON shapes of a
 //! particular vendor.
 
+mod attributes;
 mod error;
 mod event;
 mod ids;
@@ -10,6 +11,8 @@ mod profile;
 mod time;
 mod value;
 
+pub(crate) use attributes::AttributeNames;
+pub use attributes::{AttributeName, Attributes, SourceAttributes};
 pub use error::ModelError;
 pub use event::{Event, EventContext, EventMode};
 pub use ids::{EventId, ProfileId, ProfileIndex};

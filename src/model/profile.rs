@@ -3,7 +3,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ProfileId, Timestamp, Value};
+use super::{Attributes, ProfileId, Timestamp, Value};
 use crate::identity::Identifier;
 
 /// The name of an attribute (`name`, `subscription_id`). The schema decides which names are
@@ -100,7 +100,7 @@ pub struct Profile {
     /// Normalized identifiers, in the order they were added.
     pub identities: Vec<Identifier>,
     /// Typed attribute values per source of record, then per key.
-    pub attributes: BTreeMap<SourceId, BTreeMap<AttributeKey, AttributeValue>>,
+    pub attributes: Attributes,
     /// Automatic and manual tags.
     pub tags: Tags,
     /// Consents by purpose (`marketing`, `profiling`), each a typed value.
@@ -121,7 +121,7 @@ impl Profile {
         Self {
             id,
             identities: Vec::new(),
-            attributes: BTreeMap::new(),
+            attributes: Attributes::default(),
             tags: Tags::default(),
             consents: BTreeMap::new(),
             created: at,
@@ -133,16 +133,15 @@ impl Profile {
 
     /// The value of `key` on one source.
     pub fn source_attribute(&self, source: &SourceId, key: &str) -> Option<&AttributeValue> {
-        self.attributes
-            .get(source)
-            .and_then(|by_key| by_key.get(key))
+        self.attributes.value(source, key)
     }
 
     /// The value of `key` across sources: the most recently written one.
     pub fn attribute(&self, key: &str) -> Option<&Value> {
         self.attributes
-            .values()
-            .filter_map(|by_key| by_key.get(key))
+            .iter()
+            .filter(|(_, name, _)| name.as_str() == key)
+            .map(|(_, _, written)| written)
             .max_by_key(|written| written.updated)
             .map(|written| &written.value)
     }
@@ -150,7 +149,7 @@ impl Profile {
     /// Every attribute key with its current value across sources, in key order.
     pub fn merged_attributes(&self) -> BTreeMap<&str, &Value> {
         let mut newest: BTreeMap<&str, &AttributeValue> = BTreeMap::new();
-        for (key, written) in self.attributes.values().flatten() {
+        for (_, key, written) in self.attributes.iter() {
             let entry = newest.entry(key.as_str()).or_insert(written);
             if written.updated > entry.updated {
                 *entry = written;

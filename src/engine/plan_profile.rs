@@ -197,10 +197,20 @@ impl Engine {
         identifiers: Vec<Identifier>,
         operations: &mut Vec<Operation>,
     ) -> Result<(), EngineError> {
-        let new: Vec<Identifier> = identifiers
-            .into_iter()
-            .filter(|identifier| !profile.identities.contains(identifier))
-            .collect();
+        let is_new = |identifier: &Identifier| !profile.identities.contains(identifier);
+        if identifiers
+            .iter()
+            .all(|identifier| self.identity.limit(identifier.kind()).is_none())
+        {
+            operations.extend(identifiers.into_iter().filter(is_new).map(|identifier| {
+                Operation::IdentifierAdded {
+                    profile: profile.id,
+                    identifier,
+                }
+            }));
+            return Ok(());
+        }
+        let new: Vec<Identifier> = identifiers.into_iter().filter(is_new).collect();
         let mut skipped: Vec<usize> = Vec::new();
         for (position, identifier) in new.iter().enumerate() {
             let kind = identifier.kind();
@@ -358,6 +368,15 @@ impl Engine {
 }
 
 fn dedup(identifiers: Vec<Identifier>) -> Vec<Identifier> {
+    let repeats = |(position, identifier): (usize, &Identifier)| {
+        identifiers
+            .iter()
+            .take(position)
+            .any(|seen| seen == identifier)
+    };
+    if !identifiers.iter().enumerate().any(repeats) {
+        return identifiers;
+    }
     let mut seen = Vec::with_capacity(identifiers.len());
     for identifier in identifiers {
         if !seen.contains(&identifier) {

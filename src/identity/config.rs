@@ -1,3 +1,5 @@
+use std::cell::RefCell;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Identifier, IdentityError};
@@ -146,23 +148,39 @@ impl IdentityConfig {
         let declared = self.identifier_type(kind);
         let normalization = declared.map(|declared| declared.normalization);
         let case_sensitive = declared.is_none_or(|declared| declared.case_sensitive);
-        let trimmed = raw.trim();
-        // Type and value are written into one buffer, which becomes the identifier's text.
-        let mut text = String::with_capacity(kind.len() + trimmed.len() + 1);
-        text.push_str(kind);
-        match normalization.unwrap_or_default() {
-            Normalization::Email | Normalization::Lowercase => push_lowercase(&mut text, trimmed),
-            Normalization::Verbatim if case_sensitive => text.push_str(trimmed),
-            Normalization::Verbatim => push_lowercase(&mut text, trimmed),
-            Normalization::Phone => push_phone(&mut text, kind, raw)?,
-        }
-        if text.len() == kind.len() {
-            return Err(IdentityError::Empty {
-                kind: kind.to_owned(),
-            });
-        }
-        Ok(Identifier::from_text(text, kind.len()))
+        let write = |text: &mut String| -> Result<Identifier, IdentityError> {
+            let trimmed = raw.trim();
+            text.push_str(kind);
+            match normalization.unwrap_or_default() {
+                Normalization::Email | Normalization::Lowercase => push_lowercase(text, trimmed),
+                Normalization::Verbatim if case_sensitive => text.push_str(trimmed),
+                Normalization::Verbatim => push_lowercase(text, trimmed),
+                Normalization::Phone => push_phone(text, kind, raw)?,
+            }
+            if text.len() == kind.len() {
+                return Err(IdentityError::Empty {
+                    kind: kind.to_owned(),
+                });
+            }
+            Ok(Identifier::from_text(text, kind.len()))
+        };
+        // Type and value are written into one reused buffer, then copied into the
+        // identifier's shared text: one allocation per identifier.
+        NORMALIZED
+            .try_with(|buffer| {
+                let mut text = buffer.try_borrow_mut().ok()?;
+                text.clear();
+                Some(write(&mut text))
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| write(&mut String::new()))
     }
+}
+
+thread_local! {
+    /// The buffer [`IdentityConfig::normalize`] writes into.
+    static NORMALIZED: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 fn push_lowercase(text: &mut String, value: &str) {

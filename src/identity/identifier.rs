@@ -32,11 +32,11 @@ impl Identifier {
         let mut text = String::with_capacity(kind.len() + value.len());
         text.push_str(kind);
         text.push_str(value);
-        Self::from_text(text, kind.len())
+        Self::from_text(&text, kind.len())
     }
 
     /// An identifier from its type followed by its value, the type `kind_len` bytes long.
-    pub(super) fn from_text(text: String, kind_len: usize) -> Self {
+    pub(super) fn from_text(text: &str, kind_len: usize) -> Self {
         Self {
             text: Arc::from(text),
             kind_len,

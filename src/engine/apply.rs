@@ -215,7 +215,8 @@ impl Engine {
                 self.schema.add_source_key(source, *digest);
             }
             Operation::AttributeDeclared { source, definition } => {
-                self.schema.declare_attribute(source, definition.clone());
+                self.schema
+                    .declare_attribute(source, (**definition).clone());
             }
             Operation::AttributeDeleted { source, key } => {
                 self.schema.delete_attribute(source, key);
@@ -225,7 +226,9 @@ impl Engine {
                 key,
                 disabled,
             } => self.schema.set_attribute_disabled(source, key, *disabled),
-            Operation::AttributeShared { definition } => self.schema.share(definition.clone()),
+            Operation::AttributeShared { definition } => {
+                self.schema.share((**definition).clone());
+            }
             Operation::AttributeUnshared { key } => self.schema.unshare(key),
             Operation::EventRecorded { .. }
             | Operation::TraitDefined { .. }

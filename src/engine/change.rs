@@ -185,7 +185,7 @@ pub enum Operation {
         /// The source.
         source: SourceId,
         /// The declaration.
-        definition: AttributeDefinition,
+        definition: Box<AttributeDefinition>,
     },
     /// An attribute's declaration was deleted (its values are removed by `attribute_removed`
     /// changes logged before this one).
@@ -208,7 +208,7 @@ pub enum Operation {
     /// (the global values are set by `attribute_set` changes logged after this one).
     AttributeShared {
         /// The global declaration.
-        definition: AttributeDefinition,
+        definition: Box<AttributeDefinition>,
     },
     /// A key was unshared: the global declaration is gone (values were handed back to the
     /// sources by changes logged before this one).
@@ -224,7 +224,7 @@ pub enum Operation {
     /// A computed trait was added or replaced.
     TraitDefined {
         /// Its definition.
-        definition: TraitDefinition,
+        definition: Box<TraitDefinition>,
     },
     /// A computed trait was removed.
     TraitDeleted {
@@ -234,7 +234,7 @@ pub enum Operation {
     /// A segment was added or replaced.
     SegmentDefined {
         /// Its definition.
-        definition: SegmentDefinition,
+        definition: Box<SegmentDefinition>,
     },
     /// A segment was turned on or off.
     SegmentActiveSet {

@@ -75,7 +75,7 @@ impl Engine {
             Command::RecordEvent(event) => self.plan_event(event, at),
             Command::DefineTrait(definition) => Ok((
                 vec![Operation::TraitDefined {
-                    definition: definition.clone(),
+                    definition: Box::new(definition.clone()),
                 }],
                 Outcome::Definition {
                     name: definition.name,
@@ -96,7 +96,7 @@ impl Engine {
             }
             Command::DefineSegment(definition) => Ok((
                 vec![Operation::SegmentDefined {
-                    definition: definition.clone(),
+                    definition: Box::new(definition.clone()),
                 }],
                 Outcome::Definition {
                     name: definition.system_title,
@@ -332,7 +332,7 @@ impl Engine {
                 segments.event_recorded(slot, &event.name, folded, inputs, at);
             }
             Operation::TraitDefined { definition } => {
-                let touched = traits.define(definition.clone(), events, profiles.len(), at);
+                let touched = traits.define((**definition).clone(), events, profiles.len(), at);
                 let inputs = Inputs {
                     profiles,
                     traits,
@@ -355,7 +355,7 @@ impl Engine {
                     traits,
                     events,
                 };
-                segments.define(definition.clone(), inputs, at);
+                segments.define((**definition).clone(), inputs, at);
             }
             Operation::SegmentActiveSet {
                 system_title,

@@ -390,7 +390,10 @@ impl Engine {
 
     /// Hands over the changes committed since the last call, for persistence.
     pub fn take_unpersisted(&mut self) -> Vec<Change> {
-        std::mem::take(&mut self.unpersisted)
+        // The next batch is likely as long as this one: one allocation instead of a chain
+        // of doublings (bounded, so a large import leaves no large buffer behind).
+        let capacity = self.unpersisted.len().min(4096);
+        std::mem::replace(&mut self.unpersisted, Vec::with_capacity(capacity))
     }
 
     /// The changes committed since the last [`Engine::take_unpersisted`], without taking them.

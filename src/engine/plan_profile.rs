@@ -113,7 +113,7 @@ impl Engine {
                         .declare_attribute(&write.source, definition.clone());
                     operations.push(Operation::AttributeDeclared {
                         source: write.source.clone(),
-                        definition,
+                        definition: Box::new(definition),
                     });
                 }
             }

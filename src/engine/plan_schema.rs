@@ -53,7 +53,10 @@ impl Engine {
             }
             Command::DeclareAttribute { source, definition } => {
                 schema.check_new_attribute(&source, &definition)?;
-                operations.push(Operation::AttributeDeclared { source, definition });
+                operations.push(Operation::AttributeDeclared {
+                    source,
+                    definition: Box::new(definition),
+                });
             }
             Command::UpdateAttribute { source, definition } => {
                 let declared = schema.declared(&source, &definition.key)?;
@@ -64,7 +67,10 @@ impl Engine {
                     }
                     .into());
                 }
-                operations.push(Operation::AttributeDeclared { source, definition });
+                operations.push(Operation::AttributeDeclared {
+                    source,
+                    definition: Box::new(definition),
+                });
             }
             Command::DeleteAttribute { source, key } => {
                 let declared = schema.declared(&source, &key)?;
@@ -110,7 +116,9 @@ impl Engine {
             Command::ShareAttribute { key } => {
                 let mut definition = schema.shareable_type(&key)?.clone();
                 definition.predefined = false;
-                operations.push(Operation::AttributeShared { definition });
+                operations.push(Operation::AttributeShared {
+                    definition: Box::new(definition),
+                });
                 self.plan_shared_values(&key, &mut operations);
             }
             Command::UnshareAttribute { key } => {

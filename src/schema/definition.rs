@@ -91,8 +91,11 @@ impl<'de> Deserialize<'de> for KeyDigest {
 }
 
 /// The declaration of one attribute on one source: its type and the rules its values obey.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+///
+/// Stored records (MessagePack, positional) hold every field. Records written before that,
+/// which left out empty field limits and an absent label, still read.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AttributeDefinition {
     /// The attribute name: letters, digits and underscores.
     pub key: AttributeKey,
@@ -101,20 +104,104 @@ pub struct AttributeDefinition {
     pub value_type: AttributeType,
     /// The longest text, in Unicode characters: for `string` each value (256 when absent),
     /// for `set` the sum of all members, for `object` every nested text field.
-    #[serde(default)]
     pub max_length: Option<u32>,
     /// Limits of nested text fields of an `object`, by field name (`street: 500`).
-    #[serde(default)]
     pub field_max_lengths: BTreeMap<String, u32>,
     /// Once a profile has a value, it can be neither changed nor removed.
-    #[serde(default)]
     pub immutable: bool,
     /// A predefined attribute cannot be disabled or unshared.
-    #[serde(default)]
     pub predefined: bool,
     /// The display name.
-    #[serde(default)]
     pub label: Option<String>,
+}
+
+/// The JSON form of [`AttributeDefinition`], as configurations and commands give it.
+#[derive(Deserialize)]
+#[serde(
+    rename = "AttributeDefinition",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+struct AttributeDefinitionJson {
+    key: AttributeKey,
+    #[serde(rename = "type")]
+    value_type: AttributeType,
+    #[serde(default)]
+    max_length: Option<u32>,
+    #[serde(default)]
+    field_max_lengths: BTreeMap<String, u32>,
+    #[serde(default)]
+    immutable: bool,
+    #[serde(default)]
+    predefined: bool,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for AttributeDefinition {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let json = AttributeDefinitionJson::deserialize(deserializer)?;
+            Ok(Self {
+                key: json.key,
+                value_type: json.value_type,
+                max_length: json.max_length,
+                field_max_lengths: json.field_max_lengths,
+                immutable: json.immutable,
+                predefined: json.predefined,
+                label: json.label,
+            })
+        } else {
+            deserializer.deserialize_seq(StoredVisitor)
+        }
+    }
+}
+
+/// Reads the positional form, with or without the fields older records left out.
+struct StoredVisitor;
+
+/// The fourth stored field: the nested limits, or (in older records that left empty limits
+/// out) already `immutable`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LimitsOrImmutable {
+    Limits(BTreeMap<String, u32>),
+    Immutable(bool),
+}
+
+impl<'de> serde::de::Visitor<'de> for StoredVisitor {
+    type Value = AttributeDefinition;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a stored attribute definition")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let missing = |field: &str| A::Error::custom(format!("missing field `{field}`"));
+        let key = seq.next_element()?.ok_or_else(|| missing("key"))?;
+        let value_type = seq.next_element()?.ok_or_else(|| missing("type"))?;
+        let max_length = seq.next_element()?.ok_or_else(|| missing("maxLength"))?;
+        let (field_max_lengths, immutable) = match seq.next_element()? {
+            Some(LimitsOrImmutable::Limits(limits)) => (
+                limits,
+                seq.next_element()?.ok_or_else(|| missing("immutable"))?,
+            ),
+            Some(LimitsOrImmutable::Immutable(immutable)) => (BTreeMap::new(), immutable),
+            None => return Err(missing("immutable")),
+        };
+        let predefined = seq.next_element()?.ok_or_else(|| missing("predefined"))?;
+        let label = seq.next_element::<Option<String>>()?.flatten();
+        Ok(AttributeDefinition {
+            key,
+            value_type,
+            max_length,
+            field_max_lengths,
+            immutable,
+            predefined,
+            label,
+        })
+    }
 }
 
 impl AttributeDefinition {

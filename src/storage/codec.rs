@@ -148,6 +148,30 @@ mod tests {
     }
 
     #[test]
+    fn declared_attributes_round_trip_with_and_without_optional_fields() {
+        let plain =
+            crate::schema::AttributeDefinition::new("plan", crate::schema::AttributeType::String);
+        let mut full = plain.clone();
+        full.field_max_lengths.insert("street".to_owned(), 500);
+        full.label = Some("Plan".to_owned());
+        full.immutable = true;
+        for definition in [plain, full] {
+            let changes = vec![Change {
+                offset: 0,
+                at: Timestamp::from_millis(1),
+                operation: Operation::AttributeDeclared {
+                    source: crate::model::SourceId::default_source(),
+                    definition: Box::new(definition),
+                },
+            }];
+            assert_eq!(
+                decode_batch(&encode_batch(&changes).unwrap()).unwrap(),
+                changes
+            );
+        }
+    }
+
+    #[test]
     fn binary_batch_is_smaller_than_its_json() {
         let changes = changes();
         let json = serde_json::to_string(&changes).unwrap();

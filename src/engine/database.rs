@@ -210,7 +210,7 @@ impl<S: Storage> Database<S> {
         let previous = self.snapshot.get();
         let (manifest, chunks) = {
             let engine = self.engine.borrow();
-            if previous == Some(engine.next_offset()) || !engine.snapshot_covers_state() {
+            if previous == Some(engine.next_offset()) {
                 return Ok(());
             }
             let chunks = engine
@@ -292,9 +292,6 @@ impl<S: Storage> Database<S> {
     /// ([`DatabaseOptions::snapshot_min_changes`]).
     pub fn snapshot_due(&self) -> bool {
         let engine = self.engine.borrow();
-        if !engine.snapshot_covers_state() {
-            return false;
-        }
         let since = engine
             .next_offset()
             .saturating_sub(self.snapshot.get().unwrap_or(0));

@@ -5,6 +5,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::*;
 use crate::engine::{Command, SystemClock};
+use crate::schema::SchemaConfig;
 use crate::storage::MemoryStorage;
 
 fn block_on<F: Future>(future: F) -> F::Output {
@@ -267,41 +268,273 @@ fn write_that_lost_the_race_for_its_offset_runs_again_on_fresh_state() {
     assert_eq!(profiles(&second), profiles(&first));
 }
 
-#[test]
-fn events_keep_the_whole_log_so_a_reload_loses_none_of_them() {
-    let storage = MemoryStorage::new();
-    let database = open(&storage, 5);
-    write_profiles(&database, "p", 10);
-    let covered = database.snapshot_offset();
-    assert!(covered.is_some(), "profiles alone are snapshotted");
-    for index in 0..20 {
-        let text = format!(
-            r#"{{"recordEvent":{{"identities":{{"email":"p{}@x.dk"}},"name":"visit"}}}}"#,
-            index % 10
-        );
-        let command = Command::from_json(&text, &IdentityConfig::default()).unwrap();
-        block_on(database.write(|engine| engine.execute(command)))
-            .unwrap()
-            .unwrap();
+/// Everything a reader can see of an engine's events, traits and segments, by profile id.
+fn derived_state(engine: &Engine) -> String {
+    use std::fmt::Write;
+    let mut text = format!("offset {}\n", engine.next_offset());
+    for profile in engine.profiles() {
+        let events: Vec<_> = engine
+            .events_of(profile.id)
+            .unwrap_or_default()
+            .iter()
+            .map(|stored| (stored.sequence, stored.event.id, stored.event.happened))
+            .collect();
+        let segments = engine.segments_of(profile.id);
+        writeln!(
+            text,
+            "{} {:?} {:?} {segments:?}",
+            profile.id,
+            events,
+            engine.trait_values(profile.id)
+        )
+        .unwrap();
     }
-    assert!(!database.snapshot_due());
+    for definition in engine.trait_definitions() {
+        writeln!(text, "trait {definition:?}").unwrap();
+    }
+    for definition in engine.segment_definitions() {
+        let title = &definition.system_title;
+        writeln!(
+            text,
+            "segment {definition:?} {:?} {:?} {:?}",
+            engine.segment_members(title),
+            engine.segment_counts(title),
+            engine.segment_history(title)
+        )
+        .unwrap();
+    }
+    text
+}
+
+fn run<S: Storage>(database: &Database<S>, text: &str) -> crate::engine::Outcome {
+    let command = Command::from_json(text, &IdentityConfig::default()).unwrap();
+    block_on(database.write(|engine| engine.execute(command)))
+        .unwrap()
+        .unwrap()
+}
+
+fn open_at<S: Storage>(storage: S, clock: &crate::engine::ManualClock) -> Database<S> {
+    block_on(Database::open_with(
+        storage,
+        IdentityConfig::default(),
+        Rc::new(clock.clone()),
+        DatabaseOptions {
+            snapshot_min_changes: 5,
+            ..DatabaseOptions::default()
+        },
+    ))
+    .unwrap()
+}
+
+/// A database with events arriving out of time order (so a refold would sum in another
+/// order), a windowed and a plain trait, segments on a trait, on recent events and on an
+/// attribute, a merge, and entries and exits as the clock moves on.
+fn busy_database<S: Storage>(storage: S, clock: &crate::engine::ManualClock) -> Database<S> {
+    let database = open_at(storage, clock);
+    run(
+        &database,
+        r#"{"defineTrait":{"name":"spent","aggregate":"sum","event":"buy","property":"amount"}}"#,
+    );
+    run(
+        &database,
+        r#"{"defineTrait":{"name":"recent","aggregate":"sum","event":"buy","property":"amount","windowDays":2}}"#,
+    );
+    run(
+        &database,
+        r#"{"defineSegment":{"systemTitle":"spenders","rule":{"op":"range","trait":"recent","min":0.5}}}"#,
+    );
+    run(
+        &database,
+        r#"{"defineSegment":{"systemTitle":"active","rule":{"op":"didEvent","name":"buy","withinDays":1}}}"#,
+    );
+    run(
+        &database,
+        r#"{"defineSegment":{"systemTitle":"named","rule":{"op":"equals","attribute":"name","value":"N"}}}"#,
+    );
+    write_profiles(&database, "p", 6);
+    let amounts = [0.1, 0.7, 0.2, 0.3, 1e-9, 0.6];
+    for (index, amount) in amounts.iter().enumerate() {
+        for (profile, hours) in [(index % 3, 30 - index), (index % 3, 2 * index)] {
+            let text = format!(
+                r#"{{"recordEvent":{{"identities":{{"email":"p{profile}@x.dk"}},"name":"buy","happened":"{}","properties":{{"amount":{amount}}}}}}}"#,
+                clock.now().plus_seconds(-3_600 * hours as i64)
+            );
+            run(&database, &text);
+        }
+        clock.advance_seconds(3_600);
+    }
+    let survivor = database
+        .read(|engine| engine.profiles().next().map(|profile| profile.id))
+        .unwrap()
+        .unwrap();
+    let absorbed = database
+        .read(|engine| engine.profiles().nth(1).map(|profile| profile.id))
+        .unwrap()
+        .unwrap();
+    run(
+        &database,
+        &format!(r#"{{"mergeProfiles":{{"survivor":"{survivor}","absorbed":"{absorbed}"}}}}"#),
+    );
+    clock.advance_seconds(86_400);
+    run(&database, r#"{"tick":{}}"#);
+    run(
+        &database,
+        r#"{"upsertProfile":{"identities":{"email":"p5@x.dk"},"attributes":{"name":"M"}}}"#,
+    );
+    database
+}
+
+#[test]
+fn snapshot_and_reopen_keep_events_traits_segments_and_history() {
+    let storage = MemoryStorage::new();
+    let clock = crate::engine::ManualClock::starting_at(crate::model::Timestamp::from_millis(
+        1_700_000_000_000,
+    ));
+    let database = busy_database(&storage, &clock);
     block_on(database.write_snapshot()).unwrap();
+    let covered = database.read(Engine::next_offset).unwrap();
     assert_eq!(
         database.snapshot_offset(),
-        covered,
-        "no snapshot covers the events"
+        Some(covered),
+        "events are snapshotted"
     );
-    let reopened = open(&storage, 5);
-    let events = |database: &Database<&MemoryStorage>| {
-        database
-            .read(|engine| {
-                engine
-                    .profiles()
-                    .map(|profile| engine.events_of(profile.id).map_or(0, <[_]>::len))
-                    .sum::<usize>()
-            })
-            .unwrap()
-    };
-    assert_eq!(events(&reopened), 20);
+    let before = database.read(derived_state).unwrap();
+    for needle in ["spenders", "active", "named", "Exited", "Entered", "Number"] {
+        assert!(
+            before.contains(needle),
+            "the state holds {needle}: {before}"
+        );
+    }
+    // A copy of the stored records, so the reopened database can write on its own.
+    let reopened = open_at(storage.clone(), &clock);
+    assert_eq!(reopened.snapshot_offset(), Some(covered));
+    assert!(reopened.skipped_snapshots().is_empty());
+    assert_eq!(reopened.read(derived_state).unwrap(), before);
     assert_eq!(profiles(&reopened), profiles(&database));
+
+    // Both go on identically: windows expire, events arrive, a tick is recorded or not.
+    let text = r#"{"recordEvent":{"id":"0b1e4a6c-5f7d-4c1e-9a2b-3c4d5e6f7a8b","identities":{"email":"p3@x.dk"},"name":"buy","properties":{"amount":0.25}}}"#;
+    run(&database, text);
+    run(&reopened, text);
+    clock.advance_seconds(86_400);
+    run(&database, r#"{"tick":{}}"#);
+    run(&reopened, r#"{"tick":{}}"#);
+    assert_eq!(
+        reopened.read(derived_state).unwrap(),
+        database.read(derived_state).unwrap()
+    );
+}
+
+#[test]
+fn engine_with_events_compacts_its_log_and_replays_only_the_tail() {
+    let storage = MemoryStorage::new();
+    let clock = crate::engine::ManualClock::starting_at(crate::model::Timestamp::from_millis(
+        1_700_000_000_000,
+    ));
+    let database = busy_database(&storage, &clock);
+    let manifests = block_on(storage.snapshots()).unwrap();
+    assert_eq!(
+        manifests.len(),
+        2,
+        "snapshots follow the writes: {manifests:?}"
+    );
+    let error = block_on(database.changes_since(0, 1)).unwrap_err();
+    assert_eq!(
+        error.code(),
+        "storage.offset_expired",
+        "the log was compacted"
+    );
+    let newest = manifests[0].offset;
+    assert!(
+        newest < database.read(Engine::next_offset).unwrap(),
+        "a tail follows"
+    );
+    let reopened = open_at(&storage, &clock);
+    assert_eq!(reopened.snapshot_offset(), Some(newest));
+    assert_eq!(
+        reopened.read(derived_state).unwrap(),
+        database.read(derived_state).unwrap()
+    );
+}
+
+#[test]
+fn snapshot_whose_segment_history_is_short_is_corrupt() {
+    let storage = MemoryStorage::new();
+    let clock = crate::engine::ManualClock::starting_at(crate::model::Timestamp::from_millis(
+        1_700_000_000_000,
+    ));
+    let database = busy_database(&storage, &clock);
+    let chunks: Vec<_> = database
+        .read(|engine| {
+            engine
+                .snapshot_chunks()
+                .into_iter()
+                .filter(|chunk| !matches!(chunk, SnapshotChunk::SegmentHistory(_)))
+                .map(|chunk| encode_frame(CHUNK_MAGIC, &chunk).unwrap())
+                .collect()
+        })
+        .unwrap();
+    let decoded = chunks
+        .iter()
+        .map(|bytes| decode_frame::<SnapshotChunk<'static>>(CHUNK_MAGIC, bytes).unwrap());
+    let error = Engine::from_snapshot(
+        IdentityConfig::default(),
+        SchemaConfig::default(),
+        Rc::new(clock.clone()),
+        decoded,
+    )
+    .err()
+    .unwrap();
+    assert_eq!(error.code(), "storage.corrupt");
+}
+
+#[test]
+fn snapshot_written_by_the_first_format_still_loads() {
+    let chunks: Vec<Vec<u8>> = include_str!("../../tests/fixtures/snapshot-format-1.hex")
+        .lines()
+        .map(|line| {
+            (0..line.len())
+                .step_by(2)
+                .map(|at| u8::from_str_radix(&line[at..at + 2], 16).unwrap())
+                .collect()
+        })
+        .collect();
+    let storage = MemoryStorage::new();
+    let manifest = SnapshotManifest {
+        offset: 14,
+        chunks: u32::try_from(chunks.len()).unwrap(),
+        log_start: 0,
+    };
+    block_on(storage.write_snapshot(&manifest, &chunks)).unwrap();
+    let database = open(&storage, 10_000);
+    assert_eq!(database.snapshot_offset(), Some(14));
+    assert_eq!(database.read(Engine::next_offset).unwrap(), 14);
+    let emails = |engine: &Engine| -> Vec<Vec<String>> {
+        engine
+            .profiles()
+            .map(|profile| profile.identities.iter().map(ToString::to_string).collect())
+            .collect()
+    };
+    assert_eq!(
+        database.read(emails).unwrap(),
+        [
+            vec!["email:ann@x.dk", "email:bob@x.dk", "phone:+4512345678"],
+            vec!["email:cy@x.dk"]
+        ]
+    );
+    let (merged, declared) = database
+        .read(|engine| (engine.merges().count(), format!("{:?}", engine.schema())))
+        .unwrap();
+    assert_eq!(merged, 1);
+    assert!(declared.contains("plan"), "{declared}");
+    run(
+        &database,
+        r#"{"recordEvent":{"identities":{"email":"cy@x.dk"},"name":"visit"}}"#,
+    );
+    block_on(database.write_snapshot()).unwrap();
+    let reopened = open(&storage, 10_000);
+    assert_eq!(
+        reopened.read(derived_state).unwrap(),
+        database.read(derived_state).unwrap()
+    );
 }

@@ -38,7 +38,10 @@ pub use error::EngineError;
 pub use event_command::{EventSubject, NewEvent};
 pub use merge::{AttributeMove, MergeDelta, MergeRecord, UnmergeDelta};
 pub use queries::MembershipEvent;
-pub use snapshot::{SnapshotChunk, SnapshotHeader, RECORDS_PER_CHUNK, SNAPSHOT_FORMAT};
+pub use snapshot::{
+    EventRecord, SnapshotChunk, SnapshotHeader, READABLE_SNAPSHOT_FORMATS, RECORDS_PER_CHUNK,
+    SNAPSHOT_FORMAT,
+};
 pub use transfer::{ImportBatch, ImportError, EXPORT_FORMAT};
 
 use derived::Derived;
@@ -46,6 +49,7 @@ use derived::Derived;
 use crate::identity::{Identifier, IdentityConfig, IdentityError, IdentityIndex};
 use crate::model::{AttributeNames, Profile, ProfileId, ProfileIndex, TagKind, Timestamp};
 use crate::schema::{Schema, SchemaConfig};
+use crate::segments;
 
 /// The in-memory state of one database and the rules that change it.
 pub struct Engine {
@@ -181,17 +185,25 @@ impl Engine {
     }
 
     /// The engine's whole state as snapshot chunks: a header, the schema, the profile slots
-    /// in chunks of at most [`RECORDS_PER_CHUNK`], then the merges in force. Profiles are
+    /// in chunks of at most [`RECORDS_PER_CHUNK`], the merges in force, the events, each
+    /// computed trait with its values, then the segments with their history. Profiles are
     /// borrowed, so taking a snapshot copies them only when the chunks are encoded. Pending
     /// unpersisted changes must have been taken first.
     pub fn snapshot_chunks(&self) -> Vec<SnapshotChunk<'_>> {
         let merges: Vec<MergeRecord> = self.merges.values().cloned().collect();
+        let events = &self.derived.events;
+        let traits = self.derived.traits.stored(RECORDS_PER_CHUNK);
+        let (scope, segments) = self.derived.segments.stored(RECORDS_PER_CHUNK);
         let mut chunks = vec![
             SnapshotChunk::Header(SnapshotHeader {
                 format: SNAPSHOT_FORMAT,
                 next_offset: self.next_offset,
                 profiles: self.profiles.len() as u64,
                 merges: merges.len() as u64,
+                events: events.len() as u64,
+                event_sequence: events.next_sequence(),
+                traits: traits.len() as u64,
+                segments: segments.len() as u64,
             }),
             SnapshotChunk::Schema(self.schema.clone()),
         ];
@@ -205,21 +217,37 @@ impl Engine {
                 .chunks(RECORDS_PER_CHUNK)
                 .map(|records| SnapshotChunk::Merges(records.to_vec())),
         );
+        let mut part = Vec::with_capacity(RECORDS_PER_CHUNK.min(events.len()));
+        for (slot, stored) in events.stored() {
+            part.push(EventRecord {
+                slot: slot.0,
+                sequence: stored.sequence,
+                event: Rc::clone(&stored.event),
+            });
+            if part.len() == RECORDS_PER_CHUNK {
+                chunks.push(SnapshotChunk::Events(std::mem::take(&mut part)));
+            }
+        }
+        if !part.is_empty() {
+            chunks.push(SnapshotChunk::Events(part));
+        }
+        for (definition, cells, deadlines) in traits {
+            chunks.push(SnapshotChunk::Trait(definition));
+            chunks.extend(cells.into_iter().map(SnapshotChunk::TraitCells));
+            chunks.extend(deadlines.into_iter().map(SnapshotChunk::TraitDeadlines));
+        }
+        chunks.push(SnapshotChunk::SegmentScope(scope));
+        for (segment, history) in segments {
+            chunks.push(SnapshotChunk::Segment(segment));
+            chunks.extend(history.into_iter().map(SnapshotChunk::SegmentHistory));
+        }
         chunks
     }
 
-    /// Whether [`Engine::snapshot_chunks`] covers the whole state. Events, computed trait
-    /// and segment definitions and membership history are not in the snapshot layout yet, so
-    /// an engine holding any of them is not snapshotted: its log is kept whole and replayed.
-    pub fn snapshot_covers_state(&self) -> bool {
-        self.derived.events.is_empty()
-            && self.derived.traits.definitions().next().is_none()
-            && self.derived.segments.definitions().next().is_none()
-    }
-
-    /// Rebuilds an engine from the chunks [`Engine::snapshot_chunks`] produced, header first,
-    /// and rebuilds the derived indexes (id → slot, identity index). Chunks that do not add up
-    /// to their header are [`EngineError::CorruptSnapshot`].
+    /// Rebuilds an engine from the chunks [`Engine::snapshot_chunks`] produced (this format
+    /// or an earlier one), header first, and rebuilds the derived indexes (id → slot,
+    /// identity index, event indexes, segment columns). Chunks that do not add up to their
+    /// header are [`EngineError::CorruptSnapshot`].
     pub fn from_snapshot<'a>(
         identity: IdentityConfig,
         schema: SchemaConfig,
@@ -231,7 +259,7 @@ impl Engine {
         let Some(SnapshotChunk::Header(header)) = chunks.next() else {
             return Err(corrupt("the snapshot does not start with its header"));
         };
-        if header.format != SNAPSHOT_FORMAT {
+        if !READABLE_SNAPSHOT_FORMATS.contains(&header.format) {
             return Err(EngineError::CorruptSnapshot(format!(
                 "unknown snapshot format {}",
                 header.format
@@ -242,7 +270,9 @@ impl Engine {
         let expected = usize::try_from(header.profiles).unwrap_or(0).min(1 << 24);
         engine.profiles.reserve(expected);
         engine.slots.reserve(expected);
+        let mut segment_history: Vec<(u64, u64)> = Vec::new();
         for chunk in chunks {
+            let derived = &mut engine.derived;
             match chunk {
                 SnapshotChunk::Header(_) => return Err(corrupt("a second header")),
                 SnapshotChunk::Schema(schema) => engine.schema = schema,
@@ -261,19 +291,93 @@ impl Engine {
                         engine.merges.insert(record.absorbed.id, record);
                     }
                 }
+                SnapshotChunk::Events(records) => {
+                    for record in records {
+                        let stored = crate::events::StoredEvent {
+                            event: record.event,
+                            sequence: record.sequence,
+                        };
+                        derived
+                            .events
+                            .restore(ProfileIndex(record.slot), stored)
+                            .map_err(|reason| corrupt(&reason))?;
+                    }
+                }
+                SnapshotChunk::Trait(definition) => derived
+                    .traits
+                    .restore_definition(definition)
+                    .map_err(|reason| corrupt(&reason))?,
+                SnapshotChunk::TraitCells(cells) => derived
+                    .traits
+                    .restore_cells(cells)
+                    .map_err(|reason| corrupt(&reason))?,
+                SnapshotChunk::TraitDeadlines(deadlines) => derived
+                    .traits
+                    .restore_deadlines(deadlines)
+                    .map_err(|reason| corrupt(&reason))?,
+                SnapshotChunk::SegmentScope(scope) => derived
+                    .segments
+                    .restore_scope(scope)
+                    .map_err(|reason| corrupt(&reason))?,
+                SnapshotChunk::Segment(segment) => {
+                    segment_history.push((segment.history_len(), 0));
+                    derived
+                        .segments
+                        .restore_segment(segment)
+                        .map_err(|reason| corrupt(&reason))?;
+                }
+                SnapshotChunk::SegmentHistory(part) => {
+                    let (_, restored) = segment_history
+                        .last_mut()
+                        .ok_or_else(|| corrupt("segment history before any segment"))?;
+                    *restored += part.len() as u64;
+                    derived
+                        .segments
+                        .restore_history(part)
+                        .map_err(|reason| corrupt(&reason))?;
+                }
             }
         }
-        if engine.profiles.len() as u64 != header.profiles
-            || engine.merges.len() as u64 != header.merges
+        let derived = &engine.derived;
+        let counted = [
+            ("slots", header.profiles, engine.profiles.len() as u64),
+            ("merges", header.merges, engine.merges.len() as u64),
+            ("events", header.events, derived.events.len() as u64),
+            (
+                "traits",
+                header.traits,
+                derived.traits.definitions().count() as u64,
+            ),
+            ("segments", header.segments, segment_history.len() as u64),
+        ];
+        if let Some((what, expected, found)) = counted
+            .iter()
+            .find(|(_, expected, found)| expected != found)
         {
             return Err(EngineError::CorruptSnapshot(format!(
-                "the header counts {} slots and {} merges, the chunks hold {} and {}",
-                header.profiles,
-                header.merges,
-                engine.profiles.len(),
-                engine.merges.len()
+                "the header counts {expected} {what}, the chunks hold {found}"
             )));
         }
+        if segment_history
+            .iter()
+            .any(|(expected, restored)| expected != restored)
+        {
+            return Err(corrupt("a segment's history does not add up to its count"));
+        }
+        engine
+            .derived
+            .events
+            .resume_numbering(header.event_sequence)
+            .map_err(|reason| corrupt(&reason))?;
+        let Self {
+            profiles, derived, ..
+        } = &mut engine;
+        let inputs = segments::Inputs {
+            profiles,
+            traits: &derived.traits,
+            events: &derived.events,
+        };
+        derived.segments.finish_restore(inputs);
         Ok(engine)
     }
 

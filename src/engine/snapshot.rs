@@ -3,19 +3,33 @@
 //! each chunk as one record (see `storage::codec`), so no stored value is huge and a corrupt
 //! chunk is detected on its own.
 //!
+//! # What the snapshot holds
+//!
+//! Source state, and derived state that cannot be recomputed exactly:
+//!
+//! * profile slots (tombstones included), the merges in force and the declared schema;
+//! * events with their arrival numbers (which order equal times and make event cursors);
+//! * each computed trait's definition *and* its folded values and pending refolds: a fold is
+//!   not a pure function of the events now (floating-point sums depend on arrival order, a
+//!   sliding window holds what was folded until the next tick refolds it), so values are
+//!   stored as folded rather than refolded at load time;
+//! * each segment's definition, members, ever-members and entry/exit history (history and
+//!   time-dependent membership cannot be recomputed), and the scope all scans share.
+//!
+//! Rebuilt on load by [`Engine::from_snapshot`], because each is a pure function of the
+//! above and cheaper to rebuild than to read: the id → slot map and the identity index, the
+//! event store's id and name indexes, the segment columns (from profiles and trait values)
+//! and which segments read which events and traits.
+//!
 //! # What new engine state must add
 //!
-//! The snapshot holds *source state* only: what cannot be recomputed from other state.
-//! Derived indexes are rebuilt on load by [`Engine::from_snapshot`] (today: the id → slot map
-//! and the identity index; later: segment columns and memberships, trait values that are pure
-//! functions of events). A piece of new state is either
+//! A piece of new state is either
 //!
-//! 1. **source state** (events, merge history, attribute schemas, segment definitions…): add a
-//!    new variant at the *end* of [`SnapshotChunk`] holding at most [`RECORDS_PER_CHUNK`]
-//!    records, emit it in [`Engine::snapshot_chunks`], accept it in
+//! 1. **stored state**: add a new variant at the *end* of [`SnapshotChunk`] holding at most
+//!    [`RECORDS_PER_CHUNK`] records, emit it in [`Engine::snapshot_chunks`], accept it in
 //!    [`Engine::from_snapshot`], and count it in [`SnapshotHeader`] with a
 //!    `#[serde(default)]` field so older snapshots still load; or
-//! 2. **derived state**: rebuild it at the end of [`Engine::from_snapshot`], and say so here.
+//! 2. **derived state**: rebuild it at the end of [`Engine::from_snapshot`], and say so above.
 //!
 //! Records are encoded with structs as arrays (positional). Adding a field to a stored struct
 //! (e.g. [`Profile`]) therefore means appending it *last* with `#[serde(default)]`, so older
@@ -24,17 +38,29 @@
 //! new [`Operation`](super::Operation) variants are fine (they are tagged by name), new
 //! fields of an existing variant go last with `#[serde(default)]`. `snapshot_plus_replay_equals_live_engine`
 //! in the tests guards the round trip.
+//!
+//! # Formats
+//!
+//! * Format 1 held profiles, merges and the schema only (an engine holding events, traits
+//!   or segments wrote none). It still loads: `tests/fixtures/snapshot-format-1.hex`.
+//! * Format 2 (this build) adds events, traits and segments.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
 use super::MergeRecord;
-use crate::model::Profile;
+use crate::model::{Event, Profile};
 use crate::schema::Schema;
+use crate::segments::{SegmentHistory, SegmentScope, StoredSegment};
+use crate::traits::{TraitCells, TraitDeadlines, TraitDefinition};
 
-/// The version of the snapshot layout this build writes and reads.
-pub const SNAPSHOT_FORMAT: u32 = 1;
+/// The version of the snapshot layout this build writes.
+pub const SNAPSHOT_FORMAT: u32 = 2;
+
+/// The snapshot layouts this build reads: the first (profiles, merges, schema) and this one.
+pub const READABLE_SNAPSHOT_FORMATS: [u32; 2] = [1, 2];
 
 /// Most records one chunk holds.
 pub const RECORDS_PER_CHUNK: usize = 2_000;
@@ -50,6 +76,29 @@ pub struct SnapshotHeader {
     pub profiles: u64,
     /// How many merge records the merge chunks hold.
     pub merges: u64,
+    /// How many events the event chunks hold (format 2).
+    #[serde(default)]
+    pub events: u64,
+    /// The arrival number the next event gets (format 2).
+    #[serde(default)]
+    pub event_sequence: u64,
+    /// How many computed traits the trait chunks define (format 2).
+    #[serde(default)]
+    pub traits: u64,
+    /// How many segments the segment chunks define (format 2).
+    #[serde(default)]
+    pub segments: u64,
+}
+
+/// One stored event: the profile slot it belongs to, its arrival number and the event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// The slot of the profile it belongs to.
+    pub slot: u32,
+    /// Its arrival number.
+    pub sequence: u64,
+    /// The event.
+    pub event: Rc<Event>,
 }
 
 /// One chunk of a snapshot. Variants are only ever appended, never reordered.
@@ -64,4 +113,18 @@ pub enum SnapshotChunk<'a> {
     Merges(Vec<MergeRecord>),
     /// The declared sources and attributes, with their state.
     Schema(Schema),
+    /// Events, profile by profile, each profile's in time order.
+    Events(Vec<EventRecord>),
+    /// A computed trait, in name order; its values and deadlines follow.
+    Trait(TraitDefinition),
+    /// Folded values of the trait before.
+    TraitCells(TraitCells),
+    /// Pending refolds of the trait before.
+    TraitDeadlines(TraitDeadlines),
+    /// What every segment scan shares; before the segments.
+    SegmentScope(SegmentScope),
+    /// A segment, in system-title order; its history follows.
+    Segment(StoredSegment),
+    /// Entry/exit history of the segment before, oldest first.
+    SegmentHistory(SegmentHistory),
 }

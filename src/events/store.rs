@@ -70,6 +70,65 @@ impl EventStore {
         sequence
     }
 
+    /// The arrival number the next stored event gets.
+    pub fn next_sequence(&self) -> u64 {
+        self.next_sequence
+    }
+
+    /// Every stored event with its arrival number, profile by profile, each profile's
+    /// events in time order: what a snapshot keeps, in the order
+    /// [`EventStore::restore`] takes them back.
+    pub fn stored(&self) -> impl Iterator<Item = (ProfileIndex, &StoredEvent)> {
+        self.by_profile
+            .iter()
+            .enumerate()
+            .flat_map(|(position, list)| {
+                let slot = ProfileIndex(u32::try_from(position).unwrap_or(u32::MAX));
+                list.iter().map(move |stored| (slot, stored))
+            })
+    }
+
+    /// Puts back one event [`EventStore::stored`] listed, in that order, keeping its arrival
+    /// number. Refuses an event out of order or one whose id is known.
+    pub fn restore(&mut self, slot: ProfileIndex, stored: StoredEvent) -> Result<(), String> {
+        let position = slot.slot();
+        if self.by_profile.len() > position + 1 {
+            return Err(format!("events of profile slot {} out of order", slot.0));
+        }
+        if self.by_profile.len() <= position {
+            self.by_profile.resize_with(position + 1, Vec::new);
+        }
+        if self.owners.insert(stored.event.id, slot).is_some() {
+            return Err(format!("event {} appears twice", stored.event.id));
+        }
+        if !self.names.contains(&stored.event.name) {
+            self.names.insert(stored.event.name.clone());
+        }
+        let list = self
+            .by_profile
+            .get_mut(position)
+            .ok_or_else(|| "no list for the profile".to_owned())?;
+        if list.last().is_some_and(|last| last.key() >= stored.key()) {
+            return Err(format!("event {} is out of time order", stored.event.id));
+        }
+        self.next_sequence = self.next_sequence.max(stored.sequence.saturating_add(1));
+        list.push(stored);
+        Ok(())
+    }
+
+    /// After [`EventStore::restore`]: numbers the next arrival `next`, which must follow
+    /// every restored one.
+    pub fn resume_numbering(&mut self, next: u64) -> Result<(), String> {
+        if next < self.next_sequence {
+            return Err(format!(
+                "events are numbered up to {}, past {next}",
+                self.next_sequence
+            ));
+        }
+        self.next_sequence = next;
+        Ok(())
+    }
+
     /// Whether an event with this id is stored.
     pub fn contains(&self, id: EventId) -> bool {
         self.owners.contains_key(&id)

@@ -71,6 +71,56 @@ pub struct SegmentCounts {
     pub exits: u64,
 }
 
+/// One segment as a snapshot stores it: its definition, its members, every profile that
+/// ever entered, and how many history records follow it in [`SegmentHistory`] parts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredSegment {
+    definition: SegmentDefinition,
+    members: RoaringBitmap,
+    ever: RoaringBitmap,
+    history: u64,
+}
+
+impl StoredSegment {
+    /// The segment's system title.
+    pub fn system_title(&self) -> &str {
+        &self.definition.system_title
+    }
+
+    /// How many history records belong to it.
+    pub fn history_len(&self) -> u64 {
+        self.history
+    }
+}
+
+/// Part of one segment's entry/exit history (time, profile slot, entered or exited), oldest
+/// first, as a snapshot keeps it: history cannot be recomputed from the profiles.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentHistory(Vec<(Timestamp, u32, MembershipChange)>);
+
+impl SegmentHistory {
+    /// How many records the part holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the part holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What every segment scan shares, as a snapshot keeps it: the slots of profiles merged
+/// away (never scanned, even once an unmerge fills the slot again) and the scanned length.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentScope {
+    retired: RoaringBitmap,
+    len: u64,
+}
+
+/// The segments for a snapshot: the shared scope, then each segment with its history parts.
+pub type StoredSegments = (SegmentScope, Vec<(StoredSegment, Vec<SegmentHistory>)>);
+
 /// Every segment with its members, history and the columns its rules scan.
 #[derive(Clone, Debug, Default)]
 pub struct SegmentStore {
@@ -113,6 +163,19 @@ fn record(
     if let Some(pending) = pending {
         pending.push((state.definition.system_title.clone(), entry));
     }
+}
+
+/// The traits a segment's rule reads.
+fn trait_names(definition: &SegmentDefinition) -> Vec<String> {
+    definition
+        .rule
+        .fields()
+        .into_iter()
+        .filter_map(|field| match field {
+            Field::Trait(name) => Some(name),
+            Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => None,
+        })
+        .collect()
 }
 
 /// Moves `state`'s members to `next`, recording entries and exits in slot order.
@@ -161,6 +224,108 @@ impl SegmentStore {
         }
     }
 
+    /// Every segment for a snapshot, in system-title order, its history in parts of at most
+    /// `per_part` records. Columns and reader indexes are not stored: they are rebuilt from
+    /// the profiles and traits by [`SegmentStore::finish_restore`].
+    pub fn stored(&self, per_part: usize) -> StoredSegments {
+        let per_part = per_part.max(1);
+        let scope = SegmentScope {
+            retired: self.retired.clone(),
+            len: self.len as u64,
+        };
+        let segments = self
+            .segments
+            .values()
+            .map(|state| {
+                let history: Vec<(Timestamp, u32, MembershipChange)> = state
+                    .history
+                    .iter()
+                    .map(|record| (record.at, record.profile.0, record.change))
+                    .collect();
+                (
+                    StoredSegment {
+                        definition: state.definition.clone(),
+                        members: state.members.clone(),
+                        ever: state.ever.clone(),
+                        history: state.history.len() as u64,
+                    },
+                    history
+                        .chunks(per_part)
+                        .map(|part| SegmentHistory(part.to_vec()))
+                        .collect(),
+                )
+            })
+            .collect();
+        (scope, segments)
+    }
+
+    /// Puts back the scope [`SegmentStore::stored`] listed.
+    pub fn restore_scope(&mut self, scope: SegmentScope) -> Result<(), String> {
+        self.retired = scope.retired;
+        self.len = usize::try_from(scope.len).map_err(|_| "segment scope too long")?;
+        Ok(())
+    }
+
+    /// Puts back a segment [`SegmentStore::stored`] listed, in system-title order; its
+    /// history parts follow.
+    pub fn restore_segment(&mut self, stored: StoredSegment) -> Result<(), String> {
+        let title = stored.definition.system_title.clone();
+        if self
+            .segments
+            .last_key_value()
+            .is_some_and(|(last, _)| *last >= title)
+        {
+            return Err(format!("segment {title} is out of order"));
+        }
+        let definition = stored.definition;
+        let state = SegmentState {
+            event_names: definition.rule.event_names(),
+            trait_names: trait_names(&definition),
+            time_dependent: definition.rule.depends_on_time(),
+            definition,
+            members: stored.members,
+            ever: stored.ever,
+            history: Vec::with_capacity(usize::try_from(stored.history).unwrap_or(0).min(1 << 20)),
+        };
+        self.segments.insert(title, state);
+        Ok(())
+    }
+
+    /// Puts back history records of the segment restored last.
+    pub fn restore_history(&mut self, part: SegmentHistory) -> Result<(), String> {
+        let mut last = self
+            .segments
+            .last_entry()
+            .ok_or_else(|| "segment history before any segment".to_owned())?;
+        last.get_mut()
+            .history
+            .extend(
+                part.0
+                    .into_iter()
+                    .map(|(at, slot, change)| MembershipRecord {
+                        at,
+                        profile: ProfileIndex(slot),
+                        change,
+                    }),
+            );
+        Ok(())
+    }
+
+    /// After the last [`SegmentStore::restore_segment`]: rebuilds the columns every rule
+    /// scans (from the profiles and trait values) and which segments read which events and
+    /// traits.
+    pub fn finish_restore(&mut self, inputs: Inputs<'_>) {
+        let fields: Vec<Field> = self
+            .segments
+            .values()
+            .flat_map(|state| state.definition.rule.fields())
+            .collect();
+        for field in fields {
+            self.ensure_column(field, inputs);
+        }
+        self.index_readers();
+    }
+
     /// Starts or stops collecting entries and exits for [`SegmentStore::take_pending`].
     pub fn watch(&mut self, watching: bool) {
         self.watching = watching;
@@ -194,15 +359,7 @@ impl SegmentStore {
                 time_dependent: false,
             });
         state.event_names = definition.rule.event_names();
-        state.trait_names = definition
-            .rule
-            .fields()
-            .into_iter()
-            .filter_map(|field| match field {
-                Field::Trait(name) => Some(name),
-                Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => None,
-            })
-            .collect();
+        state.trait_names = trait_names(&definition);
         state.time_dependent = definition.rule.depends_on_time();
         state.definition = definition;
         let next = if state.definition.active {

@@ -11,5 +11,8 @@ mod rule;
 
 pub use definition::SegmentDefinition;
 pub use error::SegmentError;
-pub use membership::{Inputs, MembershipChange, MembershipRecord, SegmentCounts, SegmentStore};
+pub use membership::{
+    Inputs, MembershipChange, MembershipRecord, SegmentCounts, SegmentHistory, SegmentScope,
+    SegmentStore, StoredSegment, StoredSegments,
+};
 pub use rule::{EventCondition, Field, Rule, Subject};

@@ -10,8 +10,8 @@ type StoredSnapshot = (SnapshotManifest, Vec<Vec<u8>>);
 
 /// Keeps encoded records in memory: for tests and for Node without `--data`. Everything is
 /// lost with the process. Records go through the same codec as the durable backends, so
-/// tests exercise it.
-#[derive(Debug, Default)]
+/// tests exercise it. A clone is an independent copy of every stored record.
+#[derive(Clone, Debug, Default)]
 pub struct MemoryStorage {
     log: RefCell<BTreeMap<u64, Vec<u8>>>,
     snapshots: RefCell<BTreeMap<u64, StoredSnapshot>>,

@@ -3,6 +3,8 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
+use serde::{Deserialize, Serialize};
+
 use super::Aggregate;
 use crate::model::{Timestamp, Value};
 
@@ -10,7 +12,7 @@ use crate::model::{Timestamp, Value};
 pub(crate) type EventKey = (Timestamp, u64);
 
 /// A number or a date-time, ranked numbers first, for `min` and `max`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Rank {
     Number(f64),
     Time(i64),
@@ -42,7 +44,7 @@ impl Rank {
 }
 
 /// The fold of the events seen so far.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Accumulator {
     Count(u64),
     Sum {

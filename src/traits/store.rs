@@ -5,13 +5,14 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 
 use super::accumulator::Accumulator;
 use super::TraitDefinition;
 use crate::events::{EventStore, StoredEvent};
 use crate::model::{Event, ProfileIndex, Timestamp, Value};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct TraitCell {
     accumulator: Accumulator,
     /// The earliest event folded, for windowed traits: when it leaves the window the cell
@@ -88,6 +89,21 @@ impl TraitState {
     }
 }
 
+/// Part of one computed trait's folded values (profile slot, running fold), as a snapshot
+/// keeps them: restored as they were, so floating-point sums and sliding windows come back
+/// exactly as folded, not refolded at load time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraitCells(Vec<(u32, TraitCell)>);
+
+/// Part of one windowed trait's pending refolds (when, profile slot), as a snapshot keeps
+/// them, stale ones included, so a restored store ticks exactly like the live one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraitDeadlines(Vec<(Timestamp, u32)>);
+
+/// One computed trait as a snapshot stores it: its definition, then its values and pending
+/// refolds in parts.
+pub type StoredTrait = (TraitDefinition, Vec<TraitCells>, Vec<TraitDeadlines>);
+
 /// The computed traits and their values, in name order.
 #[derive(Clone, Debug, Default)]
 pub struct TraitStore {
@@ -151,6 +167,79 @@ impl TraitStore {
         let mut slots: Vec<ProfileIndex> = state.cells.keys().copied().map(ProfileIndex).collect();
         slots.sort_unstable();
         slots
+    }
+
+    /// Every trait for a snapshot, in name order, its values and deadlines in parts of at
+    /// most `per_part` entries.
+    pub fn stored(&self, per_part: usize) -> Vec<StoredTrait> {
+        let per_part = per_part.max(1);
+        self.traits
+            .iter()
+            .map(|state| {
+                let cells: Vec<(u32, TraitCell)> = state
+                    .cells
+                    .iter()
+                    .map(|(slot, cell)| (*slot, cell.clone()))
+                    .collect();
+                let deadlines: Vec<(Timestamp, u32)> = state
+                    .deadlines
+                    .iter()
+                    .map(|Reverse(deadline)| *deadline)
+                    .collect();
+                (
+                    state.definition.clone(),
+                    cells
+                        .chunks(per_part)
+                        .map(|part| TraitCells(part.to_vec()))
+                        .collect(),
+                    deadlines
+                        .chunks(per_part)
+                        .map(|part| TraitDeadlines(part.to_vec()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Puts back a trait [`TraitStore::stored`] listed, in name order, with no values yet;
+    /// its values and deadlines follow. Refuses a name out of order.
+    pub fn restore_definition(&mut self, definition: TraitDefinition) -> Result<(), String> {
+        if self
+            .traits
+            .last()
+            .is_some_and(|last| last.definition.name >= definition.name)
+        {
+            return Err(format!("trait {} is out of order", definition.name));
+        }
+        self.traits.push(TraitState::new(definition));
+        Ok(())
+    }
+
+    /// Puts back values of the trait restored last; refuses a profile given twice.
+    pub fn restore_cells(&mut self, cells: TraitCells) -> Result<(), String> {
+        let state = self
+            .traits
+            .last_mut()
+            .ok_or_else(|| "trait values before any trait".to_owned())?;
+        for (slot, cell) in cells.0 {
+            if state.cells.insert(slot, cell).is_some() {
+                return Err(format!(
+                    "trait {} has two values for one profile",
+                    state.definition.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts back pending refolds of the trait restored last.
+    pub fn restore_deadlines(&mut self, deadlines: TraitDeadlines) -> Result<(), String> {
+        let state = self
+            .traits
+            .last_mut()
+            .ok_or_else(|| "trait deadlines before any trait".to_owned())?;
+        state.deadlines.extend(deadlines.0.into_iter().map(Reverse));
+        Ok(())
     }
 
     /// Folds a newly stored event of the profile at `slot` into every trait it counts for,

@@ -15,7 +15,10 @@
 //! Upgrading adds the other stores; old batches stay as they are and decode as format 1.
 //!
 //! A connection closes itself when another one asks for a version change (an upgrade or a
-//! delete in another tab), so it never blocks it; later calls fail with `storage.closed`.
+//! delete, in this tab or another), so it never blocks it; later calls fail with
+//! `storage.closed`. That handler is the connection's own `close`, bound to it, not engine
+//! code: it still runs once the engine is dropped or its instance trapped. Dropping the
+//! storage (an open that failed, an engine freed) closes the connection too.
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -82,7 +85,12 @@ extern "C" {
 pub struct IndexedDbStorage {
     database: IdbDatabase,
     durability: Durability,
-    _on_version_change: Closure<dyn FnMut()>,
+}
+
+impl Drop for IndexedDbStorage {
+    fn drop(&mut self) {
+        self.database.close();
+    }
 }
 
 impl std::fmt::Debug for IndexedDbStorage {
@@ -124,15 +132,19 @@ impl IndexedDbStorage {
         let opened = open_done(&request).await;
         request.set_onupgradeneeded(None);
         drop(upgrade);
-        let database = opened?;
-        let closing = database.clone();
-        let on_version_change = Closure::<dyn FnMut()>::new(move || closing.close());
-        database.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
-        Ok(Self {
-            database,
+        // Owned from here on, so an early return closes the connection.
+        let storage = Self {
+            database: opened?,
             durability,
-            _on_version_change: on_version_change,
-        })
+        };
+        let close: Function = Reflect::get(&storage.database, &JsValue::from_str("close"))
+            .ok()
+            .and_then(|found| found.dyn_into().ok())
+            .ok_or_else(|| StorageError::Failed("IDBDatabase has no close".to_owned()))?;
+        storage
+            .database
+            .set_onversionchange(Some(&close.bind0(&storage.database)));
+        Ok(storage)
     }
 
     /// Closes the connection; later calls fail with [`StorageError::Closed`].

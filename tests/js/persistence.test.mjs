@@ -1,7 +1,7 @@
 /**
  * Durable IndexedDB persistence through the built package in headless Chromium: a page killed
  * mid-batch, two pages writing at once, 100k profiles across a reload, a corrupted snapshot
- * chunk, deleting a database.
+ * chunk, events, traits and segments across a reload, deleting a database.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -245,5 +245,101 @@ test('deleteDatabase removes the data and closes engines open on it', async () =
     return { after, count: await fresh.profiles.count() };
   });
   assert.deepEqual(outcome, { after: 'storage.closed', count: 0 });
+  await page.close();
+});
+
+test('events, traits, segments and their history come back from a snapshot after a reload', async () => {
+  const page = await newPage();
+  const read = () =>
+    page.evaluate(async () => {
+      const cdp = globalThis.cdp;
+      const login = await cdp.fetch('/auth/api', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ key: 'test-key', secret: 'test-secret' }),
+      });
+      const headers = { authorization: `Bearer ${(await login.json()).access_token}` };
+      const get = async (/** @type {string} */ path) => (await cdp.fetch(path, { headers })).json();
+      const members = async (/** @type {string} */ title) =>
+        (await get(`/v1/customer/segment/${title}`)).map((/** @type {any} */ entry) => entry.cid).sort();
+      return {
+        buyers: await members('buyers'),
+        spenders: await members('spenders'),
+        gold: await members('gold'),
+        segmentStats: await get('/v1/stat/segment'),
+        eventStats: (await get('/v1/stat/event')).entries.filter((/** @type {any} */ entry) => entry.total > 0),
+        info: await cdp.storageInfo(),
+      };
+    });
+  const openConfigured = () =>
+    page.evaluate(async () => {
+      const { Cdp } = await import('/pkg/index.js');
+      globalThis.cdp = await Cdp.open({
+        name: 'derived',
+        config: { arrigoo: { apiKeys: [{ key: 'test-key', secret: 'test-secret', role: 'admin' }] } },
+      });
+    });
+  await openConfigured();
+  await page.evaluate(async () => {
+    const cdp = globalThis.cdp;
+    await cdp.execute({ defineTrait: { name: 'spent', aggregate: 'sum', event: 'purchase', property: 'amount' } });
+    await cdp.execute({ defineSegment: { systemTitle: 'buyers', rule: { op: 'didEvent', name: 'purchase' } } });
+    await cdp.execute({ defineSegment: { systemTitle: 'spenders', rule: { op: 'range', trait: 'spent', min: 50 } } });
+    await cdp.execute({ defineSegment: { systemTitle: 'gold', rule: { op: 'equals', attribute: 'plan', value: 'gold' } } });
+    for (const [email, plan] of [['a@x.dk', 'gold'], ['b@x.dk', 'gold'], ['c@x.dk', 'free']]) {
+      await cdp.profiles.upsert({ identities: { email: [email] }, attributes: { plan } });
+    }
+    for (const [email, amount] of [['a@x.dk', 30], ['a@x.dk', 30.5], ['b@x.dk', 10]]) {
+      await cdp.execute({ recordEvent: { identities: { email: [email] }, name: 'purchase', properties: { amount } } });
+    }
+    await cdp.profiles.upsert({ identities: { email: ['b@x.dk'] }, attributes: { plan: 'free' } });
+    await cdp.snapshot();
+    await cdp.execute({ recordEvent: { identities: { email: ['c@x.dk'] }, name: 'view' } });
+  });
+  const before = await read();
+  assert.equal(before.buyers.length, 2);
+  assert.equal(before.spenders.length, 1, 'a spent 60.5, b 10');
+  assert.equal(before.gold.length, 1, 'b left gold');
+  assert.ok(before.info.snapshotOffset > 0 && before.info.snapshotOffset < before.info.offset, 'a snapshot with a tail after it');
+
+  await page.reload();
+  await openConfigured();
+  const after = await read();
+  assert.equal(after.info.snapshotOffset, before.info.snapshotOffset, 'opening loaded the snapshot holding the events');
+  assert.deepEqual(after, before);
+  await page.evaluate(() => globalThis.cdp.close());
+  await page.close();
+});
+
+test('deleteDatabase succeeds right after close, and after an open that failed', async () => {
+  const page = await newPage();
+  const outcome = await page.evaluate(async () => {
+    const { Cdp } = await import('/pkg/index.js');
+    const cdp = await Cdp.open({ name: 'closed-then-deleted' });
+    await cdp.execute({ recordEvent: { identities: { email: ['a@x.dk'] }, name: 'visit' } });
+    await cdp.close();
+    const afterClose = await Cdp.deleteDatabase('closed-then-deleted').then(() => 'deleted', (error) => error.code);
+
+    const broken = await Cdp.open({ name: 'broken' });
+    await broken.profiles.upsert({ identities: { email: ['b@x.dk'] } });
+    await broken.close();
+    await new Promise((resolve, reject) => {
+      const request = indexedDB.open('broken');
+      request.onerror = () => reject(request.error);
+      request.onsuccess = () => {
+        const db = request.result;
+        const tx = db.transaction('log', 'readwrite');
+        tx.objectStore('log').put(42, 0);
+        tx.oncomplete = () => {
+          db.close();
+          resolve(undefined);
+        };
+      };
+    });
+    const opened = await Cdp.open({ name: 'broken' }).then(() => 'opened', (error) => error.code);
+    const afterFailedOpen = await Cdp.deleteDatabase('broken').then(() => 'deleted', (error) => error.code);
+    return { afterClose, opened, afterFailedOpen };
+  });
+  assert.deepEqual(outcome, { afterClose: 'deleted', opened: 'storage.corrupt', afterFailedOpen: 'deleted' });
   await page.close();
 });

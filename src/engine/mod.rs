@@ -39,8 +39,8 @@ pub use event_command::{EventSubject, NewEvent};
 pub use merge::{AttributeMove, MergeDelta, MergeRecord, UnmergeDelta};
 pub use queries::MembershipEvent;
 pub use snapshot::{
-    EventRecord, SnapshotChunk, SnapshotHeader, READABLE_SNAPSHOT_FORMATS, RECORDS_PER_CHUNK,
-    SNAPSHOT_FORMAT,
+    EventRecord, Packed, SnapshotChunk, SnapshotHeader, READABLE_SNAPSHOT_FORMATS,
+    RECORDS_PER_CHUNK, SNAPSHOT_FORMAT,
 };
 pub use transfer::{ImportBatch, ImportError, EXPORT_FORMAT};
 
@@ -210,7 +210,7 @@ impl Engine {
         chunks.extend(
             self.profiles
                 .chunks(RECORDS_PER_CHUNK)
-                .map(|profiles| SnapshotChunk::Profiles(Cow::Borrowed(profiles))),
+                .map(|profiles| SnapshotChunk::PackedProfiles(Packed(Cow::Borrowed(profiles)))),
         );
         chunks.extend(
             merges
@@ -225,11 +225,13 @@ impl Engine {
                 event: Rc::clone(&stored.event),
             });
             if part.len() == RECORDS_PER_CHUNK {
-                chunks.push(SnapshotChunk::Events(std::mem::take(&mut part)));
+                chunks.push(SnapshotChunk::Events(Packed(Cow::Owned(std::mem::take(
+                    &mut part,
+                )))));
             }
         }
         if !part.is_empty() {
-            chunks.push(SnapshotChunk::Events(part));
+            chunks.push(SnapshotChunk::Events(Packed(Cow::Owned(part))));
         }
         for (definition, cells, deadlines) in traits {
             chunks.push(SnapshotChunk::Trait(definition));
@@ -276,7 +278,8 @@ impl Engine {
             match chunk {
                 SnapshotChunk::Header(_) => return Err(corrupt("a second header")),
                 SnapshotChunk::Schema(schema) => engine.schema = schema,
-                SnapshotChunk::Profiles(profiles) => {
+                SnapshotChunk::Profiles(profiles)
+                | SnapshotChunk::PackedProfiles(Packed(profiles)) => {
                     for profile in profiles.into_owned() {
                         match profile {
                             Some(profile) => engine
@@ -291,8 +294,8 @@ impl Engine {
                         engine.merges.insert(record.absorbed.id, record);
                     }
                 }
-                SnapshotChunk::Events(records) => {
-                    for record in records {
+                SnapshotChunk::Events(Packed(records)) => {
+                    for record in records.into_owned() {
                         let stored = crate::events::StoredEvent {
                             event: record.event,
                             sequence: record.sequence,

@@ -43,7 +43,8 @@
 //!
 //! * Format 1 held profiles, merges and the schema only (an engine holding events, traits
 //!   or segments wrote none). It still loads: `tests/fixtures/snapshot-format-1.hex`.
-//! * Format 2 (this build) adds events, traits and segments.
+//! * Format 2 (this build) adds events, traits and segments, and packs profile slots and
+//!   events in the compact encoding ([`crate::storage::compact`]).
 
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -54,6 +55,7 @@ use super::MergeRecord;
 use crate::model::{Event, Profile};
 use crate::schema::Schema;
 use crate::segments::{SegmentHistory, SegmentScope, StoredSegment};
+use crate::storage::compact;
 use crate::traits::{TraitCells, TraitDeadlines, TraitDefinition};
 
 /// The version of the snapshot layout this build writes.
@@ -90,6 +92,42 @@ pub struct SnapshotHeader {
     pub segments: u64,
 }
 
+/// Records of one chunk in the compact encoding ([`crate::storage::compact`]), carried as one
+/// MessagePack byte string: the bulk of a snapshot (profiles, events) decodes without
+/// MessagePack's per-field type markers and names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Packed<'a, T: Clone>(pub Cow<'a, [T]>);
+
+impl<T: Clone + Serialize> Serialize for Packed<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::with_capacity(self.0.len().saturating_mul(128));
+        compact::encode_into(&mut bytes, self.0.as_ref()).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_bytes(&bytes)
+    }
+}
+
+impl<'de, 'a, T: Clone + serde::de::DeserializeOwned> Deserialize<'de> for Packed<'a, T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_bytes(PackedVisitor(std::marker::PhantomData))
+    }
+}
+
+struct PackedVisitor<'a, T: Clone>(std::marker::PhantomData<Packed<'a, T>>);
+
+impl<'a, T: Clone + serde::de::DeserializeOwned> serde::de::Visitor<'_> for PackedVisitor<'a, T> {
+    type Value = Packed<'a, T>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("packed records")
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {
+        compact::decode::<Vec<T>>(bytes)
+            .map(|records| Packed(Cow::Owned(records)))
+            .map_err(E::custom)
+    }
+}
+
 /// One stored event: the profile slot it belongs to, its arrival number and the event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
@@ -114,7 +152,7 @@ pub enum SnapshotChunk<'a> {
     /// The declared sources and attributes, with their state.
     Schema(Schema),
     /// Events, profile by profile, each profile's in time order.
-    Events(Vec<EventRecord>),
+    Events(Packed<'a, EventRecord>),
     /// A computed trait, in name order; its values and deadlines follow.
     Trait(TraitDefinition),
     /// Folded values of the trait before.
@@ -127,4 +165,6 @@ pub enum SnapshotChunk<'a> {
     Segment(StoredSegment),
     /// Entry/exit history of the segment before, oldest first.
     SegmentHistory(SegmentHistory),
+    /// Profile slots in creation order, as [`SnapshotChunk::Profiles`], packed (format 2).
+    PackedProfiles(Packed<'a, Option<Profile>>),
 }

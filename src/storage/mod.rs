@@ -17,6 +17,7 @@
 //! corrupt newest snapshot falls back to the previous one plus the log.
 
 pub mod codec;
+pub mod compact;
 mod error;
 #[cfg(target_arch = "wasm32")]
 pub mod indexeddb;

@@ -214,7 +214,7 @@ impl<S: Storage> Database<S> {
                 return Ok(());
             }
             let chunks = engine
-                .snapshot_chunks()
+                .snapshot_chunks()?
                 .iter()
                 .map(|chunk| encode_frame(CHUNK_MAGIC, chunk))
                 .collect::<Result<Vec<_>, _>>()?;

@@ -468,6 +468,7 @@ fn snapshot_whose_segment_history_is_short_is_corrupt() {
         .read(|engine| {
             engine
                 .snapshot_chunks()
+                .unwrap()
                 .into_iter()
                 .filter(|chunk| !matches!(chunk, SnapshotChunk::SegmentHistory(_)))
                 .map(|chunk| encode_frame(CHUNK_MAGIC, &chunk).unwrap())

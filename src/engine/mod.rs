@@ -23,7 +23,6 @@ mod queries;
 mod snapshot;
 mod transfer;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
@@ -187,9 +186,9 @@ impl Engine {
     /// The engine's whole state as snapshot chunks: a header, the schema, the profile slots
     /// in chunks of at most [`RECORDS_PER_CHUNK`], the merges in force, the events, each
     /// computed trait with its values, then the segments with their history. Profiles are
-    /// borrowed, so taking a snapshot copies them only when the chunks are encoded. Pending
+    /// encoded here, chunk by chunk (a record that cannot be encoded is an error). Pending
     /// unpersisted changes must have been taken first.
-    pub fn snapshot_chunks(&self) -> Vec<SnapshotChunk<'_>> {
+    pub fn snapshot_chunks(&self) -> Result<Vec<SnapshotChunk<'_>>, EngineError> {
         let merges: Vec<MergeRecord> = self.merges.values().cloned().collect();
         let events = &self.derived.events;
         let traits = self.derived.traits.stored(RECORDS_PER_CHUNK);
@@ -207,11 +206,9 @@ impl Engine {
             }),
             SnapshotChunk::Schema(self.schema.clone()),
         ];
-        chunks.extend(
-            self.profiles
-                .chunks(RECORDS_PER_CHUNK)
-                .map(|profiles| SnapshotChunk::PackedProfiles(Packed(Cow::Borrowed(profiles)))),
-        );
+        for profiles in self.profiles.chunks(RECORDS_PER_CHUNK) {
+            chunks.push(SnapshotChunk::PackedProfiles(Packed::encode(profiles)?));
+        }
         chunks.extend(
             merges
                 .chunks(RECORDS_PER_CHUNK)
@@ -225,25 +222,33 @@ impl Engine {
                 event: Rc::clone(&stored.event),
             });
             if part.len() == RECORDS_PER_CHUNK {
-                chunks.push(SnapshotChunk::Events(Packed(Cow::Owned(std::mem::take(
-                    &mut part,
-                )))));
+                chunks.push(SnapshotChunk::Events(Packed::encode(&part)?));
+                part.clear();
             }
         }
         if !part.is_empty() {
-            chunks.push(SnapshotChunk::Events(Packed(Cow::Owned(part))));
+            chunks.push(SnapshotChunk::Events(Packed::encode(&part)?));
         }
         for (definition, cells, deadlines) in traits {
             chunks.push(SnapshotChunk::Trait(definition));
-            chunks.extend(cells.into_iter().map(SnapshotChunk::TraitCells));
-            chunks.extend(deadlines.into_iter().map(SnapshotChunk::TraitDeadlines));
+            for part in cells {
+                chunks.push(SnapshotChunk::TraitCells(Packed::encode(&part)?));
+            }
+            for part in deadlines {
+                chunks.push(SnapshotChunk::TraitDeadlines(Packed::encode(&part)?));
+            }
         }
-        chunks.push(SnapshotChunk::SegmentScope(scope));
-        for (segment, history) in segments {
-            chunks.push(SnapshotChunk::Segment(segment));
-            chunks.extend(history.into_iter().map(SnapshotChunk::SegmentHistory));
+        chunks.push(SnapshotChunk::SegmentScope(Packed::encode(&scope)?));
+        for (definition, segment, history) in segments {
+            chunks.push(SnapshotChunk::Segment(
+                definition,
+                Packed::encode(&segment)?,
+            ));
+            for part in history {
+                chunks.push(SnapshotChunk::SegmentHistory(Packed::encode(&part)?));
+            }
         }
-        chunks
+        Ok(chunks)
     }
 
     /// Rebuilds an engine from the chunks [`Engine::snapshot_chunks`] produced (this format
@@ -278,9 +283,18 @@ impl Engine {
             match chunk {
                 SnapshotChunk::Header(_) => return Err(corrupt("a second header")),
                 SnapshotChunk::Schema(schema) => engine.schema = schema,
-                SnapshotChunk::Profiles(profiles)
-                | SnapshotChunk::PackedProfiles(Packed(profiles)) => {
+                SnapshotChunk::Profiles(profiles) => {
                     for profile in profiles.into_owned() {
+                        match profile {
+                            Some(profile) => engine
+                                .insert_profile(profile)
+                                .map_err(|reason| corrupt(&reason))?,
+                            None => engine.profiles.push(None),
+                        }
+                    }
+                }
+                SnapshotChunk::PackedProfiles(packed) => {
+                    for profile in packed.decode::<Vec<Option<Profile>>>()? {
                         match profile {
                             Some(profile) => engine
                                 .insert_profile(profile)
@@ -294,8 +308,8 @@ impl Engine {
                         engine.merges.insert(record.absorbed.id, record);
                     }
                 }
-                SnapshotChunk::Events(Packed(records)) => {
-                    for record in records.into_owned() {
+                SnapshotChunk::Events(packed) => {
+                    for record in packed.decode::<Vec<EventRecord>>()? {
                         let stored = crate::events::StoredEvent {
                             event: record.event,
                             sequence: record.sequence,
@@ -310,26 +324,28 @@ impl Engine {
                     .traits
                     .restore_definition(definition)
                     .map_err(|reason| corrupt(&reason))?,
-                SnapshotChunk::TraitCells(cells) => derived
+                SnapshotChunk::TraitCells(packed) => derived
                     .traits
-                    .restore_cells(cells)
+                    .restore_cells(packed.decode()?)
                     .map_err(|reason| corrupt(&reason))?,
-                SnapshotChunk::TraitDeadlines(deadlines) => derived
+                SnapshotChunk::TraitDeadlines(packed) => derived
                     .traits
-                    .restore_deadlines(deadlines)
+                    .restore_deadlines(packed.decode()?)
                     .map_err(|reason| corrupt(&reason))?,
-                SnapshotChunk::SegmentScope(scope) => derived
+                SnapshotChunk::SegmentScope(packed) => derived
                     .segments
-                    .restore_scope(scope)
+                    .restore_scope(packed.decode()?)
                     .map_err(|reason| corrupt(&reason))?,
-                SnapshotChunk::Segment(segment) => {
+                SnapshotChunk::Segment(definition, packed) => {
+                    let segment: segments::StoredSegment = packed.decode()?;
                     segment_history.push((segment.history_len(), 0));
                     derived
                         .segments
-                        .restore_segment(segment)
+                        .restore_segment(definition, segment)
                         .map_err(|reason| corrupt(&reason))?;
                 }
-                SnapshotChunk::SegmentHistory(part) => {
+                SnapshotChunk::SegmentHistory(packed) => {
+                    let part: segments::SegmentHistory = packed.decode()?;
                     let (_, restored) = segment_history
                         .last_mut()
                         .ok_or_else(|| corrupt("segment history before any segment"))?;

@@ -54,9 +54,9 @@ use serde::{Deserialize, Serialize};
 use super::MergeRecord;
 use crate::model::{Event, Profile};
 use crate::schema::Schema;
-use crate::segments::{SegmentHistory, SegmentScope, StoredSegment};
-use crate::storage::compact;
-use crate::traits::{TraitCells, TraitDeadlines, TraitDefinition};
+use crate::segments::SegmentDefinition;
+use crate::storage::{compact, StorageError};
+use crate::traits::TraitDefinition;
 
 /// The version of the snapshot layout this build writes.
 pub const SNAPSHOT_FORMAT: u32 = 2;
@@ -93,38 +93,55 @@ pub struct SnapshotHeader {
 }
 
 /// Records of one chunk in the compact encoding ([`crate::storage::compact`]), carried as one
-/// MessagePack byte string: the bulk of a snapshot (profiles, events) decodes without
-/// MessagePack's per-field type markers and names.
+/// MessagePack byte string: the bulk of a snapshot (profiles, events, trait values, history)
+/// decodes without MessagePack's per-field type markers and names, and MessagePack needs
+/// one byte-string reader for all of them rather than one per record type.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Packed<'a, T: Clone>(pub Cow<'a, [T]>);
+pub struct Packed(Vec<u8>);
 
-impl<T: Clone + Serialize> Serialize for Packed<'_, T> {
+impl Packed {
+    /// Encodes `records` compactly.
+    pub fn encode<T: Serialize + ?Sized>(records: &T) -> Result<Self, StorageError> {
+        let mut bytes = Vec::with_capacity(4_096);
+        compact::encode_into(&mut bytes, records)
+            .map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
+        Ok(Self(bytes))
+    }
+
+    /// Decodes the records as the type they were encoded from; anything else, or damaged
+    /// bytes, is [`StorageError::Corrupt`].
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, StorageError> {
+        compact::decode(&self.0).map_err(StorageError::from)
+    }
+}
+
+impl Serialize for Packed {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut bytes = Vec::with_capacity(self.0.len().saturating_mul(128));
-        compact::encode_into(&mut bytes, self.0.as_ref()).map_err(serde::ser::Error::custom)?;
-        serializer.serialize_bytes(&bytes)
+        serializer.serialize_bytes(&self.0)
     }
 }
 
-impl<'de, 'a, T: Clone + serde::de::DeserializeOwned> Deserialize<'de> for Packed<'a, T> {
+impl<'de> Deserialize<'de> for Packed {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_bytes(PackedVisitor(std::marker::PhantomData))
+        deserializer.deserialize_byte_buf(PackedVisitor)
     }
 }
 
-struct PackedVisitor<'a, T: Clone>(std::marker::PhantomData<Packed<'a, T>>);
+struct PackedVisitor;
 
-impl<'a, T: Clone + serde::de::DeserializeOwned> serde::de::Visitor<'_> for PackedVisitor<'a, T> {
-    type Value = Packed<'a, T>;
+impl serde::de::Visitor<'_> for PackedVisitor {
+    type Value = Packed;
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("packed records")
     }
 
     fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {
-        compact::decode::<Vec<T>>(bytes)
-            .map(|records| Packed(Cow::Owned(records)))
-            .map_err(E::custom)
+        Ok(Packed(bytes.to_vec()))
+    }
+
+    fn visit_byte_buf<E: serde::de::Error>(self, bytes: Vec<u8>) -> Result<Self::Value, E> {
+        Ok(Packed(bytes))
     }
 }
 
@@ -151,20 +168,24 @@ pub enum SnapshotChunk<'a> {
     Merges(Vec<MergeRecord>),
     /// The declared sources and attributes, with their state.
     Schema(Schema),
-    /// Events, profile by profile, each profile's in time order.
-    Events(Packed<'a, EventRecord>),
+    /// Profile slots in creation order, as [`SnapshotChunk::Profiles`] (format 2, packed
+    /// `Vec<Option<Profile>>`).
+    PackedProfiles(Packed),
+    /// Events, profile by profile, each profile's in time order (packed `Vec<EventRecord>`).
+    Events(Packed),
     /// A computed trait, in name order; its values and deadlines follow.
     Trait(TraitDefinition),
-    /// Folded values of the trait before.
-    TraitCells(TraitCells),
-    /// Pending refolds of the trait before.
-    TraitDeadlines(TraitDeadlines),
-    /// What every segment scan shares; before the segments.
-    SegmentScope(SegmentScope),
-    /// A segment, in system-title order; its history follows.
-    Segment(StoredSegment),
-    /// Entry/exit history of the segment before, oldest first.
-    SegmentHistory(SegmentHistory),
-    /// Profile slots in creation order, as [`SnapshotChunk::Profiles`], packed (format 2).
-    PackedProfiles(Packed<'a, Option<Profile>>),
+    /// Folded values of the trait before (packed [`crate::traits::TraitCells`]).
+    TraitCells(Packed),
+    /// Pending refolds of the trait before (packed [`crate::traits::TraitDeadlines`]).
+    TraitDeadlines(Packed),
+    /// What every segment scan shares, before the segments (packed
+    /// [`crate::segments::SegmentScope`]).
+    SegmentScope(Packed),
+    /// A segment, in system-title order, and its state (packed
+    /// [`crate::segments::StoredSegment`]); its history follows.
+    Segment(SegmentDefinition, Packed),
+    /// Entry/exit history of the segment before, oldest first (packed
+    /// [`crate::segments::SegmentHistory`]).
+    SegmentHistory(Packed),
 }

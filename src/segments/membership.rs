@@ -71,22 +71,17 @@ pub struct SegmentCounts {
     pub exits: u64,
 }
 
-/// One segment as a snapshot stores it: its definition, its members, every profile that
-/// ever entered, and how many history records follow it in [`SegmentHistory`] parts.
+/// One segment's state as a snapshot stores it beside its definition: its members, every
+/// profile that ever entered, and how many history records follow it in [`SegmentHistory`]
+/// parts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoredSegment {
-    definition: SegmentDefinition,
     members: RoaringBitmap,
     ever: RoaringBitmap,
     history: u64,
 }
 
 impl StoredSegment {
-    /// The segment's system title.
-    pub fn system_title(&self) -> &str {
-        &self.definition.system_title
-    }
-
     /// How many history records belong to it.
     pub fn history_len(&self) -> u64 {
         self.history
@@ -118,8 +113,12 @@ pub struct SegmentScope {
     len: u64,
 }
 
-/// The segments for a snapshot: the shared scope, then each segment with its history parts.
-pub type StoredSegments = (SegmentScope, Vec<(StoredSegment, Vec<SegmentHistory>)>);
+/// The segments for a snapshot: the shared scope, then each segment's definition, state and
+/// history parts.
+pub type StoredSegments = (
+    SegmentScope,
+    Vec<(SegmentDefinition, StoredSegment, Vec<SegmentHistory>)>,
+);
 
 /// Every segment with its members, history and the columns its rules scan.
 #[derive(Clone, Debug, Default)]
@@ -243,8 +242,8 @@ impl SegmentStore {
                     .map(|record| (record.at, record.profile.0, record.change))
                     .collect();
                 (
+                    state.definition.clone(),
                     StoredSegment {
-                        definition: state.definition.clone(),
                         members: state.members.clone(),
                         ever: state.ever.clone(),
                         history: state.history.len() as u64,
@@ -268,8 +267,12 @@ impl SegmentStore {
 
     /// Puts back a segment [`SegmentStore::stored`] listed, in system-title order; its
     /// history parts follow.
-    pub fn restore_segment(&mut self, stored: StoredSegment) -> Result<(), String> {
-        let title = stored.definition.system_title.clone();
+    pub fn restore_segment(
+        &mut self,
+        definition: SegmentDefinition,
+        stored: StoredSegment,
+    ) -> Result<(), String> {
+        let title = definition.system_title.clone();
         if self
             .segments
             .last_key_value()
@@ -277,7 +280,6 @@ impl SegmentStore {
         {
             return Err(format!("segment {title} is out of order"));
         }
-        let definition = stored.definition;
         let state = SegmentState {
             event_names: definition.rule.event_names(),
             trait_names: trait_names(&definition),

@@ -7,8 +7,9 @@
 //! * strings and bytes: length (LEB128) then the bytes;
 //! * `Option`: 0, or 1 then the value; sequences and maps: their length as 4 bytes little
 //!   endian (so one of unknown length is patched after it is written) then the elements;
-//! * structs and tuples: the fields in order; enums: the variant index (LEB128) then its
-//!   content.
+//! * structs: their field count (LEB128) then the fields in order, so a field appended
+//!   last with `#[serde(default)]` still reads older records, as with MessagePack arrays;
+//!   tuples: the elements in order; enums: the variant index (LEB128) then its content.
 //!
 //! It is not self-describing: a type whose `Deserialize` needs `deserialize_any` (untagged
 //! or internally tagged enums, `serde_json::Value`) cannot use it; such records stay
@@ -118,6 +119,13 @@ impl<'a> Encoder<'a> {
             count_at: None,
             count: 0,
         }
+    }
+
+    /// Starts a struct: its field count (LEB128), so a field appended later with
+    /// `#[serde(default)]` still reads records written without it.
+    fn fields(&mut self, len: usize) -> Compound<'_, 'a> {
+        self.unsigned(len as u64);
+        self.fixed()
     }
 }
 
@@ -284,18 +292,18 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
     fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap> {
         Ok(self.counted())
     }
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Self::SerializeStruct> {
-        Ok(self.fixed())
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Self::SerializeStruct> {
+        Ok(self.fields(len))
     }
     fn serialize_struct_variant(
         self,
         _name: &'static str,
         index: u32,
         _variant: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<Self::SerializeStructVariant> {
         self.unsigned(index.into());
-        Ok(self.fixed())
+        Ok(self.fields(len))
     }
 }
 
@@ -462,6 +470,25 @@ impl<'de> Decoder<'de> {
             .map_err(|_| CompactError("a string is not UTF-8".to_owned()))
     }
 
+    /// Reads a struct of at most `known` fields: a record with fewer (written before a field
+    /// was appended) leaves the rest to their defaults; one with more is refused.
+    fn fields<V: Visitor<'de>>(&mut self, known: usize, visitor: V) -> Result<V::Value> {
+        let stored = self.narrow::<usize>()?;
+        if stored > known {
+            return error("a record has fields this build does not know");
+        }
+        let mut elements = Elements {
+            decoder: self,
+            remaining: stored,
+        };
+        let value = visitor.visit_seq(&mut elements)?;
+        if elements.remaining == 0 {
+            Ok(value)
+        } else {
+            error("a record has fields its type did not read")
+        }
+    }
+
     fn count(&mut self) -> Result<usize> {
         let count = u32::from_le_bytes(self.array::<4>()?);
         let count =
@@ -603,10 +630,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        visitor.visit_seq(Elements {
-            decoder: self,
-            remaining: fields.len(),
-        })
+        self.fields(fields.len(), visitor)
     }
     fn deserialize_enum<V: Visitor<'de>>(
         self,
@@ -696,10 +720,7 @@ impl<'de> VariantAccess<'de> for &mut Decoder<'de> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        visitor.visit_seq(Elements {
-            decoder: self,
-            remaining: fields.len(),
-        })
+        self.fields(fields.len(), visitor)
     }
 }
 
@@ -735,6 +756,42 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(decode::<Vec<Option<Profile>>>(&longer).is_err());
+    }
+
+    #[test]
+    fn field_appended_with_a_default_reads_older_records() {
+        #[derive(serde::Serialize)]
+        struct Before {
+            name: String,
+        }
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct After {
+            name: String,
+            #[serde(default)]
+            added: u32,
+        }
+        let mut bytes = Vec::new();
+        encode_into(
+            &mut bytes,
+            &vec![Before {
+                name: "a".to_owned(),
+            }],
+        )
+        .unwrap();
+        let after: Vec<After> = decode(&bytes).unwrap();
+        assert_eq!(
+            after,
+            [After {
+                name: "a".to_owned(),
+                added: 0
+            }]
+        );
+        #[derive(serde::Deserialize, Debug)]
+        struct Fewer {}
+        assert!(
+            decode::<Vec<Fewer>>(&bytes).is_err(),
+            "unknown fields are refused"
+        );
     }
 
     #[test]

@@ -489,9 +489,9 @@ fn snapshot_whose_segment_history_is_short_is_corrupt() {
     assert_eq!(error.code(), "storage.corrupt");
 }
 
-#[test]
-fn snapshot_written_by_the_first_format_still_loads() {
-    let chunks: Vec<Vec<u8>> = include_str!("../../tests/fixtures/snapshot-format-1.hex")
+/// Memory storage holding one snapshot, given as hex lines (one chunk each), at `offset`.
+fn storage_with_snapshot(hex: &str, offset: u64) -> MemoryStorage {
+    let chunks: Vec<Vec<u8>> = hex
         .lines()
         .map(|line| {
             (0..line.len())
@@ -502,11 +502,63 @@ fn snapshot_written_by_the_first_format_still_loads() {
         .collect();
     let storage = MemoryStorage::new();
     let manifest = SnapshotManifest {
-        offset: 14,
+        offset,
         chunks: u32::try_from(chunks.len()).unwrap(),
         log_start: 0,
     };
     block_on(storage.write_snapshot(&manifest, &chunks)).unwrap();
+    storage
+}
+
+#[test]
+fn snapshot_written_by_the_second_format_still_loads() {
+    let storage = storage_with_snapshot(
+        include_str!("../../tests/fixtures/snapshot-format-2.hex"),
+        38,
+    );
+    let database = open(&storage, 10_000);
+    assert_eq!(database.snapshot_offset(), Some(38));
+    let (events, counts, traits) = database
+        .read(|engine| {
+            let counts: Vec<_> = ["spenders", "active", "named"]
+                .iter()
+                .map(|title| {
+                    let counts = engine.segment_counts(title).unwrap();
+                    (
+                        counts.members,
+                        counts.former_members,
+                        counts.entries,
+                        counts.exits,
+                    )
+                })
+                .collect();
+            let traits: Vec<_> = engine
+                .profiles()
+                .map(|profile| engine.trait_values(profile.id))
+                .collect();
+            (engine.event_store().len(), counts, traits)
+        })
+        .unwrap();
+    assert_eq!(events, 12);
+    assert_eq!(counts, [(2, 1, 3, 1), (0, 3, 3, 3), (4, 2, 6, 2)]);
+    let number = |value: f64| crate::model::Value::Number(value);
+    assert_eq!(traits.len(), 5);
+    assert_eq!(
+        traits[0]["recent"],
+        number(1.1000000010000002),
+        "summed as folded"
+    );
+    assert_eq!(traits[0]["spent"], number(2.200000002));
+    assert_eq!(traits[1]["recent"], number(0.8));
+    assert!(traits[2..].iter().all(std::collections::BTreeMap::is_empty));
+}
+
+#[test]
+fn snapshot_written_by_the_first_format_still_loads() {
+    let storage = storage_with_snapshot(
+        include_str!("../../tests/fixtures/snapshot-format-1.hex"),
+        14,
+    );
     let database = open(&storage, 10_000);
     assert_eq!(database.snapshot_offset(), Some(14));
     assert_eq!(database.read(Engine::next_offset).unwrap(), 14);

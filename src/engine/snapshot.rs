@@ -43,8 +43,9 @@
 //!
 //! * Format 1 held profiles, merges and the schema only (an engine holding events, traits
 //!   or segments wrote none). It still loads: `tests/fixtures/snapshot-format-1.hex`.
-//! * Format 2 (this build) adds events, traits and segments, and packs profile slots and
-//!   events in the compact encoding ([`crate::storage::compact`]).
+//! * Format 2 (this build) adds events, traits and segments, and packs profile slots, events,
+//!   trait values and history in the compact encoding ([`crate::storage::compact`]):
+//!   `tests/fixtures/snapshot-format-2.hex` guards it.
 
 use std::borrow::Cow;
 use std::rc::Rc;

@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use cdp_engine::engine::{Engine, SnapshotChunk};
+use cdp_engine::storage::codec::{decode_frame, encode_frame, CHUNK_MAGIC};
 
 use crate::support::{clock, engine_with, profile_of, run, run_error, snapshot};
 
@@ -11,8 +12,9 @@ use crate::support::{clock, engine_with, profile_of, run, run_error, snapshot};
 fn restored(engine: &Engine) -> Engine {
     let chunks: Vec<SnapshotChunk<'static>> = engine
         .snapshot_chunks()
-        .into_iter()
-        .map(|chunk| serde_json::from_value(serde_json::to_value(&chunk).unwrap()).unwrap())
+        .unwrap()
+        .iter()
+        .map(|chunk| decode_frame(CHUNK_MAGIC, &encode_frame(CHUNK_MAGIC, chunk).unwrap()).unwrap())
         .collect();
     Engine::from_snapshot(
         engine.identity_config().clone(),

@@ -36,6 +36,7 @@ pub mod api;
 pub mod config;
 pub mod engine;
 pub mod events;
+mod formats;
 pub mod identity;
 pub mod model;
 pub mod schema;

@@ -28,11 +28,12 @@ pub use config::{
 pub use error::ApiError;
 pub use http::{Method, Request, Response};
 
-use serde_json::{json, Value as Json};
+use serde_json::json;
 
 use self::router::{Dialect, Mounts};
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::formats::JsonError;
 
 /// Answers REST requests of every mounted dialect against one engine. Holds only what is not
 /// profile data: credentials, the tokens issued this session and rate-limit counters.
@@ -156,9 +157,10 @@ fn not_mounted(request: &Request) -> Response {
 /// Parses a JSON body into `T`: text that is not JSON is [`ApiError::MalformedJson`], JSON of
 /// another shape [`ApiError::InvalidRequest`].
 pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
-    let value: Json = serde_json::from_str(&request.body)
-        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
-    serde_json::from_value(value).map_err(|error| ApiError::InvalidRequest(error.to_string()))
+    crate::formats::from_json_str(&request.body).map_err(|error| match error {
+        JsonError::Syntax(error) => ApiError::MalformedJson(error.to_string()),
+        JsonError::Shape(error) => ApiError::InvalidRequest(error.to_string()),
+    })
 }
 
 /// A whole-number query parameter within `least..=most`, or `default` when absent.

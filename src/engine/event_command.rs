@@ -94,7 +94,7 @@ impl NewEvent {
             event.id = Some(id.parse()?);
         }
         if let Some(context) = node.optional("context") {
-            event.context = serde_json::from_value(context.clone()).map_err(|_| {
+            event.context = crate::formats::from_json_value(context).map_err(|_| {
                 shape(node.error(
                     "context",
                     ShapeProblem::InvalidValue("is not a known context"),
@@ -102,7 +102,7 @@ impl NewEvent {
             })?;
         }
         if let Some(mode) = node.optional("mode") {
-            event.mode = serde_json::from_value(mode.clone()).map_err(|_| {
+            event.mode = crate::formats::from_json_value(mode).map_err(|_| {
                 shape(node.error(
                     "mode",
                     ShapeProblem::InvalidValue("must be ACTIVE or PASSIVE"),

@@ -49,8 +49,8 @@ pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Change>, StorageError> {
 
 /// Decodes a batch of the first stored format (JSON text written by format 1).
 pub fn decode_legacy_batch(text: &str) -> Result<Vec<Change>, StorageError> {
-    let batch: JsonBatch =
-        serde_json::from_str(text).map_err(|error| StorageError::Corrupt(error.to_string()))?;
+    let batch: JsonBatch = crate::formats::from_json_str(text)
+        .map_err(|error| StorageError::Corrupt(error.to_string()))?;
     if batch.format != LEGACY_JSON_FORMAT {
         return Err(StorageError::Corrupt(format!(
             "unknown batch format {}",
@@ -108,7 +108,7 @@ pub fn decode_frame<T: DeserializeOwned>(magic: [u8; 4], bytes: &[u8]) -> Result
     if crc32fast::hash(payload) != u32::from_le_bytes(checksum) {
         return Err(corrupt("a stored record fails its checksum"));
     }
-    rmp_serde::from_slice(payload).map_err(|error| StorageError::Corrupt(error.to_string()))
+    crate::formats::from_msgpack(payload).map_err(StorageError::Corrupt)
 }
 
 #[cfg(test)]

@@ -1,0 +1,561 @@
+//! One path from every stored or received format into the model's serde code.
+//!
+//! serde's derived code is generic over the format it reads: called directly, each model type's
+//! `Deserialize` is compiled once per format (MessagePack, JSON text, JSON values), and once
+//! more per format for the buffered form that internally tagged enums go through. That
+//! duplication was most of the wasm binary. Here a format is first read into a [`Tree`] (whose
+//! own reader is small), and model types are read from the tree only, so their code is
+//! compiled once. Reading a tree behaves as reading a `serde_json::Value` does (same errors,
+//! same messages), and also carries MessagePack's binary strings, as uuids are stored.
+
+use std::fmt;
+
+use serde::de::{
+    self, DeserializeSeed, Deserializer, EnumAccess, Expected, MapAccess, SeqAccess, Unexpected,
+    VariantAccess, Visitor,
+};
+use serde::Deserialize;
+use serde_json::{Error, Value as Json};
+
+/// A document read from any format, before it is read into a model type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Tree {
+    /// JSON `null`, MessagePack `nil`, a unit.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A non-negative integer.
+    Unsigned(u64),
+    /// A negative integer.
+    Signed(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// A string.
+    Text(String),
+    /// A binary string (MessagePack `bin`).
+    Bytes(Vec<u8>),
+    /// An array.
+    List(Vec<Tree>),
+    /// A map, its entries in the order they were read.
+    Map(Vec<(Tree, Tree)>),
+}
+
+/// Reads `T` from MessagePack as `rmp_serde::from_slice` reads it; the error is a message.
+pub(crate) fn from_msgpack<T: de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let tree: Tree = rmp_serde::from_slice(bytes).map_err(|error| error.to_string())?;
+    T::deserialize(tree).map_err(|error| error.to_string())
+}
+
+/// Reads `T` from JSON text; a syntax error is `Err` of the message `serde_json::from_str`
+/// gives (with its position), a document of another shape the message
+/// `serde_json::from_value` gives.
+pub(crate) fn from_json_str<T: de::DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    let tree: Tree = serde_json::from_str(text).map_err(JsonError::Syntax)?;
+    T::deserialize(tree).map_err(JsonError::Shape)
+}
+
+/// Reads `T` from a JSON value, as `serde_json::from_value` does.
+pub(crate) fn from_json_value<T: de::DeserializeOwned>(value: &Json) -> Result<T, Error> {
+    T::deserialize(Tree::deserialize(value)?)
+}
+
+/// Why JSON text did not read as the type asked for.
+#[derive(Debug)]
+pub(crate) enum JsonError {
+    /// The text is not JSON.
+    Syntax(Error),
+    /// The JSON does not have the type's shape.
+    Shape(Error),
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Syntax(error) | Self::Shape(error) => error.fmt(formatter),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Tree {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TreeVisitor)
+    }
+}
+
+struct TreeVisitor;
+
+impl<'de> Visitor<'de> for TreeVisitor {
+    type Value = Tree;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Tree, E> {
+        Ok(Tree::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Tree, E> {
+        Ok(u64::try_from(value).map_or(Tree::Signed(value), Tree::Unsigned))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Tree, E> {
+        Ok(Tree::Unsigned(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Tree, E> {
+        Ok(Tree::Float(value))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Tree, E> {
+        Ok(Tree::Text(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Tree, E> {
+        Ok(Tree::Text(value))
+    }
+
+    fn visit_bytes<E>(self, value: &[u8]) -> Result<Tree, E> {
+        Ok(Tree::Bytes(value.to_vec()))
+    }
+
+    fn visit_byte_buf<E>(self, value: Vec<u8>) -> Result<Tree, E> {
+        Ok(Tree::Bytes(value))
+    }
+
+    fn visit_none<E>(self) -> Result<Tree, E> {
+        Ok(Tree::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Tree, E> {
+        Ok(Tree::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tree, D::Error> {
+        Tree::deserialize(deserializer)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tree, D::Error> {
+        Tree::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Tree::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Tree::Map(entries))
+    }
+}
+
+impl Tree {
+    fn unexpected(&self) -> Unexpected<'_> {
+        match self {
+            Self::Null => Unexpected::Unit,
+            Self::Bool(value) => Unexpected::Bool(*value),
+            Self::Unsigned(value) => Unexpected::Unsigned(*value),
+            Self::Signed(value) => Unexpected::Signed(*value),
+            Self::Float(value) => Unexpected::Float(*value),
+            Self::Text(value) => Unexpected::Str(value),
+            Self::Bytes(value) => Unexpected::Bytes(value),
+            Self::List(_) => Unexpected::Seq,
+            Self::Map(_) => Unexpected::Map,
+        }
+    }
+
+    fn invalid_type(&self, expected: &dyn Expected) -> Error {
+        de::Error::invalid_type(self.unexpected(), expected)
+    }
+}
+
+fn visit_list<'de, V: Visitor<'de>>(items: Vec<Tree>, visitor: V) -> Result<V::Value, Error> {
+    let len = items.len();
+    let mut access = ListAccess {
+        items: items.into_iter(),
+    };
+    let value = visitor.visit_seq(&mut access)?;
+    if access.items.len() == 0 {
+        Ok(value)
+    } else {
+        Err(de::Error::invalid_length(len, &"fewer elements in array"))
+    }
+}
+
+fn visit_map<'de, V: Visitor<'de>>(
+    entries: Vec<(Tree, Tree)>,
+    visitor: V,
+) -> Result<V::Value, Error> {
+    let len = entries.len();
+    let mut access = EntryAccess {
+        entries: entries.into_iter(),
+        value: None,
+    };
+    let value = visitor.visit_map(&mut access)?;
+    if access.entries.len() == 0 {
+        Ok(value)
+    } else {
+        Err(de::Error::invalid_length(len, &"fewer elements in map"))
+    }
+}
+
+impl<'de> Deserializer<'de> for Tree {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Self::Null => visitor.visit_unit(),
+            Self::Bool(value) => visitor.visit_bool(value),
+            Self::Unsigned(value) => visitor.visit_u64(value),
+            Self::Signed(value) => visitor.visit_i64(value),
+            Self::Float(value) => visitor.visit_f64(value),
+            Self::Text(value) => visitor.visit_string(value),
+            Self::Bytes(value) => visitor.visit_byte_buf(value),
+            Self::List(items) => visit_list(items, visitor),
+            Self::Map(entries) => visit_map(entries, visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Self::Null => visitor.visit_none(),
+            other => visitor.visit_some(other),
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self {
+            Self::Text(variant) => visitor.visit_enum(Variant {
+                variant,
+                value: None,
+            }),
+            Self::Map(entries) => {
+                let mut entries = entries.into_iter();
+                match (entries.next(), entries.next()) {
+                    (Some((Self::Text(variant), value)), None) => visitor.visit_enum(Variant {
+                        variant,
+                        value: Some(value),
+                    }),
+                    (Some((key, _)), None) => Err(key.invalid_type(&"a string")),
+                    _ => Err(de::Error::invalid_value(
+                        Unexpected::Map,
+                        &"map with a single key",
+                    )),
+                }
+            }
+            other => Err(other.invalid_type(&"string or map")),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        // MessagePack writes a unit struct as an empty array.
+        match self {
+            Self::Null => visitor.visit_unit(),
+            Self::List(items) if items.is_empty() => visitor.visit_unit(),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit seq tuple tuple_struct map struct identifier
+    }
+}
+
+struct ListAccess {
+    items: std::vec::IntoIter<Tree>,
+}
+
+impl<'de> SeqAccess<'de> for ListAccess {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        self.items
+            .next()
+            .map(|item| seed.deserialize(item))
+            .transpose()
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
+struct EntryAccess {
+    entries: std::vec::IntoIter<(Tree, Tree)>,
+    value: Option<Tree>,
+}
+
+impl<'de> MapAccess<'de> for EntryAccess {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        match self.entries.next() {
+            Some((key, value)) => {
+                self.value = Some(value);
+                seed.deserialize(key).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        match self.value.take() {
+            Some(value) => seed.deserialize(value),
+            None => Err(de::Error::custom("value is missing")),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+/// An enum's variant name and, unless it was written as a bare name, its content.
+struct Variant {
+    variant: String,
+    value: Option<Tree>,
+}
+
+impl<'de> EnumAccess<'de> for Variant {
+    type Error = Error;
+    type Variant = VariantContent;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, VariantContent), Error> {
+        let variant = seed.deserialize(Tree::Text(self.variant))?;
+        Ok((variant, VariantContent(self.value)))
+    }
+}
+
+struct VariantContent(Option<Tree>);
+
+impl<'de> VariantAccess<'de> for VariantContent {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<(), Error> {
+        match self.0 {
+            Some(value) => Deserialize::deserialize(value),
+            None => Ok(()),
+        }
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
+        match self.0 {
+            Some(value) => seed.deserialize(value),
+            None => Err(de::Error::invalid_type(
+                Unexpected::UnitVariant,
+                &"newtype variant",
+            )),
+        }
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Some(Tree::List(items)) if items.is_empty() => visitor.visit_unit(),
+            Some(Tree::List(items)) => visit_list(items, visitor),
+            Some(other) => Err(other.invalid_type(&"tuple variant")),
+            None => Err(de::Error::invalid_type(
+                Unexpected::UnitVariant,
+                &"tuple variant",
+            )),
+        }
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.0 {
+            Some(Tree::Map(entries)) => visit_map(entries, visitor),
+            Some(Tree::List(items)) => visit_list(items, visitor),
+            Some(other) => Err(other.invalid_type(&"struct variant")),
+            None => Err(de::Error::invalid_type(
+                Unexpected::UnitVariant,
+                &"struct variant",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProfileId;
+    use serde::Serialize;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        count: u32,
+        name: String,
+        #[serde(default)]
+        ratio: Option<f64>,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Unit;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum Plain {
+        Bare,
+        Wrapped(Inner),
+        Pair(i64, bool),
+        Fields { id: ProfileId, unit: Unit },
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(tag = "op", rename_all = "snake_case")]
+    enum Tagged {
+        One { inner: Inner },
+        Two { values: Vec<Plain> },
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Outer {
+        plain: Vec<Plain>,
+        tagged: Vec<Tagged>,
+        id: ProfileId,
+        json: Json,
+        negative: i64,
+    }
+
+    fn sample() -> Outer {
+        let inner = |count| Inner {
+            count,
+            name: format!("n{count}"),
+            ratio: Some(0.5),
+        };
+        let id = ProfileId::random();
+        Outer {
+            plain: vec![
+                Plain::Bare,
+                Plain::Wrapped(inner(1)),
+                Plain::Pair(-3, true),
+                Plain::Fields { id, unit: Unit },
+            ],
+            tagged: vec![
+                Tagged::One { inner: inner(2) },
+                Tagged::Two {
+                    values: vec![Plain::Bare, Plain::Wrapped(inner(3))],
+                },
+            ],
+            id,
+            json: serde_json::json!({"a": [1, -2, 2.5, null, "x"], "b": {"c": true}}),
+            negative: -42,
+        }
+    }
+
+    #[test]
+    fn msgpack_reads_as_rmp_serde_reads_it() {
+        let value = sample();
+        let bytes = rmp_serde::to_vec(&value).unwrap();
+        assert_eq!(from_msgpack::<Outer>(&bytes), Ok(value));
+        let truncated = bytes.get(..bytes.len() - 3).unwrap();
+        assert!(from_msgpack::<Outer>(truncated).is_err());
+        assert!(rmp_serde::from_slice::<Outer>(truncated).is_err());
+    }
+
+    #[test]
+    fn json_reads_as_serde_json_reads_it() {
+        let value = sample();
+        let text = serde_json::to_string(&value).unwrap();
+        assert_eq!(from_json_str::<Outer>(&text).unwrap(), value);
+        let json: Json = serde_json::from_str(&text).unwrap();
+        assert_eq!(from_json_value::<Outer>(&json).unwrap(), value);
+    }
+
+    #[test]
+    fn json_of_another_shape_fails_with_serde_json_value_messages() {
+        let cases = [
+            r#"{"count": "1", "name": "x"}"#,
+            r#"{"count": 1, "name": "x", "extra": 2}"#,
+            r#"{"count": 1}"#,
+            r#"{"count": -1, "name": "x"}"#,
+            r#"{"count": 1.5, "name": "x"}"#,
+            r#"{"count": null, "name": "x"}"#,
+            r#"[1, "x", null, 4]"#,
+            r#""text""#,
+        ];
+        for text in cases {
+            let json: Json = serde_json::from_str(text).unwrap();
+            let expected = serde_json::from_value::<Inner>(json.clone())
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                from_json_value::<Inner>(&json).unwrap_err().to_string(),
+                expected,
+                "{text}"
+            );
+            match from_json_str::<Inner>(text) {
+                Err(JsonError::Shape(error)) => assert_eq!(error.to_string(), expected, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        for text in [
+            r#"{"Wrapped": {"count": 1, "name": "x"}, "Bare": null}"#,
+            r#"{"Unknown": 1}"#,
+            r#""Wrapped""#,
+            r#"{"Bare": 1}"#,
+            r#"7"#,
+        ] {
+            let json: Json = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                from_json_value::<Plain>(&json).unwrap_err().to_string(),
+                serde_json::from_value::<Plain>(json)
+                    .unwrap_err()
+                    .to_string(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_json_is_a_syntax_error_with_its_position() {
+        let text = r#"{"count": 1,, "name": "x"}"#;
+        match from_json_str::<Inner>(text) {
+            Err(JsonError::Syntax(error)) => assert_eq!(
+                error.to_string(),
+                serde_json::from_str::<Json>(text).unwrap_err().to_string()
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+}

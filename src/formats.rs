@@ -42,21 +42,37 @@ pub(crate) enum Tree {
 
 /// Reads `T` from MessagePack as `rmp_serde::from_slice` reads it; the error is a message.
 pub(crate) fn from_msgpack<T: de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let tree: Tree = rmp_serde::from_slice(bytes).map_err(|error| error.to_string())?;
-    T::deserialize(tree).map_err(|error| error.to_string())
+    T::deserialize(msgpack_tree(bytes)?).map_err(|error| error.to_string())
 }
 
 /// Reads `T` from JSON text; a syntax error is `Err` of the message `serde_json::from_str`
 /// gives (with its position), a document of another shape the message
 /// `serde_json::from_value` gives.
 pub(crate) fn from_json_str<T: de::DeserializeOwned>(text: &str) -> Result<T, JsonError> {
-    let tree: Tree = serde_json::from_str(text).map_err(JsonError::Syntax)?;
-    T::deserialize(tree).map_err(JsonError::Shape)
+    T::deserialize(json_tree(text).map_err(JsonError::Syntax)?).map_err(JsonError::Shape)
 }
 
 /// Reads `T` from a JSON value, as `serde_json::from_value` does.
 pub(crate) fn from_json_value<T: de::DeserializeOwned>(value: &Json) -> Result<T, Error> {
-    T::deserialize(Tree::deserialize(value)?)
+    T::deserialize(json_value_tree(value)?)
+}
+
+// The readers of each format are kept out of line: inlined, they would be compiled again into
+// every caller of the generic functions above.
+
+#[inline(never)]
+fn msgpack_tree(bytes: &[u8]) -> Result<Tree, String> {
+    rmp_serde::from_slice(bytes).map_err(|error| error.to_string())
+}
+
+#[inline(never)]
+fn json_tree(text: &str) -> Result<Tree, Error> {
+    serde_json::from_str(text)
+}
+
+#[inline(never)]
+fn json_value_tree(value: &Json) -> Result<Tree, Error> {
+    Tree::deserialize(value)
 }
 
 /// Why JSON text did not read as the type asked for.
@@ -206,6 +222,21 @@ fn visit_map<'de, V: Visitor<'de>>(
     }
 }
 
+macro_rules! number {
+    ($($method:ident)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+                match self {
+                    Self::Unsigned(value) => visitor.visit_u64(value),
+                    Self::Signed(value) => visitor.visit_i64(value),
+                    Self::Float(value) => visitor.visit_f64(value),
+                    other => Err(other.invalid_type(&visitor)),
+                }
+            }
+        )*
+    };
+}
+
 impl<'de> Deserializer<'de> for Tree {
     type Error = Error;
 
@@ -284,9 +315,109 @@ impl<'de> Deserializer<'de> for Tree {
         visitor.visit_unit()
     }
 
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit seq tuple tuple_struct map struct identifier
+    // A reader asking for one type gets that type or the error, as from a `serde_json::Value`,
+    // rather than every kind of value `deserialize_any` may hand it (smaller code per type).
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Self::Bool(value) => visitor.visit_bool(value),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    number! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_string(visitor)
+    }
+
+    /// Binary strings too: a uuid reads from its text in JSON and its bytes in MessagePack.
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Self::Text(value) => visitor.visit_string(value),
+            Self::Bytes(value) => visitor.visit_byte_buf(value),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Self::Text(value) => visitor.visit_string(value),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_byte_buf(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Self::Bytes(value) => visitor.visit_byte_buf(value),
+            Self::Text(value) => visitor.visit_string(value),
+            Self::List(items) => visit_list(items, visitor),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Self::Null => visitor.visit_unit(),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Self::List(items) => visit_list(items, visitor),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Self::Map(entries) => visit_map(entries, visitor),
+            other => Err(other.invalid_type(&visitor)),
+        }
+    }
+
+    /// A map of fields (JSON) or a list of them (MessagePack writes structs as arrays).
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self {
+            Self::List(items) => visit_list(items, visitor),
+            Self::Map(entries) => visit_map(entries, visitor),
+            other => Err(other.invalid_type(&visitor)),
+        }
     }
 }
 

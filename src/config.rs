@@ -64,7 +64,7 @@ impl Config {
 
     /// Reads a configuration from JSON text; unknown keys are refused so typos surface.
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
-        serde_json::from_str(text).map_err(|error| ConfigError::Invalid(error.to_string()))
+        crate::formats::from_json_str(text).map_err(|error| ConfigError::Invalid(error.to_string()))
     }
 }
 

@@ -260,7 +260,7 @@ pub struct FollowAnalyticsCredentials {
 impl Credentials {
     /// Reads credentials from JSON; unknown keys are refused.
     pub fn from_json(text: &str) -> Result<Self, crate::config::ConfigError> {
-        serde_json::from_str(text)
+        crate::formats::from_json_str(text)
             .map_err(|error| crate::config::ConfigError::Invalid(error.to_string()))
     }
 }

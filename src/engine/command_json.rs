@@ -163,7 +163,7 @@ impl Command {
     /// command are listed in `docs/config.md`.
     /// A batch (`{"batch": [...]}`) is refused here: it runs through [`Execution`].
     pub fn from_json(text: &str, identity: &IdentityConfig) -> Result<Self, EngineError> {
-        let raw: RawCommand = serde_json::from_str(text)
+        let raw: RawCommand = crate::formats::from_json_str(text)
             .map_err(|error| EngineError::InvalidCommand(error.to_string()))?;
         Self::from_raw(raw, identity)
     }

@@ -109,19 +109,21 @@ impl ImportBatch {
             if raw.trim().is_empty() {
                 continue;
             }
-            // Lines as `export` writes them start with their tag: read the profile straight
-            // from the text (its `type` key is ignored) instead of buffering it to find the tag.
+            // Lines as `export` writes them start with their tag: read the profile directly
+            // (its `type` key is ignored) instead of through the tagged enum, which buffers
+            // the whole line once more to find the tag.
             if raw.trim_start().starts_with(PROFILE_LINE_START) {
-                let profile: Profile =
-                    serde_json::from_str(raw).map_err(|error| ImportError::MalformedLine {
+                let profile: Profile = crate::formats::from_json_str(raw).map_err(|error| {
+                    ImportError::MalformedLine {
                         line,
                         reason: error.to_string(),
-                    })?;
+                    }
+                })?;
                 self.profiles.push((line, profile));
                 continue;
             }
             let parsed: Line<'static> =
-                serde_json::from_str(raw).map_err(|error| ImportError::MalformedLine {
+                crate::formats::from_json_str(raw).map_err(|error| ImportError::MalformedLine {
                     line,
                     reason: error.to_string(),
                 })?;

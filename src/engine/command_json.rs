@@ -269,7 +269,7 @@ impl Execution {
     /// or a batch `{"batch": [command, …]}` of such commands (not batches). A malformed or
     /// refused record is reported with its index; nothing is applied then.
     pub fn from_json(text: &str, identity: &IdentityConfig) -> Result<Self, ExecuteError> {
-        match serde_json::from_str(text) {
+        match crate::formats::from_json_str(text) {
             Ok(raw) => Self::from_raw(raw, identity),
             Err(error) => Err(locate_malformed(text, &error)),
         }
@@ -307,8 +307,8 @@ impl Execution {
 
 /// The error for text that does not parse: for a batch, the first record that does not parse
 /// on its own and its index; otherwise the parser's message.
-fn locate_malformed(text: &str, error: &serde_json::Error) -> ExecuteError {
-    let record = serde_json::from_str::<RawBatch>(text)
+fn locate_malformed(text: &str, error: &crate::formats::JsonError) -> ExecuteError {
+    let record = crate::formats::from_json_str::<RawBatch>(text)
         .ok()
         .and_then(|batch| {
             batch
@@ -316,7 +316,7 @@ fn locate_malformed(text: &str, error: &serde_json::Error) -> ExecuteError {
                 .into_iter()
                 .enumerate()
                 .find_map(|(index, record)| {
-                    serde_json::from_value::<RawCommand>(record)
+                    crate::formats::from_json_value::<RawCommand>(&record)
                         .err()
                         .map(|error| (index, error))
                 })

@@ -141,23 +141,31 @@ struct AttributeDefinitionJson {
 impl<'de> Deserialize<'de> for AttributeDefinition {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         if deserializer.is_human_readable() {
-            let json = AttributeDefinitionJson::deserialize(deserializer)?;
-            Ok(Self {
-                key: json.key,
-                value_type: json.value_type,
-                max_length: json.max_length,
-                field_max_lengths: json.field_max_lengths,
-                immutable: json.immutable,
-                predefined: json.predefined,
-                label: json.label,
-            })
+            // A document tree may hold either form: JSON's map, or a stored record read into
+            // a tree first (`crate::formats`), which is positional.
+            deserializer.deserialize_any(StoredVisitor)
         } else {
             deserializer.deserialize_seq(StoredVisitor)
         }
     }
 }
 
-/// Reads the positional form, with or without the fields older records left out.
+impl From<AttributeDefinitionJson> for AttributeDefinition {
+    fn from(json: AttributeDefinitionJson) -> Self {
+        Self {
+            key: json.key,
+            value_type: json.value_type,
+            max_length: json.max_length,
+            field_max_lengths: json.field_max_lengths,
+            immutable: json.immutable,
+            predefined: json.predefined,
+            label: json.label,
+        }
+    }
+}
+
+/// Reads the JSON form (a map), or the positional stored form with or without the fields
+/// older records left out.
 struct StoredVisitor;
 
 /// The fourth stored field: the nested limits, or (in older records that left empty limits
@@ -174,6 +182,11 @@ impl<'de> serde::de::Visitor<'de> for StoredVisitor {
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("a stored attribute definition")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        AttributeDefinitionJson::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            .map(Self::Value::from)
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {

@@ -21,6 +21,7 @@ enum Step {
     },
     Merge(usize, usize),
     Unmerge(usize),
+    Event(usize),
     Tick,
 }
 
@@ -42,6 +43,7 @@ fn step() -> impl Strategy<Value = Step> {
             }),
         1 => (0usize..16, 0usize..16).prop_map(|(a, b)| Step::Merge(a, b)),
         1 => (0usize..16).prop_map(Step::Unmerge),
+        1 => (0usize..16).prop_map(Step::Event),
         1 => Just(Step::Tick),
     ]
 }
@@ -83,6 +85,10 @@ fn command_json(step: &Step, known: &[ProfileId]) -> Option<String> {
         Step::Unmerge(a) => {
             Some(json!({"unmergeProfile": {"absorbed": pick(*a)?.to_string()}}).to_string())
         }
+        Step::Event(a) => Some(
+            json!({"recordEvent": {"profileId": pick(*a)?.to_string(), "name": "buy"}})
+                .to_string(),
+        ),
         Step::Tick => None,
     }
 }
@@ -152,6 +158,36 @@ fn assert_merge_lost_nothing(before: &[Profile], survivor: &Profile) {
     }
 }
 
+/// Every event sits with the live profile its recording profile now resolves to (merges
+/// move events to the survivor, unmerges give them back), none is lost, and the count trait
+/// and the segment of profiles with events follow.
+fn assert_events_follow_their_profiles(engine: &Engine, recorded: usize) {
+    let mut total = 0;
+    for profile in engine.profiles() {
+        let events = engine.events_of(profile.id).unwrap();
+        total += events.len();
+        for stored in events {
+            assert_eq!(
+                engine.profile(stored.event.profile).map(|owner| owner.id),
+                Some(profile.id),
+                "an event of {} sits with {}",
+                stored.event.profile,
+                profile.id
+            );
+        }
+        let expected = (!events.is_empty()).then_some(Value::Integer(events.len() as i64));
+        assert_eq!(
+            engine.trait_values(profile.id).get("buys"),
+            expected.as_ref()
+        );
+        assert_eq!(
+            engine.segments_of(profile.id).contains(&"buyers"),
+            !events.is_empty()
+        );
+    }
+    assert_eq!(total, recorded);
+}
+
 fn run_steps(policy: &str, steps: &[Step]) {
     run_steps_on(engine, policy, steps, true);
 }
@@ -165,6 +201,14 @@ fn run_steps_on(
     let clock = ManualClock::starting_at(Timestamp::from_millis(1_700_000_000_000));
     let mut engine = make(policy, &clock);
     let mut known: Vec<ProfileId> = Vec::new();
+    let mut recorded = 0;
+    for definition in [
+        r#"{"defineTrait":{"name":"buys","aggregate":"count","event":"buy"}}"#,
+        r#"{"defineSegment":{"systemTitle":"buyers","rule":{"op":"didEvent","name":"buy"}}}"#,
+    ] {
+        let command = Command::from_json(definition, engine.identity_config()).unwrap();
+        engine.execute(command).unwrap();
+    }
     for step in steps {
         if matches!(step, Step::Tick) {
             clock.advance_seconds(1);
@@ -190,6 +234,7 @@ fn run_steps_on(
         let pending = engine.unpersisted().len();
         match engine.execute(command) {
             Ok(outcome) => {
+                recorded += usize::from(matches!(step, Step::Event(_)));
                 if let Some(id) = outcome.profile_id() {
                     if !known.contains(&id) {
                         known.push(id);
@@ -205,6 +250,7 @@ fn run_steps_on(
             }
         }
         assert_identifiers_resolve_uniquely(&engine);
+        assert_events_follow_their_profiles(&engine, recorded);
         for profile in engine.profiles() {
             for identifier in &profile.identities {
                 if let Some((limit, _)) = engine.identity_config().limit(identifier.kind()) {
@@ -236,6 +282,13 @@ fn run_steps_on(
     let live: Vec<_> = engine.profiles().collect();
     let replayed: Vec<_> = replay.profiles().collect();
     assert_eq!(replayed, live);
+    for profile in live {
+        assert_eq!(replay.events_of(profile.id), engine.events_of(profile.id));
+        assert_eq!(
+            replay.trait_values(profile.id),
+            engine.trait_values(profile.id)
+        );
+    }
     assert_eq!(replay.identifier_count(), engine.identifier_count());
     let merges = |engine: &Engine| {
         engine

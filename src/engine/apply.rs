@@ -198,10 +198,13 @@ impl Engine {
                 *tombstone = Some(restored_profile);
                 self.live_profiles += 1;
                 self.index_unique(&restored.identities, slot);
-                for id in std::iter::once(restored.id).chain(restored.aliases.iter().copied()) {
-                    self.slots.insert(id, slot);
+                let owners: Vec<ProfileId> = std::iter::once(restored.id)
+                    .chain(restored.aliases.iter().copied())
+                    .collect();
+                for id in &owners {
+                    self.slots.insert(*id, slot);
                 }
-                self.profile_touched(slot, at);
+                self.profile_unmerged(survivor_slot, slot, &owners, at);
             }
             Operation::SourceDeclared { definition } => {
                 self.schema.declare_source(definition.clone());

@@ -289,6 +289,48 @@ impl Engine {
         derived.segments.profile_retired(from, inputs, at);
     }
 
+    /// For unmerges: the profile at `restored` was split off `survivor` again at `at`. The
+    /// events recorded for `owners` (the restored profile's id and the ids it had absorbed)
+    /// go back to it, both profiles' traits are refolded, and it re-enters the scans. The
+    /// unmerge operation's `apply` calls this, then [`Engine::profile_touched`] for
+    /// `survivor`.
+    pub(super) fn profile_unmerged(
+        &mut self,
+        survivor: ProfileIndex,
+        restored: ProfileIndex,
+        owners: &[ProfileId],
+        at: Timestamp,
+    ) {
+        let Self {
+            profiles, derived, ..
+        } = self;
+        let moved = derived
+            .events
+            .reclaim(survivor, restored, |event| owners.contains(&event.profile));
+        if moved > 0 {
+            derived.traits.refold_profile(survivor, &derived.events, at);
+            derived.traits.refold_profile(restored, &derived.events, at);
+        }
+        let inputs = Inputs {
+            profiles,
+            traits: &derived.traits,
+            events: &derived.events,
+        };
+        derived.segments.profile_restored(restored, inputs, at);
+        if moved > 0 {
+            let names: Vec<&str> = derived
+                .traits
+                .definitions()
+                .map(|found| found.name.as_str())
+                .collect();
+            for name in names {
+                derived
+                    .segments
+                    .trait_changed(name, &[survivor], inputs, at);
+            }
+        }
+    }
+
     /// Applies a change to derived state (events, traits, segments, time).
     pub(super) fn apply_derived(&mut self, change: &Change) -> Result<(), EngineError> {
         let corrupt = |reason: &str| EngineError::CorruptLog {

@@ -192,6 +192,39 @@ impl EventStore {
         }
     }
 
+    /// Moves the events of `from` that `belongs` picks to `into` (an unmerge giving a
+    /// profile back the events it recorded), keeping both lists in time order. Returns how
+    /// many moved.
+    pub fn reclaim(
+        &mut self,
+        from: ProfileIndex,
+        into: ProfileIndex,
+        belongs: impl Fn(&Event) -> bool,
+    ) -> usize {
+        let Some(list) = self.by_profile.get_mut(from.slot()) else {
+            return 0;
+        };
+        let (moved, kept): (Vec<StoredEvent>, Vec<StoredEvent>) = std::mem::take(list)
+            .into_iter()
+            .partition(|stored| belongs(&stored.event));
+        *list = kept;
+        let count = moved.len();
+        if count == 0 {
+            return 0;
+        }
+        for stored in &moved {
+            self.owners.insert(stored.event.id, into);
+        }
+        if self.by_profile.len() <= into.slot() {
+            self.by_profile.resize_with(into.slot() + 1, Vec::new);
+        }
+        if let Some(list) = self.by_profile.get_mut(into.slot()) {
+            list.extend(moved);
+            list.sort_by_key(StoredEvent::key);
+        }
+        count
+    }
+
     /// One page of the events of the profile at `slot` that pass `query`, starting after
     /// its cursor.
     pub fn query(&self, slot: ProfileIndex, query: &EventQuery) -> EventPage<'_> {
@@ -271,6 +304,37 @@ mod tests {
         store.reassign(ProfileIndex(1), ProfileIndex(0));
         assert!(store.has_name("buy") && store.has_name("view"));
         assert!(!store.has_name("Buy") && !store.has_name(""));
+    }
+
+    #[test]
+    fn reclaim_moves_back_only_the_picked_events_in_time_order() {
+        let mut store = EventStore::default();
+        let (first, second) = (ProfileId::random(), ProfileId::random());
+        for (slot, profile, second_of) in
+            [(0, first, 1), (1, second, 2), (0, first, 3), (1, second, 4)]
+        {
+            store.insert(ProfileIndex(slot), Rc::new(event(profile, "a", second_of)));
+        }
+        store.reassign(ProfileIndex(1), ProfileIndex(0));
+        assert_eq!(store.of_profile(ProfileIndex(0)).len(), 4);
+        let moved = store.reclaim(ProfileIndex(0), ProfileIndex(1), |event| {
+            event.profile == second
+        });
+        assert_eq!(moved, 2);
+        let times = |slot| {
+            store
+                .of_profile(ProfileIndex(slot))
+                .iter()
+                .map(|stored| stored.event.happened.as_micros() / 1_000_000)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!((times(0), times(1)), (vec![1, 3], vec![2, 4]));
+        for stored in store.of_profile(ProfileIndex(1)) {
+            assert_eq!(
+                store.get(stored.event.id).map(|(slot, _)| slot),
+                Some(ProfileIndex(1))
+            );
+        }
     }
 
     #[test]

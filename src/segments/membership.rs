@@ -470,6 +470,17 @@ impl SegmentStore {
         self.reevaluate(slot, inputs, now, |_| true);
     }
 
+    /// Brings a profile merged away back into the scans (an unmerge restored it) and
+    /// re-evaluates every active segment for it. Trait columns are refreshed for it first
+    /// from `inputs`.
+    pub fn profile_restored(&mut self, slot: ProfileIndex, inputs: Inputs<'_>, now: Timestamp) {
+        self.retired.remove(slot.0);
+        for name in inputs.traits.definitions().map(|found| found.name.as_str()) {
+            self.refresh_trait(name, slot, inputs);
+        }
+        self.profile_changed(slot, inputs, now);
+    }
+
     /// After an event of `name` was stored for the profile and folded into the traits at
     /// positions `changed_traits` (see [`TraitStore::name`]): updates those trait columns and re-evaluates the segments that read
     /// the event or one of the traits.

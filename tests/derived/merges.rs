@@ -6,10 +6,11 @@ use std::rc::Rc;
 
 use cdp_engine::engine::ManualClock;
 use cdp_engine::identity::IdentityConfig;
-use cdp_engine::model::{Timestamp, Value};
+use cdp_engine::model::{ProfileId, Timestamp, Value};
 use cdp_engine::Engine;
 
-use super::support::{event, ok, upsert, START};
+use super::replay::{derived_view, replayed};
+use super::support::{event, ok, sorted, upsert, START};
 
 fn merging_engine() -> (Engine, ManualClock) {
     let clock = ManualClock::starting_at(Timestamp::parse(START).unwrap());
@@ -28,7 +29,7 @@ fn merge_moves_events_refolds_traits_and_retires_the_absorbed_member() {
         &mut engine,
         r#"{"defineSegment":{"systemTitle":"buyers","rule":{"op":"didEvent","name":"purchase"}}}"#,
     );
-    event(&mut engine, "a@x.dk", "purchase", 10, r#"{"amount":5}"#);
+    let email = event(&mut engine, "a@x.dk", "purchase", 10, r#"{"amount":5}"#);
     let phone = ok(
         &mut engine,
         r#"{"recordEvent":{"identities":{"phone":"+4511"},"name":"purchase","properties":{"amount":7}}}"#,
@@ -79,7 +80,76 @@ fn merge_moves_events_refolds_traits_and_retires_the_absorbed_member() {
     );
     assert_eq!(engine.profile_count(), 2);
     let members = engine.segment_members("buyers").unwrap();
-    assert!(members.contains(&survivor), "{members:?}");
+    assert_eq!(sorted(members), sorted(vec![survivor, absorbed]));
+    assert_eq!(engine.events_of(email).unwrap().len(), 1);
+    assert_eq!(engine.events_of(phone).unwrap().len(), 1);
+}
+
+fn spent(engine: &Engine, profile: ProfileId) -> Option<f64> {
+    match engine.trait_values(profile).get("spent") {
+        Some(Value::Integer(n)) => Some(*n as f64),
+        Some(Value::Number(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+fn owners(engine: &Engine, profile: ProfileId) -> Vec<ProfileId> {
+    engine
+        .events_of(profile)
+        .unwrap()
+        .iter()
+        .map(|stored| stored.event.profile)
+        .collect()
+}
+
+#[test]
+fn unmerge_gives_the_restored_profile_its_events_traits_and_segments_back() {
+    let (mut engine, _clock) = merging_engine();
+    ok(
+        &mut engine,
+        r#"{"defineTrait":{"name":"spent","aggregate":"sum","event":"purchase","property":"amount"}}"#,
+    );
+    ok(
+        &mut engine,
+        r#"{"defineSegment":{"systemTitle":"buyers","rule":{"op":"didEvent","name":"purchase"}}}"#,
+    );
+    ok(
+        &mut engine,
+        r#"{"defineSegment":{"systemTitle":"big","rule":{"op":"range","trait":"spent","min":10}}}"#,
+    );
+    let kept = event(&mut engine, "a@x.dk", "purchase", 10, r#"{"amount":5}"#);
+    event(&mut engine, "a@x.dk", "view", 20, r#"{}"#);
+    let gone = upsert(&mut engine, "b@x.dk", r#"{}"#);
+    event(&mut engine, "b@x.dk", "purchase", 15, r#"{"amount":7}"#);
+    ok(
+        &mut engine,
+        &format!(r#"{{"mergeProfiles":{{"survivor":"{kept}","absorbed":"{gone}"}}}}"#),
+    );
+    // Recorded after the merge through the absorbed profile's identifier: the survivor's.
+    event(&mut engine, "b@x.dk", "purchase", 30, r#"{"amount":1}"#);
+    assert_eq!(engine.events_of(kept).unwrap().len(), 4);
+    assert_eq!(spent(&engine, kept), Some(13.0));
+    assert_eq!(engine.segment_members("big").unwrap(), vec![kept]);
+    let before_unmerge = derived_view(&engine);
+
+    ok(
+        &mut engine,
+        &format!(r#"{{"unmergeProfile":{{"absorbed":"{gone}"}}}}"#),
+    );
+    assert_eq!(owners(&engine, gone), [gone]);
+    assert_eq!(owners(&engine, kept), [kept, kept, kept]);
+    assert_eq!(spent(&engine, gone), Some(7.0));
+    assert_eq!(spent(&engine, kept), Some(6.0));
+    assert_eq!(
+        sorted(engine.segment_members("buyers").unwrap()),
+        sorted(vec![kept, gone])
+    );
+    assert!(engine.segment_members("big").unwrap().is_empty());
+    assert_ne!(derived_view(&engine), before_unmerge);
+
+    let mut log = Vec::new();
+    let rebuilt = replayed(&mut engine, &mut log);
+    assert_eq!(derived_view(&rebuilt), derived_view(&engine));
 }
 
 #[test]

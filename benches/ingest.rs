@@ -11,7 +11,7 @@ use cdp_engine::engine::{EventSubject, ManualClock, NewEvent, UpsertProfile};
 use cdp_engine::identity::{Identifier, IdentityConfig};
 use cdp_engine::model::{EventContext, SourceId, Timestamp, Value};
 use cdp_engine::{Command, Engine};
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, BatchSize, Criterion, Throughput};
 
 const NOW: i64 = 1_740_787_200_000_000; // 2025-03-01T00:00:00Z in microseconds
 const PROFILES: usize = 10_000;
@@ -168,5 +168,31 @@ fn ingest(c: &mut Criterion) {
     println!("events stored: {}", engine.event_store().len());
 }
 
+/// With `CDP_INGEST_PROBE=N` set, runs the setup and then N batches without criterion, for
+/// `valgrind --tool=callgrind`: the difference between N = 2 and N = 0 divided by 2 × 10,000
+/// is the load-independent instruction count per event.
+fn probe(batches: usize) {
+    let (mut engine, identifiers) = live_engine();
+    let mut noise = Noise(11);
+    for _ in 0..batches {
+        for event in batch(&identifiers, &mut noise, NOW) {
+            black_box(engine.execute(Command::RecordEvent(event)).unwrap());
+        }
+        black_box(engine.take_unpersisted());
+    }
+    println!("events stored: {}", engine.event_store().len());
+}
+
 criterion_group!(benches, ingest);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(batches) = std::env::var("CDP_INGEST_PROBE")
+        .ok()
+        .and_then(|text| text.parse().ok())
+    {
+        probe(batches);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -185,10 +185,10 @@ impl Engine {
                 let found = self
                     .profile(wanted)
                     .ok_or(EventError::UnknownProfile(wanted))?;
-                (Vec::new(), found.id, false)
+                (Vec::with_capacity(1), found.id, false)
             }
             EventSubject::Identifiers(identifiers) => match self.sole_owner(&identifiers) {
-                Some(owner) => (Vec::new(), owner, false),
+                Some(owner) => (Vec::with_capacity(1), owner, false),
                 None => {
                     let (operations, outcome) = self.plan_upsert(
                         UpsertProfile::new(identifiers, SourceId::default_source()),
@@ -356,15 +356,9 @@ impl Engine {
                 let slot = *slots
                     .get(&event.profile)
                     .ok_or_else(|| corrupt("unknown profile"))?;
-                if events.contains(event.id) {
-                    return Err(corrupt("the event exists already"));
-                }
-                let sequence = events.insert(slot, Rc::clone(event));
                 let stored = events
-                    .of_profile(slot)
-                    .iter()
-                    .rfind(|stored| stored.sequence == sequence)
-                    .ok_or_else(|| corrupt("the event was not stored"))?;
+                    .insert(slot, Rc::clone(event))
+                    .ok_or_else(|| corrupt("the event exists already"))?;
                 traits.on_event(slot, stored, at, folded);
                 let inputs = Inputs {
                     profiles,

@@ -2,6 +2,7 @@
 //! index, with a page-by-cursor query.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::hash_map::Entry;
 use std::rc::Rc;
 
 use super::{Cursor, EventQuery, Order};
@@ -44,30 +45,39 @@ pub struct EventStore {
 }
 
 impl EventStore {
-    /// Stores an event of the profile at `slot`, keeping the profile's list in time order.
-    /// Returns its arrival number.
-    pub fn insert(&mut self, slot: ProfileIndex, event: Rc<Event>) -> u64 {
+    /// Stores an event of the profile at `slot` unless an event with its id is stored
+    /// already, keeping the profile's list in time order. Returns the stored event, or
+    /// `None` (and changes nothing) for a known id.
+    pub fn insert(&mut self, slot: ProfileIndex, event: Rc<Event>) -> Option<&StoredEvent> {
+        match self.owners.entry(event.id) {
+            Entry::Occupied(_) => None,
+            Entry::Vacant(vacant) => {
+                vacant.insert(slot);
+                self.store(slot, event)
+            }
+        }
+    }
+
+    fn store(&mut self, slot: ProfileIndex, event: Rc<Event>) -> Option<&StoredEvent> {
         let position = slot.slot();
         if self.by_profile.len() <= position {
             self.by_profile.resize_with(position + 1, Vec::new);
         }
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        self.owners.insert(event.id, slot);
         if !self.names.contains(&event.name) {
             self.names.insert(event.name.clone());
         }
         let stored = StoredEvent { event, sequence };
-        if let Some(list) = self.by_profile.get_mut(position) {
-            let at = stored.event.happened;
-            if list.last().is_none_or(|last| last.event.happened <= at) {
-                list.push(stored);
-            } else {
-                let index = list.partition_point(|existing| existing.event.happened <= at);
-                list.insert(index, stored);
-            }
-        }
-        sequence
+        let list = self.by_profile.get_mut(position)?;
+        let at = stored.event.happened;
+        let index = if list.last().is_none_or(|last| last.event.happened <= at) {
+            list.len()
+        } else {
+            list.partition_point(|existing| existing.event.happened <= at)
+        };
+        list.insert(index, stored);
+        list.get(index)
     }
 
     /// The arrival number the next stored event gets.
@@ -335,6 +345,16 @@ mod tests {
                 Some(ProfileIndex(1))
             );
         }
+    }
+
+    #[test]
+    fn a_known_id_is_not_stored_twice() {
+        let mut store = EventStore::default();
+        let first = Rc::new(event(ProfileId::random(), "a", 1));
+        assert!(store.insert(ProfileIndex(0), Rc::clone(&first)).is_some());
+        assert!(store.insert(ProfileIndex(1), first).is_none());
+        assert_eq!(store.len(), 1);
+        assert!(store.of_profile(ProfileIndex(1)).is_empty());
     }
 
     #[test]

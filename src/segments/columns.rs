@@ -328,6 +328,18 @@ impl ColumnStore {
         }
     }
 
+    /// Stores one profile's value of trait `name`, computed only if the trait has a column.
+    pub(crate) fn set_trait_with(
+        &mut self,
+        name: &str,
+        slot: ProfileIndex,
+        value: impl FnOnce() -> Option<Value>,
+    ) {
+        if let Some(column) = self.traits.get_mut(name) {
+            column.set_value(slot.slot(), value().as_ref());
+        }
+    }
+
     /// Re-reads every profile-held field of one profile into its column.
     pub(crate) fn index_profile(&mut self, slot: ProfileIndex, profile: Option<&Profile>) {
         for (field, column) in &mut self.columns {

@@ -1,8 +1,6 @@
 //! Segment membership as bitmaps over the dense profile index, kept up to date one profile
 //! at a time as changes are applied, with entry/exit history.
 
-use std::collections::BTreeMap;
-
 use roaring::RoaringBitmap;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -123,7 +121,8 @@ pub type StoredSegments = (
 /// Every segment with its members, history and the columns its rules scan.
 #[derive(Clone, Debug, Default)]
 pub struct SegmentStore {
-    segments: BTreeMap<String, SegmentState>,
+    /// In system-title order, so a reader's position indexes it directly.
+    segments: Vec<SegmentState>,
     columns: ColumnStore,
     retired: RoaringBitmap,
     len: usize,
@@ -234,7 +233,7 @@ impl SegmentStore {
         };
         let segments = self
             .segments
-            .values()
+            .iter()
             .map(|state| {
                 let history: Vec<(Timestamp, u32, MembershipChange)> = state
                     .history
@@ -275,8 +274,8 @@ impl SegmentStore {
         let title = definition.system_title.clone();
         if self
             .segments
-            .last_key_value()
-            .is_some_and(|(last, _)| *last >= title)
+            .last()
+            .is_some_and(|last| last.definition.system_title >= title)
         {
             return Err(format!("segment {title} is out of order"));
         }
@@ -289,27 +288,25 @@ impl SegmentStore {
             ever: stored.ever,
             history: Vec::with_capacity(usize::try_from(stored.history).unwrap_or(0).min(1 << 20)),
         };
-        self.segments.insert(title, state);
+        self.segments.push(state);
         Ok(())
     }
 
     /// Puts back history records of the segment restored last.
     pub fn restore_history(&mut self, part: SegmentHistory) -> Result<(), String> {
-        let mut last = self
+        let last = self
             .segments
-            .last_entry()
+            .last_mut()
             .ok_or_else(|| "segment history before any segment".to_owned())?;
-        last.get_mut()
-            .history
-            .extend(
-                part.0
-                    .into_iter()
-                    .map(|(at, slot, change)| MembershipRecord {
-                        at,
-                        profile: ProfileIndex(slot),
-                        change,
-                    }),
-            );
+        last.history.extend(
+            part.0
+                .into_iter()
+                .map(|(at, slot, change)| MembershipRecord {
+                    at,
+                    profile: ProfileIndex(slot),
+                    change,
+                }),
+        );
         Ok(())
     }
 
@@ -319,7 +316,7 @@ impl SegmentStore {
     pub fn finish_restore(&mut self, inputs: Inputs<'_>) {
         let fields: Vec<Field> = self
             .segments
-            .values()
+            .iter()
             .flat_map(|state| state.definition.rule.fields())
             .collect();
         for field in fields {
@@ -347,10 +344,9 @@ impl SegmentStore {
         for field in definition.rule.fields() {
             self.ensure_column(field, inputs);
         }
-        let title = definition.system_title.clone();
-        let mut state = self
-            .segments
-            .remove(&title)
+        let existing = self.position(&definition.system_title).ok();
+        let mut state = existing
+            .map(|position| self.segments.remove(position))
             .unwrap_or_else(|| SegmentState {
                 definition: definition.clone(),
                 members: RoaringBitmap::new(),
@@ -372,8 +368,23 @@ impl SegmentStore {
         };
         let pending = self.watching.then_some(&mut self.pending);
         replace_members(&mut state, pending, &next, now);
-        self.segments.insert(title, state);
+        let position = self.segments.partition_point(|existing| {
+            existing.definition.system_title < state.definition.system_title
+        });
+        self.segments.insert(position, state);
         self.index_readers();
+    }
+
+    /// Where the segment titled `title` is, or would be, in title order.
+    fn position(&self, title: &str) -> Result<usize, usize> {
+        self.segments
+            .binary_search_by(|state| state.definition.system_title.as_str().cmp(title))
+    }
+
+    fn state(&self, title: &str) -> Option<&SegmentState> {
+        self.position(title)
+            .ok()
+            .and_then(|position| self.segments.get(position))
     }
 
     fn ensure_column(&mut self, field: Field, inputs: Inputs<'_>) {
@@ -423,10 +434,10 @@ impl SegmentStore {
 
     /// Removes a segment; its members exit (seen by watchers) and its history goes with it.
     pub fn delete(&mut self, title: &str, now: Timestamp) -> Result<(), SegmentError> {
-        let mut state = self
-            .segments
-            .remove(title)
-            .ok_or_else(|| SegmentError::Unknown(title.to_owned()))?;
+        let position = self
+            .position(title)
+            .map_err(|_| SegmentError::Unknown(title.to_owned()))?;
+        let mut state = self.segments.remove(position);
         let pending = self.watching.then_some(&mut self.pending);
         replace_members(&mut state, pending, &RoaringBitmap::new(), now);
         self.index_readers();
@@ -437,7 +448,7 @@ impl SegmentStore {
     fn index_readers(&mut self) {
         self.event_readers.clear();
         self.trait_readers.clear();
-        for (position, state) in self.segments.values().enumerate() {
+        for (position, state) in self.segments.iter().enumerate() {
             for name in &state.event_names {
                 self.event_readers
                     .entry(name.clone())
@@ -460,14 +471,14 @@ impl SegmentStore {
             slot,
             inputs.profiles.get(slot.slot()).and_then(Option::as_ref),
         );
-        self.reevaluate(slot, inputs, now, |_| true);
+        self.reevaluate(slot, inputs, now, 0..self.segments.len());
     }
 
     /// Takes a profile out of every segment and every scan (it was merged away).
     pub fn profile_retired(&mut self, slot: ProfileIndex, inputs: Inputs<'_>, now: Timestamp) {
         self.retired.insert(slot.0);
         self.columns.index_profile(slot, None);
-        self.reevaluate(slot, inputs, now, |_| true);
+        self.reevaluate(slot, inputs, now, 0..self.segments.len());
     }
 
     /// Brings a profile merged away back into the scans (an unmerge restored it) and
@@ -493,20 +504,17 @@ impl SegmentStore {
         now: Timestamp,
     ) {
         self.len = self.len.max(slot.slot() + 1);
-        for position in changed_traits {
-            if let Some(trait_name) = inputs.traits.name(*position) {
-                self.refresh_trait(trait_name, slot, inputs);
-            }
-        }
         let mut readers = std::mem::take(&mut self.scratch);
         readers.clear();
         if let Some(positions) = self.event_readers.get(name) {
             readers.extend_from_slice(positions);
         }
-        for trait_name in changed_traits
-            .iter()
-            .filter_map(|position| inputs.traits.name(*position))
-        {
+        for position in changed_traits {
+            let Some(trait_name) = inputs.traits.name(*position) else {
+                continue;
+            };
+            self.columns
+                .set_trait_with(trait_name, slot, || inputs.traits.value_at(*position, slot));
             if let Some(positions) = self.trait_readers.get(trait_name) {
                 readers.extend_from_slice(positions);
             }
@@ -514,9 +522,7 @@ impl SegmentStore {
         if !readers.is_empty() {
             readers.sort_unstable();
             readers.dedup();
-            self.reevaluate(slot, inputs, now, |position| {
-                readers.binary_search(&position).is_ok()
-            });
+            self.reevaluate(slot, inputs, now, readers.iter().copied());
         }
         self.scratch = readers;
     }
@@ -533,7 +539,7 @@ impl SegmentStore {
         let readers = self.trait_readers.get(name).cloned().unwrap_or_default();
         for slot in slots {
             self.refresh_trait(name, *slot, inputs);
-            self.reevaluate(*slot, inputs, now, |position| readers.contains(&position));
+            self.reevaluate(*slot, inputs, now, readers.iter().copied());
         }
     }
 
@@ -556,7 +562,7 @@ impl SegmentStore {
             ..
         } = self;
         let sources = Self::sources(columns, retired, *len, inputs, now);
-        for state in segments.values_mut() {
+        for state in segments.iter_mut() {
             if state.definition.active && state.time_dependent {
                 let next = sources.scan(&state.definition.rule);
                 replace_members(state, watching.then_some(&mut *pending), &next, now);
@@ -567,19 +573,20 @@ impl SegmentStore {
     /// Whether [`SegmentStore::tick`] at `now` would change some membership.
     pub fn tick_would_change(&self, inputs: Inputs<'_>, now: Timestamp) -> bool {
         let sources = Self::sources(&self.columns, &self.retired, self.len, inputs, now);
-        self.segments.values().any(|state| {
+        self.segments.iter().any(|state| {
             state.definition.active
                 && state.time_dependent
                 && sources.scan(&state.definition.rule) != state.members
         })
     }
 
+    /// Re-evaluates, for the profile at `slot`, the active segments at `positions`.
     fn reevaluate(
         &mut self,
         slot: ProfileIndex,
         inputs: Inputs<'_>,
         now: Timestamp,
-        affected: impl Fn(usize) -> bool,
+        positions: impl IntoIterator<Item = usize>,
     ) {
         let Self {
             segments,
@@ -591,8 +598,11 @@ impl SegmentStore {
             ..
         } = self;
         let sources = Self::sources(columns, retired, *len, inputs, now);
-        for (position, state) in segments.values_mut().enumerate() {
-            if !state.definition.active || !affected(position) {
+        for position in positions {
+            let Some(state) = segments.get_mut(position) else {
+                continue;
+            };
+            if !state.definition.active {
                 continue;
             }
             let member = sources.row(&state.definition.rule, slot);
@@ -630,38 +640,36 @@ impl SegmentStore {
 
     /// The definition of the segment with this system title.
     pub fn definition(&self, title: &str) -> Option<&SegmentDefinition> {
-        self.segments.get(title).map(|state| &state.definition)
+        self.state(title).map(|state| &state.definition)
     }
 
     /// Every definition, in system-title order.
     pub fn definitions(&self) -> impl Iterator<Item = &SegmentDefinition> {
-        self.segments.values().map(|state| &state.definition)
+        self.segments.iter().map(|state| &state.definition)
     }
 
     /// The members of the segment with this system title.
     pub fn members(&self, title: &str) -> Option<&RoaringBitmap> {
-        self.segments.get(title).map(|state| &state.members)
+        self.state(title).map(|state| &state.members)
     }
 
     /// The entry/exit history of the segment, oldest first.
     pub fn history(&self, title: &str) -> Option<&[MembershipRecord]> {
-        self.segments
-            .get(title)
-            .map(|state| state.history.as_slice())
+        self.state(title).map(|state| state.history.as_slice())
     }
 
     /// The system titles of the segments the profile belongs to.
     pub fn segments_of(&self, slot: ProfileIndex) -> Vec<&str> {
         self.segments
             .iter()
-            .filter(|(_, state)| state.members.contains(slot.0))
-            .map(|(title, _)| title.as_str())
+            .filter(|state| state.members.contains(slot.0))
+            .map(|state| state.definition.system_title.as_str())
             .collect()
     }
 
     /// Member and history counts of the segment.
     pub fn counts(&self, title: &str) -> Option<SegmentCounts> {
-        let state = self.segments.get(title)?;
+        let state = self.state(title)?;
         let entries = state
             .history
             .iter()

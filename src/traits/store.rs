@@ -268,6 +268,14 @@ impl TraitStore {
             .map(|state| state.definition.name.as_str())
     }
 
+    /// The value of the trait at `position` (see [`TraitStore::name`]) for the profile at
+    /// `slot`: what [`TraitStore::value`] gives, without looking the name up.
+    pub fn value_at(&self, position: usize, slot: ProfileIndex) -> Option<Value> {
+        self.traits
+            .get(position)
+            .and_then(|state| state.value(slot))
+    }
+
     /// Refolds every profile whose oldest windowed event left its window by `now`. Returns
     /// the (trait, profile) pairs refolded.
     pub fn expire(&mut self, events: &EventStore, now: Timestamp) -> Vec<(String, ProfileIndex)> {
@@ -358,11 +366,8 @@ mod tests {
 
     fn record(store: &mut TraitStore, events: &mut EventStore, event: Event, now: Timestamp) {
         let slot = ProfileIndex(0);
-        let sequence = events.insert(slot, std::rc::Rc::new(event));
         let stored = events
-            .of_profile(slot)
-            .iter()
-            .find(|stored| stored.sequence == sequence)
+            .insert(slot, std::rc::Rc::new(event))
             .unwrap()
             .clone();
         store.on_event(slot, &stored, now, &mut Vec::new());

@@ -203,7 +203,9 @@ impl Engine {
                 }
             },
         };
-        let now = self.now();
+        // The command's time, read once by `execute`: received is when the change commits,
+        // and the clock (`Date.now` across the wasm boundary) is not read again per event.
+        let now = at;
         operations.push(Operation::EventRecorded {
             event: Rc::new(Event {
                 id,

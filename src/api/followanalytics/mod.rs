@@ -300,21 +300,26 @@ impl FollowAnalytics {
                 .attributes
                 .push((value.attribute_key.clone(), change));
         }
-        // Each customer's values are one command; all are checked before the first is run,
-        // so a value the state refuses (a type, a limit) leaves the whole upload unwritten.
+        // Each customer's values are one command; all are checked before anything is run, so
+        // a value the state refuses (a type, a limit) leaves the whole upload unwritten. The
+        // declarations and writes then run as one engine batch, all or nothing, so even a
+        // refusal only the upload itself causes (two customers' identifiers meeting) keeps
+        // nothing of it.
         let commands: Vec<Command> = commands.into_iter().map(Command::UpsertProfile).collect();
         for command in &commands {
             engine.check(command)?;
         }
-        for definition in declarations {
-            engine.execute(Command::DeclareAttribute {
+        let batch: Vec<Command> = declarations
+            .into_iter()
+            .map(|definition| Command::DeclareAttribute {
                 source: source.clone(),
                 definition,
-            })?;
-        }
-        for command in commands {
-            engine.execute(command)?;
-        }
+            })
+            .chain(commands)
+            .collect();
+        engine
+            .execute_batch(batch)
+            .map_err(|refused| ApiError::Engine(refused.error))?;
         let uploaded = values.len() - unknown_count;
         Ok(Response::json(
             200,

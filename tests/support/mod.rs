@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod checks;
+pub mod followanalytics;
 
 use std::rc::Rc;
 

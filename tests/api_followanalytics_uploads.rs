@@ -6,6 +6,7 @@
 mod support;
 
 use std::rc::Rc;
+use support::block_on;
 
 use cdp_engine::api::{Method, Request};
 use cdp_engine::engine::{Database, DatabaseOptions, SystemClock};
@@ -17,17 +18,6 @@ use support::followanalytics::{
     assert_error, body, create, declare, upload_values, ATTRIBUTES, SORS,
 };
 use support::Harness;
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
-    {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => unreachable!("in-memory storage never waits"),
-    }
-}
 
 /// A database on `storage` (loaded from what it holds) and a fresh API of [`support::CONFIG`]:
 /// what a restart of `serve --data` or a page reload gives.

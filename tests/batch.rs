@@ -2,28 +2,17 @@
 //! named by its index, and replaying to the same state as the live engine.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod support;
+
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use support::block_on;
 
 use cdp_engine::engine::{Change, Database, Engine, ExecuteError, Execution, SystemClock};
 use cdp_engine::identity::IdentityConfig;
 use cdp_engine::model::Profile;
 use cdp_engine::storage::{MemoryStorage, SnapshotManifest, Storage, StorageError};
 use serde_json::json;
-
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => unreachable!("in-memory storage never waits"),
-    }
-}
 
 /// Memory storage that counts the appends it was asked for.
 #[derive(Default)]

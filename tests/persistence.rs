@@ -3,10 +3,10 @@
 //! a damaged stored record is always detected, never decoded into different data or a panic.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::future::Future;
-use std::pin::pin;
+mod support;
+
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use support::block_on;
 
 use cdp_engine::engine::{Command, Database, DatabaseOptions, Engine, SnapshotChunk, SystemClock};
 use cdp_engine::identity::IdentityConfig;
@@ -15,17 +15,6 @@ use cdp_engine::storage::codec::{decode_batch, decode_frame, encode_batch, CHUNK
 use cdp_engine::storage::compact;
 use cdp_engine::storage::{MemoryStorage, Storage};
 use proptest::prelude::*;
-
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => unreachable!("in-memory storage never waits"),
-    }
-}
 
 fn open(storage: &MemoryStorage, snapshot_min_changes: u64) -> Database<&MemoryStorage> {
     block_on(Database::open_with(

@@ -13,6 +13,18 @@ use cdp_engine::model::{ProfileId, Timestamp};
 use cdp_engine::{Api, Config, Engine};
 use serde_json::Value as Json;
 
+/// Runs a future that never waits (in-memory storage answers at once) to its output.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => unreachable!("in-memory storage never waits"),
+    }
+}
+
 /// A configuration with credentials for all four dialects and for `/cdp/v1`.
 pub const CONFIG: &str = r#"{
     "arrigoo": {"apiKeys": [

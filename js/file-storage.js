@@ -271,6 +271,7 @@ export async function openFileStorage(directory) {
      */
     append(offsets, frames) {
       return exclusive(async () => {
+        /** @type {Uint8Array[]} */
         const parts = [u32(frames.length)];
         frames.forEach((frame, index) => {
           const header = Buffer.alloc(12);

@@ -151,9 +151,11 @@ export class Cdp {
     if (storage === 'indexeddb') {
       this.#sync = TabSync.create(name, (message) => {
         const { frame } = message;
-        this.#run((remote) => (frame instanceof Uint8Array ? remote.applyRemote(frame) : remote.catchUp()), 'remote').catch(
-          () => undefined,
-        );
+        const apply = async (/** @type {Core} */ remote) => {
+          if (frame instanceof Uint8Array) await remote.applyRemote(frame);
+          else await remote.catchUp();
+        };
+        this.#run(apply, 'remote').catch(() => undefined);
       });
     }
     /** The database name this instance was opened with. */

@@ -267,7 +267,7 @@ async function viaEngine(cdp, request, method, body) {
       headers.append(request.rawHeaders[index], request.rawHeaders[index + 1]);
     }
     const hasBody = method !== 'GET' && method !== 'HEAD' && body.length > 0;
-    return await cdp.fetch(request.url ?? '/', { method, headers, body: hasBody ? body : undefined });
+    return await cdp.fetch(request.url ?? '/', { method, headers, body: hasBody ? /** @type {BodyInit} */ (body) : undefined });
   } catch (error) {
     return errorReply(error);
   }

@@ -80,7 +80,9 @@ export class TabSync {
     const locks = globalThis.navigator?.locks;
     // Alone, a tab skips the lock: it only spares re-runs of writes that raced another tab.
     if (locks === undefined || !this.#othersSeen) return task();
-    return locks.request(this.#lockName, { mode: 'exclusive' }, task);
+    // The lock's promise settles with the task's own result (a promise returned by the
+    // callback is awaited), which the DOM typings do not flatten.
+    return /** @type {Promise<T>} */ (locks.request(this.#lockName, { mode: 'exclusive' }, task));
   }
 
   /**

@@ -66,6 +66,14 @@ test('the packed package holds its entry points, types, bin and wasm', async () 
   assert.ok(serve.startsWith('#!/usr/bin/env node\n'), 'the bin starts with a node shebang');
 });
 
+test("the package's own JavaScript type-checks against its JSDoc", async () => {
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  const sources = (await readdir(join(repoRoot, 'js'))).filter((file) => file.endsWith('.js'));
+  assert.ok(sources.includes('index.js'), 'js/ holds the package sources');
+  const args = ['--noEmit', '--allowJs', '--checkJs', '--target', 'es2022', '--module', 'nodenext'];
+  await mustRun(process.execPath, [tsc, ...args, ...sources.map((file) => join('js', file))], repoRoot);
+});
+
 test('strict tsc accepts a consumer using the real types and rejects wrong calls', async () => {
   const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
   const { stdout } = await mustRun(process.execPath, [tsc, '--noEmit', '--strict', '-p', 'tsconfig.json'], consumer);

@@ -9,7 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatNumber, formatRatio } from './lib/report.mjs';
+import { formatNumber, formatRatio, provenance } from './lib/report.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const START = '<!-- bench:start -->';
@@ -32,9 +32,16 @@ function figure(row) {
  * @returns {string} the markdown between the markers
  */
 function readmeTable(result, resultsLink) {
-  const { machine, browser } = result;
+  const { machine } = result;
+  const page = resultsLink.replace(/\.json$/, '.md');
+  const runs = provenance(result);
+  const describe = (/** @type {ReturnType<typeof provenance>[number]} */ run) =>
+    `${run.finished.slice(0, 10)}, cdp-engine ${result.ours.version} at ${run.commit}, Chromium ${run.browser} headless, load average ${run.loadAverage[0]}`;
+  const when = runs.length === 1
+    ? `Last full run: ${describe(runs[0])}`
+    : `Full-size runs, one scenario set each: ${runs.map((run) => `scenario${run.scenarios.length > 1 ? 's' : ''} ${run.scenarios.join(', ')} on ${describe(run)}`).join('; ')}`;
   const lines = [
-    `Last full run: ${result.finished.slice(0, 10)} on ${machine.cpu} (${machine.nproc} cores, ${machine.memoryGiB} GiB), Chromium ${browser.version} headless; cdp-engine ${result.ours.version} (engine sources at ${result.ours.engineCommit ?? result.ours.commit}). Medians over repetitions; every sample, p95, peer version and note in [${resultsLink.replace(/\.json$/, '.md')}](${resultsLink.replace(/\.json$/, '.md')}). The machine was shared with other builds, so figures are noisy. "×N ahead" means our median is N times better than that peer's.`,
+    `${when}; on ${machine.cpu} (${machine.nproc} cores, ${machine.memoryGiB} GiB). Medians over repetitions; every sample, p95, peer version and note in [${page}](${page}). The machine was shared with other builds, so figures are noisy. "×N ahead" means our median is N times better than that peer's.`,
     '',
     '| # | case | cdp-engine | peers (median, how we compare) |',
     '|---|---|---|---|',

@@ -54,6 +54,31 @@ export function scenarioTable(rows) {
 }
 
 /**
+ * Which run each scenario's rows come from: the original run, or the last re-run that named
+ * it (`run.mjs --only N --merge`). Groups scenarios that share a run, in the order the runs
+ * happened, each with its date, engine commit, browser and load.
+ * @param {any} result
+ * @returns {{ scenarios: number[], finished: string, commit: string, browser: string, loadAverage: number[] }[]}
+ */
+export function provenance(result) {
+  const commitOf = (/** @type {any} */ ours) => `${ours.engineCommit ?? ours.commit}${ours.dirty ? ' (with uncommitted changes)' : ''}`;
+  const runs = [
+    { finished: result.finished, commit: commitOf(result.ours), browser: result.browser.version, loadAverage: result.machine.loadAverage },
+    ...(result.reruns ?? []).map((/** @type {any} */ rerun) => ({
+      finished: rerun.finished, commit: commitOf(rerun.ours), browser: rerun.browser, loadAverage: rerun.loadAverage,
+    })),
+  ];
+  /** @type {Map<number, number>} scenario → index in runs */
+  const from = new Map(result.scenarios.map((/** @type {any} */ scenario) => [scenario.id, 0]));
+  (result.reruns ?? []).forEach((/** @type {any} */ rerun, index) => {
+    for (const id of rerun.scenarios) from.set(id, index + 1);
+  });
+  return runs
+    .map((run, index) => ({ ...run, scenarios: [...from].filter(([, run]) => run === index).map(([id]) => id).sort((a, b) => a - b) }))
+    .filter((run) => run.scenarios.length > 0);
+}
+
+/**
  * The run's metadata as a short list.
  * @param {any} result
  * @returns {string[]}
@@ -68,7 +93,7 @@ export function metadataLines(result) {
     `- cdp-engine ${ours.version}, engine sources at ${ours.engineCommit ?? ours.commit}${ours.dirty ? ' (with uncommitted changes)' : ''}, suite at ${ours.commit}`,
     `- peers: ${peerList}`,
     ...(result.reruns ?? []).map((/** @type {any} */ rerun) =>
-      `- scenario ${rerun.scenarios.join(', ')} re-run alone: ${rerun.started} → ${rerun.finished}, load average ${rerun.loadAverage.join(' / ')}, Chromium ${rerun.browser}`),
+      `- scenario ${rerun.scenarios.join(', ')} re-run alone: ${rerun.started} → ${rerun.finished}, engine sources at ${rerun.ours?.engineCommit ?? rerun.ours?.commit ?? 'unknown'}, load average ${rerun.loadAverage.join(' / ')}, Chromium ${rerun.browser}`),
     `- ${result.noise}`,
     '- "cdp-engine vs this" is how many times better our median is than this row\'s median (higher throughput or lower time); > 1 means we are ahead. p95 is over repetitions (nearest rank; with few repetitions it is the slowest one).',
   ];

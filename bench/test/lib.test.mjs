@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fingerprint, identityRecords, profileRecords, segmentColumns } from '../lib/data.mjs';
-import { formatRatio, renderMarkdown } from '../lib/report.mjs';
+import { formatRatio, provenance, renderMarkdown } from '../lib/report.mjs';
 import { advantage, measured, pending, quantile, withRatios } from '../lib/stats.mjs';
 
 test('quantile gives the median of odd and even samples and a nearest-rank p95', () => {
@@ -60,4 +60,24 @@ test('the markdown shows pending rows with what they wait for', () => {
     rows: [pending({ scenario: 6, case: 'ingest', engine: 'cdp-engine', unit: 'events/s', better: 'higher' }, 'events')],
   };
   assert.match(renderMarkdown(result), /\| ingest \| cdp-engine \| — \| — \| 0 \| events\/s \| — \| pending: events \|/);
+});
+
+test('provenance says which run each scenario comes from after re-runs merged in', () => {
+  const ours = (/** @type {string} */ commit) => ({ version: '0.1.0', commit, dirty: false });
+  const result = {
+    finished: '2026-11-01T10:00:00Z', ours: ours('aaa'), browser: { version: '1' }, machine: { loadAverage: [1, 1, 1] },
+    scenarios: [1, 2, 3].map((id) => ({ id })),
+    reruns: [
+      { scenarios: [2, 3], finished: '2026-11-02T10:00:00Z', ours: { ...ours('bbb'), engineCommit: 'bbb' }, browser: '2', loadAverage: [2, 2, 2] },
+      { scenarios: [3], finished: '2026-11-03T10:00:00Z', ours: ours('ccc'), browser: '3', loadAverage: [3, 3, 3] },
+    ],
+  };
+  assert.deepEqual(provenance(result).map(({ scenarios, commit, browser }) => ({ scenarios, commit, browser })), [
+    { scenarios: [1], commit: 'aaa', browser: '1' },
+    { scenarios: [2], commit: 'bbb', browser: '2' },
+    { scenarios: [3], commit: 'ccc', browser: '3' },
+  ]);
+  const whole = { ...result, reruns: [{ ...result.reruns[0], scenarios: [1, 2, 3] }] };
+  assert.deepEqual(provenance(whole).map(({ scenarios, commit }) => ({ scenarios, commit })), [{ scenarios: [1, 2, 3], commit: 'bbb' }]);
+  assert.deepEqual(provenance({ ...result, reruns: undefined }).map(({ scenarios }) => scenarios), [[1, 2, 3]]);
 });

@@ -75,6 +75,44 @@ fn json_value_tree(value: &Json) -> Result<Tree, Error> {
     Tree::deserialize(value)
 }
 
+/// Turns an internally tagged document into the externally tagged form `{tag: rest}`: the
+/// tag is the map entry named `tag` (JSON) or the first element of a list (MessagePack
+/// writes structs as lists). A missing, repeated or non-string tag is an error, as it is for
+/// serde's internally tagged reader.
+pub(crate) fn untag(tree: Tree, tag: &'static str) -> Result<Tree, Error> {
+    let (found, rest) = match tree {
+        Tree::Map(entries) => {
+            let mut found = None;
+            let mut rest = Vec::with_capacity(entries.len());
+            for (key, value) in entries {
+                if matches!(&key, Tree::Text(name) if name == tag) {
+                    if found.replace(value).is_some() {
+                        return Err(de::Error::duplicate_field(tag));
+                    }
+                } else {
+                    rest.push((key, value));
+                }
+            }
+            (
+                found.ok_or_else(|| de::Error::missing_field(tag))?,
+                Tree::Map(rest),
+            )
+        }
+        Tree::List(items) => {
+            let mut items = items.into_iter();
+            let found = items
+                .next()
+                .ok_or_else(|| de::Error::invalid_length(0, &"a tagged list"))?;
+            (found, Tree::List(items.collect()))
+        }
+        other => return Err(other.invalid_type(&"an internally tagged map or list")),
+    };
+    match found {
+        Tree::Text(_) => Ok(Tree::Map(vec![(found, rest)])),
+        other => Err(other.invalid_type(&"a variant name")),
+    }
+}
+
 /// Why JSON text did not read as the type asked for.
 #[derive(Debug)]
 pub(crate) enum JsonError {

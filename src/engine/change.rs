@@ -1,8 +1,9 @@
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
+use serde::{de, Deserialize, Deserializer, Serialize};
 
 use super::merge::{MergeDelta, UnmergeDelta};
+use crate::formats::Tree;
 use crate::identity::Identifier;
 use crate::model::{
     AttributeKey, Event, EventId, Profile, ProfileId, SourceId, TagKind, Timestamp, Value,
@@ -43,7 +44,10 @@ pub enum Entity {
 }
 
 /// What one change did, with its data.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Stored and exported as an internally tagged map (`{"op": "tag_added", …}`) or, in
+/// MessagePack, a list whose first element is the tag.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Operation {
     /// A new, empty profile.
@@ -253,6 +257,139 @@ pub enum Operation {
     Ticked,
 }
 
+impl<'de> Deserialize<'de> for Operation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_operation(Tree::deserialize(deserializer)?).map_err(de::Error::custom)
+    }
+}
+
+/// Reads an operation from its tree. serde's own internally tagged reader buffers the
+/// document in a form of its own and reads every variant's fields from that, which compiles
+/// each field type's reader once more; here the tag is taken off the tree and the rest read
+/// as an externally tagged [`OperationRead`], from the tree only.
+#[inline(never)]
+fn read_operation(tree: Tree) -> Result<Operation, serde_json::Error> {
+    OperationRead::deserialize(crate::formats::untag(tree, "op")?)
+}
+
+/// [`Operation`]'s variants as serde reads them once the tag is taken off: the same names
+/// and fields (`Ticked` with no fields, so an empty rest reads as it).
+#[derive(Deserialize)]
+#[serde(remote = "Operation", rename_all = "snake_case")]
+enum OperationRead {
+    ProfileCreated {
+        profile: ProfileId,
+    },
+    ProfileImported {
+        record: Box<Profile>,
+    },
+    IdentifierAdded {
+        profile: ProfileId,
+        identifier: Identifier,
+    },
+    IdentifierRemoved {
+        profile: ProfileId,
+        identifier: Identifier,
+    },
+    AttributeSet {
+        profile: ProfileId,
+        source: SourceId,
+        key: AttributeKey,
+        value: Value,
+    },
+    AttributeRemoved {
+        profile: ProfileId,
+        source: SourceId,
+        key: AttributeKey,
+    },
+    TagAdded {
+        profile: ProfileId,
+        kind: TagKind,
+        tag: String,
+    },
+    TagRemoved {
+        profile: ProfileId,
+        kind: TagKind,
+        tag: String,
+    },
+    ConsentSet {
+        profile: ProfileId,
+        purpose: String,
+        value: Value,
+    },
+    ConsentRemoved {
+        profile: ProfileId,
+        purpose: String,
+    },
+    ProfileMerged {
+        survivor: ProfileId,
+        absorbed: Box<Profile>,
+        moved: Box<MergeDelta>,
+        because: Vec<Identifier>,
+    },
+    ProfileUnmerged {
+        survivor: ProfileId,
+        restored: Box<Profile>,
+        reverted: Box<UnmergeDelta>,
+    },
+    SourceDeclared {
+        definition: SourceDefinition,
+    },
+    SourceRenamed {
+        source: SourceId,
+        name: String,
+    },
+    SourceDeleted {
+        source: SourceId,
+    },
+    SourceDisabled {
+        source: SourceId,
+        disabled: bool,
+    },
+    SourceKeyAdded {
+        source: SourceId,
+        digest: KeyDigest,
+    },
+    AttributeDeclared {
+        source: SourceId,
+        definition: Box<AttributeDefinition>,
+    },
+    AttributeDeleted {
+        source: SourceId,
+        key: AttributeKey,
+    },
+    AttributeDisabled {
+        source: SourceId,
+        key: AttributeKey,
+        disabled: bool,
+    },
+    AttributeShared {
+        definition: Box<AttributeDefinition>,
+    },
+    AttributeUnshared {
+        key: AttributeKey,
+    },
+    EventRecorded {
+        event: Rc<Event>,
+    },
+    TraitDefined {
+        definition: Box<TraitDefinition>,
+    },
+    TraitDeleted {
+        name: String,
+    },
+    SegmentDefined {
+        definition: Box<SegmentDefinition>,
+    },
+    SegmentActiveSet {
+        system_title: String,
+        active: bool,
+    },
+    SegmentDeleted {
+        system_title: String,
+    },
+    Ticked {},
+}
 impl Operation {
     /// The entity the operation changes.
     pub fn entity(&self) -> Entity {
@@ -326,6 +463,74 @@ impl Operation {
             Self::SegmentActiveSet { .. } => "segment_active_set",
             Self::SegmentDeleted { .. } => "segment_deleted",
             Self::Ticked => "ticked",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::{from_json_str, from_msgpack};
+
+    fn operations() -> Vec<Operation> {
+        let profile = ProfileId::random();
+        vec![
+            Operation::ProfileCreated { profile },
+            Operation::TagAdded {
+                profile,
+                kind: TagKind::Manual,
+                tag: "vip".to_owned(),
+            },
+            Operation::SegmentActiveSet {
+                system_title: "buyers".to_owned(),
+                active: false,
+            },
+            Operation::Ticked,
+        ]
+    }
+
+    #[test]
+    fn operations_read_back_from_tagged_json_maps_and_msgpack_lists() {
+        for operation in operations() {
+            let json = serde_json::to_string(&operation).unwrap();
+            assert!(json.starts_with(&format!(r#"{{"op":"{}""#, operation.name())));
+            assert_eq!(from_json_str::<Operation>(&json).unwrap(), operation);
+            let bytes = rmp_serde::to_vec(&operation).unwrap();
+            assert_eq!(from_msgpack::<Operation>(&bytes), Ok(operation));
+        }
+        // The tag need not come first in a map.
+        let moved = r#"{"system_title":"buyers","active":true,"op":"segment_active_set"}"#;
+        assert_eq!(
+            from_json_str::<Operation>(moved).unwrap(),
+            Operation::SegmentActiveSet {
+                system_title: "buyers".to_owned(),
+                active: true
+            }
+        );
+    }
+
+    #[test]
+    fn operations_without_a_known_single_tag_do_not_read() {
+        for (text, message) in [
+            (r#"{"system_title":"buyers"}"#, "missing field `op`"),
+            (
+                r#"{"op":"segment_deleted","op":"ticked"}"#,
+                "duplicate field `op`",
+            ),
+            (
+                r#"{"op":"segment_erased"}"#,
+                "unknown variant `segment_erased`",
+            ),
+            (r#"{"op":7}"#, "invalid type: integer `7`"),
+            (
+                r#"{"op":"segment_deleted"}"#,
+                "missing field `system_title`",
+            ),
+            (r#"[]"#, "invalid length 0"),
+            (r#""ticked""#, "invalid type: string"),
+        ] {
+            let error = from_json_str::<Operation>(text).unwrap_err().to_string();
+            assert!(error.contains(message), "{text}: {error}");
         }
     }
 }

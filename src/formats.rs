@@ -57,6 +57,15 @@ pub(crate) fn from_json_value<T: de::DeserializeOwned>(value: &Json) -> Result<T
     T::deserialize(json_value_tree(value)?)
 }
 
+/// Reads `T` from any other serde data format (a JS object through serde-wasm-bindgen), by
+/// way of the tree; the error is a message.
+pub(crate) fn from_deserializer<'de, T: de::DeserializeOwned, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<T, String> {
+    let tree = Tree::deserialize(deserializer).map_err(|error| error.to_string())?;
+    T::deserialize(tree).map_err(|error| error.to_string())
+}
+
 // The readers of each format are kept out of line: inlined, they would be compiled again into
 // every caller of the generic functions above.
 
@@ -714,6 +723,20 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn other_formats_read_through_the_tree_as_json_values_do() {
+        let value = sample();
+        let json = serde_json::to_value(&value).unwrap();
+        assert_eq!(from_deserializer::<Outer, _>(json), Ok(value));
+        let wrong = serde_json::json!({"count": "1", "name": "x"});
+        assert_eq!(
+            from_deserializer::<Inner, _>(wrong.clone()),
+            Err(serde_json::from_value::<Inner>(wrong)
+                .unwrap_err()
+                .to_string())
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use cdp_engine::engine::{Command, Database, DatabaseOptions, Engine, SystemClock};
+use cdp_engine::engine::{Command, Database, DatabaseOptions, Engine, Execution, SystemClock};
 use cdp_engine::identity::IdentityConfig;
 use cdp_engine::model::{Profile, ProfileId};
 use cdp_engine::storage::indexeddb::{Durability, IndexedDbStorage};
@@ -115,6 +115,39 @@ fn profiles(database: &Database<IndexedDbStorage>) -> Vec<Profile> {
     database
         .read(|engine| engine.profiles().cloned().collect())
         .unwrap()
+}
+
+/// What `executeObject` takes, a command as a JS object, reads as its JSON text does, and a
+/// command of the wrong shape fails with the same error.
+#[wasm_bindgen_test]
+fn js_object_commands_read_as_their_json_text() {
+    let identity = IdentityConfig::default();
+    let (profile, event) = (ProfileId::random(), ProfileId::random());
+    let texts = [
+        r#"{"upsertProfile": {"identities": {"email": [" A@B.c "]},
+            "attributes": {"visits": 3, "ratio": 0.5, "name": "A", "vip": true, "gone": null},
+            "tags": {"manual": ["x"]}}}"#
+            .to_owned(),
+        format!(
+            r#"{{"batch": [{{"recordEvent": {{"profileId": "{profile}", "name": "viewed",
+                "id": "{event}", "happened": "2025-03-21T10:35:24+01:00", "properties": {{"count": -2, "items": [1, 2.5, "three"]}}}}}},
+                {{"changeTags": {{"profile": "{profile}", "add": ["a"], "remove": ["b"]}}}},
+                {{"tick": {{}}}}]}}"#
+        ),
+        r#"{"tick": {"extra": 1}}"#.to_owned(),
+        r#"{"setSegmentActive": {"systemTitle": "buyers", "active": "yes"}}"#.to_owned(),
+        r#"{"changeTags": {"profile": "not-an-id"}}"#.to_owned(),
+    ];
+    let mut parsed = 0;
+    for text in &texts {
+        let object = js_sys::JSON::parse(text).unwrap();
+        let from_object =
+            Execution::from_serde(serde_wasm_bindgen::Deserializer::from(object), &identity);
+        let from_text = Execution::from_json(text, &identity);
+        parsed += usize::from(from_text.is_ok());
+        assert_eq!(from_object, from_text, "{text}");
+    }
+    assert_eq!(parsed, 2);
 }
 
 #[wasm_bindgen_test]

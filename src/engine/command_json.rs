@@ -284,8 +284,8 @@ impl Execution {
         data: D,
         identity: &IdentityConfig,
     ) -> Result<Self, ExecuteError> {
-        let raw = RawCommand::deserialize(data)
-            .map_err(|error| EngineError::InvalidCommand(error.to_string()))?;
+        let raw: RawCommand =
+            crate::formats::from_deserializer(data).map_err(EngineError::InvalidCommand)?;
         Self::from_raw(raw, identity)
     }
 

@@ -105,9 +105,7 @@ pub fn parse_time(text: &str) -> Option<i64> {
     if let Ok(stamp) = Timestamp::parse(text) {
         return Some(stamp.as_micros());
     }
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .ok()
-        .map(date_micros)
+    crate::model::date_text::parse_date(text.trim()).map(date_micros)
 }
 
 impl<'a> Scalar<'a> {

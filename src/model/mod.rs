@@ -4,6 +4,7 @@
 //! particular vendor.
 
 mod attributes;
+pub(crate) mod date_text;
 mod error;
 mod event;
 mod ids;

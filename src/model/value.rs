@@ -19,6 +19,7 @@ pub enum Value {
     /// True or false.
     Boolean(bool),
     /// A calendar date without a time of day.
+    #[serde(deserialize_with = "super::date_text::deserialize_date")]
     Date(NaiveDate),
     /// A point in time (ChartMogul's Timestamp, FollowAnalytics' DateTime).
     DateTime(Timestamp),
@@ -42,7 +43,7 @@ impl Value {
                 serde_json::Number::from_f64(*number).map_or(Json::Null, Json::Number)
             }
             Self::Boolean(flag) => Json::Bool(*flag),
-            Self::Date(date) => Json::String(date.format("%Y-%m-%d").to_string()),
+            Self::Date(date) => Json::String(date.to_string()),
             Self::DateTime(stamp) => Json::String(stamp.to_string()),
             Self::Set(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
             Self::Object(fields) => Json::Object(

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::{AttributeDefinition, SchemaError, DEFAULT_STRING_LENGTH};
+use crate::model::date_text::{parse_date, parse_naive_datetime_micros, TimeSeparator};
 use crate::model::{Timestamp, Value};
 
 /// The largest magnitude a number may have: 2^63 − 1 (FollowAnalytics). Among integers only
@@ -167,8 +168,8 @@ pub fn coerce(definition: &AttributeDefinition, value: Value) -> Result<Value, S
         },
         (AttributeType::Date, Value::Date(date)) => Value::Date(date),
         (AttributeType::Date, Value::String(text)) => Value::Date(
-            chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map_err(|_| mismatch(format!("`{text}` is not a date (YYYY-MM-DD)")))?,
+            parse_date(text.trim())
+                .ok_or_else(|| mismatch(format!("`{text}` is not a date (YYYY-MM-DD)")))?,
         ),
         (AttributeType::DateTime, Value::DateTime(stamp)) => Value::DateTime(stamp),
         (AttributeType::DateTime, Value::String(text)) => Value::DateTime(
@@ -280,13 +281,12 @@ fn parse_datetime(text: &str) -> Option<Timestamp> {
         return Some(stamp);
     }
     let trimmed = text.trim();
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(trimmed, format) {
-            return Some(Timestamp::from_micros(naive.and_utc().timestamp_micros()));
+    for separator in [TimeSeparator::Letter, TimeSeparator::Space] {
+        if let Some(micros) = parse_naive_datetime_micros(trimmed, separator) {
+            return Some(Timestamp::from_micros(micros));
         }
     }
-    chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
-        .ok()
+    parse_date(trimmed)
         .and_then(|date| date.and_hms_opt(0, 0, 0))
         .map(|naive| Timestamp::from_micros(naive.and_utc().timestamp_micros()))
 }

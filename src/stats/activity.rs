@@ -105,7 +105,7 @@ pub fn monthly_event_counts(engine: &Engine) -> Vec<MonthCount> {
     )
     .into_iter()
     .map(|point| MonthCount {
-        month: point.date.format("%Y-%m").to_string(),
+        month: crate::model::date_text::month_text(point.date),
         total: point.value,
     })
     .collect()

@@ -77,7 +77,7 @@ pub(super) fn daily_event_stats(counts: &DailyEventCounts) -> Json {
                 .collect();
             json!({
                 "total": day.total,
-                "entry": day.day.format("%Y-%m-%dT00:00:00Z").to_string(),
+                "entry": format!("{}T00:00:00Z", day.day),
                 "stats": stats,
             })
         })

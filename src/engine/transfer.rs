@@ -25,7 +25,7 @@ pub const EXPORT_FORMAT: u32 = 1;
 const PROFILE_LINE_START: &str = r#"{"type":"profile","#;
 
 /// One line of an export document.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Line<'a> {
     Header {
@@ -34,6 +34,35 @@ enum Line<'a> {
         offset: u64,
     },
     Profile(std::borrow::Cow<'a, Profile>),
+}
+
+/// A [`Line`] as read: its tag is taken off the tree and the rest read as an externally
+/// tagged [`LineRead`] (serde's internally tagged reader would compile the profile's reader
+/// once more, for its own buffered form).
+struct TaggedLine(LineRead);
+
+/// [`Line`]'s variants as read once the `type` tag is taken off.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum LineRead {
+    Header {
+        format: u32,
+        #[serde(rename = "profiles")]
+        _profiles: u64,
+        #[serde(rename = "offset")]
+        _offset: u64,
+    },
+    Profile(Profile),
+}
+
+impl<'de> Deserialize<'de> for TaggedLine {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let tree = crate::formats::Tree::deserialize(deserializer)?;
+        crate::formats::untag(tree, "type")
+            .and_then(LineRead::deserialize)
+            .map(Self)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// Why an import document was refused. Nothing of a refused document is applied.
@@ -122,17 +151,17 @@ impl ImportBatch {
                 self.profiles.push((line, profile));
                 continue;
             }
-            let parsed: Line<'static> =
+            let TaggedLine(parsed) =
                 crate::formats::from_json_str(raw).map_err(|error| ImportError::MalformedLine {
                     line,
                     reason: error.to_string(),
                 })?;
             match parsed {
-                Line::Header { format, .. } if format != EXPORT_FORMAT => {
+                LineRead::Header { format, .. } if format != EXPORT_FORMAT => {
                     return Err(ImportError::UnsupportedFormat { line, format })
                 }
-                Line::Header { .. } => {}
-                Line::Profile(profile) => self.profiles.push((line, profile.into_owned())),
+                LineRead::Header { .. } => {}
+                LineRead::Profile(profile) => self.profiles.push((line, profile)),
             }
         }
         Ok(())
@@ -271,6 +300,45 @@ mod tests {
             .read_lines("{\"type\":\"planet\"}")
             .unwrap_err();
         assert_eq!(error.line(), 1);
+    }
+
+    #[test]
+    fn lines_need_a_known_type_and_their_fields_wherever_the_type_stands() {
+        let header_last = r#"{"format":2,"profiles":0,"offset":0,"type":"header"}"#;
+        let error = ImportBatch::new().read_lines(header_last).unwrap_err();
+        assert_eq!(error, ImportError::UnsupportedFormat { line: 1, format: 2 });
+        let profile = export(&engine_with(&["a@b.c"]))
+            .lines()
+            .nth(1)
+            .unwrap()
+            .replacen(r#""type":"profile","#, "", 1);
+        let moved = format!(
+            "{}{}",
+            profile.trim_end_matches('}'),
+            r#","type":"profile"}"#
+        );
+        let mut batch = ImportBatch::new();
+        batch.read_lines(&moved).unwrap();
+        assert_eq!(batch.profile_count(), 1);
+        for (text, reason) in [
+            (r#"{"type":"planet"}"#, "unknown variant `planet`"),
+            (r#"{"format":1}"#, "missing field `type`"),
+            (
+                r#"{"type":"header","format":1}"#,
+                "missing field `profiles`",
+            ),
+            (profile.as_str(), "missing field `type`"),
+        ] {
+            match ImportBatch::new().read_lines(text) {
+                Err(ImportError::MalformedLine {
+                    line: 1,
+                    reason: found,
+                }) => {
+                    assert!(found.contains(reason), "{text}: {found}");
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
     }
 
     #[test]

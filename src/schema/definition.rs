@@ -170,11 +170,24 @@ struct StoredVisitor;
 
 /// The fourth stored field: the nested limits, or (in older records that left empty limits
 /// out) already `immutable`.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// Read as serde's untagged enums are, without their buffered form.
 enum LimitsOrImmutable {
     Limits(BTreeMap<String, u32>),
     Immutable(bool),
+}
+
+impl<'de> Deserialize<'de> for LimitsOrImmutable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let tree = crate::formats::Tree::deserialize(deserializer)?;
+        BTreeMap::deserialize(tree.clone())
+            .map(Self::Limits)
+            .or_else(|_| bool::deserialize(tree).map(Self::Immutable))
+            .map_err(|_: serde_json::Error| {
+                serde::de::Error::custom(
+                    "data did not match any variant of untagged enum LimitsOrImmutable",
+                )
+            })
+    }
 }
 
 impl<'de> serde::de::Visitor<'de> for StoredVisitor {

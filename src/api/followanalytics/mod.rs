@@ -49,11 +49,25 @@ struct Upload {
     customer_id_type: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// Read as serde's untagged enums are, without their buffered form (which would compile the
+/// upload's reader once more).
 enum OneOrMany {
     Many(Vec<AttributeValueUpload>),
     One(AttributeValueUpload),
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let tree = crate::formats::Tree::deserialize(deserializer)?;
+        Vec::deserialize(tree.clone())
+            .map(Self::Many)
+            .or_else(|_| AttributeValueUpload::deserialize(tree).map(Self::One))
+            .map_err(|_| {
+                serde::de::Error::custom(
+                    "data did not match any variant of untagged enum OneOrMany",
+                )
+            })
+    }
 }
 
 #[derive(Deserialize)]

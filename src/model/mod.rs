@@ -9,6 +9,7 @@ mod error;
 mod event;
 mod ids;
 mod profile;
+mod rare;
 mod time;
 mod value;
 
@@ -18,5 +19,6 @@ pub use error::ModelError;
 pub use event::{Event, EventContext, EventMode};
 pub use ids::{EventId, ProfileId, ProfileIndex};
 pub use profile::{AttributeKey, AttributeValue, Profile, SourceId, TagKind, Tags};
+pub use rare::{Empty, Rare};
 pub use time::Timestamp;
 pub use value::Value;

@@ -3,7 +3,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Attributes, ProfileId, Timestamp, Value};
+use super::{Attributes, ProfileId, Rare, Timestamp, Value};
 use crate::identity::Identifier;
 
 /// The name of an attribute (`name`, `subscription_id`). The schema decides which names are
@@ -101,18 +101,18 @@ pub struct Profile {
     pub identities: Vec<Identifier>,
     /// Typed attribute values per source of record, then per key.
     pub attributes: Attributes,
-    /// Automatic and manual tags.
-    pub tags: Tags,
-    /// Consents by purpose (`marketing`, `profiling`), each a typed value.
-    pub consents: BTreeMap<String, Value>,
+    /// Automatic and manual tags (rarely any: boxed once there are).
+    pub tags: Rare<Tags>,
+    /// Consents by purpose (`marketing`, `profiling`), each a typed value (rarely any).
+    pub consents: Rare<BTreeMap<String, Value>>,
     /// When the profile was created.
     pub created: Timestamp,
     /// When the profile last changed.
     pub updated: Timestamp,
     /// How many changes the profile has seen; starts at 1.
     pub version: u64,
-    /// Ids of profiles merged into this one; they keep resolving here.
-    pub aliases: Vec<ProfileId>,
+    /// Ids of profiles merged into this one; they keep resolving here (rarely any).
+    pub aliases: Rare<Vec<ProfileId>>,
 }
 
 impl Profile {
@@ -122,12 +122,12 @@ impl Profile {
             id,
             identities: Vec::new(),
             attributes: Attributes::default(),
-            tags: Tags::default(),
-            consents: BTreeMap::new(),
+            tags: Rare::default(),
+            consents: Rare::default(),
             created: at,
             updated: at,
             version: 1,
-            aliases: Vec::new(),
+            aliases: Rare::default(),
         }
     }
 

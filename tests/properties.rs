@@ -126,6 +126,42 @@ fn assert_identifiers_resolve_uniquely(engine: &Engine) {
     assert_eq!(seen.len(), engine.identifier_count());
 }
 
+/// The identity index and the id lookup find exactly the owner: every identifier the steps can
+/// name resolves to the live profile that holds it, and to none when no live profile does
+/// (released by a limit, moved by a merge, taken back by an unmerge); every profile id ever
+/// returned resolves to the profile that is it or holds it as an alias.
+fn assert_lookups_find_exactly_the_owner(engine: &Engine, known: &[ProfileId]) {
+    let config = engine.identity_config();
+    let names = (0..8)
+        .map(|n| ("email", format!("U{n}@X.dk ")))
+        .chain((0..6).map(|n| ("crm", format!("c{n}"))));
+    for (kind, raw) in names {
+        let identifier = config.normalize(kind, &raw).unwrap();
+        let holders: Vec<ProfileId> = engine
+            .profiles()
+            .filter(|profile| profile.identities.contains(&identifier))
+            .map(|profile| profile.id)
+            .collect();
+        let expected = holders.first().copied().filter(|_| config.is_unique(kind));
+        assert!(holders.len() <= 1, "{identifier} held by {holders:?}");
+        assert_eq!(
+            engine.resolve(&identifier).map(|profile| profile.id),
+            expected,
+            "{identifier}"
+        );
+    }
+    for id in known {
+        let found = engine.profile(*id).unwrap();
+        assert!(found.id == *id || found.aliases.contains(id), "{id}");
+        let owners = engine
+            .profiles()
+            .filter(|profile| profile.id == *id || profile.aliases.contains(id))
+            .count();
+        assert_eq!(owners, 1, "{id}");
+    }
+    assert!(engine.profile(ProfileId::random()).is_none());
+}
+
 /// A merge keeps every identifier and every value of both profiles (no limits configured):
 /// identifiers all move, sets unite, and a scalar keeps one of the two values.
 fn assert_merge_lost_nothing(before: &[Profile], survivor: &Profile) {
@@ -250,6 +286,7 @@ fn run_steps_on(
             }
         }
         assert_identifiers_resolve_uniquely(&engine);
+        assert_lookups_find_exactly_the_owner(&engine, &known);
         assert_events_follow_their_profiles(&engine, recorded);
         for profile in engine.profiles() {
             for identifier in &profile.identities {

@@ -3,7 +3,7 @@
 
 use super::merge::{merge_into, unmerge_from, MergeRecord};
 use super::{Change, Engine, EngineError, Entity, Operation};
-use crate::identity::Identifier;
+use crate::identity::{Identifier, IdentityConfig, IdentityIndex};
 use crate::model::{AttributeValue, Profile, ProfileId, ProfileIndex, Timestamp};
 
 impl Engine {
@@ -15,14 +15,15 @@ impl Engine {
         let at = change.at;
         match &change.operation {
             Operation::ProfileCreated { profile } => {
-                if self.slots.contains_key(profile) {
+                if self.slots.get(*profile, &self.profiles).is_some() {
                     return Err(corrupt("the profile exists already"));
                 }
                 let slot =
                     u32::try_from(self.profiles.len()).map_err(|_| corrupt("too many profiles"))?;
-                self.slots.insert(*profile, ProfileIndex(slot));
                 self.profiles.push(Some(Profile::new(*profile, at)));
                 self.live_profiles += 1;
+                self.slots
+                    .insert(*profile, ProfileIndex(slot), &self.profiles);
             }
             Operation::ProfileImported { record } => {
                 self.insert_profile(record.as_ref().clone())
@@ -36,10 +37,10 @@ impl Engine {
                     .slot_of(*profile)
                     .ok_or_else(|| corrupt("unknown profile"))?;
                 if self.identity.is_unique(identifier.kind()) {
-                    if self.identities.owner(identifier).is_some() {
+                    if self.identities.owner(identifier, &self.profiles).is_some() {
                         return Err(corrupt("the identifier belongs to a profile already"));
                     }
-                    self.identities.assign(identifier.clone(), slot);
+                    self.identities.assign(identifier, slot, &self.profiles);
                 }
                 let target = self
                     .touch(slot, at)
@@ -151,7 +152,7 @@ impl Engine {
                 target.attributes.intern_names(&mut names);
                 self.attribute_names = names;
                 for id in std::iter::once(absorbed.id).chain(absorbed.aliases.iter().copied()) {
-                    self.slots.insert(id, survivor_slot);
+                    self.slots.insert(id, survivor_slot, &self.profiles);
                 }
                 self.merges.insert(
                     absorbed.id,
@@ -206,7 +207,7 @@ impl Engine {
                     .chain(restored.aliases.iter().copied())
                     .collect();
                 for id in &owners {
-                    self.slots.insert(*id, slot);
+                    self.slots.insert(*id, slot, &self.profiles);
                 }
                 self.profile_unmerged(survivor_slot, slot, &owners, at);
             }
@@ -248,7 +249,7 @@ impl Engine {
         // The seam to derived state: a changed profile re-indexes its columns and segment
         // memberships.
         if let Entity::Profile(profile) = change.operation.entity() {
-            if let Some(slot) = self.slots.get(&profile).copied() {
+            if let Some(slot) = self.slots.get(profile, &self.profiles) {
                 self.profile_touched(slot, at);
             }
         }
@@ -258,18 +259,19 @@ impl Engine {
     /// Indexes the identifiers of unique types as belonging to `slot`; identifiers of other
     /// types resolve no profile and stay out of the index.
     pub(super) fn index_unique(&mut self, identifiers: &[Identifier], slot: ProfileIndex) {
-        for identifier in identifiers {
-            if self.identity.is_unique(identifier.kind()) {
-                self.identities.assign(identifier.clone(), slot);
-            }
-        }
+        index_unique(
+            &mut self.identities,
+            &self.identity,
+            identifiers,
+            slot,
+            &self.profiles,
+        );
     }
 
     /// The slot of the live profile `id` names exactly (not through an alias).
     fn slot_of(&self, id: ProfileId) -> Option<ProfileIndex> {
         self.slots
-            .get(&id)
-            .copied()
+            .get(id, &self.profiles)
             .filter(|slot| self.live(*slot).is_some_and(|profile| profile.id == id))
     }
 
@@ -284,5 +286,21 @@ impl Engine {
         profile.updated = profile.updated.max(at);
         profile.version += 1;
         Some(profile)
+    }
+}
+
+/// [`Engine::index_unique`] on the engine's parts, for a caller that borrows the identifiers
+/// from the profiles themselves.
+pub(super) fn index_unique(
+    index: &mut IdentityIndex,
+    config: &IdentityConfig,
+    identifiers: &[Identifier],
+    slot: ProfileIndex,
+    profiles: &[Option<Profile>],
+) {
+    for identifier in identifiers {
+        if config.is_unique(identifier.kind()) {
+            index.assign(identifier, slot, profiles);
+        }
     }
 }

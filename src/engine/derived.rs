@@ -355,8 +355,8 @@ impl Engine {
         } = derived;
         match &change.operation {
             Operation::EventRecorded { event } => {
-                let slot = *slots
-                    .get(&event.profile)
+                let slot = slots
+                    .get(event.profile, profiles)
                     .ok_or_else(|| corrupt("unknown profile"))?;
                 let stored = events
                     .insert(slot, Rc::clone(event))

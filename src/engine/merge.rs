@@ -284,13 +284,11 @@ impl Engine {
             .merges
             .get(&absorbed)
             .ok_or(IdentityError::NotMerged { profile: absorbed })?;
-        let survivor_slot =
-            self.slots
-                .get(&record.survivor)
-                .copied()
-                .ok_or(IdentityError::UnknownProfile {
-                    profile: record.survivor,
-                })?;
+        let survivor_slot = self.slots.get(record.survivor, &self.profiles).ok_or(
+            IdentityError::UnknownProfile {
+                profile: record.survivor,
+            },
+        )?;
         let survivor = self
             .live(survivor_slot)
             .filter(|live| live.id == record.survivor)
@@ -304,7 +302,7 @@ impl Engine {
             let moved_here = record.moved.identifiers.contains(identifier)
                 && survivor.identities.contains(identifier);
             let free = if self.identity.is_unique(identifier.kind()) {
-                moved_here || self.identities.owner(identifier).is_none()
+                moved_here || self.identities.owner(identifier, &self.profiles).is_none()
             } else {
                 true
             };
@@ -331,8 +329,8 @@ impl Engine {
                 .identity
                 .limit(kind)
                 .is_none_or(|(limit, _)| held < limit);
-            let free =
-                !self.identity.is_unique(kind) || self.identities.owner(identifier).is_none();
+            let free = !self.identity.is_unique(kind)
+                || self.identities.owner(identifier, &self.profiles).is_none();
             if room && free && !survivor.identities.contains(identifier) {
                 reverted.regained.push(identifier.clone());
             }

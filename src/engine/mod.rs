@@ -20,12 +20,12 @@ mod merge;
 mod plan_profile;
 mod plan_schema;
 mod queries;
+mod slots;
 mod snapshot;
 mod transfer;
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 pub use batch::{BatchError, ExecuteError, Execution};
@@ -43,7 +43,9 @@ pub use snapshot::{
 };
 pub use transfer::{ImportBatch, ImportError, EXPORT_FORMAT};
 
+use apply::index_unique;
 use derived::Derived;
+use slots::ProfileSlots;
 
 use crate::identity::{Identifier, IdentityConfig, IdentityError, IdentityIndex};
 use crate::model::{AttributeNames, Profile, ProfileId, ProfileIndex, TagKind, Timestamp};
@@ -61,7 +63,7 @@ pub struct Engine {
     profiles: Vec<Option<Profile>>,
     live_profiles: usize,
     /// Every profile id, including those merged away (pointing at their survivor's slot).
-    slots: FxHashMap<ProfileId, ProfileIndex>,
+    slots: ProfileSlots,
     identities: IdentityIndex,
     merges: HashMap<ProfileId, MergeRecord>,
     next_offset: u64,
@@ -107,7 +109,7 @@ impl Engine {
             clock,
             profiles: Vec::new(),
             live_profiles: 0,
-            slots: FxHashMap::default(),
+            slots: ProfileSlots::default(),
             identities: IdentityIndex::default(),
             merges: HashMap::new(),
             next_offset: 0,
@@ -403,25 +405,34 @@ impl Engine {
     /// Adds a whole live profile in the next slot and indexes it; refuses a known id or a
     /// unique identifier already owned.
     fn insert_profile(&mut self, mut profile: Profile) -> Result<(), String> {
-        if self.slots.contains_key(&profile.id) {
+        if self.slots.get(profile.id, &self.profiles).is_some() {
             return Err(format!("profile {} appears twice", profile.id));
         }
         if let Some(taken) = profile.identities.iter().find(|identifier| {
             self.identity.is_unique(identifier.kind())
-                && self.identities.owner(identifier).is_some()
+                && self.identities.owner(identifier, &self.profiles).is_some()
         }) {
             return Err(format!("identifier {taken} belongs to two profiles"));
         }
         let slot =
             ProfileIndex(u32::try_from(self.profiles.len()).map_err(|_| "too many profiles")?);
-        self.index_unique(&profile.identities, slot);
-        for alias in &profile.aliases {
-            self.slots.insert(*alias, slot);
-        }
-        self.slots.insert(profile.id, slot);
         profile.attributes.intern_names(&mut self.attribute_names);
+        let (id, aliases) = (profile.id, profile.aliases.clone());
         self.profiles.push(Some(profile));
         self.live_profiles += 1;
+        if let Some(Some(profile)) = self.profiles.last() {
+            index_unique(
+                &mut self.identities,
+                &self.identity,
+                &profile.identities,
+                slot,
+                &self.profiles,
+            );
+        }
+        for alias in aliases.iter() {
+            self.slots.insert(*alias, slot, &self.profiles);
+        }
+        self.slots.insert(id, slot, &self.profiles);
         Ok(())
     }
 
@@ -531,13 +542,15 @@ impl Engine {
 
     /// The profile with this id, following the ids of profiles merged into others.
     pub fn profile(&self, id: ProfileId) -> Option<&Profile> {
-        self.slots.get(&id).and_then(|slot| self.live(*slot))
+        self.slots
+            .get(id, &self.profiles)
+            .and_then(|slot| self.live(slot))
     }
 
     /// The profile a normalized identifier belongs to (unique identifier types only).
     pub fn resolve(&self, identifier: &Identifier) -> Option<&Profile> {
         self.identities
-            .owner(identifier)
+            .owner(identifier, &self.profiles)
             .and_then(|slot| self.live(slot))
     }
 
@@ -628,8 +641,7 @@ impl Engine {
     /// The slot of the live profile `id` resolves to, or [`IdentityError::UnknownProfile`].
     fn live_slot(&self, id: ProfileId) -> Result<ProfileIndex, IdentityError> {
         self.slots
-            .get(&id)
-            .copied()
+            .get(id, &self.profiles)
             .filter(|slot| self.live(*slot).is_some())
             .ok_or(IdentityError::UnknownProfile { profile: id })
     }

@@ -140,7 +140,7 @@ impl Engine {
     fn owners_of(&self, identifiers: &[Identifier]) -> Vec<(ProfileIndex, i32)> {
         let mut owners: Vec<(ProfileIndex, i32)> = Vec::new();
         for identifier in identifiers {
-            let Some(slot) = self.identities.owner(identifier) else {
+            let Some(slot) = self.identities.owner(identifier, &self.profiles) else {
                 continue;
             };
             let priority = self.identity.priority(identifier.kind());
@@ -176,7 +176,9 @@ impl Engine {
             merge_into(&mut survivor, absorbed, &moved);
             let because = identifiers
                 .iter()
-                .filter(|identifier| self.identities.owner(identifier) == Some(slot))
+                .filter(|identifier| {
+                    self.identities.owner(identifier, &self.profiles) == Some(slot)
+                })
                 .cloned()
                 .collect();
             merged.push(absorbed.id);

@@ -45,7 +45,7 @@ impl MembershipEvent {
 
 impl Engine {
     fn resolved_slot(&self, profile: ProfileId) -> Option<ProfileIndex> {
-        self.slots.get(&profile).copied()
+        self.slots.get(profile, &self.profiles)
     }
 
     fn id_at(&self, slot: ProfileIndex) -> Option<ProfileId> {

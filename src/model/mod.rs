@@ -10,6 +10,7 @@ mod event;
 mod ids;
 mod profile;
 mod rare;
+mod slot_table;
 mod time;
 mod value;
 
@@ -20,5 +21,6 @@ pub use event::{Event, EventContext, EventMode};
 pub use ids::{EventId, ProfileId, ProfileIndex};
 pub use profile::{AttributeKey, AttributeValue, Profile, SourceId, TagKind, Tags};
 pub use rare::{Empty, Rare};
+pub(crate) use slot_table::{slot_hash, SlotTable};
 pub use time::Timestamp;
 pub use value::Value;

@@ -176,15 +176,17 @@ fn assert_merge_lost_nothing(before: &[Profile], survivor: &Profile) {
             for (key, written) in by_key {
                 let kept = survivor
                     .source_attribute(source, key)
-                    .map(|kept| &kept.value);
-                match (&written.value, kept) {
+                    .map(|kept| kept.value);
+                match (&written.value, kept.as_ref()) {
                     (Value::Set(members), Some(Value::Set(united))) => {
                         assert!(members.is_subset(united), "{key} members lost")
                     }
                     (_, Some(kept)) => assert!(
-                        before.iter().any(
-                            |p| p.source_attribute(source, key).map(|w| &w.value) == Some(kept)
-                        ),
+                        before.iter().any(|p| p
+                            .source_attribute(source, key)
+                            .map(|w| w.value)
+                            .as_ref()
+                            == Some(kept)),
                         "{key} took a value neither profile had"
                     ),
                     (_, None) => panic!("{key} lost"),

@@ -4,7 +4,7 @@
 use super::merge::{merge_into, unmerge_from, MergeRecord};
 use super::{Change, Engine, EngineError, Entity, Operation};
 use crate::identity::{Identifier, IdentityConfig, IdentityIndex};
-use crate::model::{AttributeValue, Profile, ProfileId, ProfileIndex, Timestamp};
+use crate::model::{Profile, ProfileId, ProfileIndex, Timestamp};
 
 impl Engine {
     pub(super) fn apply(&mut self, change: &Change) -> Result<(), EngineError> {
@@ -71,24 +71,23 @@ impl Engine {
                 value,
             } => {
                 let name = self.attribute_names.intern(source, key);
-                let target = self
-                    .touch_profile(*profile, at)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                let written = AttributeValue {
-                    value: value.clone(),
-                    updated: at,
-                };
-                target.attributes.set(&name, written);
+                let mut names = std::mem::take(&mut self.attribute_names);
+                let target = self.touch_profile(*profile, at);
+                let applied =
+                    target.map(|target| target.attributes.set(&name, value, at, &mut names));
+                self.attribute_names = names;
+                applied.ok_or_else(|| corrupt("unknown profile"))?;
             }
             Operation::AttributeRemoved {
                 profile,
                 source,
                 key,
             } => {
-                let target = self
-                    .touch_profile(*profile, at)
-                    .ok_or_else(|| corrupt("unknown profile"))?;
-                target.attributes.remove(source, key);
+                let mut names = std::mem::take(&mut self.attribute_names);
+                let target = self.touch_profile(*profile, at);
+                let applied = target.map(|target| target.attributes.unset(source, key, &mut names));
+                self.attribute_names = names;
+                applied.ok_or_else(|| corrupt("unknown profile"))?;
             }
             Operation::TagAdded { profile, kind, tag } => {
                 let target = self
@@ -145,12 +144,11 @@ impl Engine {
                 }
                 self.index_unique(&moved.identifiers, survivor_slot);
                 let mut names = std::mem::take(&mut self.attribute_names);
-                let target = self
-                    .touch(survivor_slot, at)
-                    .ok_or_else(|| corrupt("unknown survivor"))?;
-                merge_into(target, absorbed, moved);
-                target.attributes.intern_names(&mut names);
+                let target = self.touch(survivor_slot, at);
+                let applied =
+                    target.map(|target| merge_into(target, absorbed, moved, Some(&mut names)));
                 self.attribute_names = names;
+                applied.ok_or_else(|| corrupt("unknown survivor"))?;
                 for id in std::iter::once(absorbed.id).chain(absorbed.aliases.iter().copied()) {
                     self.slots.insert(id, survivor_slot, &self.profiles);
                 }
@@ -185,12 +183,10 @@ impl Engine {
                 }
                 self.index_unique(&reverted.regained, survivor_slot);
                 let mut names = std::mem::take(&mut self.attribute_names);
-                let target = self
-                    .touch(survivor_slot, at)
-                    .ok_or_else(|| corrupt("unknown survivor"))?;
-                unmerge_from(target, reverted);
-                target.attributes.intern_names(&mut names);
+                let target = self.touch(survivor_slot, at);
+                let applied = target.map(|target| unmerge_from(target, reverted, &mut names));
                 self.attribute_names = names;
+                applied.ok_or_else(|| corrupt("unknown survivor"))?;
                 let tombstone = self
                     .profiles
                     .get_mut(slot.slot())

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::{Engine, EngineError, Operation, Outcome};
 use crate::identity::{Identifier, IdentityConfig, IdentityError, LimitBehaviour};
 use crate::model::{
-    AttributeKey, AttributeValue, Profile, ProfileId, ProfileIndex, SourceId, TagKind, Timestamp,
-    Value,
+    AttributeKey, AttributeNames, AttributeValue, Profile, ProfileId, ProfileIndex, SourceId,
+    TagKind, Timestamp, Value,
 };
 
 /// What a merge gave the survivor and took from it.
@@ -143,12 +143,12 @@ pub(super) fn merge_delta(
     }
     for (source, key, theirs) in absorbed.attributes.iter() {
         let ours = survivor.source_attribute(source, key);
-        if let Some(value) = merged_value(ours, theirs) {
+        if let Some(value) = merged_value(ours.as_ref(), &theirs) {
             delta.attributes.push(AttributeMove {
                 source: source.clone(),
                 key: key.clone(),
                 value,
-                previous: ours.cloned(),
+                previous: ours,
             });
         }
     }
@@ -192,8 +192,15 @@ fn merged_value(ours: Option<&AttributeValue>, theirs: &AttributeValue) -> Optio
     (value != ours.value).then_some(AttributeValue { value, updated })
 }
 
-/// Applies a merge to the survivor's record (the index and slots are the engine's concern).
-pub(super) fn merge_into(survivor: &mut Profile, absorbed: &Profile, delta: &MergeDelta) {
+/// Applies a merge to the survivor's record (the index and slots are the engine's concern),
+/// sharing attribute names and shapes through the engine's `names` when it is given (a
+/// plan's scratch copy of the survivor needs none).
+pub(super) fn merge_into(
+    survivor: &mut Profile,
+    absorbed: &Profile,
+    delta: &MergeDelta,
+    mut names: Option<&mut AttributeNames>,
+) {
     survivor
         .identities
         .retain(|identifier| !delta.dropped.contains(identifier));
@@ -201,9 +208,18 @@ pub(super) fn merge_into(survivor: &mut Profile, absorbed: &Profile, delta: &Mer
         .identities
         .extend(delta.identifiers.iter().cloned());
     for moved in &delta.attributes {
-        survivor
-            .attributes
-            .insert(&moved.source, &moved.key, moved.value.clone());
+        let written = &moved.value;
+        match names.as_deref_mut() {
+            Some(names) => {
+                let name = names.intern(&moved.source, &moved.key);
+                let attributes = &mut survivor.attributes;
+                attributes.set(&name, &written.value, written.updated, names);
+            }
+            None => {
+                let attributes = &mut survivor.attributes;
+                attributes.insert(&moved.source, &moved.key, written.clone());
+            }
+        }
     }
     for (kind, tag) in &delta.tags {
         survivor.tags.of_mut(*kind).insert(tag.clone());
@@ -215,19 +231,26 @@ pub(super) fn merge_into(survivor: &mut Profile, absorbed: &Profile, delta: &Mer
     survivor.aliases.extend(absorbed.aliases.iter().copied());
 }
 
-/// Gives back what an unmerge takes from the survivor's record.
-pub(super) fn unmerge_from(survivor: &mut Profile, delta: &UnmergeDelta) {
+/// Gives back what an unmerge takes from the survivor's record, sharing attribute names and
+/// shapes through the engine's `names`.
+pub(super) fn unmerge_from(
+    survivor: &mut Profile,
+    delta: &UnmergeDelta,
+    names: &mut AttributeNames,
+) {
     survivor
         .identities
         .retain(|identifier| !delta.identifiers.contains(identifier));
     survivor.identities.extend(delta.regained.iter().cloned());
     for (source, key, value) in &delta.attributes {
         match value {
-            Some(value) => {
-                survivor.attributes.insert(source, key, value.clone());
+            Some(written) => {
+                let name = names.intern(source, key);
+                let attributes = &mut survivor.attributes;
+                attributes.set(&name, &written.value, written.updated, names);
             }
             None => {
-                survivor.attributes.remove(source, key);
+                survivor.attributes.unset(source, key, names);
             }
         }
     }
@@ -336,7 +359,11 @@ impl Engine {
             }
         }
         for moved in &record.moved.attributes {
-            if survivor.source_attribute(&moved.source, &moved.key) == Some(&moved.value) {
+            if survivor
+                .source_attribute(&moved.source, &moved.key)
+                .as_ref()
+                == Some(&moved.value)
+            {
                 reverted.attributes.push((
                     moved.source.clone(),
                     moved.key.clone(),

@@ -12,6 +12,15 @@ use crate::model::{
 };
 use crate::schema::{check_length, total_length, Schema, SchemaError};
 
+/// One source and key an upsert writes: its stored value and the value the writes leave
+/// (`None` until the first write is typed).
+struct Pending {
+    source: SourceId,
+    key: AttributeKey,
+    stored: Option<Value>,
+    result: Option<Option<Value>>,
+}
+
 impl Engine {
     pub(super) fn plan_upsert(
         &self,
@@ -173,7 +182,7 @@ impl Engine {
         for (slot, _) in ranked {
             let absorbed = self.live_or_corrupt(slot)?;
             let moved = merge_delta(&self.identity, &survivor, absorbed)?;
-            merge_into(&mut survivor, absorbed, &moved);
+            merge_into(&mut survivor, absorbed, &moved, None);
             let because = identifiers
                 .iter()
                 .filter(|identifier| {
@@ -274,41 +283,52 @@ impl Engine {
         writes: Vec<(AttributeKey, crate::schema::AttributeChange)>,
         operations: &mut Vec<Operation>,
     ) -> Result<(), EngineError> {
-        let mut pending: Vec<(SourceId, AttributeKey, Option<Value>)> = Vec::new();
+        // Per source and key: the stored value (read once) and the value the writes leave.
+        let mut pending: Vec<Pending> = Vec::new();
         for (key, change) in writes {
             let target = schema.write_target(source, &key)?;
-            let staged = pending.iter().position(|(staged_source, staged_key, _)| {
-                staged_source == target.source && staged_key == &key
-            });
-            let current = match staged.and_then(|index| pending.get(index)) {
-                Some((_, _, value)) => value.as_ref(),
-                None => profile
-                    .source_attribute(target.source, &key)
-                    .map(|written| &written.value),
+            let staged = pending
+                .iter()
+                .position(|staged| staged.source == *target.source && staged.key == key);
+            let staged = match staged.and_then(|index| pending.get_mut(index)) {
+                Some(staged) => staged,
+                None => {
+                    let stored = profile
+                        .source_attribute(target.source, &key)
+                        .map(|written| written.value);
+                    pending.push(Pending {
+                        source: target.source.clone(),
+                        key,
+                        stored,
+                        result: None,
+                    });
+                    let Some(staged) = pending.last_mut() else {
+                        continue;
+                    };
+                    staged
+                }
             };
-            let result = change.resulting_value(&key, target.definition, current)?;
-            match staged.and_then(|index| pending.get_mut(index)) {
-                Some(slot) => slot.2 = result,
-                None => pending.push((target.source.clone(), key, result)),
-            }
+            let current = match &staged.result {
+                Some(written) => written.as_ref(),
+                None => staged.stored.as_ref(),
+            };
+            let result = change.resulting_value(&staged.key, target.definition, current)?;
+            staged.result = Some(result);
         }
-        for (target, key, result) in pending {
-            let current = profile
-                .source_attribute(&target, &key)
-                .map(|written| &written.value);
-            match result {
-                Some(value) if current != Some(&value) => {
+        for staged in pending {
+            match staged.result.flatten() {
+                Some(value) if staged.stored.as_ref() != Some(&value) => {
                     operations.push(Operation::AttributeSet {
                         profile: profile.id,
-                        source: target,
-                        key,
+                        source: staged.source,
+                        key: staged.key,
                         value,
                     })
                 }
-                None if current.is_some() => operations.push(Operation::AttributeRemoved {
+                None if staged.stored.is_some() => operations.push(Operation::AttributeRemoved {
                     profile: profile.id,
-                    source: target,
-                    key,
+                    source: staged.source,
+                    key: staged.key,
                 }),
                 Some(_) | None => {}
             }
@@ -443,7 +463,7 @@ mod tests {
         engine.execute(command).unwrap();
         assert_eq!(
             engine.profile(id).unwrap().attribute("age"),
-            Some(&Value::Integer(8))
+            Some(Value::Integer(8))
         );
         let names: Vec<_> = engine
             .take_unpersisted()

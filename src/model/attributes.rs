@@ -1,6 +1,8 @@
-//! A profile's attribute values, kept compact: one vector sorted by source and key, each
-//! entry a shared name and the written value. The engine interns the names, so a million
-//! profiles with the same ten keys hold ten names, not ten million key strings.
+//! A profile's attribute values, kept compact: the names it has values for, sorted by source
+//! and key and shared by every profile with the same names, and its values packed in one
+//! record of bytes in that order. The engine interns the names and their sets, so a million
+//! profiles with the same ten keys hold ten names and one list of them, not ten million key
+//! strings, and each value takes a tag byte and its payload.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,7 +11,7 @@ use rustc_hash::FxHashMap;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{AttributeKey, AttributeValue, SourceId};
+use super::{packed, AttributeKey, AttributeValue, SourceId, Timestamp, Value};
 
 /// An attribute key on one source of record. Ordered by source, then key.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -38,81 +40,101 @@ impl AttributeName {
     }
 }
 
-type Entry = (Arc<AttributeName>, AttributeValue);
+/// The bytes a record grows by at least when its entries outgrow it.
+const RECORD_GRAIN: usize = 16;
 
-/// Typed attribute values per source of record, then per key, in that order. Serialized as
-/// a map of sources to maps of keys to values, as the nested maps it replaces were.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A value to write and the time it is written at.
+type Entry<'a> = (&'a Value, Timestamp);
+
+/// The names a profile has values for, in source and key order: shared by every profile
+/// with the same names, as a JavaScript engine shares an object's hidden class.
+#[derive(Debug, Default)]
+struct Shape {
+    names: Box<[Arc<AttributeName>]>,
+}
+
+/// Typed attribute values per source of record, then per key, in that order: the profile's
+/// shape (its names, shared) and one record of the values in the same order
+/// ([`super::packed`]). Reading decodes a value, so readers receive values, not references.
+/// Serialized as a map of sources to maps of keys to values, as the nested maps it replaces
+/// were.
+#[derive(Clone, Default)]
 pub struct Attributes {
-    entries: Vec<Entry>,
+    shape: Option<Arc<Shape>>,
+    record: Box<[u8]>,
 }
 
 /// The values of one source, in key order.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct SourceAttributes<'a> {
-    entries: &'a [Entry],
+    attributes: &'a Attributes,
+    /// The position of the source's first name in the shape.
+    first: usize,
+    names: &'a [Arc<AttributeName>],
 }
 
 impl<'a> SourceAttributes<'a> {
     /// Keys with their values, in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a AttributeKey, &'a AttributeValue)> + 'a {
-        self.entries.iter().map(|(name, value)| (&name.key, value))
+    pub fn iter(&self) -> impl Iterator<Item = (&'a AttributeKey, AttributeValue)> + 'a {
+        let mut reader = self.attributes.reader_at(self.first);
+        self.names
+            .iter()
+            .map_while(move |name| Some((&name.key, reader.as_mut()?.entry()?)))
     }
 
     /// The value of `key`, if this source has one.
-    pub fn get(&self, key: &str) -> Option<&'a AttributeValue> {
-        self.entries
-            .binary_search_by(|(name, _)| name.key.as_str().cmp(key))
-            .ok()
-            .and_then(|position| self.entries.get(position))
-            .map(|(_, value)| value)
+    pub fn get(&self, key: &str) -> Option<AttributeValue> {
+        let position = self
+            .names
+            .binary_search_by(|name| name.key.as_str().cmp(key))
+            .ok()?;
+        self.attributes.value_at(self.first + position)
     }
 
     /// How many keys this source has values for.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.names.len()
     }
 
     /// Whether this source has no values (never true for a source an [`Attributes`] lists).
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.names.is_empty()
     }
 }
 
 impl<'a> IntoIterator for SourceAttributes<'a> {
-    type Item = (&'a AttributeKey, &'a AttributeValue);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, Entry>,
-        fn(&'a Entry) -> (&'a AttributeKey, &'a AttributeValue),
-    >;
+    type Item = (&'a AttributeKey, AttributeValue);
+    type IntoIter = Box<dyn Iterator<Item = Self::Item> + 'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        fn pair(entry: &Entry) -> (&AttributeKey, &AttributeValue) {
-            (&entry.0.key, &entry.1)
-        }
-        self.entries.iter().map(pair)
+        Box::new(self.iter())
     }
 }
 
 /// Sources with their values, in source order.
 pub struct BySource<'a> {
-    rest: &'a [Entry],
+    attributes: &'a Attributes,
+    next: usize,
 }
 
 impl<'a> Iterator for BySource<'a> {
     type Item = (&'a SourceId, SourceAttributes<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (first, _) = self.rest.first()?;
-        let source = &first.source;
-        let end = self
-            .rest
-            .iter()
-            .position(|(name, _)| name.source != *source)
-            .unwrap_or(self.rest.len());
-        let (entries, rest) = self.rest.split_at(end);
-        self.rest = rest;
-        Some((source, SourceAttributes { entries }))
+        let rest = self.attributes.names().get(self.next..)?;
+        let source = &rest.first()?.source;
+        let len = rest.partition_point(|name| name.source == *source);
+        let first = self.next;
+        self.next += len;
+        let names = rest.get(..len).unwrap_or_default();
+        Some((
+            source,
+            SourceAttributes {
+                attributes: self.attributes,
+                first,
+                names,
+            },
+        ))
     }
 }
 
@@ -122,40 +144,81 @@ impl<'a> IntoIterator for &'a Attributes {
 
     fn into_iter(self) -> Self::IntoIter {
         BySource {
-            rest: &self.entries,
+            attributes: self,
+            next: 0,
         }
     }
 }
 
 impl Attributes {
+    fn names(&self) -> &[Arc<AttributeName>] {
+        self.shape.as_deref().map_or(&[], |shape| &shape.names)
+    }
+
     fn position(&self, source: &SourceId, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(name, _)| {
+        self.names().binary_search_by(|name| {
             (name.source.as_str(), name.key.as_str()).cmp(&(source.as_str(), key))
         })
     }
 
-    /// The entries of `source`.
-    fn source_range(&self, source: &SourceId) -> &[Entry] {
-        let start = self
-            .entries
-            .partition_point(|(name, _)| name.source.as_str() < source.as_str());
-        let rest = self.entries.get(start..).unwrap_or_default();
-        let len = rest.partition_point(|(name, _)| name.source == *source);
-        rest.get(..len).unwrap_or_default()
+    /// A reader positioned at the entry of the name at `position`.
+    fn reader_at(&self, position: usize) -> Option<packed::Reader<'_>> {
+        let mut reader = packed::Reader::new(&self.record);
+        for _ in 0..position {
+            reader.skip()?;
+        }
+        Some(reader)
+    }
+
+    fn value_at(&self, position: usize) -> Option<AttributeValue> {
+        self.reader_at(position)?.entry()
+    }
+
+    /// Where the entry at `position` starts and ends in the record (empty at the end when
+    /// `position` is past the last name), and where the last entry ends (0 for no record).
+    fn layout(&self, position: usize) -> Option<(std::ops::Range<usize>, usize)> {
+        let names = self.names().len();
+        let mut reader = packed::Reader::new(&self.record);
+        let offset = |reader: &packed::Reader<'_>| self.record.len() - reader.remaining();
+        for _ in 0..position {
+            reader.skip()?;
+        }
+        let start = offset(&reader);
+        if position < names {
+            reader.skip()?;
+        }
+        let end = offset(&reader);
+        for _ in position + 1..names {
+            reader.skip()?;
+        }
+        Some((start..end, offset(&reader)))
+    }
+
+    /// The positions of `source`'s names in the shape.
+    fn source_range(&self, source: &SourceId) -> std::ops::Range<usize> {
+        let names = self.names();
+        let start = names.partition_point(|name| name.source.as_str() < source.as_str());
+        let len = names
+            .get(start..)
+            .unwrap_or_default()
+            .partition_point(|name| name.source == *source);
+        start..start + len
     }
 
     /// The value of `key` on `source`.
-    pub fn value(&self, source: &SourceId, key: &str) -> Option<&AttributeValue> {
-        self.position(source, key)
-            .ok()
-            .and_then(|position| self.entries.get(position))
-            .map(|(_, value)| value)
+    pub fn value(&self, source: &SourceId, key: &str) -> Option<AttributeValue> {
+        self.value_at(self.position(source, key).ok()?)
     }
 
     /// The values of one source, if it has any.
     pub fn get(&self, source: &SourceId) -> Option<SourceAttributes<'_>> {
-        let entries = self.source_range(source);
-        (!entries.is_empty()).then_some(SourceAttributes { entries })
+        let range = self.source_range(source);
+        let names = self.names().get(range.clone())?;
+        (!names.is_empty()).then_some(SourceAttributes {
+            attributes: self,
+            first: range.start,
+            names,
+        })
     }
 
     /// Whether `source` has any value.
@@ -164,78 +227,218 @@ impl Attributes {
     }
 
     /// Every value with its source and key, in source, then key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&SourceId, &AttributeKey, &AttributeValue)> {
-        self.entries
+    pub fn iter(&self) -> impl Iterator<Item = (&SourceId, &AttributeKey, AttributeValue)> {
+        let mut reader = packed::Reader::new(&self.record);
+        self.names()
             .iter()
-            .map(|(name, value)| (&name.source, &name.key, value))
+            .map_while(move |name| Some((&name.source, &name.key, reader.entry()?)))
     }
 
     /// How many values there are over all sources.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.names().len()
     }
 
     /// Whether there are no values.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.names().is_empty()
     }
 
-    /// Sets the value of `key` on `source`.
-    pub fn insert(&mut self, source: &SourceId, key: &str, value: AttributeValue) {
+    /// Sets the value of `key` on `source`. The name is the profile's own until
+    /// [`Attributes::intern_names`] shares it.
+    pub fn insert(&mut self, source: &SourceId, key: &str, written: AttributeValue) {
+        let entry = (&written.value, written.updated);
         match self.position(source, key) {
-            Ok(position) => {
-                if let Some(entry) = self.entries.get_mut(position) {
-                    entry.1 = value;
-                }
+            Ok(position) => self.replace(position, entry),
+            Err(position) => {
+                let name = Arc::new(AttributeName::new(source.clone(), key));
+                let names = self.names_with(position, name);
+                self.insert_at(position, Arc::new(Shape { names }), entry);
             }
-            Err(position) => self.insert_at(
-                position,
-                Arc::new(AttributeName::new(source.clone(), key)),
-                value,
-            ),
         }
     }
 
-    /// Sets the value of an (interned) name.
-    pub(crate) fn set(&mut self, name: &Arc<AttributeName>, value: AttributeValue) {
+    /// Sets the value of an (interned) name, written at `updated`, sharing the shape it
+    /// leads to.
+    pub(crate) fn set(
+        &mut self,
+        name: &Arc<AttributeName>,
+        value: &Value,
+        updated: Timestamp,
+        names: &mut AttributeNames,
+    ) {
         match self.position(&name.source, &name.key) {
-            Ok(position) => {
-                if let Some(entry) = self.entries.get_mut(position) {
-                    entry.1 = value;
-                }
+            Ok(position) => self.replace(position, (value, updated)),
+            Err(position) => {
+                let shape = names.with_name(self.shape.as_ref(), name, || {
+                    self.names_with(position, Arc::clone(name))
+                });
+                self.insert_at(position, shape, (value, updated));
             }
-            Err(position) => self.insert_at(position, Arc::clone(name), value),
         }
     }
 
-    /// Inserts a new entry, growing the vector by a few entries at a time: profiles hold
-    /// few values and millions of them, so doubling would waste more than it saves.
-    fn insert_at(&mut self, position: usize, name: Arc<AttributeName>, value: AttributeValue) {
-        if self.entries.len() == self.entries.capacity() {
-            self.entries.reserve_exact((self.entries.len() / 4).max(2));
+    /// The names with `name` added at `position`.
+    fn names_with(&self, position: usize, name: Arc<AttributeName>) -> Box<[Arc<AttributeName>]> {
+        let names = self.names();
+        let (before, after) = names.split_at(position.min(names.len()));
+        before
+            .iter()
+            .cloned()
+            .chain(std::iter::once(name))
+            .chain(after.iter().cloned())
+            .collect()
+    }
+
+    /// Replaces the bytes of `range` with the entry of a value written at a time, or with
+    /// nothing. The record keeps its allocation when the entry fits in it (the bytes past the
+    /// last entry are room, never read); otherwise it moves to one rounded up to
+    /// [`RECORD_GRAIN`] bytes, so that a profile's first values do not each reallocate.
+    fn splice(&mut self, (range, used): (std::ops::Range<usize>, usize), entry: Option<Entry<'_>>) {
+        let base = match packed::base(&self.record) {
+            Some(base) => base,
+            None => entry.map_or(Timestamp::EPOCH, |(_, updated)| updated),
+        };
+        let entry_len = entry.map_or(0, |(value, updated)| {
+            packed::entry_len(base, value, updated)
+        });
+        let (start, end) = (range.start, range.end);
+        let needed = used.max(packed::BASE_LEN) - (end - start) + entry_len;
+        let fits = needed <= self.record.len() && needed + RECORD_GRAIN > self.record.len();
+        if used > 0 && end <= used && fits {
+            self.record.copy_within(end..used, start + entry_len);
+        } else {
+            let (Some(head), Some(tail)) = (self.record.get(..start), self.record.get(end..used))
+            else {
+                return;
+            };
+            let mut record = vec![0; needed.next_multiple_of(RECORD_GRAIN)].into_boxed_slice();
+            let mut writer = packed::Writer::new(&mut record);
+            if head.is_empty() {
+                packed::start(&mut writer, base);
+            } else {
+                writer.extend_from_slice(head);
+            }
+            let entry_at = writer.written();
+            if let Some(rest) = record.get_mut(entry_at + entry_len..) {
+                packed::Writer::new(rest).extend_from_slice(tail);
+            }
+            self.record = record;
+            return self.write_at(entry_at, entry_len, base, entry);
         }
-        self.entries.insert(position, (name, value));
+        self.write_at(start, entry_len, base, entry);
+    }
+
+    /// Writes the entry of a value written at a time into the `len` bytes at `at`.
+    fn write_at(&mut self, at: usize, len: usize, base: Timestamp, entry: Option<Entry<'_>>) {
+        if let (Some((value, updated)), Some(bytes)) = (entry, self.record.get_mut(at..at + len)) {
+            packed::write_entry(&mut packed::Writer::new(bytes), base, value, updated);
+        }
+    }
+
+    /// Replaces the entry at `position`.
+    fn replace(&mut self, position: usize, entry: Entry<'_>) {
+        if let Some(layout) = self.layout(position) {
+            self.splice(layout, Some(entry));
+        }
+    }
+
+    fn insert_at(&mut self, position: usize, shape: Arc<Shape>, entry: Entry<'_>) {
+        if let Some((range, used)) = self.layout(position) {
+            self.splice((range.start..range.start, used), Some(entry));
+            self.shape = Some(shape);
+        }
     }
 
     /// Removes the value of `key` on `source`, returning it.
     pub fn remove(&mut self, source: &SourceId, key: &str) -> Option<AttributeValue> {
-        let position = self.position(source, key).ok()?;
-        let (_, value) = self.entries.remove(position);
-        Some(value)
+        self.remove_with(source, key, |names| Arc::new(Shape { names }))
     }
 
-    /// Replaces every name with the engine's shared one.
+    /// Removes the value of `key` on `source`, returning it, and shares the shape it leaves.
+    pub(crate) fn unset(
+        &mut self,
+        source: &SourceId,
+        key: &str,
+        names: &mut AttributeNames,
+    ) -> Option<AttributeValue> {
+        self.remove_with(source, key, |left| names.shape(left))
+    }
+
+    fn remove_with(
+        &mut self,
+        source: &SourceId,
+        key: &str,
+        shape_of: impl FnOnce(Box<[Arc<AttributeName>]>) -> Arc<Shape>,
+    ) -> Option<AttributeValue> {
+        let position = self.position(source, key).ok()?;
+        let removed = self.value_at(position)?;
+        let layout = self.layout(position)?;
+        let left: Box<[Arc<AttributeName>]> = self
+            .names()
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| *at != position)
+            .map(|(_, name)| Arc::clone(name))
+            .collect();
+        if left.is_empty() {
+            *self = Self::default();
+        } else {
+            self.splice(layout, None);
+            self.shape = Some(shape_of(left));
+        }
+        Some(removed)
+    }
+
+    /// Replaces every name, and the shape, with the engine's shared ones.
     pub(crate) fn intern_names(&mut self, names: &mut AttributeNames) {
-        for (name, _) in &mut self.entries {
-            *name = names.share(name);
+        if let Some(shape) = &self.shape {
+            let shared = shape.names.iter().map(|name| names.share(name)).collect();
+            self.shape = Some(names.shape(shared));
         }
     }
 }
 
-/// The engine's table of attribute names: one shared allocation per source and key.
+impl PartialEq for Attributes {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl std::fmt::Debug for Attributes {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_map()
+            .entries(
+                self.iter()
+                    .map(|(source, key, value)| ((source.as_str(), key.as_str()), value)),
+            )
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SourceAttributes<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// A shape reached by adding a name: the shape it starts from (kept, so that its address,
+/// part of the key, is never reused) and the one it leads to.
+type Transition = (Option<Arc<Shape>>, Arc<Shape>);
+
+/// The engine's table of attribute names and shapes: one shared allocation per source and
+/// key, and one per set of names that profiles hold.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AttributeNames {
     by_source: FxHashMap<SourceId, FxHashMap<AttributeKey, Arc<AttributeName>>>,
+    /// Shapes by the addresses of their (shared) names.
+    shapes: FxHashMap<Box<[usize]>, Arc<Shape>>,
+    /// Scratch space for a shape's key.
+    key: Vec<usize>,
+    /// The shape that adding a name (by address) to a shape (by address, 0 for none) leads
+    /// to; the entry holds the shape it starts from, so that address is never reused.
+    transitions: FxHashMap<(usize, usize), Transition>,
 }
 
 impl AttributeNames {
@@ -267,6 +470,41 @@ impl AttributeNames {
             .insert(name.key.clone(), Arc::clone(name));
         Arc::clone(name)
     }
+
+    /// The shared shape that `from` leads to with the shared `name` added, `names` being its
+    /// names.
+    fn with_name(
+        &mut self,
+        from: Option<&Arc<Shape>>,
+        name: &Arc<AttributeName>,
+        names: impl FnOnce() -> Box<[Arc<AttributeName>]>,
+    ) -> Arc<Shape> {
+        let key = (
+            from.map_or(0, |shape| Arc::as_ptr(shape) as usize),
+            Arc::as_ptr(name) as usize,
+        );
+        if let Some((_, to)) = self.transitions.get(&key) {
+            return Arc::clone(to);
+        }
+        let to = self.shape(names());
+        self.transitions
+            .insert(key, (from.cloned(), Arc::clone(&to)));
+        to
+    }
+
+    /// The shared shape of `names`, which are shared names.
+    fn shape(&mut self, names: Box<[Arc<AttributeName>]>) -> Arc<Shape> {
+        self.key.clear();
+        self.key
+            .extend(names.iter().map(|name| Arc::as_ptr(name) as usize));
+        if let Some(shape) = self.shapes.get(self.key.as_slice()) {
+            return Arc::clone(shape);
+        }
+        let shape = Arc::new(Shape { names });
+        self.shapes
+            .insert(self.key.clone().into_boxed_slice(), Arc::clone(&shape));
+        shape
+    }
 }
 
 impl Serialize for Attributes {
@@ -290,13 +528,37 @@ impl<'de> Deserialize<'de> for Attributes {
         let nested = BTreeMap::<SourceId, BTreeMap<AttributeKey, AttributeValue>>::deserialize(
             deserializer,
         )?;
-        let mut entries = Vec::with_capacity(nested.values().map(BTreeMap::len).sum());
-        for (source, values) in nested {
-            for (key, value) in values {
-                entries.push((Arc::new(AttributeName::new(source.clone(), key)), value));
+        let mut names = Vec::with_capacity(nested.values().map(BTreeMap::len).sum());
+        let mut values = Vec::with_capacity(names.capacity());
+        for (source, by_key) in nested {
+            for (key, written) in by_key {
+                names.push(Arc::new(AttributeName::new(source.clone(), key)));
+                values.push(written);
             }
         }
-        Ok(Self { entries })
+        let base = values
+            .first()
+            .map_or(Timestamp::EPOCH, |first| first.updated);
+        let len: usize = values
+            .iter()
+            .map(|written| packed::entry_len(base, &written.value, written.updated))
+            .sum();
+        let mut record = vec![0; packed::BASE_LEN + len].into_boxed_slice();
+        let mut writer = packed::Writer::new(&mut record);
+        packed::start(&mut writer, base);
+        for written in &values {
+            packed::write_entry(&mut writer, base, &written.value, written.updated);
+        }
+        Ok(if names.is_empty() {
+            Self::default()
+        } else {
+            Self {
+                shape: Some(Arc::new(Shape {
+                    names: names.into_boxed_slice(),
+                })),
+                record,
+            }
+        })
     }
 }
 
@@ -359,13 +621,15 @@ mod tests {
         let mut attributes = Attributes::default();
         let mut names = AttributeNames::default();
         let (crm, app) = (SourceId::new("crm"), SourceId::new("app"));
-        attributes.set(&names.intern(&crm, "seats"), written(5));
-        attributes.set(&names.intern(&app, "seats"), written(6));
-        attributes.set(&names.intern(&crm, "seats"), written(7));
-        assert_eq!(attributes.value(&crm, "seats"), Some(&written(7)));
+        for (source, number) in [(&crm, 5), (&app, 6), (&crm, 7)] {
+            let name = names.intern(source, "seats");
+            let value = written(number);
+            attributes.set(&name, &value.value, value.updated, &mut names);
+        }
+        assert_eq!(attributes.value(&crm, "seats"), Some(written(7)));
         assert_eq!(
             attributes.get(&app).and_then(|v| v.get("seats")),
-            Some(&written(6))
+            Some(written(6))
         );
         assert!(attributes.get(&SourceId::new("b")).is_none());
         assert_eq!(attributes.remove(&crm, "seats"), Some(written(7)));
@@ -373,6 +637,79 @@ mod tests {
         assert!(!attributes.contains_key(&crm));
         assert!(attributes.contains_key(&app));
         assert_eq!(attributes.len(), 1);
+    }
+
+    /// One write of the property test: source, key, value (none removes), write time.
+    type Write = (u8, u8, Option<i64>, i64);
+
+    fn value_of(number: i64) -> Value {
+        match number.rem_euclid(4) {
+            0 => Value::Integer(number),
+            1 => Value::String("x".repeat(usize::try_from(number.rem_euclid(300)).unwrap())),
+            2 => Value::Boolean(number % 8 == 2),
+            _ => Value::Set([number.to_string(), "s".to_owned()].into()),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn writes_read_back_as_the_nested_maps_would_hold_them(
+            writes in proptest::collection::vec(
+                (0u8..3, 0u8..6, proptest::option::of(-1000i64..1000), -3i64..3),
+                0..40,
+            )
+        ) {
+            let writes: Vec<Write> = writes;
+            let mut names = AttributeNames::default();
+            let (mut shared, mut own) = (Attributes::default(), Attributes::default());
+            let mut expected: BTreeMap<SourceId, BTreeMap<AttributeKey, AttributeValue>> =
+                BTreeMap::new();
+            for (source, key, number, at) in writes {
+                let source = SourceId::new(format!("s{source}"));
+                let key = format!("k{key}");
+                let by_key = expected.entry(source.clone()).or_default();
+                match number {
+                    Some(number) => {
+                        let written = AttributeValue {
+                            value: value_of(number),
+                            updated: Timestamp::from_micros(1_700_000_000_000_000 + at),
+                        };
+                        let name = names.intern(&source, &key);
+                        shared.set(&name, &written.value, written.updated, &mut names);
+                        own.insert(&source, &key, written.clone());
+                        by_key.insert(key, written);
+                    }
+                    None => {
+                        let removed = by_key.remove(&key);
+                        proptest::prop_assert_eq!(
+                            shared.unset(&source, &key, &mut names),
+                            removed.clone()
+                        );
+                        proptest::prop_assert_eq!(own.remove(&source, &key), removed);
+                    }
+                }
+                expected.retain(|_, by_key| !by_key.is_empty());
+                proptest::prop_assert_eq!(&nested(&shared), &expected);
+                proptest::prop_assert_eq!(&shared, &own);
+                proptest::prop_assert_eq!(shared.len(), expected.values().map(BTreeMap::len).sum::<usize>());
+                for (source, by_key) in &expected {
+                    let values = shared.get(source);
+                    proptest::prop_assert_eq!(values.map(|values| values.len()), Some(by_key.len()));
+                    for (key, written) in by_key {
+                        let (by_name, by_source) =
+                            (shared.value(source, key), values.and_then(|v| v.get(key)));
+                        proptest::prop_assert_eq!(by_name.as_ref(), Some(written));
+                        proptest::prop_assert_eq!(by_source.as_ref(), Some(written));
+                    }
+                }
+            }
+            own.intern_names(&mut names);
+            let (Some(one), Some(two)) = (&shared.shape, &own.shape) else {
+                proptest::prop_assert!(shared.is_empty() && own.is_empty());
+                return Ok(());
+            };
+            proptest::prop_assert!(Arc::ptr_eq(one, two), "equal names share one shape");
+        }
     }
 
     #[test]
@@ -383,11 +720,12 @@ mod tests {
         first.insert(&source, "plan", written(1));
         first.intern_names(&mut names);
         let mut second = Attributes::default();
-        second.set(&names.intern(&source, "plan"), written(2));
-        let (Some((one, _)), Some((two, _))) = (first.entries.first(), second.entries.first())
-        else {
+        let name = names.intern(&source, "plan");
+        second.set(&name, &Value::Integer(2), Timestamp::EPOCH, &mut names);
+        let (Some(one), Some(two)) = (&first.shape, &second.shape) else {
             panic!("both hold a value");
         };
         assert!(Arc::ptr_eq(one, two));
+        assert!(Arc::ptr_eq(&one.names[0], &two.names[0]));
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod date_text;
 mod error;
 mod event;
 mod ids;
+mod packed;
 mod profile;
 mod rare;
 mod slot_table;

@@ -132,32 +132,48 @@ impl Profile {
     }
 
     /// The value of `key` on one source.
-    pub fn source_attribute(&self, source: &SourceId, key: &str) -> Option<&AttributeValue> {
+    pub fn source_attribute(&self, source: &SourceId, key: &str) -> Option<AttributeValue> {
         self.attributes.value(source, key)
     }
 
     /// The value of `key` across sources: the most recently written one.
-    pub fn attribute(&self, key: &str) -> Option<&Value> {
+    pub fn attribute(&self, key: &str) -> Option<Value> {
         self.attributes
             .iter()
             .filter(|(_, name, _)| name.as_str() == key)
             .map(|(_, _, written)| written)
-            .max_by_key(|written| written.updated)
-            .map(|written| &written.value)
+            .reduce(|newest, written| {
+                if written.updated >= newest.updated {
+                    written
+                } else {
+                    newest
+                }
+            })
+            .map(|written| written.value)
     }
 
-    /// Every attribute key with its current value across sources, in key order.
-    pub fn merged_attributes(&self) -> BTreeMap<&str, &Value> {
-        let mut newest: BTreeMap<&str, &AttributeValue> = BTreeMap::new();
-        for (_, key, written) in self.attributes.iter() {
-            let entry = newest.entry(key.as_str()).or_insert(written);
-            if written.updated > entry.updated {
-                *entry = written;
+    /// Every attribute key with its current value across sources, in key order: per key the
+    /// most recently written value, the first source's on a tie.
+    pub fn merged_attributes(&self) -> Vec<(&str, Value)> {
+        let mut values: Vec<Option<AttributeValue>> = Vec::with_capacity(self.attributes.len());
+        let mut newest: BTreeMap<&str, usize> = BTreeMap::new();
+        for (position, (_, key, written)) in self.attributes.iter().enumerate() {
+            let held = newest.entry(key.as_str()).or_insert(position);
+            let newer = values
+                .get(*held)
+                .and_then(Option::as_ref)
+                .is_some_and(|kept| written.updated > kept.updated);
+            if newer {
+                *held = position;
             }
+            values.push(Some(written));
         }
         newest
             .into_iter()
-            .map(|(key, written)| (key, &written.value))
+            .filter_map(|(key, position)| {
+                let written = values.get_mut(position)?.take()?;
+                Some((key, written.value))
+            })
             .collect()
     }
 

@@ -365,7 +365,8 @@ impl Column {
         match field {
             Field::Trait(_) => {}
             Field::Attribute(key) => {
-                self.set_value(position, profile.and_then(|found| found.attribute(key)));
+                let value = profile.and_then(|found| found.attribute(key));
+                self.set_value(position, value.as_ref());
             }
             Field::Consent(purpose) => {
                 self.set_value(

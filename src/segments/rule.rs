@@ -341,7 +341,7 @@ impl Rule {
                 match field {
                     Field::Attribute(key) => profile
                         .attribute(key)
-                        .is_some_and(|value| comparison.matches(value, now)),
+                        .is_some_and(|value| comparison.matches(&value, now)),
                     Field::Trait(name) => subject
                         .traits
                         .get(name)

@@ -34,9 +34,9 @@ fn matched_profiles_merge_and_old_ids_keep_resolving() {
     assert_eq!(survivor.aliases, [phone]);
     assert_eq!(
         survivor.attribute("city"),
-        Some(&Value::String("Odense".into()))
+        Some(Value::String("Odense".into()))
     );
-    assert_eq!(survivor.attribute("since"), Some(&Value::Integer(2019)));
+    assert_eq!(survivor.attribute("since"), Some(Value::Integer(2019)));
     assert_eq!(survivor.tags.of(TagKind::Manual).len(), 2);
     assert_eq!(
         survivor.consents.get("marketing"),
@@ -77,7 +77,7 @@ fn sets_are_united_when_profiles_merge() {
     ));
     assert_eq!(
         engine.profile(id).unwrap().attribute("hobbies"),
-        Some(&Value::Set(["Chess".to_owned(), "Sport".to_owned()].into()))
+        Some(Value::Set(["Chess".to_owned(), "Sport".to_owned()].into()))
     );
 }
 

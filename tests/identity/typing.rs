@@ -23,11 +23,11 @@ fn declared_types_coerce_vendor_spellings() {
         r#"{"upsertProfile":{"identities":{"email":"a@x.dk"},"attributes":{"is_paying":"t","seats":"12","renews":"2025-03-21T10:35:24+01:00"}}}"#,
     ));
     let profile = engine.profile(id).unwrap();
-    assert_eq!(profile.attribute("is_paying"), Some(&Value::Boolean(true)));
-    assert_eq!(profile.attribute("seats"), Some(&Value::Integer(12)));
+    assert_eq!(profile.attribute("is_paying"), Some(Value::Boolean(true)));
+    assert_eq!(profile.attribute("seats"), Some(Value::Integer(12)));
     assert_eq!(
         profile.attribute("renews"),
-        Some(&Value::DateTime(
+        Some(Value::DateTime(
             Timestamp::parse("2025-03-21T09:35:24Z").unwrap()
         ))
     );
@@ -104,7 +104,7 @@ fn null_removes_a_value_and_set_actions_follow_followanalytics() {
     let profile = engine.profile(id).unwrap();
     assert_eq!(
         profile.attribute("hobbies"),
-        Some(&Value::Set(["Reading".to_owned()].into()))
+        Some(Value::Set(["Reading".to_owned()].into()))
     );
     run(
         &mut engine,
@@ -124,8 +124,8 @@ fn undeclared_attributes_keep_their_inferred_type() {
         r#"{"upsertProfile":{"identities":{"email":"a@x.dk"},"attributes":{"visits":3,"ratio":0.5,"note":"t"}}}"#,
     ));
     let profile = engine.profile(id).unwrap();
-    assert_eq!(profile.attribute("visits"), Some(&Value::Integer(3)));
-    assert_eq!(profile.attribute("note"), Some(&Value::String("t".into())));
+    assert_eq!(profile.attribute("visits"), Some(Value::Integer(3)));
+    assert_eq!(profile.attribute("note"), Some(Value::String("t".into())));
 }
 
 #[test]

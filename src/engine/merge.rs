@@ -84,10 +84,14 @@ pub(super) fn merge_delta(
     absorbed: &Profile,
 ) -> Result<MergeDelta, IdentityError> {
     let mut delta = MergeDelta::default();
+    // An identifier of a unique type has one owner, so the survivor never holds the absorbed
+    // profile's: only the others are searched for (a survivor may hold tens of thousands).
     let incoming: Vec<&Identifier> = absorbed
         .identities
         .iter()
-        .filter(|identifier| !survivor.identities.contains(identifier))
+        .filter(|identifier| {
+            identity.is_unique(identifier.kind()) || !survivor.identities.contains(identifier)
+        })
         .collect();
     for identifier in &incoming {
         let kind = identifier.kind();
@@ -201,9 +205,11 @@ pub(super) fn merge_into(
     delta: &MergeDelta,
     mut names: Option<&mut AttributeNames>,
 ) {
-    survivor
-        .identities
-        .retain(|identifier| !delta.dropped.contains(identifier));
+    if !delta.dropped.is_empty() {
+        survivor
+            .identities
+            .retain(|identifier| !delta.dropped.contains(identifier));
+    }
     survivor
         .identities
         .extend(delta.identifiers.iter().cloned());

@@ -33,7 +33,7 @@ impl Engine {
         }
         let mut operations = Vec::with_capacity(identifiers.len() + upsert.attributes.len() + 1);
         let mut merged = Vec::new();
-        let owners = self.owners_of(&identifiers);
+        let (owners, owned) = self.owners_of(&identifiers);
         let (profile, created) = match owners.as_slice() {
             [] => {
                 let id = ProfileId::random();
@@ -57,7 +57,7 @@ impl Engine {
             },
         };
         let id = profile.id;
-        self.plan_identifiers(&profile, identifiers, &mut operations)?;
+        self.plan_identifiers(&profile, identifiers, &owned, &mut operations)?;
         self.plan_attributes(
             &self.schema,
             &profile,
@@ -146,10 +146,13 @@ impl Engine {
 
     /// The distinct profiles the identifiers of unique types belong to, each with the highest
     /// priority of the identifier types that matched it, in the order first matched.
-    fn owners_of(&self, identifiers: &[Identifier]) -> Vec<(ProfileIndex, i32)> {
+    fn owners_of(&self, identifiers: &[Identifier]) -> (Vec<(ProfileIndex, i32)>, Vec<bool>) {
         let mut owners: Vec<(ProfileIndex, i32)> = Vec::new();
+        let mut owned = Vec::with_capacity(identifiers.len());
         for identifier in identifiers {
-            let Some(slot) = self.identities.owner(identifier, &self.profiles) else {
+            let owner = self.identities.owner(identifier, &self.profiles);
+            owned.push(owner.is_some());
+            let Some(slot) = owner else {
                 continue;
             };
             let priority = self.identity.priority(identifier.kind());
@@ -158,7 +161,7 @@ impl Engine {
                 None => owners.push((slot, priority)),
             }
         }
-        owners
+        (owners, owned)
     }
 
     /// Merges every matched profile into one survivor: the one matched by the identifier type
@@ -201,27 +204,46 @@ impl Engine {
         Ok(survivor)
     }
 
-    /// Adds the identifiers the profile lacks, keeping every type within its limit.
+    /// Adds the identifiers the profile lacks, keeping every type within its limit. `owned`
+    /// says which identifiers the index gave an owner: every such owner is the profile or was
+    /// merged into it, so an identifier of a unique type without a limit is new exactly when
+    /// it has none, without searching the profile's identifiers (a profile may hold tens of
+    /// thousands).
     fn plan_identifiers(
         &self,
         profile: &Profile,
         identifiers: Vec<Identifier>,
+        owned: &[bool],
         operations: &mut Vec<Operation>,
     ) -> Result<(), EngineError> {
-        let is_new = |identifier: &Identifier| !profile.identities.contains(identifier);
-        if identifiers
+        let all_without_limit = identifiers
             .iter()
-            .all(|identifier| self.identity.limit(identifier.kind()).is_none())
-        {
-            operations.extend(identifiers.into_iter().filter(is_new).map(|identifier| {
-                Operation::IdentifierAdded {
-                    profile: profile.id,
-                    identifier,
+            .all(|identifier| self.identity.limit(identifier.kind()).is_none());
+        let known: Vec<bool> = identifiers
+            .iter()
+            .zip(owned)
+            .map(|(identifier, owned)| {
+                let kind = identifier.kind();
+                if self.identity.is_unique(kind) && self.identity.limit(kind).is_none() {
+                    *owned
+                } else {
+                    profile.identities.contains(identifier)
                 }
+            })
+            .collect();
+        let mut new = identifiers
+            .into_iter()
+            .zip(known)
+            .filter(|(_, known)| !known)
+            .map(|(identifier, _)| identifier);
+        if all_without_limit {
+            operations.extend(new.map(|identifier| Operation::IdentifierAdded {
+                profile: profile.id,
+                identifier,
             }));
             return Ok(());
         }
-        let new: Vec<Identifier> = identifiers.into_iter().filter(is_new).collect();
+        let new: Vec<Identifier> = new.by_ref().collect();
         let mut skipped: Vec<usize> = Vec::new();
         for (position, identifier) in new.iter().enumerate() {
             let kind = identifier.kind();

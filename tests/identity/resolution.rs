@@ -111,6 +111,46 @@ fn non_unique_types_are_kept_but_never_resolve() {
 }
 
 #[test]
+fn identifiers_a_profile_holds_are_not_added_twice_by_upserts_or_merges() {
+    let (mut engine, _) = engine_with(
+        r#"{"policy":"merge","types":[{"name":"household","unique":false}]}"#,
+        "{}",
+    );
+    let first = profile_of(&run(
+        &mut engine,
+        r#"{"upsertProfile":{"identities":{"email":"a@x.dk","household":"h1"}}}"#,
+    ));
+    run(
+        &mut engine,
+        r#"{"upsertProfile":{"identities":{"email":["a@x.dk","a2@x.dk"],"household":"h1"}}}"#,
+    );
+    run(
+        &mut engine,
+        r#"{"upsertProfile":{"identities":{"email":"b@x.dk","household":"h1"}}}"#,
+    );
+    let merged = profile_of(&run(
+        &mut engine,
+        r#"{"upsertProfile":{"identities":{"email":["a2@x.dk","b@x.dk","c@x.dk"],"household":"h1"}}}"#,
+    ));
+    assert_eq!(merged, first);
+    let held: Vec<String> = engine
+        .profile(merged)
+        .unwrap()
+        .identities
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(held.len(), 5, "{held:?}");
+    for expected in ["a@x.dk", "a2@x.dk", "b@x.dk", "c@x.dk", "h1"] {
+        assert_eq!(
+            held.iter().filter(|text| text.ends_with(expected)).count(),
+            1,
+            "{expected} in {held:?}"
+        );
+    }
+}
+
+#[test]
 fn custom_types_are_case_sensitive_unless_configured() {
     let (mut engine, _) = engine_with(r#"{"types":[{"name":"crm","caseSensitive":false}]}"#, "{}");
     let first = profile_of(&run(

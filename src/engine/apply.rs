@@ -45,10 +45,6 @@ impl Engine {
                 let target = self
                     .touch(slot, at)
                     .ok_or_else(|| corrupt("unknown profile"))?;
-                // Grown one at a time: a profile holds a few identifiers and there are
-                // millions of profiles, so doubling's spare room would cost more than the
-                // reallocations.
-                target.identities.reserve_exact(1);
                 target.identities.push(identifier.clone());
             }
             Operation::IdentifierRemoved {

@@ -181,7 +181,15 @@ impl Engine {
         let Some((survivor_slot, _)) = ranked.next() else {
             return Err(IdentityError::Missing.into());
         };
-        let mut survivor = self.live_or_corrupt(survivor_slot)?.clone();
+        let survivor = self.live_or_corrupt(survivor_slot)?;
+        // The survivor as it will be, for the rest of the plan. When the index alone answers
+        // which profile holds an identifier, nothing in the plan reads the survivor's list of
+        // identifiers, so the copy leaves it out: a survivor may hold tens of thousands.
+        let mut survivor = if self.identity.resolves_by_index_alone() {
+            survivor.clone_without_identities()
+        } else {
+            survivor.clone()
+        };
         for (slot, _) in ranked {
             let absorbed = self.live_or_corrupt(slot)?;
             let moved = merge_delta(&self.identity, &survivor, absorbed)?;

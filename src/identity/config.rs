@@ -121,6 +121,15 @@ impl IdentityConfig {
             .is_none_or(|declared| declared.unique)
     }
 
+    /// Whether every type is unique and unlimited (as undeclared types are): then the identity
+    /// index alone says which profile holds an identifier, and planning a write never needs
+    /// to search a profile's list of identifiers.
+    pub fn resolves_by_index_alone(&self) -> bool {
+        self.types
+            .iter()
+            .all(|declared| declared.unique && declared.limit.is_none())
+    }
+
     /// The priority of `kind` (0 when undeclared).
     pub fn priority(&self, kind: &str) -> i32 {
         self.identifier_type(kind)

@@ -3,8 +3,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Attributes, ProfileId, Rare, Timestamp, Value};
-use crate::identity::Identifier;
+use super::{Attributes, Identities, ProfileId, Rare, Timestamp, Value};
 
 /// The name of an attribute (`name`, `subscription_id`). The schema decides which names are
 /// valid for which dialect.
@@ -98,7 +97,7 @@ pub struct Profile {
     /// The stable public id.
     pub id: ProfileId,
     /// Normalized identifiers, in the order they were added.
-    pub identities: Vec<Identifier>,
+    pub identities: Identities,
     /// Typed attribute values per source of record, then per key.
     pub attributes: Attributes,
     /// Automatic and manual tags (rarely any: boxed once there are).
@@ -120,7 +119,7 @@ impl Profile {
     pub fn new(id: ProfileId, at: Timestamp) -> Self {
         Self {
             id,
-            identities: Vec::new(),
+            identities: Identities::default(),
             attributes: Attributes::default(),
             tags: Rare::default(),
             consents: Rare::default(),
@@ -128,6 +127,22 @@ impl Profile {
             updated: at,
             version: 1,
             aliases: Rare::default(),
+        }
+    }
+
+    /// A copy of the profile with an empty list of identifiers, for planning a write that
+    /// never reads it.
+    pub(crate) fn clone_without_identities(&self) -> Self {
+        Self {
+            id: self.id,
+            identities: Identities::default(),
+            attributes: self.attributes.clone(),
+            tags: self.tags.clone(),
+            consents: self.consents.clone(),
+            created: self.created,
+            updated: self.updated,
+            version: self.version,
+            aliases: self.aliases.clone(),
         }
     }
 

@@ -227,22 +227,18 @@ impl Engine {
         let all_without_limit = identifiers
             .iter()
             .all(|identifier| self.identity.limit(identifier.kind()).is_none());
-        let known: Vec<bool> = identifiers
-            .iter()
-            .zip(owned)
-            .map(|(identifier, owned)| {
-                let kind = identifier.kind();
-                if self.identity.is_unique(kind) && self.identity.limit(kind).is_none() {
-                    *owned
-                } else {
-                    profile.identities.contains(identifier)
-                }
-            })
-            .collect();
+        let held = |(identifier, owned): &(Identifier, &bool)| {
+            let kind = identifier.kind();
+            if self.identity.is_unique(kind) && self.identity.limit(kind).is_none() {
+                **owned
+            } else {
+                profile.identities.contains(identifier)
+            }
+        };
         let mut new = identifiers
             .into_iter()
-            .zip(known)
-            .filter(|(_, known)| !known)
+            .zip(owned)
+            .filter(|pair| !held(pair))
             .map(|(identifier, _)| identifier);
         if all_without_limit {
             operations.extend(new.map(|identifier| Operation::IdentifierAdded {

@@ -38,6 +38,7 @@ pub mod engine;
 pub mod events;
 mod formats;
 pub mod identity;
+mod leb128;
 pub mod model;
 pub mod schema;
 pub mod segments;

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Datelike, NaiveDate};
 
 use super::{AttributeValue, Timestamp, Value};
+use crate::leb128;
 
 const TEXT: u8 = 0;
 const INTEGER: u8 = 1;
@@ -161,17 +162,12 @@ fn payload(record: &mut Writer<'_>, value: &Value) {
     }
 }
 
-fn unsigned(record: &mut Writer<'_>, mut value: u64) {
-    while value >= 0x80 {
-        record.push(value.to_le_bytes()[0] | 0x80);
-        value >>= 7;
-    }
-    record.push(value.to_le_bytes()[0]);
+fn unsigned(record: &mut Writer<'_>, value: u64) {
+    leb128::write_unsigned(value, |byte| record.push(byte));
 }
 
 fn signed(record: &mut Writer<'_>, value: i64) {
-    let zigzag = (value << 1) ^ (value >> 63);
-    unsigned(record, u64::from_ne_bytes(zigzag.to_ne_bytes()));
+    unsigned(record, leb128::zigzag(value));
 }
 
 fn count(record: &mut Writer<'_>, len: usize) {
@@ -237,21 +233,11 @@ impl<'a> Reader<'a> {
     }
 
     fn unsigned(&mut self) -> Option<u64> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
+        leb128::read_unsigned(&mut self.rest).ok()
     }
 
     fn signed(&mut self) -> Option<i64> {
-        let raw = self.unsigned()?;
-        let magnitude = i64::from_ne_bytes((raw >> 1).to_ne_bytes());
-        Some(magnitude ^ -i64::from(raw & 1 == 1))
+        self.unsigned().map(leb128::unzigzag)
     }
 
     fn count(&mut self) -> Option<usize> {

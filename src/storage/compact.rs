@@ -2,7 +2,7 @@
 //! (profile slots, events): no type markers and no field names, so decoding reads each field
 //! straight into place instead of interpreting self-describing MessagePack.
 //!
-//! * integers: unsigned LEB128, signed zig-zag LEB128 (`u8`/`i8` one byte); floats little
+//! * integers: unsigned LEB128, signed zig-zag LEB128 (`src/leb128.rs`) (`u8`/`i8` one byte); floats little
 //!   endian; `bool` one byte (0 or 1);
 //! * strings and bytes: length (LEB128) then the bytes;
 //! * `Option`: 0, or 1 then the value; sequences and maps: their length as 4 bytes little
@@ -23,6 +23,7 @@ use serde::de::{
 use serde::ser::{self, Serialize};
 
 use super::StorageError;
+use crate::leb128;
 
 /// The failure of encoding or decoding one value.
 #[derive(Debug)]
@@ -81,20 +82,12 @@ struct Encoder<'a> {
 }
 
 impl<'a> Encoder<'a> {
-    fn unsigned(&mut self, mut value: u64) {
-        // LEB128: seven bits a byte, low bits first; the masks make each `as` exact.
-        while value >= 0x80 {
-            self.bytes.push(((value & 0x7f) as u8) | 0x80);
-            value >>= 7;
-        }
-        self.bytes.push((value & 0x7f) as u8);
+    fn unsigned(&mut self, value: u64) {
+        leb128::write_unsigned(value, |byte| self.bytes.push(byte));
     }
 
-    /// Zig-zag: small magnitudes of either sign take few bytes.
     fn signed(&mut self, value: i64) {
-        self.unsigned(u64::from_ne_bytes(
-            ((value << 1) ^ (value >> 63)).to_ne_bytes(),
-        ));
+        self.unsigned(leb128::zigzag(value));
     }
 
     fn text(&mut self, bytes: &[u8]) {
@@ -433,21 +426,14 @@ impl<'de> Decoder<'de> {
     }
 
     fn unsigned(&mut self) -> Result<u64> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        error("an integer is too long")
+        leb128::read_unsigned(&mut self.bytes).or_else(|failure| match failure {
+            leb128::ReadError::Short => error("the record ends early"),
+            leb128::ReadError::TooLong => error("an integer is too long"),
+        })
     }
 
     fn signed(&mut self) -> Result<i64> {
-        let raw = self.unsigned()?;
-        let magnitude = i64::from_ne_bytes((raw >> 1).to_ne_bytes());
-        Ok(magnitude ^ -i64::from((raw & 1) == 1))
+        self.unsigned().map(leb128::unzigzag)
     }
 
     fn narrow<T: TryFrom<u64>>(&mut self) -> Result<T> {

@@ -1,0 +1,69 @@
+//! LEB128 integers: seven bits a byte, low bits first, the high bit set on every byte but the
+//! last. Signed integers are zig-zag encoded first, so small magnitudes of either sign take
+//! few bytes. The compact snapshot encoding and the packed attribute records both use them.
+
+/// Why an integer could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    /// The bytes end inside the integer.
+    Short,
+    /// The integer has more than 64 bits.
+    TooLong,
+}
+
+/// Writes `value`, one byte at a time through `push`.
+pub(crate) fn write_unsigned(mut value: u64, mut push: impl FnMut(u8)) {
+    while value >= 0x80 {
+        push(value.to_le_bytes()[0] | 0x80);
+        value >>= 7;
+    }
+    push(value.to_le_bytes()[0]);
+}
+
+/// `value` zig-zag encoded: 0, -1, 1, -2, … become 0, 1, 2, 3, ….
+pub(crate) fn zigzag(value: i64) -> u64 {
+    u64::from_ne_bytes(((value << 1) ^ (value >> 63)).to_ne_bytes())
+}
+
+/// The signed integer `raw` zig-zag encodes.
+pub(crate) fn unzigzag(raw: u64) -> i64 {
+    let magnitude = i64::from_ne_bytes((raw >> 1).to_ne_bytes());
+    magnitude ^ -i64::from(raw & 1 == 1)
+}
+
+/// Reads an integer from the front of `bytes` and advances past it.
+pub(crate) fn read_unsigned(bytes: &mut &[u8]) -> Result<u64, ReadError> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (byte, rest) = bytes.split_first().ok_or(ReadError::Short)?;
+        *bytes = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(ReadError::TooLong)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_read_back_as_written_and_damage_is_an_error() {
+        for value in [0, 1, -1, 63, -64, 64, 300, -300, i64::MAX, i64::MIN] {
+            let mut bytes = Vec::new();
+            write_unsigned(zigzag(value), |byte| bytes.push(byte));
+            let mut rest = bytes.as_slice();
+            assert_eq!(read_unsigned(&mut rest).map(unzigzag), Ok(value));
+            assert!(rest.is_empty());
+            let mut short = &bytes[..bytes.len() - 1];
+            assert_eq!(read_unsigned(&mut short), Err(ReadError::Short));
+        }
+        let mut small = Vec::new();
+        write_unsigned(127, |byte| small.push(byte));
+        assert_eq!(small, [127]);
+        let mut too_long: &[u8] = &[0xff; 11];
+        assert_eq!(read_unsigned(&mut too_long), Err(ReadError::TooLong));
+    }
+}

@@ -2,8 +2,8 @@
 //! (profile slots, events): no type markers and no field names, so decoding reads each field
 //! straight into place instead of interpreting self-describing MessagePack.
 //!
-//! * integers: unsigned LEB128, signed zig-zag LEB128 (`src/leb128.rs`) (`u8`/`i8` one byte); floats little
-//!   endian; `bool` one byte (0 or 1);
+//! * integers: unsigned LEB128, signed zig-zag LEB128 (`src/leb128.rs`; `u8`/`i8` one
+//!   byte); floats little endian; `bool` one byte (0 or 1);
 //! * strings and bytes: length (LEB128) then the bytes;
 //! * `Option`: 0, or 1 then the value; sequences and maps: their length as 4 bytes little
 //!   endian (so one of unknown length is patched after it is written) then the elements;

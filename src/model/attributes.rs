@@ -178,11 +178,8 @@ impl Attributes {
     /// `position` is past the last name), and where the last entry ends (0 for no record).
     fn layout(&self, position: usize) -> Option<(std::ops::Range<usize>, usize)> {
         let names = self.names().len();
-        let mut reader = packed::Reader::new(&self.record);
+        let mut reader = self.reader_at(position)?;
         let offset = |reader: &packed::Reader<'_>| self.record.len() - reader.remaining();
-        for _ in 0..position {
-            reader.skip()?;
-        }
         let start = offset(&reader);
         if position < names {
             reader.skip()?;

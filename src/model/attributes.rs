@@ -436,7 +436,12 @@ pub(crate) struct AttributeNames {
     /// The shape that adding a name (by address) to a shape (by address, 0 for none) leads
     /// to; the entry holds the shape it starts from, so that address is never reused.
     transitions: FxHashMap<(usize, usize), Transition>,
+    /// How many shapes the table may hold before it drops those nothing else holds.
+    prune_at: usize,
 }
+
+/// The fewest shapes the table holds before it first drops unused ones.
+const PRUNE_FROM: usize = 1_024;
 
 impl AttributeNames {
     /// The shared name of `key` on `source`.
@@ -500,7 +505,20 @@ impl AttributeNames {
         let shape = Arc::new(Shape { names });
         self.shapes
             .insert(self.key.clone().into_boxed_slice(), Arc::clone(&shape));
+        if self.shapes.len() > self.prune_at.max(PRUNE_FROM) {
+            self.prune();
+        }
         shape
+    }
+
+    /// Drops the shapes no profile holds any more (those a profile passed through while it
+    /// gained keys, or left by removals), and the transitions, a cache that refills as writes
+    /// need it; then lets the table double before the next time, so a write pays for this in
+    /// constant time on average.
+    fn prune(&mut self) {
+        self.transitions.clear();
+        self.shapes.retain(|_, shape| Arc::strong_count(shape) > 1);
+        self.prune_at = self.shapes.len() * 2;
     }
 }
 
@@ -707,6 +725,38 @@ mod tests {
             };
             proptest::prop_assert!(Arc::ptr_eq(one, two), "equal names share one shape");
         }
+    }
+
+    #[test]
+    fn shapes_no_profile_holds_are_dropped_as_the_table_grows() {
+        let mut names = AttributeNames::default();
+        let source = SourceId::new("crm");
+        let keep = |number: usize, names: &mut AttributeNames| {
+            let mut attributes = Attributes::default();
+            for key in [format!("a{number}"), format!("b{number}")] {
+                let name = names.intern(&source, &key);
+                attributes.set(&name, &Value::Integer(1), Timestamp::EPOCH, names);
+            }
+            attributes
+        };
+        // Each profile passes through a shape of one name on its way to one of two.
+        let kept: Vec<Attributes> = (0..3 * PRUNE_FROM).map(|n| keep(n, &mut names)).collect();
+        assert!(names.shapes.len() <= 3 * PRUNE_FROM + PRUNE_FROM / 2 + 1);
+        assert!(names.shapes.len() >= 3 * PRUNE_FROM);
+        drop(kept);
+        for number in 0..2 * PRUNE_FROM {
+            drop(keep(number, &mut names));
+        }
+        assert!(
+            names.shapes.len() <= 2 * PRUNE_FROM,
+            "{}",
+            names.shapes.len()
+        );
+        let (one, two) = (keep(7, &mut names), keep(7, &mut names));
+        let (Some(one), Some(two)) = (&one.shape, &two.shape) else {
+            panic!("both hold values");
+        };
+        assert!(Arc::ptr_eq(one, two), "equal names still share one shape");
     }
 
     #[test]

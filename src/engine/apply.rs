@@ -66,11 +66,10 @@ impl Engine {
                 key,
                 value,
             } => {
-                let name = self.attribute_names.intern(source, key);
                 let mut names = std::mem::take(&mut self.attribute_names);
                 let target = self.touch_profile(*profile, at);
                 let applied =
-                    target.map(|target| target.attributes.set(&name, value, at, &mut names));
+                    target.map(|target| target.attributes.set(source, key, value, at, &mut names));
                 self.attribute_names = names;
                 applied.ok_or_else(|| corrupt("unknown profile"))?;
             }

@@ -217,9 +217,9 @@ pub(super) fn merge_into(
         let written = &moved.value;
         match names.as_deref_mut() {
             Some(names) => {
-                let name = names.intern(&moved.source, &moved.key);
                 let attributes = &mut survivor.attributes;
-                attributes.set(&name, &written.value, written.updated, names);
+                let (source, key) = (&moved.source, &moved.key);
+                attributes.set(source, key, &written.value, written.updated, names);
             }
             None => {
                 let attributes = &mut survivor.attributes;
@@ -251,9 +251,8 @@ pub(super) fn unmerge_from(
     for (source, key, value) in &delta.attributes {
         match value {
             Some(written) => {
-                let name = names.intern(source, key);
                 let attributes = &mut survivor.attributes;
-                attributes.set(&name, &written.value, written.updated, names);
+                attributes.set(source, key, &written.value, written.updated, names);
             }
             None => {
                 survivor.attributes.unset(source, key, names);

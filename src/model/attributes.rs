@@ -75,11 +75,11 @@ pub struct SourceAttributes<'a> {
 
 impl<'a> SourceAttributes<'a> {
     /// Keys with their values, in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a AttributeKey, AttributeValue)> + 'a {
-        let mut reader = self.attributes.reader_at(self.first);
-        self.names
-            .iter()
-            .map_while(move |name| Some((&name.key, reader.as_mut()?.entry()?)))
+    pub fn iter(&self) -> SourceValues<'a> {
+        SourceValues {
+            names: self.names.iter(),
+            reader: self.attributes.reader_at(self.first),
+        }
     }
 
     /// The value of `key`, if this source has one.
@@ -104,10 +104,25 @@ impl<'a> SourceAttributes<'a> {
 
 impl<'a> IntoIterator for SourceAttributes<'a> {
     type Item = (&'a AttributeKey, AttributeValue);
-    type IntoIter = Box<dyn Iterator<Item = Self::Item> + 'a>;
+    type IntoIter = SourceValues<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+        self.iter()
+    }
+}
+
+/// The keys of one source with their values, in key order.
+pub struct SourceValues<'a> {
+    names: std::slice::Iter<'a, Arc<AttributeName>>,
+    reader: Option<packed::Reader<'a>>,
+}
+
+impl<'a> Iterator for SourceValues<'a> {
+    type Item = (&'a AttributeKey, AttributeValue);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let name = self.names.next()?;
+        Some((&name.key, self.reader.as_mut()?.entry()?))
     }
 }
 
@@ -231,6 +246,22 @@ impl Attributes {
             .map_while(move |name| Some((&name.source, &name.key, reader.entry()?)))
     }
 
+    /// The values of `key` on every source that has one, in source order; only those are
+    /// decoded.
+    pub fn values_of<'a>(&'a self, key: &'a str) -> impl Iterator<Item = AttributeValue> + 'a {
+        let mut reader = packed::Reader::new(&self.record);
+        self.names()
+            .iter()
+            .map_while(move |name| {
+                if name.key == key {
+                    reader.entry().map(Some)
+                } else {
+                    reader.skip().map(|()| None)
+                }
+            })
+            .flatten()
+    }
+
     /// How many values there are over all sources.
     pub fn len(&self) -> usize {
         self.names().len()
@@ -255,20 +286,22 @@ impl Attributes {
         }
     }
 
-    /// Sets the value of an (interned) name, written at `updated`, sharing the shape it
-    /// leads to.
+    /// Sets the value of `key` on `source`, written at `updated`; a new name is interned in
+    /// `names` and shares the shape it leads to.
     pub(crate) fn set(
         &mut self,
-        name: &Arc<AttributeName>,
+        source: &SourceId,
+        key: &str,
         value: &Value,
         updated: Timestamp,
         names: &mut AttributeNames,
     ) {
-        match self.position(&name.source, &name.key) {
+        match self.position(source, key) {
             Ok(position) => self.replace(position, (value, updated)),
             Err(position) => {
-                let shape = names.with_name(self.shape.as_ref(), name, || {
-                    self.names_with(position, Arc::clone(name))
+                let name = names.intern(source, key);
+                let shape = names.with_name(self.shape.as_ref(), &name, || {
+                    self.names_with(position, Arc::clone(&name))
                 });
                 self.insert_at(position, shape, (value, updated));
             }
@@ -637,9 +670,8 @@ mod tests {
         let mut names = AttributeNames::default();
         let (crm, app) = (SourceId::new("crm"), SourceId::new("app"));
         for (source, number) in [(&crm, 5), (&app, 6), (&crm, 7)] {
-            let name = names.intern(source, "seats");
             let value = written(number);
-            attributes.set(&name, &value.value, value.updated, &mut names);
+            attributes.set(source, "seats", &value.value, value.updated, &mut names);
         }
         assert_eq!(attributes.value(&crm, "seats"), Some(written(7)));
         assert_eq!(
@@ -689,8 +721,7 @@ mod tests {
                             value: value_of(number),
                             updated: Timestamp::from_micros(1_700_000_000_000_000 + at),
                         };
-                        let name = names.intern(&source, &key);
-                        shared.set(&name, &written.value, written.updated, &mut names);
+                        shared.set(&source, &key, &written.value, written.updated, &mut names);
                         own.insert(&source, &key, written.clone());
                         by_key.insert(key, written);
                     }
@@ -706,6 +737,14 @@ mod tests {
                 expected.retain(|_, by_key| !by_key.is_empty());
                 proptest::prop_assert_eq!(&nested(&shared), &expected);
                 proptest::prop_assert_eq!(&shared, &own);
+                for key in (0..6).map(|key| format!("k{key}")) {
+                    let of_key: Vec<AttributeValue> = shared.values_of(&key).collect();
+                    let filtered: Vec<AttributeValue> = expected
+                        .values()
+                        .filter_map(|by_key| by_key.get(&key).cloned())
+                        .collect();
+                    proptest::prop_assert_eq!(of_key, filtered);
+                }
                 proptest::prop_assert_eq!(shared.len(), expected.values().map(BTreeMap::len).sum::<usize>());
                 for (source, by_key) in &expected {
                     let values = shared.get(source);
@@ -734,8 +773,7 @@ mod tests {
         let keep = |number: usize, names: &mut AttributeNames| {
             let mut attributes = Attributes::default();
             for key in [format!("a{number}"), format!("b{number}")] {
-                let name = names.intern(&source, &key);
-                attributes.set(&name, &Value::Integer(1), Timestamp::EPOCH, names);
+                attributes.set(&source, &key, &Value::Integer(1), Timestamp::EPOCH, names);
             }
             attributes
         };
@@ -767,8 +805,13 @@ mod tests {
         first.insert(&source, "plan", written(1));
         first.intern_names(&mut names);
         let mut second = Attributes::default();
-        let name = names.intern(&source, "plan");
-        second.set(&name, &Value::Integer(2), Timestamp::EPOCH, &mut names);
+        second.set(
+            &source,
+            "plan",
+            &Value::Integer(2),
+            Timestamp::EPOCH,
+            &mut names,
+        );
         let (Some(one), Some(two)) = (&first.shape, &second.shape) else {
             panic!("both hold a value");
         };

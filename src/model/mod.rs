@@ -17,7 +17,7 @@ mod time;
 mod value;
 
 pub(crate) use attributes::AttributeNames;
-pub use attributes::{AttributeName, Attributes, SourceAttributes};
+pub use attributes::{AttributeName, Attributes, SourceAttributes, SourceValues};
 pub use error::ModelError;
 pub use event::{Event, EventContext, EventMode};
 pub use identities::Identities;

@@ -154,9 +154,7 @@ impl Profile {
     /// The value of `key` across sources: the most recently written one.
     pub fn attribute(&self, key: &str) -> Option<Value> {
         self.attributes
-            .iter()
-            .filter(|(_, name, _)| name.as_str() == key)
-            .map(|(_, _, written)| written)
+            .values_of(key)
             .reduce(|newest, written| {
                 if written.updated >= newest.updated {
                     written

@@ -1,4 +1,4 @@
-//! Property tests of the identity invariants, replay and the command parser.
+//! Property tests of the identity invariants, replay, snapshots and the command parser.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::{BTreeSet, HashSet};
@@ -7,6 +7,8 @@ use std::rc::Rc;
 use cdp_engine::engine::{Command, Engine, ManualClock};
 use cdp_engine::identity::IdentityConfig;
 use cdp_engine::model::{Profile, ProfileId, Timestamp, Value};
+use cdp_engine::schema::SchemaConfig;
+use cdp_engine::storage::codec::{decode_frame, encode_frame, CHUNK_MAGIC};
 use proptest::prelude::*;
 use serde_json::{json, Value as Json};
 
@@ -318,17 +320,44 @@ fn run_steps_on(
         changes,
     )
     .unwrap();
+    assert_same_state(&replay, &engine);
+    let stored: Vec<Vec<u8>> = engine
+        .snapshot_chunks()
+        .unwrap()
+        .iter()
+        .map(|chunk| encode_frame(CHUNK_MAGIC, chunk).unwrap())
+        .collect();
+    let restored = Engine::from_snapshot(
+        engine.identity_config().clone(),
+        SchemaConfig::default(),
+        Rc::new(clock.clone()),
+        stored
+            .iter()
+            .map(|bytes| decode_frame(CHUNK_MAGIC, bytes).unwrap()),
+    )
+    .unwrap();
+    assert_same_state(&restored, &engine);
+}
+
+/// Asserts that `rebuilt` (by replay, or from a snapshot) holds what `engine` holds.
+fn assert_same_state(rebuilt: &Engine, engine: &Engine) {
     let live: Vec<_> = engine.profiles().collect();
-    let replayed: Vec<_> = replay.profiles().collect();
-    assert_eq!(replayed, live);
+    let copies: Vec<_> = rebuilt.profiles().collect();
+    assert_eq!(copies, live);
     for profile in live {
-        assert_eq!(replay.events_of(profile.id), engine.events_of(profile.id));
+        assert_eq!(rebuilt.events_of(profile.id), engine.events_of(profile.id));
         assert_eq!(
-            replay.trait_values(profile.id),
+            rebuilt.trait_values(profile.id),
             engine.trait_values(profile.id)
         );
+        for identifier in &profile.identities {
+            assert_eq!(
+                rebuilt.resolve(identifier).map(|found| found.id),
+                Some(profile.id)
+            );
+        }
     }
-    assert_eq!(replay.identifier_count(), engine.identifier_count());
+    assert_eq!(rebuilt.identifier_count(), engine.identifier_count());
     let merges = |engine: &Engine| {
         engine
             .merges()
@@ -336,7 +365,7 @@ fn run_steps_on(
             .map(|(a, s, m)| format!("{a}{s}{m:?}"))
             .collect::<BTreeSet<_>>()
     };
-    assert_eq!(merges(&replay), merges(&engine));
+    assert_eq!(merges(rebuilt), merges(engine));
 }
 
 fn arbitrary_json() -> impl Strategy<Value = Json> {

@@ -516,7 +516,22 @@ fn snapshot_written_by_the_second_format_still_loads() {
         include_str!("../../tests/fixtures/snapshot-format-2.hex"),
         38,
     );
-    let database = open(&storage, 10_000);
+    assert_busy_database_loads(&storage);
+}
+
+#[test]
+fn snapshot_written_by_the_third_format_still_loads() {
+    let storage = storage_with_snapshot(
+        include_str!("../../tests/fixtures/snapshot-format-3.hex"),
+        38,
+    );
+    assert_busy_database_loads(&storage);
+}
+
+/// Opens `storage`, holding a snapshot of [`busy_database`] at offset 38 written by an
+/// earlier build, and checks what it restored.
+fn assert_busy_database_loads(storage: &MemoryStorage) {
+    let database = open(storage, 10_000);
     assert_eq!(database.snapshot_offset(), Some(38));
     let (events, counts, traits) = database
         .read(|engine| {
@@ -551,6 +566,45 @@ fn snapshot_written_by_the_second_format_still_loads() {
     assert_eq!(traits[0]["spent"], number(2.200000002));
     assert_eq!(traits[1]["recent"], number(0.8));
     assert!(traits[2..].iter().all(std::collections::BTreeMap::is_empty));
+    let people = database
+        .read(|engine| {
+            engine
+                .profiles()
+                .map(|profile| {
+                    let emails: Vec<String> =
+                        profile.identities.iter().map(ToString::to_string).collect();
+                    let name = profile.attribute("name");
+                    (emails, name, profile.aliases.len())
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+    let name = |text: &str| Some(crate::model::Value::String(text.to_owned()));
+    let email = |index: usize| format!("email:p{index}@x.dk");
+    assert_eq!(
+        people,
+        [
+            (vec![email(0), email(1)], name("N"), 1),
+            (vec![email(2)], name("N"), 0),
+            (vec![email(3)], name("N"), 0),
+            (vec![email(4)], name("N"), 0),
+            (vec![email(5)], name("M"), 0),
+        ]
+    );
+    let (found, first) = database
+        .read(|engine| {
+            let identifier = engine
+                .identity_config()
+                .normalize("email", " P1@x.dk")
+                .unwrap();
+            let found = engine.resolve(&identifier).map(|profile| profile.id);
+            (found, engine.profiles().next().map(|profile| profile.id))
+        })
+        .unwrap();
+    assert_eq!(
+        found, first,
+        "the absorbed profile's email resolves to the survivor"
+    );
 }
 
 #[test]
@@ -591,3 +645,4 @@ fn snapshot_written_by_the_first_format_still_loads() {
         database.read(derived_state).unwrap()
     );
 }
+

@@ -22,6 +22,7 @@ mod plan_schema;
 mod queries;
 mod slots;
 mod snapshot;
+mod snapshot_profiles;
 mod transfer;
 
 use std::collections::HashMap;
@@ -209,7 +210,9 @@ impl Engine {
             SnapshotChunk::Schema(self.schema.clone()),
         ];
         for profiles in self.profiles.chunks(RECORDS_PER_CHUNK) {
-            chunks.push(SnapshotChunk::PackedProfiles(Packed::encode(profiles)?));
+            chunks.push(SnapshotChunk::ProfileSlots(Packed::from_bytes(
+                snapshot_profiles::encode(profiles)?,
+            )));
         }
         chunks.extend(
             merges
@@ -300,6 +303,21 @@ impl Engine {
                         match profile {
                             Some(profile) => engine
                                 .insert_profile(profile)
+                                .map_err(|reason| corrupt(&reason))?,
+                            None => engine.profiles.push(None),
+                        }
+                    }
+                }
+                SnapshotChunk::ProfileSlots(packed) => {
+                    let slots = snapshot_profiles::SlotReader::new(
+                        packed.bytes(),
+                        &mut engine.attribute_names,
+                    )
+                    .map_err(|reason| corrupt(&reason))?;
+                    for profile in slots {
+                        match profile.map_err(|reason| corrupt(&reason))? {
+                            Some(profile) => engine
+                                .insert_interned_profile(profile)
                                 .map_err(|reason| corrupt(&reason))?,
                             None => engine.profiles.push(None),
                         }
@@ -405,6 +423,13 @@ impl Engine {
     /// Adds a whole live profile in the next slot and indexes it; refuses a known id or a
     /// unique identifier already owned.
     fn insert_profile(&mut self, mut profile: Profile) -> Result<(), String> {
+        profile.attributes.intern_names(&mut self.attribute_names);
+        self.insert_interned_profile(profile)
+    }
+
+    /// [`Engine::insert_profile`] of a profile whose attribute names are the engine's shared
+    /// ones already.
+    fn insert_interned_profile(&mut self, profile: Profile) -> Result<(), String> {
         if self.slots.get(profile.id, &self.profiles).is_some() {
             return Err(format!("profile {} appears twice", profile.id));
         }
@@ -416,7 +441,6 @@ impl Engine {
         }
         let slot =
             ProfileIndex(u32::try_from(self.profiles.len()).map_err(|_| "too many profiles")?);
-        profile.attributes.intern_names(&mut self.attribute_names);
         let (id, aliases) = (profile.id, profile.aliases.clone());
         self.profiles.push(Some(profile));
         self.live_profiles += 1;

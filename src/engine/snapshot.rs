@@ -43,9 +43,14 @@
 //!
 //! * Format 1 held profiles, merges and the schema only (an engine holding events, traits
 //!   or segments wrote none). It still loads: `tests/fixtures/snapshot-format-1.hex`.
-//! * Format 2 (this build) adds events, traits and segments, and packs profile slots, events,
-//!   trait values and history in the compact encoding ([`crate::storage::compact`]):
+//! * Format 2 adds events, traits and segments, and packs profile slots, events, trait
+//!   values and history in the compact encoding ([`crate::storage::compact`]):
 //!   `tests/fixtures/snapshot-format-2.hex` guards it.
+//! * Format 3 (this build) stores profile slots as [`SnapshotChunk::ProfileSlots`]: each
+//!   chunk lists the attribute names, sets of names (shapes) and identifier types its
+//!   profiles use once, and each profile's values as its packed record, so loading copies
+//!   the record and shares the shape instead of decoding, re-encoding and interning every
+//!   value. `tests/fixtures/snapshot-format-3.hex` guards it.
 
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -60,10 +65,10 @@ use crate::storage::{compact, StorageError};
 use crate::traits::TraitDefinition;
 
 /// The version of the snapshot layout this build writes.
-pub const SNAPSHOT_FORMAT: u32 = 2;
+pub const SNAPSHOT_FORMAT: u32 = 3;
 
-/// The snapshot layouts this build reads: the first (profiles, merges, schema) and this one.
-pub const READABLE_SNAPSHOT_FORMATS: [u32; 2] = [1, 2];
+/// The snapshot layouts this build reads: every one written so far.
+pub const READABLE_SNAPSHOT_FORMATS: [u32; 3] = [1, 2, 3];
 
 /// Most records one chunk holds.
 pub const RECORDS_PER_CHUNK: usize = 2_000;
@@ -113,6 +118,18 @@ impl Packed {
     /// bytes, is [`StorageError::Corrupt`].
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, StorageError> {
         compact::decode(&self.0).map_err(StorageError::from)
+    }
+}
+
+impl Packed {
+    /// Records encoded by other means than [`Packed::encode`].
+    pub(super) fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The encoded records.
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -189,4 +206,8 @@ pub enum SnapshotChunk<'a> {
     /// Entry/exit history of the segment before, oldest first (packed
     /// [`crate::segments::SegmentHistory`]).
     SegmentHistory(Packed),
+    /// Profile slots in creation order (format 3): as [`SnapshotChunk::PackedProfiles`], with
+    /// each profile's attribute values as their packed record, in the layout of
+    /// `super::snapshot_profiles`.
+    ProfileSlots(Packed),
 }

@@ -27,8 +27,8 @@ struct IdentifierParts<'a> {
 }
 
 impl Identifier {
-    /// Built by normalization only.
-    pub(super) fn normalized(kind: &str, value: &str) -> Self {
+    /// From a type and a value already normalized: by normalization, or as stored.
+    pub(crate) fn normalized(kind: &str, value: &str) -> Self {
         let mut text = String::with_capacity(kind.len() + value.len());
         text.push_str(kind);
         text.push_str(value);

@@ -49,8 +49,15 @@ type Entry<'a> = (&'a Value, Timestamp);
 /// The names a profile has values for, in source and key order: shared by every profile
 /// with the same names, as a JavaScript engine shares an object's hidden class.
 #[derive(Debug, Default)]
-struct Shape {
+pub(crate) struct Shape {
     names: Box<[Arc<AttributeName>]>,
+}
+
+impl Shape {
+    /// The names, in source and key order.
+    pub(crate) fn names(&self) -> &[Arc<AttributeName>] {
+        &self.names
+    }
 }
 
 /// Typed attribute values per source of record, then per key, in that order: the profile's
@@ -420,6 +427,37 @@ impl Attributes {
         Some(removed)
     }
 
+    /// The shape (`None` for no values): profiles with equal names hold the same one once
+    /// the engine has interned them, so storage can list each shape once.
+    pub(crate) fn shape(&self) -> Option<&Arc<Shape>> {
+        self.shape.as_ref()
+    }
+
+    /// The record up to the end of its last entry (it may have room to grow after it): with
+    /// the shape, all a profile's values, for storage to keep as they are.
+    pub(crate) fn stored_record(&self) -> &[u8] {
+        let used = self.layout(self.names().len()).map_or(0, |(_, used)| used);
+        self.record.get(..used).unwrap_or_default()
+    }
+
+    /// Values from a stored shape and record ([`Attributes::shape`],
+    /// [`Attributes::stored_record`]); `None` unless the record holds exactly one entry per
+    /// name of the shape, each of a known kind and within the record (storage checksums the
+    /// bytes, so their contents are as written).
+    pub(crate) fn from_stored(shape: Option<&Arc<Shape>>, record: &[u8]) -> Option<Self> {
+        let Some(shape) = shape else {
+            return record.is_empty().then(Self::default);
+        };
+        let mut reader = packed::Reader::new(record);
+        for _ in 0..shape.names.len() {
+            reader.skip()?;
+        }
+        (reader.remaining() == 0 && record.len() >= packed::BASE_LEN).then(|| Self {
+            shape: Some(Arc::clone(shape)),
+            record: record.into(),
+        })
+    }
+
     /// Replaces every name, and the shape, with the engine's shared ones.
     pub(crate) fn intern_names(&mut self, names: &mut AttributeNames) {
         if let Some(shape) = &self.shape {
@@ -504,6 +542,24 @@ impl AttributeNames {
             .or_default()
             .insert(name.key.clone(), Arc::clone(name));
         Arc::clone(name)
+    }
+
+    /// The shared shape of the names `(source, key)` read from storage; `None` unless they
+    /// are in strictly increasing order, as a shape's names are.
+    pub(crate) fn stored_shape<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Option<Arc<Shape>> {
+        let mut shared: Vec<Arc<AttributeName>> = Vec::new();
+        for (source, key) in names {
+            if let Some(last) = shared.last() {
+                if (last.source.as_str(), last.key.as_str()) >= (source, key) {
+                    return None;
+                }
+            }
+            shared.push(self.intern(&SourceId::new(source), key));
+        }
+        (!shared.is_empty()).then(|| self.shape(shared.into_boxed_slice()))
     }
 
     /// The shared shape that `from` leads to with the shared `name` added, `names` being its

@@ -16,8 +16,8 @@ mod slot_table;
 mod time;
 mod value;
 
-pub(crate) use attributes::AttributeNames;
 pub use attributes::{AttributeName, Attributes, SourceAttributes, SourceValues};
+pub(crate) use attributes::{AttributeNames, Shape};
 pub use error::ModelError;
 pub use event::{Event, EventContext, EventMode};
 pub use identities::Identities;

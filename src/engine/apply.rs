@@ -3,7 +3,7 @@
 
 use super::merge::{merge_into, unmerge_from, MergeRecord};
 use super::{Change, Engine, EngineError, Entity, Operation};
-use crate::identity::{Identifier, IdentityConfig, IdentityIndex};
+use crate::identity::Identifier;
 use crate::model::{Profile, ProfileId, ProfileIndex, Timestamp};
 
 impl Engine {
@@ -250,13 +250,11 @@ impl Engine {
     /// Indexes the identifiers of unique types as belonging to `slot`; identifiers of other
     /// types resolve no profile and stay out of the index.
     pub(super) fn index_unique(&mut self, identifiers: &[Identifier], slot: ProfileIndex) {
-        index_unique(
-            &mut self.identities,
-            &self.identity,
-            identifiers,
-            slot,
-            &self.profiles,
-        );
+        for identifier in identifiers {
+            if self.identity.is_unique(identifier.kind()) {
+                self.identities.assign(identifier, slot, &self.profiles);
+            }
+        }
     }
 
     /// The slot of the live profile `id` names exactly (not through an alias).
@@ -277,21 +275,5 @@ impl Engine {
         profile.updated = profile.updated.max(at);
         profile.version += 1;
         Some(profile)
-    }
-}
-
-/// [`Engine::index_unique`] on the engine's parts, for a caller that borrows the identifiers
-/// from the profiles themselves.
-pub(super) fn index_unique(
-    index: &mut IdentityIndex,
-    config: &IdentityConfig,
-    identifiers: &[Identifier],
-    slot: ProfileIndex,
-    profiles: &[Option<Profile>],
-) {
-    for identifier in identifiers {
-        if config.is_unique(identifier.kind()) {
-            index.assign(identifier, slot, profiles);
-        }
     }
 }

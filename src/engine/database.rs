@@ -1,7 +1,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use super::{Change, Clock, Engine, EngineError, SnapshotChunk};
+use super::{Change, Clock, Engine, EngineError, SnapshotChunk, SnapshotLoader};
 use crate::identity::IdentityConfig;
 use crate::schema::SchemaConfig;
 use crate::storage::codec::{decode_frame, encode_frame, CHUNK_MAGIC};
@@ -406,20 +406,35 @@ async fn load_snapshot<S: Storage>(
     schema: &SchemaConfig,
     clock: &Rc<dyn Clock>,
 ) -> Result<Engine, EngineError> {
-    let records = storage.read_snapshot(manifest).await?;
-    if records.len() != manifest.chunks as usize {
+    let mut loader: Option<SnapshotLoader> = None;
+    let mut read = 0_usize;
+    storage
+        .read_snapshot_each(manifest, |bytes| -> Result<(), EngineError> {
+            read += 1;
+            let chunk = decode_frame::<SnapshotChunk<'static>>(CHUNK_MAGIC, &bytes)?;
+            match &mut loader {
+                Some(loader) => loader.add(chunk),
+                None => {
+                    let started = SnapshotLoader::start(
+                        identity.clone(),
+                        schema.clone(),
+                        Rc::clone(clock),
+                        chunk,
+                    )?;
+                    loader = Some(started);
+                    Ok(())
+                }
+            }
+        })
+        .await?;
+    let loaded = loader.filter(|_| read == manifest.chunks as usize);
+    let Some(loader) = loaded else {
         return Err(EngineError::CorruptSnapshot(format!(
-            "snapshot {} has {} of its {} chunks",
-            manifest.offset,
-            records.len(),
-            manifest.chunks
+            "snapshot {} has {read} of its {} chunks",
+            manifest.offset, manifest.chunks
         )));
-    }
-    let chunks = records
-        .iter()
-        .map(|bytes| decode_frame::<SnapshotChunk<'static>>(CHUNK_MAGIC, bytes))
-        .collect::<Result<Vec<_>, _>>()?;
-    let engine = Engine::from_snapshot(identity.clone(), schema.clone(), Rc::clone(clock), chunks)?;
+    };
+    let engine = loader.finish()?;
     if engine.next_offset() != manifest.offset {
         return Err(EngineError::CorruptSnapshot(format!(
             "snapshot {} holds state up to offset {}",

@@ -645,4 +645,3 @@ fn snapshot_written_by_the_first_format_still_loads() {
         database.read(derived_state).unwrap()
     );
 }
-

@@ -44,7 +44,6 @@ pub use snapshot::{
 };
 pub use transfer::{ImportBatch, ImportError, EXPORT_FORMAT};
 
-use apply::index_unique;
 use derived::Derived;
 use slots::ProfileSlots;
 
@@ -259,169 +258,28 @@ impl Engine {
     /// Rebuilds an engine from the chunks [`Engine::snapshot_chunks`] produced (this format
     /// or an earlier one), header first, and rebuilds the derived indexes (id → slot,
     /// identity index, event indexes, segment columns). Chunks that do not add up to their
-    /// header are [`EngineError::CorruptSnapshot`].
+    /// header are [`EngineError::CorruptSnapshot`]. [`SnapshotLoader`] takes them one at a
+    /// time.
     pub fn from_snapshot<'a>(
         identity: IdentityConfig,
         schema: SchemaConfig,
         clock: Rc<dyn Clock>,
         chunks: impl IntoIterator<Item = SnapshotChunk<'a>>,
     ) -> Result<Self, EngineError> {
-        let corrupt = |reason: &str| EngineError::CorruptSnapshot(reason.to_owned());
         let mut chunks = chunks.into_iter();
-        let Some(SnapshotChunk::Header(header)) = chunks.next() else {
-            return Err(corrupt("the snapshot does not start with its header"));
-        };
-        if !READABLE_SNAPSHOT_FORMATS.contains(&header.format) {
-            return Err(EngineError::CorruptSnapshot(format!(
-                "unknown snapshot format {}",
-                header.format
-            )));
-        }
-        let mut engine = Self::with_schema(identity, schema, clock)?;
-        engine.next_offset = header.next_offset;
-        let expected = usize::try_from(header.profiles).unwrap_or(0).min(1 << 24);
-        engine.profiles.reserve(expected);
-        engine.slots.reserve(expected);
-        let mut segment_history: Vec<(u64, u64)> = Vec::new();
+        let header = chunks.next().ok_or_else(|| {
+            EngineError::CorruptSnapshot("the snapshot does not start with its header".to_owned())
+        })?;
+        let mut loader = SnapshotLoader::start(identity, schema, clock, header)?;
         for chunk in chunks {
-            let derived = &mut engine.derived;
-            match chunk {
-                SnapshotChunk::Header(_) => return Err(corrupt("a second header")),
-                SnapshotChunk::Schema(schema) => engine.schema = schema,
-                SnapshotChunk::Profiles(profiles) => {
-                    for profile in profiles.into_owned() {
-                        match profile {
-                            Some(profile) => engine
-                                .insert_profile(profile)
-                                .map_err(|reason| corrupt(&reason))?,
-                            None => engine.profiles.push(None),
-                        }
-                    }
-                }
-                SnapshotChunk::PackedProfiles(packed) => {
-                    for profile in packed.decode::<Vec<Option<Profile>>>()? {
-                        match profile {
-                            Some(profile) => engine
-                                .insert_profile(profile)
-                                .map_err(|reason| corrupt(&reason))?,
-                            None => engine.profiles.push(None),
-                        }
-                    }
-                }
-                SnapshotChunk::ProfileSlots(packed) => {
-                    let slots = snapshot_profiles::SlotReader::new(
-                        packed.bytes(),
-                        &mut engine.attribute_names,
-                    )
-                    .map_err(|reason| corrupt(&reason))?;
-                    for profile in slots {
-                        match profile.map_err(|reason| corrupt(&reason))? {
-                            Some(profile) => engine
-                                .insert_interned_profile(profile)
-                                .map_err(|reason| corrupt(&reason))?,
-                            None => engine.profiles.push(None),
-                        }
-                    }
-                }
-                SnapshotChunk::Merges(records) => {
-                    for record in records {
-                        engine.merges.insert(record.absorbed.id, record);
-                    }
-                }
-                SnapshotChunk::Events(packed) => {
-                    for record in packed.decode::<Vec<EventRecord>>()? {
-                        let stored = crate::events::StoredEvent {
-                            event: record.event,
-                            sequence: record.sequence,
-                        };
-                        derived
-                            .events
-                            .restore(ProfileIndex(record.slot), stored)
-                            .map_err(|reason| corrupt(&reason))?;
-                    }
-                }
-                SnapshotChunk::Trait(definition) => derived
-                    .traits
-                    .restore_definition(definition)
-                    .map_err(|reason| corrupt(&reason))?,
-                SnapshotChunk::TraitCells(packed) => derived
-                    .traits
-                    .restore_cells(packed.decode()?)
-                    .map_err(|reason| corrupt(&reason))?,
-                SnapshotChunk::TraitDeadlines(packed) => derived
-                    .traits
-                    .restore_deadlines(packed.decode()?)
-                    .map_err(|reason| corrupt(&reason))?,
-                SnapshotChunk::SegmentScope(packed) => derived
-                    .segments
-                    .restore_scope(packed.decode()?)
-                    .map_err(|reason| corrupt(&reason))?,
-                SnapshotChunk::Segment(definition, packed) => {
-                    let segment: segments::StoredSegment = packed.decode()?;
-                    segment_history.push((segment.history_len(), 0));
-                    derived
-                        .segments
-                        .restore_segment(definition, segment)
-                        .map_err(|reason| corrupt(&reason))?;
-                }
-                SnapshotChunk::SegmentHistory(packed) => {
-                    let part: segments::SegmentHistory = packed.decode()?;
-                    let (_, restored) = segment_history
-                        .last_mut()
-                        .ok_or_else(|| corrupt("segment history before any segment"))?;
-                    *restored += part.len() as u64;
-                    derived
-                        .segments
-                        .restore_history(part)
-                        .map_err(|reason| corrupt(&reason))?;
-                }
-            }
+            loader.add(chunk)?;
         }
-        let derived = &engine.derived;
-        let counted = [
-            ("slots", header.profiles, engine.profiles.len() as u64),
-            ("merges", header.merges, engine.merges.len() as u64),
-            ("events", header.events, derived.events.len() as u64),
-            (
-                "traits",
-                header.traits,
-                derived.traits.definitions().count() as u64,
-            ),
-            ("segments", header.segments, segment_history.len() as u64),
-        ];
-        if let Some((what, expected, found)) = counted
-            .iter()
-            .find(|(_, expected, found)| expected != found)
-        {
-            return Err(EngineError::CorruptSnapshot(format!(
-                "the header counts {expected} {what}, the chunks hold {found}"
-            )));
-        }
-        if segment_history
-            .iter()
-            .any(|(expected, restored)| expected != restored)
-        {
-            return Err(corrupt("a segment's history does not add up to its count"));
-        }
-        engine
-            .derived
-            .events
-            .resume_numbering(header.event_sequence)
-            .map_err(|reason| corrupt(&reason))?;
-        let Self {
-            profiles, derived, ..
-        } = &mut engine;
-        let inputs = segments::Inputs {
-            profiles,
-            traits: &derived.traits,
-            events: &derived.events,
-        };
-        derived.segments.finish_restore(inputs);
-        Ok(engine)
+        loader.finish()
     }
 
     /// Adds a whole live profile in the next slot and indexes it; refuses a known id or a
-    /// unique identifier already owned.
+    /// unique identifier already owned, leaving the engine partly changed (its callers,
+    /// loading a snapshot or applying committed changes, discard it then).
     fn insert_profile(&mut self, mut profile: Profile) -> Result<(), String> {
         profile.attributes.intern_names(&mut self.attribute_names);
         self.insert_interned_profile(profile)
@@ -430,33 +288,29 @@ impl Engine {
     /// [`Engine::insert_profile`] of a profile whose attribute names are the engine's shared
     /// ones already.
     fn insert_interned_profile(&mut self, profile: Profile) -> Result<(), String> {
-        if self.slots.get(profile.id, &self.profiles).is_some() {
-            return Err(format!("profile {} appears twice", profile.id));
-        }
-        if let Some(taken) = profile.identities.iter().find(|identifier| {
-            self.identity.is_unique(identifier.kind())
-                && self.identities.owner(identifier, &self.profiles).is_some()
-        }) {
-            return Err(format!("identifier {taken} belongs to two profiles"));
-        }
         let slot =
             ProfileIndex(u32::try_from(self.profiles.len()).map_err(|_| "too many profiles")?);
         let (id, aliases) = (profile.id, profile.aliases.clone());
         self.profiles.push(Some(profile));
         self.live_profiles += 1;
+        if self.slots.insert_new(id, slot, &self.profiles).is_some() {
+            return Err(format!("profile {id} appears twice"));
+        }
         if let Some(Some(profile)) = self.profiles.last() {
-            index_unique(
-                &mut self.identities,
-                &self.identity,
-                &profile.identities,
-                slot,
-                &self.profiles,
-            );
+            for identifier in profile.identities.iter() {
+                if self.identity.is_unique(identifier.kind())
+                    && self
+                        .identities
+                        .claim(identifier, slot, &self.profiles)
+                        .is_some()
+                {
+                    return Err(format!("identifier {identifier} belongs to two profiles"));
+                }
+            }
         }
         for alias in aliases.iter() {
             self.slots.insert(*alias, slot, &self.profiles);
         }
-        self.slots.insert(id, slot, &self.profiles);
         Ok(())
     }
 
@@ -668,6 +522,199 @@ impl Engine {
             .get(id, &self.profiles)
             .filter(|slot| self.live(*slot).is_some())
             .ok_or(IdentityError::UnknownProfile { profile: id })
+    }
+}
+
+/// An engine being rebuilt from snapshot chunks handed over one at a time, as storage reads
+/// them (see [`Engine::from_snapshot`]).
+pub struct SnapshotLoader {
+    engine: Engine,
+    header: SnapshotHeader,
+    /// Per segment so far: the history entries its state counts, and those restored.
+    segment_history: Vec<(u64, u64)>,
+}
+
+fn corrupt(reason: &str) -> EngineError {
+    EngineError::CorruptSnapshot(reason.to_owned())
+}
+
+impl SnapshotLoader {
+    /// Starts from the snapshot's first chunk, its header.
+    pub fn start(
+        identity: IdentityConfig,
+        schema: SchemaConfig,
+        clock: Rc<dyn Clock>,
+        first: SnapshotChunk<'_>,
+    ) -> Result<Self, EngineError> {
+        let SnapshotChunk::Header(header) = first else {
+            return Err(corrupt("the snapshot does not start with its header"));
+        };
+        if !READABLE_SNAPSHOT_FORMATS.contains(&header.format) {
+            return Err(EngineError::CorruptSnapshot(format!(
+                "unknown snapshot format {}",
+                header.format
+            )));
+        }
+        let mut engine = Engine::with_schema(identity, schema, clock)?;
+        engine.next_offset = header.next_offset;
+        let expected = usize::try_from(header.profiles).unwrap_or(0).min(1 << 24);
+        engine.profiles.reserve(expected);
+        engine.slots.reserve(expected);
+        Ok(Self {
+            engine,
+            header,
+            segment_history: Vec::new(),
+        })
+    }
+
+    /// Restores the next chunk.
+    pub fn add(&mut self, chunk: SnapshotChunk<'_>) -> Result<(), EngineError> {
+        let Self {
+            engine,
+            segment_history,
+            ..
+        } = self;
+        let derived = &mut engine.derived;
+        match chunk {
+            SnapshotChunk::Header(_) => return Err(corrupt("a second header")),
+            SnapshotChunk::Schema(schema) => engine.schema = schema,
+            SnapshotChunk::Profiles(profiles) => {
+                for profile in profiles.into_owned() {
+                    match profile {
+                        Some(profile) => engine
+                            .insert_profile(profile)
+                            .map_err(|reason| corrupt(&reason))?,
+                        None => engine.profiles.push(None),
+                    }
+                }
+            }
+            SnapshotChunk::PackedProfiles(packed) => {
+                for profile in packed.decode::<Vec<Option<Profile>>>()? {
+                    match profile {
+                        Some(profile) => engine
+                            .insert_profile(profile)
+                            .map_err(|reason| corrupt(&reason))?,
+                        None => engine.profiles.push(None),
+                    }
+                }
+            }
+            SnapshotChunk::ProfileSlots(packed) => {
+                let slots =
+                    snapshot_profiles::SlotReader::new(packed.bytes(), &mut engine.attribute_names)
+                        .map_err(|reason| corrupt(&reason))?;
+                for profile in slots {
+                    match profile.map_err(|reason| corrupt(&reason))? {
+                        Some(profile) => engine
+                            .insert_interned_profile(profile)
+                            .map_err(|reason| corrupt(&reason))?,
+                        None => engine.profiles.push(None),
+                    }
+                }
+            }
+            SnapshotChunk::Merges(records) => {
+                for record in records {
+                    engine.merges.insert(record.absorbed.id, record);
+                }
+            }
+            SnapshotChunk::Events(packed) => {
+                for record in packed.decode::<Vec<EventRecord>>()? {
+                    let stored = crate::events::StoredEvent {
+                        event: record.event,
+                        sequence: record.sequence,
+                    };
+                    derived
+                        .events
+                        .restore(ProfileIndex(record.slot), stored)
+                        .map_err(|reason| corrupt(&reason))?;
+                }
+            }
+            SnapshotChunk::Trait(definition) => derived
+                .traits
+                .restore_definition(definition)
+                .map_err(|reason| corrupt(&reason))?,
+            SnapshotChunk::TraitCells(packed) => derived
+                .traits
+                .restore_cells(packed.decode()?)
+                .map_err(|reason| corrupt(&reason))?,
+            SnapshotChunk::TraitDeadlines(packed) => derived
+                .traits
+                .restore_deadlines(packed.decode()?)
+                .map_err(|reason| corrupt(&reason))?,
+            SnapshotChunk::SegmentScope(packed) => derived
+                .segments
+                .restore_scope(packed.decode()?)
+                .map_err(|reason| corrupt(&reason))?,
+            SnapshotChunk::Segment(definition, packed) => {
+                let segment: segments::StoredSegment = packed.decode()?;
+                segment_history.push((segment.history_len(), 0));
+                derived
+                    .segments
+                    .restore_segment(definition, segment)
+                    .map_err(|reason| corrupt(&reason))?;
+            }
+            SnapshotChunk::SegmentHistory(packed) => {
+                let part: segments::SegmentHistory = packed.decode()?;
+                let (_, restored) = segment_history
+                    .last_mut()
+                    .ok_or_else(|| corrupt("segment history before any segment"))?;
+                *restored += part.len() as u64;
+                derived
+                    .segments
+                    .restore_history(part)
+                    .map_err(|reason| corrupt(&reason))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the chunks added up to the header and rebuilds what is derived.
+    pub fn finish(self) -> Result<Engine, EngineError> {
+        let Self {
+            mut engine,
+            header,
+            segment_history,
+        } = self;
+        let derived = &engine.derived;
+        let counted = [
+            ("slots", header.profiles, engine.profiles.len() as u64),
+            ("merges", header.merges, engine.merges.len() as u64),
+            ("events", header.events, derived.events.len() as u64),
+            (
+                "traits",
+                header.traits,
+                derived.traits.definitions().count() as u64,
+            ),
+            ("segments", header.segments, segment_history.len() as u64),
+        ];
+        if let Some((what, expected, found)) = counted
+            .iter()
+            .find(|(_, expected, found)| expected != found)
+        {
+            return Err(EngineError::CorruptSnapshot(format!(
+                "the header counts {expected} {what}, the chunks hold {found}"
+            )));
+        }
+        if segment_history
+            .iter()
+            .any(|(expected, restored)| expected != restored)
+        {
+            return Err(corrupt("a segment's history does not add up to its count"));
+        }
+        engine
+            .derived
+            .events
+            .resume_numbering(header.event_sequence)
+            .map_err(|reason| corrupt(&reason))?;
+        let Engine {
+            profiles, derived, ..
+        } = &mut engine;
+        let inputs = segments::Inputs {
+            profiles,
+            traits: &derived.traits,
+            events: &derived.events,
+        };
+        derived.segments.finish_restore(inputs);
+        Ok(engine)
     }
 }
 

@@ -46,6 +46,22 @@ impl ProfileSlots {
         }
     }
 
+    /// Files the own id of the profile at `slot`, which is `id`, unless `id` resolves
+    /// already; returns the slot it resolves to then.
+    pub(super) fn insert_new(
+        &mut self,
+        id: ProfileId,
+        slot: ProfileIndex,
+        profiles: &[Option<Profile>],
+    ) -> Option<ProfileIndex> {
+        if let Some(absorbed_into) = self.aliases.get(&id) {
+            return Some(*absorbed_into);
+        }
+        self.own.insert_new(slot_hash(&id), slot, |filed| {
+            id_at(profiles, filed) == Some(id)
+        })
+    }
+
     /// Room for `additional` more profiles.
     pub(super) fn reserve(&mut self, additional: usize) {
         self.own.reserve(additional);

@@ -531,4 +531,68 @@ mod tests {
             assert!(read(&bytes, names).is_err(), "{case}");
         }
     }
+
+    /// How many live profiles an engine loaded from a snapshot of `profiles` alone holds.
+    fn load(profiles: Vec<Option<Profile>>) -> Result<usize, String> {
+        use crate::engine::{Engine, ManualClock, Packed, SnapshotChunk, SnapshotHeader};
+        let header = SnapshotHeader {
+            format: super::super::SNAPSHOT_FORMAT,
+            next_offset: 0,
+            profiles: profiles.len() as u64,
+            merges: 0,
+            events: 0,
+            event_sequence: 0,
+            traits: 0,
+            segments: 0,
+        };
+        let chunks = [
+            SnapshotChunk::Header(header),
+            SnapshotChunk::ProfileSlots(Packed::from_bytes(encode(&profiles).unwrap())),
+        ];
+        Engine::from_snapshot(
+            crate::identity::IdentityConfig::default(),
+            crate::schema::SchemaConfig::default(),
+            std::rc::Rc::new(ManualClock::starting_at(at(0))),
+            chunks,
+        )
+        .map(|engine| engine.profile_count())
+        .map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_snapshot_giving_an_id_or_a_unique_identifier_twice_is_corrupt() {
+        let person = |id: ProfileId, emails: &[&str]| {
+            let mut profile = Profile::new(id, at(0));
+            profile.identities.extend(
+                emails
+                    .iter()
+                    .map(|email| Identifier::normalized("email", email)),
+            );
+            Some(profile)
+        };
+        let (ann, bob) = (ProfileId::random(), ProfileId::random());
+        let fine = load(vec![
+            person(ann, &["a@x.dk"]),
+            None,
+            person(bob, &["b@x.dk"]),
+        ])
+        .unwrap();
+        assert_eq!(fine, 2);
+        let twice = load(vec![person(ann, &["a@x.dk"]), person(ann, &["b@x.dk"])]);
+        assert!(twice.unwrap_err().contains("appears twice"));
+        let shared = load(vec![
+            person(ann, &["a@x.dk"]),
+            person(bob, &["b@x.dk", "a@x.dk"]),
+        ]);
+        assert!(shared.unwrap_err().contains("belongs to two profiles"));
+        let mut absorbed = person(bob, &["b@x.dk"]);
+        if let Some(profile) = &mut absorbed {
+            profile.aliases.push(ann);
+        }
+        let alias = load(vec![absorbed, person(ann, &["a@x.dk"])]);
+        assert!(
+            alias.unwrap_err().contains("appears twice"),
+            "an alias is an id"
+        );
+    }
 }

@@ -49,6 +49,21 @@ impl IdentityIndex {
         previous
     }
 
+    /// Records that `identifier` belongs to `profile`, which holds it, unless another live
+    /// profile among `profiles` owns it; returns that owner then, changing nothing.
+    pub(crate) fn claim(
+        &mut self,
+        identifier: &Identifier,
+        profile: ProfileIndex,
+        profiles: &[Option<Profile>],
+    ) -> Option<ProfileIndex> {
+        self.owners
+            .insert_new(slot_hash(identifier), profile, |slot| {
+                holds(profiles, slot, identifier)
+            })
+            .filter(|owner| *owner != profile)
+    }
+
     /// Forgets `identifier` if `profile` owns it (whether or not the profile still holds it).
     pub(crate) fn release(&mut self, identifier: &Identifier, profile: ProfileIndex) {
         self.owners.remove(slot_hash(identifier), profile);

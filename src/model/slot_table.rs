@@ -57,6 +57,28 @@ impl SlotTable {
             });
     }
 
+    /// Files `slot` under `hash` unless a slot whose profile `holds` the key is filed there
+    /// already; returns that slot then. One probe where [`SlotTable::find`] and
+    /// [`SlotTable::insert`] take two.
+    pub(crate) fn insert_new(
+        &mut self,
+        hash: u32,
+        slot: ProfileIndex,
+        mut holds: impl FnMut(ProfileIndex) -> bool,
+    ) -> Option<ProfileIndex> {
+        match self.entries.entry(
+            spread(hash),
+            |entry| entry.hash == hash && holds(ProfileIndex(entry.slot)),
+            |entry| spread(entry.hash),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(filed) => Some(ProfileIndex(filed.get().slot)),
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                vacant.insert(Entry { slot: slot.0, hash });
+                None
+            }
+        }
+    }
+
     /// Removes one filing of `slot` under `hash`; whether there was one.
     pub(crate) fn remove(&mut self, hash: u32, slot: ProfileIndex) -> bool {
         match self.entries.find_entry(spread(hash), |entry| {
@@ -114,5 +136,20 @@ mod tests {
             Some(ProfileIndex(8))
         );
         assert_eq!(table.len(), 4);
+        assert_eq!(
+            table.insert_new(slot_hash("b"), ProfileIndex(9), holder("b")),
+            Some(ProfileIndex(1)),
+            "b is filed already"
+        );
+        assert_eq!(table.len(), 4);
+        assert_eq!(
+            table.insert_new(slot_hash("c"), ProfileIndex(9), |_| false),
+            None
+        );
+        assert_eq!(
+            table.find(slot_hash("c"), |slot| slot == ProfileIndex(9)),
+            Some(ProfileIndex(9))
+        );
+        assert_eq!(table.len(), 5);
     }
 }

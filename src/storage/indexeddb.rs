@@ -41,6 +41,8 @@ pub const SCHEMA_VERSION: u32 = 2;
 const LOG_STORE: &str = "log";
 /// Snapshot chunks.
 const SNAPSHOT_STORE: &str = "snapshots";
+/// Snapshot chunks read by one request when loading (each at most 2,000 records).
+const CHUNKS_PER_READ: u32 = 4;
 /// Snapshot manifests.
 const MANIFEST_STORE: &str = "manifests";
 
@@ -248,6 +250,40 @@ impl Storage for IndexedDbStorage {
             .collect()
     }
 
+    /// Asks for every chunk up front, [`CHUNKS_PER_READ`] to a request, and hands each
+    /// request's chunks on as it completes: IndexedDB reads the later ones while the first
+    /// are decoded.
+    async fn read_snapshot_each<E: From<StorageError>>(
+        &self,
+        manifest: &SnapshotManifest,
+        mut each: impl FnMut(Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let transaction = self.transaction(&[SNAPSHOT_STORE], "readonly")?;
+        let snapshots = store(&transaction, SNAPSHOT_STORE)?;
+        let mut requests = Vec::new();
+        for first in (0..manifest.chunks).step_by(CHUNKS_PER_READ as usize) {
+            let last = first.saturating_add(CHUNKS_PER_READ - 1);
+            let bound = |index: u32| Array::of2(&key(manifest.offset), &JsValue::from(index));
+            let range = IdbKeyRange::bound(&bound(first), &bound(last)).map_err(storage_error)?;
+            let request = snapshots.get_all_with_key(&range).map_err(storage_error)?;
+            let settled = request_done(&request);
+            requests.push((request, settled));
+        }
+        for (request, settled) in requests {
+            JsFuture::from(settled)
+                .await
+                .map_err(|_| request_error(&request))?;
+            let values: Array = request.result().map_err(storage_error)?.unchecked_into();
+            for value in values.iter() {
+                let bytes = bytes_of(&value).ok_or_else(|| {
+                    StorageError::Corrupt("a snapshot chunk is not binary".to_owned())
+                })?;
+                each(bytes)?;
+            }
+        }
+        Ok(())
+    }
+
     async fn read_log(&self, from: u64) -> Result<Vec<Change>, StorageError> {
         let transaction = self.transaction(&[LOG_STORE, MANIFEST_STORE], "readonly")?;
         let manifests = store(&transaction, MANIFEST_STORE)?
@@ -374,6 +410,14 @@ async fn open_done(request: &IdbOpenDbRequest) -> Result<IdbDatabase, StorageErr
     request.set_onblocked(None);
     outcome.map_err(|_| request_error(request.unchecked_ref()))?;
     Ok(request.result().map_err(storage_error)?.unchecked_into())
+}
+
+/// A promise settled by `request`'s success or error, made before either can fire.
+fn request_done(request: &IdbRequest) -> Promise {
+    Promise::new(&mut |resolve: Function, reject: Function| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    })
 }
 
 fn request_error(request: &IdbRequest) -> StorageError {

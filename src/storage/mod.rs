@@ -61,6 +61,22 @@ pub trait Storage {
         manifest: &SnapshotManifest,
     ) -> impl Future<Output = Result<Vec<Vec<u8>>, StorageError>>;
 
+    /// Hands the raw chunks of one snapshot to `each` in order, stopping at its first error,
+    /// so a caller decodes the first chunks while a backend that can is still reading the
+    /// rest, and never holds them all. By default reads them all first.
+    fn read_snapshot_each<E: From<StorageError>>(
+        &self,
+        manifest: &SnapshotManifest,
+        mut each: impl FnMut(Vec<u8>) -> Result<(), E>,
+    ) -> impl Future<Output = Result<(), E>> {
+        async move {
+            for chunk in self.read_snapshot(manifest).await? {
+                each(chunk)?;
+            }
+            Ok(())
+        }
+    }
+
     /// Every stored change from offset `from` on, in offset order. `from` must be the start
     /// of a stored batch or the end of the log. Fails with [`StorageError::Expired`] when
     /// compaction dropped changes at `from`.
@@ -96,6 +112,14 @@ impl<T: Storage> Storage for &T {
         manifest: &SnapshotManifest,
     ) -> impl Future<Output = Result<Vec<Vec<u8>>, StorageError>> {
         (**self).read_snapshot(manifest)
+    }
+
+    fn read_snapshot_each<E: From<StorageError>>(
+        &self,
+        manifest: &SnapshotManifest,
+        each: impl FnMut(Vec<u8>) -> Result<(), E>,
+    ) -> impl Future<Output = Result<(), E>> {
+        (**self).read_snapshot_each(manifest, each)
     }
 
     fn read_log(&self, from: u64) -> impl Future<Output = Result<Vec<Change>, StorageError>> {

@@ -29,7 +29,19 @@ struct IdentifierParts<'a> {
 impl Identifier {
     /// From a type and a value already normalized: by normalization, or as stored.
     pub(crate) fn normalized(kind: &str, value: &str) -> Self {
-        let mut text = String::with_capacity(kind.len() + value.len());
+        // Joined on the stack when short (most are), so the shared text is the only
+        // allocation.
+        let mut joined = [0; 64];
+        let len = kind.len() + value.len();
+        if let Some(bytes) = joined.get_mut(..len) {
+            let (head, tail) = bytes.split_at_mut(kind.len());
+            head.copy_from_slice(kind.as_bytes());
+            tail.copy_from_slice(value.as_bytes());
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                return Self::from_text(text, kind.len());
+            }
+        }
+        let mut text = String::with_capacity(len);
         text.push_str(kind);
         text.push_str(value);
         Self::from_text(&text, kind.len())
@@ -102,6 +114,20 @@ impl<'de> Deserialize<'de> for Identifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_and_long_identifiers_keep_their_text() {
+        for value in [
+            "",
+            "a@b.c",
+            &"x".repeat(59),
+            &"x".repeat(60),
+            &"é".repeat(40),
+        ] {
+            let identifier = Identifier::normalized("email", value);
+            assert_eq!((identifier.kind(), identifier.value()), ("email", value));
+        }
+    }
 
     #[test]
     fn identifier_keeps_type_and_value_apart() {

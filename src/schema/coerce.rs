@@ -299,10 +299,13 @@ pub(super) const MAX_KEY_CHARS: usize = 255;
 /// attributes freely (FollowAnalytics documents `My Attr` and `profit-focused-…`); a dialect
 /// with a narrower rule checks it itself ([`validate_word_key`]).
 pub fn validate_key(key: &str) -> Result<(), SchemaError> {
+    // A key of at most MAX_KEY_CHARS bytes has at most as many characters; the ends are
+    // what `trim` would remove.
     let fits = !key.is_empty()
-        && key.chars().count() <= MAX_KEY_CHARS
+        && (key.len() <= MAX_KEY_CHARS || key.chars().count() <= MAX_KEY_CHARS)
         && !key.chars().any(char::is_control)
-        && key.trim() == key;
+        && !key.starts_with(char::is_whitespace)
+        && !key.ends_with(char::is_whitespace);
     if fits {
         Ok(())
     } else {
@@ -387,10 +390,14 @@ mod tests {
             assert_eq!(validate_key(good), Ok(()), "{good}");
         }
         let too_long = "k".repeat(MAX_KEY_CHARS + 1);
+        let too_many_chars = "é".repeat(MAX_KEY_CHARS + 1);
         for bad in [
             "",
             " padded",
             "padded ",
+            "\u{3000}ideographic space",
+            "no-break space\u{a0}",
+            too_many_chars.as_str(),
             "tab\tbed",
             "new\nline",
             too_long.as_str(),
@@ -401,6 +408,11 @@ mod tests {
             );
         }
         assert_eq!(validate_key(&"k".repeat(MAX_KEY_CHARS)), Ok(()));
+        assert_eq!(
+            validate_key(&"é".repeat(MAX_KEY_CHARS)),
+            Ok(()),
+            "counted in characters, not bytes"
+        );
     }
 
     #[test]

@@ -200,8 +200,12 @@ fn key(offset: u64) -> JsValue {
     JsValue::from_f64(offset as f64)
 }
 
+/// The bytes of a stored `Uint8Array` or `ArrayBuffer`, copied once into wasm memory
+/// (`new Uint8Array(array)` would copy a typed array first).
 fn bytes_of(value: &JsValue) -> Option<Vec<u8>> {
-    if value.is_instance_of::<Uint8Array>() || value.is_instance_of::<js_sys::ArrayBuffer>() {
+    if let Some(array) = value.dyn_ref::<Uint8Array>() {
+        Some(array.to_vec())
+    } else if value.is_instance_of::<js_sys::ArrayBuffer>() {
         Some(Uint8Array::new(value).to_vec())
     } else {
         None

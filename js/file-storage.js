@@ -13,7 +13,7 @@
  * cut off: it was never acknowledged. Snapshots and the compacted log are written to a
  * temporary file, synced and renamed into place, so a crash leaves the old or the new file.
  */
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -175,9 +175,16 @@ async function readManifest(path) {
 function alive(pid) {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return /** @type {{ code?: string }} */ (error).code === 'EPERM';
+  }
+  // A process killed but not yet reaped by its parent (a zombie, state Z in Linux's
+  // /proc/PID/stat) still answers signal 0, yet holds nothing any more.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 

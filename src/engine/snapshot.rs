@@ -27,14 +27,18 @@
 //!
 //! 1. **stored state**: add a new variant at the *end* of [`SnapshotChunk`] holding at most
 //!    [`RECORDS_PER_CHUNK`] records, emit it in [`Engine::snapshot_chunks`], accept it in
-//!    [`Engine::from_snapshot`], and count it in [`SnapshotHeader`] with a
-//!    `#[serde(default)]` field so older snapshots still load; or
+//!    [`SnapshotLoader::add`](super::SnapshotLoader::add), and count it in
+//!    [`SnapshotHeader`] with a `#[serde(default)]` field so older snapshots still load; or
 //! 2. **derived state**: rebuild it at the end of [`Engine::from_snapshot`], and say so above.
 //!
 //! Records are encoded with structs as arrays (positional). Adding a field to a stored struct
-//! (e.g. [`Profile`]) therefore means appending it *last* with `#[serde(default)]`, so older
-//! records still read; reordering, renaming the type of, or removing a field needs a new
-//! [`SNAPSHOT_FORMAT`] and a decoder for the old one. The same holds for the change log:
+//! (e.g. a segment's state) therefore means appending it *last* with `#[serde(default)]`, so
+//! older records still read; reordering, renaming the type of, or removing a field needs a
+//! new [`SNAPSHOT_FORMAT`] and a decoder for the old one. Profiles are the exception: their
+//! slots are written by hand (`super::snapshot_profiles`), attribute values as the engine's
+//! packed record (`crate::model::Attributes`), so a new [`Profile`] field, or any change to
+//! that record's layout, needs a new format (or a new flag in the slot's flags byte) and a
+//! reader for format 3. The same holds for the change log:
 //! new [`Operation`](super::Operation) variants are fine (they are tagged by name), new
 //! fields of an existing variant go last with `#[serde(default)]`. `snapshot_plus_replay_equals_live_engine`
 //! in the tests guards the round trip.
@@ -119,9 +123,7 @@ impl Packed {
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, StorageError> {
         compact::decode(&self.0).map_err(StorageError::from)
     }
-}
 
-impl Packed {
     /// Records encoded by other means than [`Packed::encode`].
     pub(super) fn from_bytes(bytes: Vec<u8>) -> Self {
         Self(bytes)

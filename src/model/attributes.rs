@@ -62,7 +62,7 @@ impl Shape {
 
 /// Typed attribute values per source of record, then per key, in that order: the profile's
 /// shape (its names, shared) and one record of the values in the same order
-/// ([`super::packed`]). Reading decodes a value, so readers receive values, not references.
+/// (`super::packed`). Reading decodes a value, so readers receive values, not references.
 /// Serialized as a map of sources to maps of keys to values, as the nested maps it replaces
 /// were.
 #[derive(Clone, Default)]
@@ -280,7 +280,7 @@ impl Attributes {
     }
 
     /// Sets the value of `key` on `source`. The name is the profile's own until
-    /// [`Attributes::intern_names`] shares it.
+    /// the engine shares it.
     pub fn insert(&mut self, source: &SourceId, key: &str, written: AttributeValue) {
         let entry = (&written.value, written.updated);
         match self.position(source, key) {

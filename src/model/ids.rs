@@ -13,7 +13,7 @@ pub struct ProfileId(Uuid);
 
 impl ProfileId {
     /// A fresh random id (v4), unguessable: drawn from a stream keyed once per thread with
-    /// the operating system's or the browser's randomness ([`random_id_bytes`]), so creating
+    /// the operating system's or the browser's randomness (`random_id_bytes`), so creating
     /// many profiles does not cost a call into the browser each.
     pub fn random() -> Self {
         Self(uuid::Builder::from_random_bytes(random_id_bytes()).into_uuid())

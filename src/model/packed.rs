@@ -13,8 +13,10 @@
 //!   nested value (a tag byte and its payload, without time); object: the count, then each
 //!   field's name as text and its value nested.
 //!
-//! Only this module writes records, so a record that does not read is a bug; readers get
-//! `None` rather than a panic.
+//! Only this module writes records; snapshots store them as they are (format 3), and loading
+//! checks that a stored record holds one entry of a known kind per name
+//! (`Attributes::from_stored`). A record that does not read is a bug; readers get `None`
+//! rather than a panic. Changing this layout changes a stored format.
 
 use std::collections::{BTreeMap, BTreeSet};
 

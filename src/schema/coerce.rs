@@ -294,7 +294,7 @@ fn parse_datetime(text: &str) -> Option<Timestamp> {
 /// The longest attribute name, in characters.
 pub(super) const MAX_KEY_CHARS: usize = 255;
 
-/// Checks an attribute name as the engine takes it: not empty, at most [`MAX_KEY_CHARS`]
+/// Checks an attribute name as the engine takes it: not empty, at most `MAX_KEY_CHARS`
 /// characters, no control characters and no leading or trailing whitespace. Vendors name
 /// attributes freely (FollowAnalytics documents `My Attr` and `profit-focused-…`); a dialect
 /// with a narrower rule checks it itself ([`validate_word_key`]).

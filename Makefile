@@ -12,8 +12,11 @@ WASM := $${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/cdp_engine.w
 BROWSER_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120
 PORT ?= 8080
+# What `build` strips from the wasm; `build-names` keeps the function names instead.
+WASM_OPT_NAMES ?= --strip-debug --strip-producers
+BINDGEN_NAMES ?=
 
-.PHONY: setup build test test-native test-browser test-js demo bench bench-quick clean
+.PHONY: setup build build-names test test-native test-browser test-js demo bench bench-quick clean
 
 setup:
 	@bash scripts/setup.sh
@@ -26,14 +29,19 @@ build: setup
 	@# wasm-opt runs before wasm-bindgen: binaryen 108 rewrites wasm-bindgen's output with a
 	@# broken externref table export.
 	wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-		--enable-mutable-globals --enable-reference-types --strip-debug --strip-producers \
+		--enable-mutable-globals --enable-reference-types $(WASM_OPT_NAMES) \
 		"$(WASM)" -o build/cdp_engine.wasm
-	$(TOOLCHAIN) wasm-bindgen --target web --out-dir build/bindgen build/cdp_engine.wasm
+	$(TOOLCHAIN) wasm-bindgen --target web $(BINDGEN_NAMES) --out-dir build/bindgen build/cdp_engine.wasm
 	cp build/bindgen/cdp_engine.js build/bindgen/cdp_engine_bg.wasm pkg/
 	cp -R js/. pkg/
 	cp pkg.json pkg/package.json
 	@printf 'wasm: %s bytes raw, %s bytes gzip\n' "$$(stat -c %s pkg/cdp_engine_bg.wasm)" \
 		"$$(gzip -9 -c pkg/cdp_engine_bg.wasm | wc -c)"
+
+## build-names: as build, with function names kept in the wasm (larger), for profiling
+## (bench/profile.mjs); `make build` gives the release package back
+build-names:
+	$(MAKE) build WASM_OPT_NAMES=-g BINDGEN_NAMES=--keep-debug
 
 ## test: native unit and integration tests, browser tests in headless Chromium, JS tests
 test: build test-native test-browser test-js

@@ -538,6 +538,25 @@ fn corrupt(reason: &str) -> EngineError {
     EngineError::CorruptSnapshot(reason.to_owned())
 }
 
+/// Restores one profile slot of a snapshot: a live profile (whose attribute names are the
+/// engine's shared ones already when `interned`), or the tombstone of one merged away.
+fn restore_slot(
+    engine: &mut Engine,
+    slot: Option<Profile>,
+    interned: bool,
+) -> Result<(), EngineError> {
+    let Some(profile) = slot else {
+        engine.profiles.push(None);
+        return Ok(());
+    };
+    let inserted = if interned {
+        engine.insert_interned_profile(profile)
+    } else {
+        engine.insert_profile(profile)
+    };
+    inserted.map_err(|reason| corrupt(&reason))
+}
+
 impl SnapshotLoader {
     /// Starts from the snapshot's first chunk, its header.
     pub fn start(
@@ -579,36 +598,21 @@ impl SnapshotLoader {
             SnapshotChunk::Header(_) => return Err(corrupt("a second header")),
             SnapshotChunk::Schema(schema) => engine.schema = schema,
             SnapshotChunk::Profiles(profiles) => {
-                for profile in profiles.into_owned() {
-                    match profile {
-                        Some(profile) => engine
-                            .insert_profile(profile)
-                            .map_err(|reason| corrupt(&reason))?,
-                        None => engine.profiles.push(None),
-                    }
+                for slot in profiles.into_owned() {
+                    restore_slot(engine, slot, false)?;
                 }
             }
             SnapshotChunk::PackedProfiles(packed) => {
-                for profile in packed.decode::<Vec<Option<Profile>>>()? {
-                    match profile {
-                        Some(profile) => engine
-                            .insert_profile(profile)
-                            .map_err(|reason| corrupt(&reason))?,
-                        None => engine.profiles.push(None),
-                    }
+                for slot in packed.decode::<Vec<Option<Profile>>>()? {
+                    restore_slot(engine, slot, false)?;
                 }
             }
             SnapshotChunk::ProfileSlots(packed) => {
                 let slots =
                     snapshot_profiles::SlotReader::new(packed.bytes(), &mut engine.attribute_names)
                         .map_err(|reason| corrupt(&reason))?;
-                for profile in slots {
-                    match profile.map_err(|reason| corrupt(&reason))? {
-                        Some(profile) => engine
-                            .insert_interned_profile(profile)
-                            .map_err(|reason| corrupt(&reason))?,
-                        None => engine.profiles.push(None),
-                    }
+                for slot in slots {
+                    restore_slot(engine, slot.map_err(|reason| corrupt(&reason))?, true)?;
                 }
             }
             SnapshotChunk::Merges(records) => {

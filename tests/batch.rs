@@ -33,6 +33,14 @@ impl Storage for CountingStorage {
         self.inner.read_snapshot(manifest).await
     }
 
+    async fn read_snapshot_each<E: From<StorageError>>(
+        &self,
+        manifest: &SnapshotManifest,
+        each: impl FnMut(Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.inner.read_snapshot_each(manifest, each).await
+    }
+
     async fn read_log(&self, from: u64) -> Result<Vec<Change>, StorageError> {
         self.inner.read_log(from).await
     }

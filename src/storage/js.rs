@@ -23,7 +23,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::codec::{decode_batch, decode_frame, encode_batch, encode_frame, MANIFEST_MAGIC};
-use super::{retained_log_start, SnapshotManifest, Storage, StorageError, CHANGES_PER_RECORD};
+use super::{
+    hand_over, retained_log_start, SnapshotManifest, Storage, StorageError, CHANGES_PER_RECORD,
+};
 use crate::engine::Change;
 
 #[wasm_bindgen]
@@ -129,6 +131,14 @@ impl Storage for JsStorage {
         manifest: &SnapshotManifest,
     ) -> Result<Vec<Vec<u8>>, StorageError> {
         frames(self.backend.read_snapshot(number(manifest.offset))).await
+    }
+
+    async fn read_snapshot_each<E: From<StorageError>>(
+        &self,
+        manifest: &SnapshotManifest,
+        each: impl FnMut(Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        hand_over(self.read_snapshot(manifest).await?, each)
     }
 
     async fn read_log(&self, from: u64) -> Result<Vec<Change>, StorageError> {

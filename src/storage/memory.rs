@@ -2,7 +2,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::codec::{decode_batch, encode_batch};
-use super::{retained_log_start, SnapshotManifest, Storage, StorageError, CHANGES_PER_RECORD};
+use super::{
+    hand_over, retained_log_start, SnapshotManifest, Storage, StorageError, CHANGES_PER_RECORD,
+};
 use crate::engine::Change;
 
 /// A stored snapshot: its manifest and its encoded chunks.
@@ -62,6 +64,14 @@ impl Storage for MemoryStorage {
             .get(&manifest.offset)
             .map(|(_, chunks)| chunks.clone())
             .ok_or_else(|| StorageError::Corrupt(format!("snapshot {} is gone", manifest.offset)))
+    }
+
+    async fn read_snapshot_each<E: From<StorageError>>(
+        &self,
+        manifest: &SnapshotManifest,
+        each: impl FnMut(Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        hand_over(self.read_snapshot(manifest).await?, each)
     }
 
     async fn read_log(&self, from: u64) -> Result<Vec<Change>, StorageError> {

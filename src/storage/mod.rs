@@ -63,19 +63,14 @@ pub trait Storage {
 
     /// Hands the raw chunks of one snapshot to `each` in order, stopping at its first error,
     /// so a caller decodes the first chunks while a backend that can is still reading the
-    /// rest, and never holds them all. By default reads them all first.
+    /// rest, and never holds them all. No default: a backend that wraps another must pass
+    /// this on, or loading would silently wait for every chunk ([`hand_over`] is for a backend
+    /// that reads them all at once anyway).
     fn read_snapshot_each<E: From<StorageError>>(
         &self,
         manifest: &SnapshotManifest,
-        mut each: impl FnMut(Vec<u8>) -> Result<(), E>,
-    ) -> impl Future<Output = Result<(), E>> {
-        async move {
-            for chunk in self.read_snapshot(manifest).await? {
-                each(chunk)?;
-            }
-            Ok(())
-        }
-    }
+        each: impl FnMut(Vec<u8>) -> Result<(), E>,
+    ) -> impl Future<Output = Result<(), E>>;
 
     /// Every stored change from offset `from` on, in offset order. `from` must be the start
     /// of a stored batch or the end of the log. Fails with [`StorageError::Expired`] when
@@ -93,6 +88,15 @@ pub trait Storage {
         manifest: &SnapshotManifest,
         chunks: &[Vec<u8>],
     ) -> impl Future<Output = Result<(), StorageError>>;
+}
+
+/// [`Storage::read_snapshot_each`] for chunks read all at once: hands them to `each` in order,
+/// stopping at its first error.
+pub fn hand_over<E>(
+    chunks: Vec<Vec<u8>>,
+    mut each: impl FnMut(Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
+    chunks.into_iter().try_for_each(&mut each)
 }
 
 /// The oldest log offset still stored, given the manifests newest first.

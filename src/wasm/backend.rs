@@ -35,6 +35,18 @@ impl Storage for Backend {
         }
     }
 
+    async fn read_snapshot_each<E: From<StorageError>>(
+        &self,
+        manifest: &SnapshotManifest,
+        each: impl FnMut(Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match self {
+            Self::Memory(storage) => storage.read_snapshot_each(manifest, each).await,
+            Self::IndexedDb(storage) => storage.read_snapshot_each(manifest, each).await,
+            Self::Js(storage) => storage.read_snapshot_each(manifest, each).await,
+        }
+    }
+
     async fn read_log(&self, from: u64) -> Result<Vec<Change>, StorageError> {
         match self {
             Self::Memory(storage) => storage.read_log(from).await,

@@ -54,6 +54,19 @@ impl Writer {
         self.unsigned(bytes.len() as u64);
         self.bytes.extend_from_slice(bytes);
     }
+
+    /// A rare part as a byte string of its compact encoding, encoded in `scratch`.
+    fn part<T: serde::Serialize + ?Sized>(
+        &mut self,
+        scratch: &mut Vec<u8>,
+        value: &T,
+    ) -> Result<(), StorageError> {
+        scratch.clear();
+        compact::encode_into(scratch, value)
+            .map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
+        self.bytes(scratch);
+        Ok(())
+    }
 }
 
 /// Position of `item` among those listed so far, listing it when new.
@@ -138,27 +151,22 @@ pub(super) fn encode(slots: &[Option<Profile>]) -> Result<Vec<u8>, StorageError>
         });
         body.unsigned(shape.map_or(0, |at| at + 1));
         body.bytes(profile.attributes.stored_record());
-        let flags = [
-            (TAGS, held(&profile.tags)),
-            (CONSENTS, held(&profile.consents)),
-            (ALIASES, held(&profile.aliases)),
-        ]
-        .iter()
-        .filter(|(_, held)| *held)
-        .fold(0, |flags, (flag, _)| flags | flag);
-        body.bytes.push(flags);
-        for flag in [TAGS, CONSENTS, ALIASES] {
-            if flags & flag == 0 {
-                continue;
-            }
-            rare.clear();
-            let written = match flag {
-                TAGS => compact::encode_into(&mut rare, &*profile.tags),
-                CONSENTS => compact::encode_into(&mut rare, &*profile.consents),
-                _ => compact::encode_into(&mut rare, &*profile.aliases),
-            };
-            written.map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
-            body.bytes(&rare);
+        let tags = held(&profile.tags);
+        let consents = held(&profile.consents);
+        let aliases = held(&profile.aliases);
+        body.bytes.push(
+            (u8::from(tags) * TAGS)
+                | (u8::from(consents) * CONSENTS)
+                | (u8::from(aliases) * ALIASES),
+        );
+        if tags {
+            body.part(&mut rare, &*profile.tags)?;
+        }
+        if consents {
+            body.part(&mut rare, &*profile.consents)?;
+        }
+        if aliases {
+            body.part(&mut rare, &*profile.aliases)?;
         }
     }
     let mut chunk = Writer {

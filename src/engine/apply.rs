@@ -149,14 +149,14 @@ impl Engine {
                 }
                 self.merges.insert(
                     absorbed.id,
-                    MergeRecord {
+                    Box::new(MergeRecord {
                         survivor: *survivor,
                         absorbed: retired,
                         moved: (**moved).clone(),
                         because: because.clone(),
                         at,
                         slot: absorbed_slot,
-                    },
+                    }),
                 );
                 self.profile_merged(absorbed_slot, survivor_slot, at);
             }
@@ -258,6 +258,24 @@ impl Engine {
     }
 
     /// The slot of the live profile `id` names exactly (not through an alias).
+    /// Room in the new profile `profile` for the identifiers the operations right after its
+    /// creation add to it, so its list is allocated once rather than once per identifier.
+    pub(super) fn reserve_identifiers(&mut self, profile: ProfileId, following: &[Operation]) {
+        let count = following
+            .iter()
+            .take_while(|operation| {
+                matches!(operation, Operation::IdentifierAdded { profile: of, .. } if *of == profile)
+            })
+            .count();
+        if let Some(created) = self
+            .slot_of(profile)
+            .and_then(|slot| self.profiles.get_mut(slot.slot()))
+            .and_then(Option::as_mut)
+        {
+            created.identities.reserve_exact(count);
+        }
+    }
+
     fn slot_of(&self, id: ProfileId) -> Option<ProfileIndex> {
         self.slots
             .get(id, &self.profiles)

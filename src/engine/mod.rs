@@ -25,7 +25,7 @@ mod snapshot;
 mod snapshot_profiles;
 mod transfer;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use std::rc::Rc;
 
@@ -65,7 +65,8 @@ pub struct Engine {
     /// Every profile id, including those merged away (pointing at their survivor's slot).
     slots: ProfileSlots,
     identities: IdentityIndex,
-    merges: HashMap<ProfileId, MergeRecord>,
+    /// Boxed: a record holds a whole profile, and growing the table moves every entry.
+    merges: FxHashMap<ProfileId, Box<MergeRecord>>,
     next_offset: u64,
     unpersisted: Vec<Change>,
     /// Set when a refused batch left effects in memory that are not in the log.
@@ -111,7 +112,7 @@ impl Engine {
             live_profiles: 0,
             slots: ProfileSlots::default(),
             identities: IdentityIndex::default(),
-            merges: HashMap::new(),
+            merges: FxHashMap::default(),
             next_offset: 0,
             unpersisted: Vec::new(),
             needs_reload: false,
@@ -191,7 +192,11 @@ impl Engine {
     /// encoded here, chunk by chunk (a record that cannot be encoded is an error). Pending
     /// unpersisted changes must have been taken first.
     pub fn snapshot_chunks(&self) -> Result<Vec<SnapshotChunk<'_>>, EngineError> {
-        let merges: Vec<MergeRecord> = self.merges.values().cloned().collect();
+        let merges: Vec<MergeRecord> = self
+            .merges
+            .values()
+            .map(|record| (**record).clone())
+            .collect();
         let events = &self.derived.events;
         let traits = self.derived.traits.stored(RECORDS_PER_CHUNK);
         let (scope, segments) = self.derived.segments.stored(RECORDS_PER_CHUNK);
@@ -345,13 +350,21 @@ impl Engine {
     /// [`Engine::execute`] committed at `at` (a batch commits all its records at one time).
     fn execute_at(&mut self, command: Command, at: Timestamp) -> Result<Outcome, EngineError> {
         let (operations, outcome) = self.plan(command, at)?;
-        for operation in operations {
+        let mut operations = operations.into_iter();
+        while let Some(operation) = operations.next() {
+            let created = match operation {
+                Operation::ProfileCreated { profile } => Some(profile),
+                _ => None,
+            };
             let change = Change {
                 offset: self.next_offset,
                 at,
                 operation,
             };
             self.apply(&change)?;
+            if let Some(profile) = created {
+                self.reserve_identifiers(profile, operations.as_slice());
+            }
             self.next_offset += 1;
             self.unpersisted.push(change);
         }
@@ -453,7 +466,7 @@ impl Engine {
     /// The logged merge that absorbed the profile `absorbed`, if it is still in force: who
     /// absorbed it, what it was, what moved and which identifiers made the profiles meet.
     pub fn merge_of(&self, absorbed: ProfileId) -> Option<&MergeRecord> {
-        self.merges.get(&absorbed)
+        self.merges.get(&absorbed).map(Box::as_ref)
     }
 
     fn plan_change_tags(
@@ -509,7 +522,7 @@ impl Engine {
 
     /// Every merge in force, in no particular order.
     pub fn merges(&self) -> impl Iterator<Item = &MergeRecord> {
-        self.merges.values()
+        self.merges.values().map(Box::as_ref)
     }
 
     fn live(&self, slot: ProfileIndex) -> Option<&Profile> {
@@ -617,7 +630,7 @@ impl SnapshotLoader {
             }
             SnapshotChunk::Merges(records) => {
                 for record in records {
-                    engine.merges.insert(record.absorbed.id, record);
+                    engine.merges.insert(record.absorbed.id, Box::new(record));
                 }
             }
             SnapshotChunk::Events(packed) => {

@@ -2,6 +2,8 @@
 //! entry, the id itself read from the profile); the ids of profiles merged away, few, sit in
 //! a map to the slot of the profile that absorbed them.
 
+use std::cell::Cell;
+
 use rustc_hash::FxHashMap;
 
 use crate::model::{slot_hash, Profile, ProfileId, ProfileIndex, SlotTable};
@@ -10,6 +12,10 @@ use crate::model::{slot_hash, Profile, ProfileId, ProfileIndex, SlotTable};
 pub(super) struct ProfileSlots {
     own: SlotTable,
     aliases: FxHashMap<ProfileId, ProfileIndex>,
+    /// The last own id found and its slot: the changes of one command name the same
+    /// profile one after another, and a hit checked against the profile at the slot skips
+    /// a probe that is most of the time a cache miss.
+    last: Cell<Option<(ProfileId, ProfileIndex)>>,
 }
 
 fn id_at(profiles: &[Option<Profile>], slot: ProfileIndex) -> Option<ProfileId> {
@@ -22,9 +28,23 @@ fn id_at(profiles: &[Option<Profile>], slot: ProfileIndex) -> Option<ProfileId> 
 impl ProfileSlots {
     /// The slot `id` resolves to: its own, or that of the profile that absorbed it.
     pub(super) fn get(&self, id: ProfileId, profiles: &[Option<Profile>]) -> Option<ProfileIndex> {
-        self.own
+        // A live profile's own id is always filed, so the profile at a slot having `id`
+        // means the table would answer that slot too.
+        if let Some((last, slot)) = self.last.get() {
+            if last == id && id_at(profiles, slot) == Some(id) {
+                return Some(slot);
+            }
+        }
+        match self
+            .own
             .find(slot_hash(&id), |slot| id_at(profiles, slot) == Some(id))
-            .or_else(|| self.aliases.get(&id).copied())
+        {
+            Some(slot) => {
+                self.last.set(Some((id, slot)));
+                Some(slot)
+            }
+            None => self.aliases.get(&id).copied(),
+        }
     }
 
     /// Points `id` at `slot`: as the profile's own id when the profile at `slot` is `id`,

@@ -32,6 +32,12 @@ impl Identities {
         }
     }
 
+    /// Room for exactly `additional` more identifiers, for a caller that knows how many a
+    /// profile is about to gain.
+    pub fn reserve_exact(&mut self, additional: usize) {
+        self.list.reserve_exact(additional);
+    }
+
     /// Adds `identifier` last, growing the list one entry at a time: a profile holds a few
     /// identifiers and there are millions of profiles, so doubling's spare room would cost
     /// more than the reallocations.

@@ -9,7 +9,7 @@ mod error;
 mod event;
 mod identities;
 mod ids;
-mod packed;
+pub(crate) mod packed;
 mod profile;
 mod rare;
 mod slot_table;

@@ -181,6 +181,30 @@ fn text(record: &mut Writer<'_>, text: &str) {
     record.extend_from_slice(text.as_bytes());
 }
 
+/// Appends `value` to `bytes` as a nested value (its tag byte and payload, no time): the form
+/// in which the change log's compact batches store values (`crate::storage::log_batch`).
+pub(crate) fn append_value(bytes: &mut Vec<u8>, value: &Value) {
+    let mut counter = Writer::new(&mut []);
+    nested(&mut counter, value);
+    let start = bytes.len();
+    bytes.resize(start + counter.written(), 0);
+    if let Some(slots) = bytes.get_mut(start..) {
+        nested(&mut Writer::new(slots), value);
+    }
+}
+
+/// Reads a value [`append_value`] wrote at the front of `bytes` and moves past it; `None`
+/// for bytes that do not hold one.
+pub(crate) fn read_value(bytes: &mut &[u8]) -> Option<Value> {
+    let mut reader = Reader {
+        rest: bytes,
+        base: Timestamp::EPOCH,
+    };
+    let value = reader.nested()?;
+    *bytes = reader.rest;
+    Some(value)
+}
+
 /// Reads a record's entries in order.
 pub(super) struct Reader<'a> {
     rest: &'a [u8],

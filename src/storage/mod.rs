@@ -23,6 +23,7 @@ mod error;
 pub mod indexeddb;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
+mod log_batch;
 mod memory;
 
 use std::future::Future;

@@ -1,0 +1,330 @@
+//! The payload of a change-log batch frame of format 3: the changes of one write, written and
+//! read by hand. A batch of upserts is mostly profile creations, identifiers and attribute
+//! values, and MessagePack spelled each as a list with the operation's name, a 16-byte id
+//! and every source and key in full; here they take a tag byte and references into tables
+//! the batch builds as it goes. Every other operation is stored as MessagePack, as format 2
+//! stores it.
+//!
+//! Layout: the change count (LEB128), then per change
+//!
+//! * the offset, as its zig-zag distance from the previous change's offset plus one (0 for
+//!   consecutive changes; the first is measured from 0);
+//! * the time, as its zig-zag distance in microseconds from the previous change's (from 0
+//!   for the first);
+//! * a tag byte and the operation's fields:
+//!   - [`CREATED`]: the profile;
+//!   - [`IDENTIFIER`]: the profile, the identifier type (a text reference) and its value
+//!     (length and UTF-8 bytes);
+//!   - [`ATTRIBUTE`]: the profile, the source and the key (text references), and the value in
+//!     the packed form of attribute values (`crate::model::packed::append_value`);
+//!   - [`OTHER`]: the length of the operation's MessagePack encoding and that encoding.
+//!
+//! A profile is 0 when it is the one the previous change of the batch named, otherwise 1
+//! and its id's 16 bytes. A text reference is the position of the text among those the
+//! batch has named so far; the position one past the last is followed by a new text's length
+//! and bytes. Reading checks every length and reference,
+//! so a damaged payload is an error, never a panic (the frame's checksum catches it first).
+
+use rustc_hash::FxHashMap;
+use uuid::Uuid;
+
+use super::StorageError;
+use crate::engine::{Change, Operation};
+use crate::identity::Identifier;
+use crate::leb128;
+use crate::model::{packed, ProfileId, SourceId, Timestamp};
+
+const OTHER: u8 = 0;
+const CREATED: u8 = 1;
+const IDENTIFIER: u8 = 2;
+const ATTRIBUTE: u8 = 3;
+
+/// Texts a batch looks up by scanning its list rather than hashing, while it has no more.
+const SCANNED_TEXTS: usize = 16;
+
+/// Writes a batch, building its table of texts.
+#[derive(Default)]
+struct Writer<'a> {
+    bytes: Vec<u8>,
+    /// The profile the previous change named.
+    last_profile: Option<ProfileId>,
+    /// The texts named so far, in order.
+    texts: Vec<&'a str>,
+    /// Their positions, once there are more than [`SCANNED_TEXTS`].
+    positions: FxHashMap<&'a str, u64>,
+}
+
+impl<'a> Writer<'a> {
+    fn unsigned(&mut self, value: u64) {
+        leb128::write_unsigned(value, |byte| self.bytes.push(byte));
+    }
+
+    fn signed(&mut self, value: i64) {
+        self.unsigned(leb128::zigzag(value));
+    }
+
+    fn text(&mut self, text: &str) {
+        self.unsigned(text.len() as u64);
+        self.bytes.extend_from_slice(text.as_bytes());
+    }
+
+    fn profile(&mut self, id: ProfileId) {
+        if self.last_profile == Some(id) {
+            self.bytes.push(0);
+        } else {
+            self.bytes.push(1);
+            self.bytes.extend_from_slice(id.as_uuid().as_bytes());
+            self.last_profile = Some(id);
+        }
+    }
+
+    fn text_ref(&mut self, text: &'a str) {
+        let found = if self.texts.len() <= SCANNED_TEXTS {
+            self.texts
+                .iter()
+                .position(|listed| *listed == text)
+                .map(|position| position as u64)
+        } else {
+            self.positions.get(text).copied()
+        };
+        if let Some(position) = found {
+            return self.unsigned(position);
+        }
+        let position = self.texts.len() as u64;
+        self.unsigned(position);
+        self.text(text);
+        self.texts.push(text);
+        if self.texts.len() > SCANNED_TEXTS {
+            if self.positions.is_empty() {
+                self.positions.extend(
+                    self.texts
+                        .iter()
+                        .enumerate()
+                        .map(|(at, listed)| (*listed, at as u64)),
+                );
+            } else {
+                self.positions.insert(text, position);
+            }
+        }
+    }
+
+    fn operation(&mut self, operation: &'a Operation) -> Result<(), StorageError> {
+        match operation {
+            Operation::ProfileCreated { profile } => {
+                self.bytes.push(CREATED);
+                self.profile(*profile);
+            }
+            Operation::IdentifierAdded {
+                profile,
+                identifier,
+            } => {
+                self.bytes.push(IDENTIFIER);
+                self.profile(*profile);
+                self.text_ref(identifier.kind());
+                self.text(identifier.value());
+            }
+            Operation::AttributeSet {
+                profile,
+                source,
+                key,
+                value,
+            } => {
+                self.bytes.push(ATTRIBUTE);
+                self.profile(*profile);
+                self.text_ref(source.as_str());
+                self.text_ref(key);
+                packed::append_value(&mut self.bytes, value);
+            }
+            other => {
+                self.bytes.push(OTHER);
+                let encoded = rmp_serde::to_vec(other)
+                    .map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
+                self.unsigned(encoded.len() as u64);
+                self.bytes.extend_from_slice(&encoded);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Appends the payload of `changes` to `bytes`.
+pub(super) fn encode_into(bytes: Vec<u8>, changes: &[Change]) -> Result<Vec<u8>, StorageError> {
+    let mut writer = Writer {
+        bytes,
+        ..Writer::default()
+    };
+    writer.unsigned(changes.len() as u64);
+    let (mut expected, mut previous_at) = (0u64, 0i64);
+    for change in changes {
+        writer.signed(change.offset.wrapping_sub(expected) as i64);
+        expected = change.offset.wrapping_add(1);
+        let at = change.at.as_micros();
+        writer.signed(at.wrapping_sub(previous_at));
+        previous_at = at;
+        writer.operation(&change.operation)?;
+    }
+    Ok(writer.bytes)
+}
+
+/// Reads a batch, rebuilding its table of texts as they are named.
+struct Reader<'a> {
+    rest: &'a [u8],
+    last_profile: Option<ProfileId>,
+    texts: Vec<&'a str>,
+    /// Each text as a source, made once per batch.
+    sources: FxHashMap<&'a str, SourceId>,
+}
+
+type Read<T> = Result<T, String>;
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize) -> Read<&'a [u8]> {
+        let (taken, rest) = self
+            .rest
+            .split_at_checked(len)
+            .ok_or("a change-log batch is truncated")?;
+        self.rest = rest;
+        Ok(taken)
+    }
+
+    fn byte(&mut self) -> Read<u8> {
+        self.take(1)?
+            .first()
+            .copied()
+            .ok_or_else(|| "a change-log batch is truncated".to_owned())
+    }
+
+    fn unsigned(&mut self) -> Read<u64> {
+        leb128::read_unsigned(&mut self.rest).map_err(|error| {
+            match error {
+                leb128::ReadError::Short => "a change-log batch is truncated",
+                leb128::ReadError::TooLong => "an integer is too long",
+            }
+            .to_owned()
+        })
+    }
+
+    fn signed(&mut self) -> Read<i64> {
+        self.unsigned().map(leb128::unzigzag)
+    }
+
+    fn len(&mut self) -> Read<usize> {
+        usize::try_from(self.unsigned()?).map_err(|_| "a length is too large".to_owned())
+    }
+
+    fn text(&mut self) -> Read<&'a str> {
+        let len = self.len()?;
+        std::str::from_utf8(self.take(len)?).map_err(|_| "a text is not UTF-8".to_owned())
+    }
+
+    fn position(&mut self, listed: usize, what: &str) -> Read<Option<usize>> {
+        let position = self.len()?;
+        match position.cmp(&listed) {
+            std::cmp::Ordering::Less => Ok(Some(position)),
+            std::cmp::Ordering::Equal => Ok(None),
+            std::cmp::Ordering::Greater => Err(format!("a change names an unlisted {what}")),
+        }
+    }
+
+    fn profile(&mut self) -> Read<ProfileId> {
+        match self.byte()? {
+            0 => self
+                .last_profile
+                .ok_or_else(|| "a batch's first profile is not named".to_owned()),
+            1 => {
+                let bytes: [u8; 16] = self
+                    .take(16)?
+                    .try_into()
+                    .map_err(|_| "a profile id is truncated".to_owned())?;
+                let id = ProfileId::from(Uuid::from_bytes(bytes));
+                self.last_profile = Some(id);
+                Ok(id)
+            }
+            _ => Err("a profile reference is damaged".to_owned()),
+        }
+    }
+
+    fn text_ref(&mut self) -> Read<&'a str> {
+        match self.position(self.texts.len(), "text")? {
+            Some(position) => self
+                .texts
+                .get(position)
+                .copied()
+                .ok_or_else(|| "a change names an unlisted text".to_owned()),
+            None => {
+                let text = self.text()?;
+                self.texts.push(text);
+                Ok(text)
+            }
+        }
+    }
+
+    fn source(&mut self) -> Read<SourceId> {
+        let name = self.text_ref()?;
+        Ok(self
+            .sources
+            .entry(name)
+            .or_insert_with(|| SourceId::new(name))
+            .clone())
+    }
+
+    fn operation(&mut self) -> Read<Operation> {
+        Ok(match self.byte()? {
+            CREATED => Operation::ProfileCreated {
+                profile: self.profile()?,
+            },
+            IDENTIFIER => {
+                let profile = self.profile()?;
+                let kind = self.text_ref()?;
+                let value = self.text()?;
+                Operation::IdentifierAdded {
+                    profile,
+                    identifier: Identifier::normalized(kind, value),
+                }
+            }
+            ATTRIBUTE => Operation::AttributeSet {
+                profile: self.profile()?,
+                source: self.source()?,
+                key: self.text_ref()?.to_owned(),
+                value: packed::read_value(&mut self.rest).ok_or("a value does not read")?,
+            },
+            OTHER => {
+                let len = self.len()?;
+                crate::formats::from_msgpack(self.take(len)?)?
+            }
+            tag => return Err(format!("unknown change tag {tag}")),
+        })
+    }
+}
+
+/// Reads the changes of a payload written by [`encode_into`].
+pub(super) fn decode(payload: &[u8]) -> Result<Vec<Change>, StorageError> {
+    let mut reader = Reader {
+        rest: payload,
+        last_profile: None,
+        texts: Vec::new(),
+        sources: FxHashMap::default(),
+    };
+    read_changes(&mut reader).map_err(StorageError::Corrupt)
+}
+
+fn read_changes(reader: &mut Reader<'_>) -> Read<Vec<Change>> {
+    let count = reader.len()?;
+    // Each change takes at least three bytes: a damaged count cannot reserve much.
+    let mut changes = Vec::with_capacity(count.min(reader.rest.len() / 3));
+    let (mut expected, mut previous_at) = (0u64, 0i64);
+    for _ in 0..count {
+        let offset = expected.wrapping_add(reader.signed()? as u64);
+        expected = offset.wrapping_add(1);
+        previous_at = previous_at.wrapping_add(reader.signed()?);
+        changes.push(Change {
+            offset,
+            at: Timestamp::from_micros(previous_at),
+            operation: reader.operation()?,
+        });
+    }
+    if !reader.rest.is_empty() {
+        return Err("a change-log batch has bytes past its last change".to_owned());
+    }
+    Ok(changes)
+}

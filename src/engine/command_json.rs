@@ -269,10 +269,88 @@ impl Execution {
     /// or a batch `{"batch": [command, …]}` of such commands (not batches). A malformed or
     /// refused record is reported with its index; nothing is applied then.
     pub fn from_json(text: &str, identity: &IdentityConfig) -> Result<Self, ExecuteError> {
+        if let Some(commands) = read_batch_streamed(text, identity) {
+            return Ok(Self::Batch(commands));
+        }
         match crate::formats::from_json_str(text) {
             Ok(raw) => Self::from_raw(raw, identity),
             Err(error) => Err(locate_malformed(text, &error)),
         }
+    }
+}
+
+/// A batch read record by record: each record's tree is converted to its command as soon as
+/// it is read, so a large batch never holds the trees of all its records at once (for
+/// 100,000 upserts, tens of megabytes of fresh memory to fault in). `None` for anything else
+/// and for any batch with an error, which [`Execution::from_json`] then reads the one way
+/// every error is reported, so both ways give the same answers.
+fn read_batch_streamed(text: &str, identity: &IdentityConfig) -> Option<Vec<Command>> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let commands =
+        serde::Deserializer::deserialize_map(&mut deserializer, BatchVisitor { identity }).ok()?;
+    deserializer.end().ok()?;
+    Some(commands)
+}
+
+/// Reads `{"batch": [...]}`, and only that.
+struct BatchVisitor<'a> {
+    identity: &'a IdentityConfig,
+}
+
+impl<'de> serde::de::Visitor<'de> for BatchVisitor<'_> {
+    type Value = Vec<Command>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a batch")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let not_a_batch = || serde::de::Error::custom("not a batch");
+        if map.next_key::<std::borrow::Cow<'de, str>>()?.as_deref() != Some("batch") {
+            return Err(not_a_batch());
+        }
+        let commands = map.next_value_seed(RecordsSeed {
+            identity: self.identity,
+        })?;
+        match map.next_key::<serde::de::IgnoredAny>()? {
+            Some(_) => Err(not_a_batch()),
+            None => Ok(commands),
+        }
+    }
+}
+
+/// Reads a batch's records, converting each to its command as it is read.
+struct RecordsSeed<'a> {
+    identity: &'a IdentityConfig,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for RecordsSeed<'_> {
+    type Value = Vec<Command>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, data: D) -> Result<Self::Value, D::Error> {
+        data.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RecordsSeed<'_> {
+    type Value = Vec<Command>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a list of commands")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut commands = Vec::new();
+        while let Some(tree) = seq.next_element::<crate::formats::Tree>()? {
+            let command = RawCommand::deserialize(tree)
+                .map_err(|error| error.to_string())
+                .and_then(|raw| {
+                    Command::from_raw(raw, self.identity).map_err(|error| error.to_string())
+                })
+                .map_err(serde::de::Error::custom)?;
+            commands.push(command);
+        }
+        Ok(commands)
     }
 }
 
@@ -389,6 +467,56 @@ impl RawUpsert {
 mod tests {
     use super::*;
     use crate::model::Value;
+
+    /// What the tree path makes of `text`: the one every error goes through.
+    fn through_the_tree(text: &str) -> Result<Execution, ExecuteError> {
+        let identity = IdentityConfig::default();
+        match crate::formats::from_json_str(text) {
+            Ok(raw) => Execution::from_raw(raw, &identity),
+            Err(error) => Err(locate_malformed(text, &error)),
+        }
+    }
+
+    #[test]
+    fn batches_read_record_by_record_equal_the_tree_path() {
+        let identity = IdentityConfig::default();
+        for text in [
+            r#"{"batch":[]}"#,
+            r#" { "batch" : [ {"upsertProfile":{"identities":{"email":[" A@B.C "],"crm":"X1"},"attributes":{"visits":3,"gone":null,"ltv":12.5,"vip":true,"tags":["a","b"]}}}, {"tick":{}} ] } "#,
+            r#"{"b\u0061tch":[{"changeTags":{"profile":"0123456789ab4def8123456789abcdef","add":["x"]}},{"setSegmentActive":{"systemTitle":"s","active":false}}]}"#,
+        ] {
+            let streamed = read_batch_streamed(text, &identity)
+                .unwrap_or_else(|| panic!("not read record by record: {text}"));
+            assert_eq!(Execution::Batch(streamed), through_the_tree(text).unwrap());
+            assert_eq!(
+                Execution::from_json(text, &identity).unwrap(),
+                through_the_tree(text).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn batches_with_any_error_are_left_to_the_tree_path_and_answer_as_it_does() {
+        let identity = IdentityConfig::default();
+        let upsert = r#"{"upsertProfile":{"identities":{"email":"a@b.c"}}}"#;
+        for text in [
+            format!(r#"{{"batch":[{upsert},{{"noSuchCommand":{{}}}}]}}"#),
+            format!(r#"{{"batch":[{upsert},{{"batch":[]}}]}}"#),
+            format!(r#"{{"batch":[{upsert}],"batch":[{upsert}]}}"#),
+            format!(r#"{{"batch":[{upsert}],"extra":1}}"#),
+            format!(r#"{{"batch":[{upsert},{{"upsertProfile":{{"identities":{{"email":5}}}}}}]}}"#),
+            format!(r#"{{"batch":[{upsert}]}} trailing"#),
+            format!(r#"{{"batch":[{upsert},"#),
+            upsert.to_owned(),
+        ] {
+            assert!(read_batch_streamed(&text, &identity).is_none(), "{text}");
+            assert_eq!(
+                format!("{:?}", Execution::from_json(&text, &identity)),
+                format!("{:?}", through_the_tree(&text)),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn upsert_command_is_parsed_normalized_and_typed() {

@@ -1,4 +1,4 @@
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use super::event_command::NewEvent;
 use super::EngineError;
@@ -360,12 +360,18 @@ impl UpsertProfile {
     /// Builds an upsert from raw parts: identifiers as `(type, value)` pairs, attributes as
     /// JSON typed by the schema (`null` removes). Every dialect's upsert comes through here;
     /// the engine coerces the values to their declared types when it plans the write.
-    pub fn from_raw_parts<'a>(
+    /// `attributes` is a JSON object's entries: borrowed (`&map`) or owned, when the keys
+    /// move into the command instead of being copied.
+    pub fn from_raw_parts<'a, K, V>(
         identity: &IdentityConfig,
         identifiers: impl IntoIterator<Item = (&'a str, &'a str)>,
-        attributes: &Map<String, Json>,
+        attributes: impl IntoIterator<Item = (K, V)>,
         source: SourceId,
-    ) -> Result<Self, EngineError> {
+    ) -> Result<Self, EngineError>
+    where
+        K: AsRef<str> + Into<AttributeKey>,
+        V: std::borrow::Borrow<Json>,
+    {
         let identifiers = identifiers
             .into_iter()
             .map(|(kind, value)| identity.normalize(kind, value))
@@ -378,14 +384,19 @@ impl UpsertProfile {
 
 /// The writes a JSON object of attributes asks for, in key order: values typed by their
 /// shape, `null` removing. Refuses names other than letters, digits and `_`.
-pub(super) fn attribute_changes(
-    attributes: &Map<String, Json>,
-) -> Result<Vec<(AttributeKey, AttributeChange)>, EngineError> {
+pub(super) fn attribute_changes<K, V>(
+    attributes: impl IntoIterator<Item = (K, V)>,
+) -> Result<Vec<(AttributeKey, AttributeChange)>, EngineError>
+where
+    K: AsRef<str> + Into<AttributeKey>,
+    V: std::borrow::Borrow<Json>,
+{
     attributes
-        .iter()
+        .into_iter()
         .map(|(key, value)| {
-            validate_key(key)?;
-            Ok((key.clone(), AttributeChange::from_json(key, value)?))
+            validate_key(key.as_ref())?;
+            let change = AttributeChange::from_json(key.as_ref(), value.borrow())?;
+            Ok((key.into(), change))
         })
         .collect()
 }

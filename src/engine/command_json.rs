@@ -213,7 +213,7 @@ impl Command {
                 profile: profile.parse::<ProfileId>()?,
                 source,
                 declare,
-                attributes: attribute_changes(&attributes)?,
+                attributes: attribute_changes(attributes)?,
             }),
             RawCommand::MergeProfiles { survivor, absorbed } => Self::MergeProfiles {
                 survivor: survivor.parse::<ProfileId>()?,
@@ -430,7 +430,7 @@ impl RawUpsert {
             .source
             .map_or_else(SourceId::default_source, SourceId::new);
         let mut upsert =
-            UpsertProfile::from_raw_parts(identity, identifiers, &self.attributes, source)?;
+            UpsertProfile::from_raw_parts(identity, identifiers, self.attributes, source)?;
         for action in self.set_actions {
             validate_key(&action.key)?;
             let value = infer_value(&action.key, &action.value)?;

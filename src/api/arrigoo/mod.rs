@@ -312,7 +312,7 @@ fn upsert(engine: &mut Engine, request: &Request) -> Result<Response, ApiError> 
     let command = UpsertProfile::from_raw_parts(
         engine.identity_config(),
         identifiers,
-        &body.properties,
+        body.properties,
         SourceId::default_source(),
     )?;
     let outcome = engine.execute(Command::UpsertProfile(command))?;

@@ -12,8 +12,8 @@
 //!   Snapshot chunks and manifests are written in this format; change-log batches of format 2
 //!   still load.
 //! * Format 3 (this build's change-log batches): the same frame around the compact payload of
-//!   [`super::log_batch`], written and read by hand (a tenth of the MessagePack's size for a
-//!   batch of upserts, and several times faster to write).
+//!   [`super::log_batch`], written and read by hand (for upserts of one email and six
+//!   attributes, 117 bytes a profile against MessagePack's 531, and faster to write).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

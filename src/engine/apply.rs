@@ -15,15 +15,19 @@ impl Engine {
         let at = change.at;
         match &change.operation {
             Operation::ProfileCreated { profile } => {
-                if self.slots.get(*profile, &self.profiles).is_some() {
-                    return Err(corrupt("the profile exists already"));
-                }
                 let slot =
                     u32::try_from(self.profiles.len()).map_err(|_| corrupt("too many profiles"))?;
                 self.profiles.push(Some(Profile::new(*profile, at)));
+                // One probe files the id and finds it taken, by a profile or an alias.
+                if self
+                    .slots
+                    .insert_new(*profile, ProfileIndex(slot), &self.profiles)
+                    .is_some()
+                {
+                    self.profiles.pop();
+                    return Err(corrupt("the profile exists already"));
+                }
                 self.live_profiles += 1;
-                self.slots
-                    .insert(*profile, ProfileIndex(slot), &self.profiles);
             }
             Operation::ProfileImported { record } => {
                 self.insert_profile(record.as_ref().clone())
@@ -293,5 +297,54 @@ impl Engine {
         profile.updated = profile.updated.max(at);
         profile.version += 1;
         Some(profile)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::super::{Change, Command, Engine, EngineError, Operation, SystemClock};
+    use crate::identity::IdentityConfig;
+    use crate::model::Timestamp;
+
+    fn upsert(engine: &mut Engine, email: &str) -> crate::model::ProfileId {
+        let text = format!(r#"{{"upsertProfile":{{"identities":{{"email":"{email}"}}}}}}"#);
+        let command = Command::from_json(&text, engine.identity_config()).unwrap();
+        engine.execute(command).unwrap().profile_id().unwrap()
+    }
+
+    #[test]
+    fn a_log_creating_a_profile_whose_id_is_taken_is_corrupt() {
+        let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));
+        let first = upsert(&mut engine, "a@b.c");
+        let second = upsert(&mut engine, "d@e.f");
+        engine
+            .execute(Command::MergeProfiles {
+                survivor: first,
+                absorbed: second,
+            })
+            .unwrap();
+        let log = engine.take_unpersisted();
+        let next = log.len() as u64;
+        let replay_with = |profile| {
+            let mut changes = log.clone();
+            changes.push(Change {
+                offset: next,
+                at: Timestamp::from_millis(1),
+                operation: Operation::ProfileCreated { profile },
+            });
+            Engine::replay(IdentityConfig::default(), Rc::new(SystemClock), changes)
+        };
+        // A live profile's own id, and the id of one merged away into it.
+        for taken in [first, second] {
+            match replay_with(taken) {
+                Err(EngineError::CorruptLog { offset, .. }) => assert_eq!(offset, next),
+                Err(other) => panic!("{other}"),
+                Ok(_) => panic!("a second profile {taken} was created"),
+            }
+        }
+        let replayed = replay_with(crate::model::ProfileId::random()).unwrap();
+        assert_eq!(replayed.profile_count(), 2);
     }
 }

@@ -170,9 +170,8 @@ pub(super) fn encode_into(bytes: Vec<u8>, changes: &[Change]) -> Result<Vec<u8>,
 struct Reader<'a> {
     rest: &'a [u8],
     last_profile: Option<ProfileId>,
-    texts: Vec<&'a str>,
-    /// Each text as a source, made once per batch.
-    sources: FxHashMap<&'a str, SourceId>,
+    /// The texts named so far, each with its source once one was made of it.
+    texts: Vec<(&'a str, Option<SourceId>)>,
 }
 
 type Read<T> = Result<T, String>;
@@ -244,28 +243,34 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn text_ref(&mut self) -> Read<&'a str> {
+    /// The position of the text a reference names, listing a new one.
+    fn text_position(&mut self) -> Read<usize> {
         match self.position(self.texts.len(), "text")? {
-            Some(position) => self
-                .texts
-                .get(position)
-                .copied()
-                .ok_or_else(|| "a change names an unlisted text".to_owned()),
+            Some(position) => Ok(position),
             None => {
                 let text = self.text()?;
-                self.texts.push(text);
-                Ok(text)
+                self.texts.push((text, None));
+                Ok(self.texts.len() - 1)
             }
         }
     }
 
+    fn text_ref(&mut self) -> Read<&'a str> {
+        let position = self.text_position()?;
+        self.texts
+            .get(position)
+            .map(|(text, _)| *text)
+            .ok_or_else(|| "a change names an unlisted text".to_owned())
+    }
+
+    /// The source a text reference names, made once per batch and text.
     fn source(&mut self) -> Read<SourceId> {
-        let name = self.text_ref()?;
-        Ok(self
-            .sources
-            .entry(name)
-            .or_insert_with(|| SourceId::new(name))
-            .clone())
+        let position = self.text_position()?;
+        let (name, source) = self
+            .texts
+            .get_mut(position)
+            .ok_or_else(|| "a change names an unlisted text".to_owned())?;
+        Ok(source.get_or_insert_with(|| SourceId::new(*name)).clone())
     }
 
     fn operation(&mut self) -> Read<Operation> {
@@ -303,7 +308,6 @@ pub(super) fn decode(payload: &[u8]) -> Result<Vec<Change>, StorageError> {
         rest: payload,
         last_profile: None,
         texts: Vec::new(),
-        sources: FxHashMap::default(),
     };
     read_changes(&mut reader).map_err(StorageError::Corrupt)
 }

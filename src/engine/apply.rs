@@ -261,7 +261,6 @@ impl Engine {
         }
     }
 
-    /// The slot of the live profile `id` names exactly (not through an alias).
     /// Room in the new profile `profile` for the identifiers the operations right after its
     /// creation add to it, so its list is allocated once rather than once per identifier.
     pub(super) fn reserve_identifiers(&mut self, profile: ProfileId, following: &[Operation]) {
@@ -280,6 +279,7 @@ impl Engine {
         }
     }
 
+    /// The slot of the live profile `id` names exactly (not through an alias).
     fn slot_of(&self, id: ProfileId) -> Option<ProfileIndex> {
         self.slots
             .get(id, &self.profiles)

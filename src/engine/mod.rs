@@ -25,9 +25,9 @@ mod snapshot;
 mod snapshot_profiles;
 mod transfer;
 
-use rustc_hash::FxHashMap;
-
 use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 pub use batch::{BatchError, ExecuteError, Execution};
 pub use change::{Change, Entity, Operation};

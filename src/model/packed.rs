@@ -15,8 +15,9 @@
 //!
 //! Only this module writes records; snapshots store them as they are (format 3), and loading
 //! checks that a stored record holds one entry of a known kind per name
-//! (`Attributes::from_stored`). A record that does not read is a bug; readers get `None`
-//! rather than a panic. Changing this layout changes a stored format.
+//! (`Attributes::from_stored`). Change-log batches of format 3 store single values in the
+//! nested form ([`append_value`], [`read_value`]). A record that does not read is a bug;
+//! readers get `None` rather than a panic. Changing this layout changes two stored formats.
 
 use std::collections::{BTreeMap, BTreeSet};
 

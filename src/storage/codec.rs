@@ -12,7 +12,7 @@
 //!   Snapshot chunks and manifests are written in this format; change-log batches of format 2
 //!   still load.
 //! * Format 3 (this build's change-log batches): the same frame around the compact payload of
-//!   [`super::log_batch`], written and read by hand (for upserts of one email and six
+//!   the `log_batch` module, written and read by hand (for upserts of one email and six
 //!   attributes, 117 bytes a profile against MessagePack's 531, and faster to write).
 
 use serde::de::DeserializeOwned;

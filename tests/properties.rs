@@ -1,4 +1,5 @@
-//! Property tests of the identity invariants, replay, snapshots and the command parser.
+//! Property tests of the identity invariants, replay (through stored change-log batches),
+//! snapshots and the command parser.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::{BTreeSet, HashSet};
@@ -8,7 +9,9 @@ use cdp_engine::engine::{Command, Engine, ManualClock};
 use cdp_engine::identity::IdentityConfig;
 use cdp_engine::model::{Profile, ProfileId, Timestamp, Value};
 use cdp_engine::schema::SchemaConfig;
-use cdp_engine::storage::codec::{decode_frame, encode_frame, CHUNK_MAGIC};
+use cdp_engine::storage::codec::{
+    decode_batch, decode_frame, encode_batch, encode_frame, CHUNK_MAGIC,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value as Json};
 
@@ -314,10 +317,20 @@ fn run_steps_on(
         }
     }
     let changes = engine.take_unpersisted();
+    // Through stored change-log batches, cut at odd places, as storage would keep them.
+    let stored: Vec<Vec<u8>> = changes
+        .chunks(7)
+        .map(|part| encode_batch(part).unwrap())
+        .collect();
+    let read: Vec<_> = stored
+        .iter()
+        .flat_map(|bytes| decode_batch(bytes).unwrap())
+        .collect();
+    assert_eq!(read, changes);
     let replay = Engine::replay(
         engine.identity_config().clone(),
         Rc::new(clock.clone()),
-        changes,
+        read,
     )
     .unwrap();
     assert_same_state(&replay, &engine);

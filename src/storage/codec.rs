@@ -47,10 +47,7 @@ struct JsonBatch {
 pub fn encode_batch(changes: &[Change]) -> Result<Vec<u8>, StorageError> {
     // About 16 bytes a change in a batch of upserts: sized up front, the frame is rarely
     // copied as it grows.
-    let mut bytes = Vec::with_capacity(HEADER_LEN + changes.len().saturating_mul(16));
-    bytes.extend_from_slice(&BATCH_MAGIC);
-    bytes.push(BATCH_FORMAT);
-    bytes.extend_from_slice(&[0; 4]);
+    let bytes = start_frame(BATCH_MAGIC, BATCH_FORMAT, changes.len().saturating_mul(16));
     let mut bytes = super::log_batch::encode_into(bytes, changes)?;
     seal(&mut bytes);
     Ok(bytes)
@@ -60,10 +57,7 @@ pub fn encode_batch(changes: &[Change]) -> Result<Vec<u8>, StorageError> {
 pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Change>, StorageError> {
     match open_frame(BATCH_MAGIC, bytes)? {
         (BATCH_FORMAT, payload) => super::log_batch::decode(payload),
-        (FORMAT, payload) => crate::formats::from_msgpack(payload).map_err(StorageError::Corrupt),
-        (format, _) => Err(StorageError::Corrupt(format!(
-            "unknown record format [{format}]"
-        ))),
+        (format, payload) => decode_messagepack(format, payload),
     }
 }
 
@@ -85,23 +79,20 @@ pub fn encode_frame<T: Serialize + ?Sized>(
     magic: [u8; 4],
     value: &T,
 ) -> Result<Vec<u8>, StorageError> {
-    encode_frame_sized(magic, value, 256)
-}
-
-/// [`encode_frame`] into a buffer of `capacity` bytes to start with.
-fn encode_frame_sized<T: Serialize + ?Sized>(
-    magic: [u8; 4],
-    value: &T,
-    capacity: usize,
-) -> Result<Vec<u8>, StorageError> {
-    let mut bytes = Vec::with_capacity(capacity.max(HEADER_LEN + 1));
-    bytes.extend_from_slice(&magic);
-    bytes.push(FORMAT);
-    bytes.extend_from_slice(&[0; 4]);
+    let mut bytes = start_frame(magic, FORMAT, 256);
     rmp_serde::encode::write(&mut bytes, value)
         .map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
     seal(&mut bytes);
     Ok(bytes)
+}
+
+/// A frame's header, its checksum left for [`seal`], with room for `payload` bytes after it.
+fn start_frame(magic: [u8; 4], format: u8, payload: usize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER_LEN.saturating_add(payload));
+    bytes.extend_from_slice(&magic);
+    bytes.push(format);
+    bytes.extend_from_slice(&[0; 4]);
+    bytes
 }
 
 /// Writes the checksum of a frame's payload into its header.
@@ -133,12 +124,18 @@ fn open_frame(magic: [u8; 4], bytes: &[u8]) -> Result<(u8, &[u8]), StorageError>
 
 /// Checks and decodes a frame written by [`encode_frame`] with the same `magic`.
 pub fn decode_frame<T: DeserializeOwned>(magic: [u8; 4], bytes: &[u8]) -> Result<T, StorageError> {
-    match open_frame(magic, bytes)? {
-        (FORMAT, payload) => crate::formats::from_msgpack(payload).map_err(StorageError::Corrupt),
-        (format, _) => Err(StorageError::Corrupt(format!(
+    let (format, payload) = open_frame(magic, bytes)?;
+    decode_messagepack(format, payload)
+}
+
+/// Decodes the MessagePack payload of a format-2 frame; any other format is unknown here.
+fn decode_messagepack<T: DeserializeOwned>(format: u8, payload: &[u8]) -> Result<T, StorageError> {
+    if format != FORMAT {
+        return Err(StorageError::Corrupt(format!(
             "unknown record format [{format}]"
-        ))),
+        )));
     }
+    crate::formats::from_msgpack(payload).map_err(StorageError::Corrupt)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! LEB128 integers: seven bits a byte, low bits first, the high bit set on every byte but the
 //! last. Signed integers are zig-zag encoded first, so small magnitudes of either sign take
-//! few bytes. The compact snapshot encoding and the packed attribute records both use them.
+//! few bytes. The compact snapshot encoding and the packed attribute records both use them;
+//! the hand-written layouts of snapshot profile slots and change-log batches write them and
+//! length-prefixed byte strings through [`Writer`] and read them back through [`Reader`].
 
 /// Why an integer could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +45,83 @@ pub(crate) fn read_unsigned(bytes: &mut &[u8]) -> Result<u64, ReadError> {
         }
     }
     Err(ReadError::TooLong)
+}
+
+/// Appends integers and length-prefixed byte strings to a vector.
+#[derive(Default)]
+pub(crate) struct Writer {
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl Writer {
+    pub(crate) fn unsigned(&mut self, value: u64) {
+        write_unsigned(value, |byte| self.bytes.push(byte));
+    }
+
+    pub(crate) fn signed(&mut self, value: i64) {
+        self.unsigned(zigzag(value));
+    }
+
+    /// `bytes` after their length.
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+        self.unsigned(bytes.len() as u64);
+        self.bytes.extend_from_slice(bytes);
+    }
+}
+
+/// Reads what a [`Writer`] wrote, from the front of `rest`; every read is bounds checked, so
+/// damaged bytes are an error message, never a panic.
+pub(crate) struct Reader<'a> {
+    pub(crate) rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn unsigned(&mut self) -> Result<u64, String> {
+        read_unsigned(&mut self.rest).map_err(|_| "a number that does not read".to_owned())
+    }
+
+    pub(crate) fn signed(&mut self) -> Result<i64, String> {
+        self.unsigned().map(unzigzag)
+    }
+
+    /// A count of items, each at least a byte, so a damaged count cannot ask for more room
+    /// than the bytes left could fill.
+    pub(crate) fn count(&mut self) -> Result<usize, String> {
+        let count = self.unsigned()?;
+        usize::try_from(count)
+            .ok()
+            .filter(|count| *count <= self.rest.len())
+            .ok_or_else(|| format!("a count of {count} past the end of the record"))
+    }
+
+    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
+        let (taken, rest) = self
+            .rest
+            .split_at_checked(len)
+            .ok_or_else(|| "the record ends early".to_owned())?;
+        self.rest = rest;
+        Ok(taken)
+    }
+
+    pub(crate) fn byte(&mut self) -> Result<u8, String> {
+        let (first, rest) = self
+            .rest
+            .split_first()
+            .ok_or_else(|| "the record ends early".to_owned())?;
+        self.rest = rest;
+        Ok(*first)
+    }
+
+    /// Bytes written after their length.
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8], String> {
+        let len = self.count()?;
+        self.take(len)
+    }
+
+    /// A text written as its UTF-8 bytes.
+    pub(crate) fn text(&mut self) -> Result<&'a str, String> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| "a text that is not UTF-8".to_owned())
+    }
 }
 
 #[cfg(test)]

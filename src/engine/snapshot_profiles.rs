@@ -25,7 +25,7 @@ use rustc_hash::FxHashMap;
 use uuid::Uuid;
 
 use crate::identity::Identifier;
-use crate::leb128;
+use crate::leb128::{Reader, Writer};
 use crate::model::{
     AttributeNames, Attributes, Empty, Identities, Profile, ProfileId, Rare, Shape, Timestamp,
 };
@@ -35,38 +35,17 @@ const TAGS: u8 = 1;
 const CONSENTS: u8 = 2;
 const ALIASES: u8 = 4;
 
-/// Appends the layout's integers and byte strings to a vector.
-#[derive(Default)]
-struct Writer {
-    bytes: Vec<u8>,
-}
-
-impl Writer {
-    fn unsigned(&mut self, value: u64) {
-        leb128::write_unsigned(value, |byte| self.bytes.push(byte));
-    }
-
-    fn signed(&mut self, value: i64) {
-        self.unsigned(leb128::zigzag(value));
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
-        self.unsigned(bytes.len() as u64);
-        self.bytes.extend_from_slice(bytes);
-    }
-
-    /// A rare part as a byte string of its compact encoding, encoded in `scratch`.
-    fn part<T: serde::Serialize + ?Sized>(
-        &mut self,
-        scratch: &mut Vec<u8>,
-        value: &T,
-    ) -> Result<(), StorageError> {
-        scratch.clear();
-        compact::encode_into(scratch, value)
-            .map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
-        self.bytes(scratch);
-        Ok(())
-    }
+/// A rare part as a byte string of its compact encoding, encoded in `scratch`.
+fn part<T: serde::Serialize + ?Sized>(
+    writer: &mut Writer,
+    scratch: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), StorageError> {
+    scratch.clear();
+    compact::encode_into(scratch, value)
+        .map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
+    writer.bytes(scratch);
+    Ok(())
 }
 
 /// Position of `item` among those listed so far, listing it when new.
@@ -160,13 +139,13 @@ pub(super) fn encode(slots: &[Option<Profile>]) -> Result<Vec<u8>, StorageError>
                 | (u8::from(aliases) * ALIASES),
         );
         if tags {
-            body.part(&mut rare, &*profile.tags)?;
+            part(&mut body, &mut rare, &*profile.tags)?;
         }
         if consents {
-            body.part(&mut rare, &*profile.consents)?;
+            part(&mut body, &mut rare, &*profile.consents)?;
         }
         if aliases {
-            body.part(&mut rare, &*profile.aliases)?;
+            part(&mut body, &mut rare, &*profile.aliases)?;
         }
     }
     let mut chunk = Writer {
@@ -184,54 +163,7 @@ pub(super) fn encode(slots: &[Option<Profile>]) -> Result<Vec<u8>, StorageError>
     Ok(chunk.bytes)
 }
 
-/// Reads the layout's integers and byte strings from the front of a slice.
-struct Reader<'a> {
-    rest: &'a [u8],
-}
-
 type Read<T> = Result<T, String>;
-
-impl<'a> Reader<'a> {
-    fn unsigned(&mut self) -> Read<u64> {
-        leb128::read_unsigned(&mut self.rest).map_err(|_| "a number that does not read".to_owned())
-    }
-
-    fn signed(&mut self) -> Read<i64> {
-        self.unsigned().map(leb128::unzigzag)
-    }
-
-    /// A count of items, each at least a byte, so a damaged count cannot ask for more room
-    /// than the chunk could fill.
-    fn count(&mut self) -> Read<usize> {
-        let count = self.unsigned()?;
-        usize::try_from(count)
-            .ok()
-            .filter(|count| *count <= self.rest.len())
-            .ok_or_else(|| format!("a count of {count} past the end of the chunk"))
-    }
-
-    fn take(&mut self, len: usize) -> Read<&'a [u8]> {
-        if len > self.rest.len() {
-            return Err("the chunk ends early".to_owned());
-        }
-        let (taken, rest) = self.rest.split_at(len);
-        self.rest = rest;
-        Ok(taken)
-    }
-
-    fn byte(&mut self) -> Read<u8> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn bytes(&mut self) -> Read<&'a [u8]> {
-        let len = self.count()?;
-        self.take(len)
-    }
-
-    fn text(&mut self) -> Read<&'a str> {
-        std::str::from_utf8(self.bytes()?).map_err(|_| "a text that is not UTF-8".to_owned())
-    }
-}
 
 /// Reads the profile slots of a chunk in order, as an iterator of slots (`None` for a
 /// tombstone); the shapes are interned into the engine's table when the reader is made,

@@ -45,7 +45,7 @@ const SCANNED_TEXTS: usize = 16;
 /// Writes a batch, building its table of texts.
 #[derive(Default)]
 struct Writer<'a> {
-    bytes: Vec<u8>,
+    out: leb128::Writer,
     /// The profile the previous change named.
     last_profile: Option<ProfileId>,
     /// The texts named so far, in order.
@@ -55,25 +55,12 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn unsigned(&mut self, value: u64) {
-        leb128::write_unsigned(value, |byte| self.bytes.push(byte));
-    }
-
-    fn signed(&mut self, value: i64) {
-        self.unsigned(leb128::zigzag(value));
-    }
-
-    fn text(&mut self, text: &str) {
-        self.unsigned(text.len() as u64);
-        self.bytes.extend_from_slice(text.as_bytes());
-    }
-
     fn profile(&mut self, id: ProfileId) {
         if self.last_profile == Some(id) {
-            self.bytes.push(0);
+            self.out.bytes.push(0);
         } else {
-            self.bytes.push(1);
-            self.bytes.extend_from_slice(id.as_uuid().as_bytes());
+            self.out.bytes.push(1);
+            self.out.bytes.extend_from_slice(id.as_uuid().as_bytes());
             self.last_profile = Some(id);
         }
     }
@@ -88,11 +75,11 @@ impl<'a> Writer<'a> {
             self.positions.get(text).copied()
         };
         if let Some(position) = found {
-            return self.unsigned(position);
+            return self.out.unsigned(position);
         }
         let position = self.texts.len() as u64;
-        self.unsigned(position);
-        self.text(text);
+        self.out.unsigned(position);
+        self.out.bytes(text.as_bytes());
         self.texts.push(text);
         if self.texts.len() > SCANNED_TEXTS {
             if self.positions.is_empty() {
@@ -111,17 +98,17 @@ impl<'a> Writer<'a> {
     fn operation(&mut self, operation: &'a Operation) -> Result<(), StorageError> {
         match operation {
             Operation::ProfileCreated { profile } => {
-                self.bytes.push(CREATED);
+                self.out.bytes.push(CREATED);
                 self.profile(*profile);
             }
             Operation::IdentifierAdded {
                 profile,
                 identifier,
             } => {
-                self.bytes.push(IDENTIFIER);
+                self.out.bytes.push(IDENTIFIER);
                 self.profile(*profile);
                 self.text_ref(identifier.kind());
-                self.text(identifier.value());
+                self.out.bytes(identifier.value().as_bytes());
             }
             Operation::AttributeSet {
                 profile,
@@ -129,18 +116,18 @@ impl<'a> Writer<'a> {
                 key,
                 value,
             } => {
-                self.bytes.push(ATTRIBUTE);
+                self.out.bytes.push(ATTRIBUTE);
                 self.profile(*profile);
                 self.text_ref(source.as_str());
                 self.text_ref(key);
-                packed::append_value(&mut self.bytes, value);
+                packed::append_value(&mut self.out.bytes, value);
             }
             other => {
-                self.bytes.push(OTHER);
+                self.out.bytes.push(OTHER);
                 let encoded = rmp_serde::to_vec(other)
                     .map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
-                self.unsigned(encoded.len() as u64);
-                self.bytes.extend_from_slice(&encoded);
+                self.out.unsigned(encoded.len() as u64);
+                self.out.bytes.extend_from_slice(&encoded);
             }
         }
         Ok(())
@@ -150,25 +137,27 @@ impl<'a> Writer<'a> {
 /// Appends the payload of `changes` to `bytes`.
 pub(super) fn encode_into(bytes: Vec<u8>, changes: &[Change]) -> Result<Vec<u8>, StorageError> {
     let mut writer = Writer {
-        bytes,
+        out: leb128::Writer { bytes },
         ..Writer::default()
     };
-    writer.unsigned(changes.len() as u64);
+    writer.out.unsigned(changes.len() as u64);
     let (mut expected, mut previous_at) = (0u64, 0i64);
     for change in changes {
-        writer.signed(change.offset.wrapping_sub(expected) as i64);
+        writer
+            .out
+            .signed(change.offset.wrapping_sub(expected) as i64);
         expected = change.offset.wrapping_add(1);
         let at = change.at.as_micros();
-        writer.signed(at.wrapping_sub(previous_at));
+        writer.out.signed(at.wrapping_sub(previous_at));
         previous_at = at;
         writer.operation(&change.operation)?;
     }
-    Ok(writer.bytes)
+    Ok(writer.out.bytes)
 }
 
 /// Reads a batch, rebuilding its table of texts as they are named.
 struct Reader<'a> {
-    rest: &'a [u8],
+    input: leb128::Reader<'a>,
     last_profile: Option<ProfileId>,
     /// The texts named so far, each with its source once one was made of it.
     texts: Vec<(&'a str, Option<SourceId>)>,
@@ -177,47 +166,8 @@ struct Reader<'a> {
 type Read<T> = Result<T, String>;
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, len: usize) -> Read<&'a [u8]> {
-        let (taken, rest) = self
-            .rest
-            .split_at_checked(len)
-            .ok_or("a change-log batch is truncated")?;
-        self.rest = rest;
-        Ok(taken)
-    }
-
-    fn byte(&mut self) -> Read<u8> {
-        self.take(1)?
-            .first()
-            .copied()
-            .ok_or_else(|| "a change-log batch is truncated".to_owned())
-    }
-
-    fn unsigned(&mut self) -> Read<u64> {
-        leb128::read_unsigned(&mut self.rest).map_err(|error| {
-            match error {
-                leb128::ReadError::Short => "a change-log batch is truncated",
-                leb128::ReadError::TooLong => "an integer is too long",
-            }
-            .to_owned()
-        })
-    }
-
-    fn signed(&mut self) -> Read<i64> {
-        self.unsigned().map(leb128::unzigzag)
-    }
-
-    fn len(&mut self) -> Read<usize> {
-        usize::try_from(self.unsigned()?).map_err(|_| "a length is too large".to_owned())
-    }
-
-    fn text(&mut self) -> Read<&'a str> {
-        let len = self.len()?;
-        std::str::from_utf8(self.take(len)?).map_err(|_| "a text is not UTF-8".to_owned())
-    }
-
     fn position(&mut self, listed: usize, what: &str) -> Read<Option<usize>> {
-        let position = self.len()?;
+        let position = usize::try_from(self.input.unsigned()?).unwrap_or(usize::MAX);
         match position.cmp(&listed) {
             std::cmp::Ordering::Less => Ok(Some(position)),
             std::cmp::Ordering::Equal => Ok(None),
@@ -226,12 +176,13 @@ impl<'a> Reader<'a> {
     }
 
     fn profile(&mut self) -> Read<ProfileId> {
-        match self.byte()? {
+        match self.input.byte()? {
             0 => self
                 .last_profile
                 .ok_or_else(|| "a batch's first profile is not named".to_owned()),
             1 => {
                 let bytes: [u8; 16] = self
+                    .input
                     .take(16)?
                     .try_into()
                     .map_err(|_| "a profile id is truncated".to_owned())?;
@@ -248,7 +199,7 @@ impl<'a> Reader<'a> {
         match self.position(self.texts.len(), "text")? {
             Some(position) => Ok(position),
             None => {
-                let text = self.text()?;
+                let text = self.input.text()?;
                 self.texts.push((text, None));
                 Ok(self.texts.len() - 1)
             }
@@ -274,14 +225,14 @@ impl<'a> Reader<'a> {
     }
 
     fn operation(&mut self) -> Read<Operation> {
-        Ok(match self.byte()? {
+        Ok(match self.input.byte()? {
             CREATED => Operation::ProfileCreated {
                 profile: self.profile()?,
             },
             IDENTIFIER => {
                 let profile = self.profile()?;
                 let kind = self.text_ref()?;
-                let value = self.text()?;
+                let value = self.input.text()?;
                 Operation::IdentifierAdded {
                     profile,
                     identifier: Identifier::normalized(kind, value),
@@ -291,12 +242,9 @@ impl<'a> Reader<'a> {
                 profile: self.profile()?,
                 source: self.source()?,
                 key: self.text_ref()?.to_owned(),
-                value: packed::read_value(&mut self.rest).ok_or("a value does not read")?,
+                value: packed::read_value(&mut self.input.rest).ok_or("a value does not read")?,
             },
-            OTHER => {
-                let len = self.len()?;
-                crate::formats::from_msgpack(self.take(len)?)?
-            }
+            OTHER => crate::formats::from_msgpack(self.input.bytes()?)?,
             tag => return Err(format!("unknown change tag {tag}")),
         })
     }
@@ -305,7 +253,7 @@ impl<'a> Reader<'a> {
 /// Reads the changes of a payload written by [`encode_into`].
 pub(super) fn decode(payload: &[u8]) -> Result<Vec<Change>, StorageError> {
     let mut reader = Reader {
-        rest: payload,
+        input: leb128::Reader { rest: payload },
         last_profile: None,
         texts: Vec::new(),
     };
@@ -313,21 +261,21 @@ pub(super) fn decode(payload: &[u8]) -> Result<Vec<Change>, StorageError> {
 }
 
 fn read_changes(reader: &mut Reader<'_>) -> Read<Vec<Change>> {
-    let count = reader.len()?;
+    let count = reader.input.count()?;
     // Each change takes at least three bytes: a damaged count cannot reserve much.
-    let mut changes = Vec::with_capacity(count.min(reader.rest.len() / 3));
+    let mut changes = Vec::with_capacity(count.min(reader.input.rest.len() / 3));
     let (mut expected, mut previous_at) = (0u64, 0i64);
     for _ in 0..count {
-        let offset = expected.wrapping_add(reader.signed()? as u64);
+        let offset = expected.wrapping_add(reader.input.signed()? as u64);
         expected = offset.wrapping_add(1);
-        previous_at = previous_at.wrapping_add(reader.signed()?);
+        previous_at = previous_at.wrapping_add(reader.input.signed()?);
         changes.push(Change {
             offset,
             at: Timestamp::from_micros(previous_at),
             operation: reader.operation()?,
         });
     }
-    if !reader.rest.is_empty() {
+    if !reader.input.rest.is_empty() {
         return Err("a change-log batch has bytes past its last change".to_owned());
     }
     Ok(changes)

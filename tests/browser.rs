@@ -159,6 +159,17 @@ async fn new_database_opens_empty() {
 }
 
 #[wasm_bindgen_test]
+async fn only_the_open_that_creates_a_database_says_it_created_it() {
+    let name = fresh_name();
+    let created = IndexedDbStorage::open(&name).await.unwrap();
+    assert!(created.take_created());
+    assert!(!created.take_created(), "said once, for the first load");
+    created.close();
+    let reopened = IndexedDbStorage::open(&name).await.unwrap();
+    assert!(!reopened.take_created());
+}
+
+#[wasm_bindgen_test]
 async fn acknowledged_profiles_survive_closing_and_reopening() {
     let name = fresh_name();
     let database = open(&name).await;

@@ -347,6 +347,13 @@ async fn load<S: Storage>(
     schema: &SchemaConfig,
     clock: &Rc<dyn Clock>,
 ) -> Result<Loaded, EngineError> {
+    if storage.take_created() {
+        return Ok(Loaded {
+            engine: Engine::with_schema(identity.clone(), schema.clone(), Rc::clone(clock))?,
+            snapshot: None,
+            skipped: Vec::new(),
+        });
+    }
     let manifests = storage.snapshots().await?;
     let mut skipped = Vec::new();
     for manifest in &manifests {

@@ -19,15 +19,19 @@ fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// Memory storage whose appends fail while `failing` is set.
+/// Memory storage whose appends fail while `failing` is set, which counts its log and
+/// manifest reads and says it was just created while `created` is set.
 #[derive(Default)]
 struct FlakyStorage {
     inner: MemoryStorage,
     failing: Cell<bool>,
+    created: Cell<bool>,
+    reads: Cell<usize>,
 }
 
 impl Storage for FlakyStorage {
     async fn snapshots(&self) -> Result<Vec<SnapshotManifest>, StorageError> {
+        self.reads.set(self.reads.get() + 1);
         self.inner.snapshots().await
     }
 
@@ -47,6 +51,7 @@ impl Storage for FlakyStorage {
     }
 
     async fn read_log(&self, from: u64) -> Result<Vec<Change>, StorageError> {
+        self.reads.set(self.reads.get() + 1);
         self.inner.read_log(from).await
     }
 
@@ -63,6 +68,10 @@ impl Storage for FlakyStorage {
         chunks: &[Vec<u8>],
     ) -> Result<(), StorageError> {
         self.inner.write_snapshot(manifest, chunks).await
+    }
+
+    fn take_created(&self) -> bool {
+        self.created.replace(false)
     }
 }
 
@@ -110,6 +119,22 @@ fn write_that_cannot_be_persisted_leaves_no_trace_in_memory() {
     assert_eq!(error.code(), "storage.quota_exceeded");
     assert_eq!(database.read(Engine::profile_count).unwrap(), 1);
     assert_eq!(database.read(Engine::next_offset).unwrap(), 3);
+}
+
+#[test]
+fn a_database_its_open_created_is_not_read_until_it_reloads() {
+    let storage = FlakyStorage::default();
+    write_profiles(&open(&storage, 10_000), "stored", 2);
+    storage.created.set(true);
+    storage.reads.set(0);
+    let database = open(&storage, 10_000);
+    assert_eq!(storage.reads.get(), 0);
+    assert_eq!(database.read(Engine::profile_count).unwrap(), 0);
+    // A failed write reloads from storage, which now reads what is there.
+    storage.failing.set(true);
+    block_on(database.write(|engine| engine.execute(upsert("lost@example.com")))).unwrap_err();
+    assert!(storage.reads.get() > 0);
+    assert_eq!(database.read(Engine::profile_count).unwrap(), 2);
 }
 
 #[test]

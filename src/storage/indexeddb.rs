@@ -2,14 +2,15 @@
 //!
 //! | store | key | value |
 //! |---|---|---|
-//! | `log` | offset of the record's first change | a format-2 batch frame (`Uint8Array`), or a format-1 JSON text batch from a database written before |
+//! | `log` | offset of the record's first change | a batch frame (`Uint8Array`, format 3, or 2 when written by an earlier build), or a format-1 JSON text batch from a database written before |
 //! | `snapshots` | `[snapshot offset, chunk index]` | a snapshot chunk frame |
 //! | `manifests` | snapshot offset | a manifest frame |
 //!
 //! Every write is one `readwrite` transaction, strict durability unless the caller asked for
 //! relaxed, and resolves only when the transaction completes. Log records are *added*, never
 //! overwritten, so two writers that both believe they own an offset cannot both succeed.
-//! Reads take one transaction (one round trip) each, reading whole ranges with `getAll`.
+//! Reads take one transaction (one round trip) each, reading whole ranges with `getAll`. A
+//! database the open just created (the upgrade started from version 0) is not read at all.
 //!
 //! Migration: version 1 (the first stored format) had only `log`, of JSON text batches.
 //! Upgrading adds the other stores; old batches stay as they are and decode as format 1.
@@ -20,13 +21,16 @@
 //! code: it still runs once the engine is dropped or its instance trapped. Dropping the
 //! storage (an open that failed, an engine freed) closes the connection too.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     DomException, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest,
-    IdbRequest, IdbTransaction,
+    IdbRequest, IdbTransaction, IdbVersionChangeEvent,
 };
 
 use super::codec::{
@@ -87,6 +91,8 @@ extern "C" {
 pub struct IndexedDbStorage {
     database: IdbDatabase,
     durability: Durability,
+    /// Set when this open created the database; taken by the first load.
+    created: Cell<bool>,
 }
 
 impl Drop for IndexedDbStorage {
@@ -101,6 +107,7 @@ impl std::fmt::Debug for IndexedDbStorage {
             .debug_struct("IndexedDbStorage")
             .field("name", &self.database.name())
             .field("durability", &self.durability)
+            .field("created", &self.created.get())
             .finish()
     }
 }
@@ -125,7 +132,13 @@ impl IndexedDbStorage {
             .open_with_u32(name, SCHEMA_VERSION)
             .map_err(storage_error)?;
         let upgrading = request.clone();
-        let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |_event: web_sys::Event| {
+        let created = Rc::new(Cell::new(false));
+        let creating = Rc::clone(&created);
+        let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            let from = event
+                .dyn_ref::<IdbVersionChangeEvent>()
+                .map(IdbVersionChangeEvent::old_version);
+            creating.set(from == Some(0.0));
             if let Ok(result) = upgrading.result() {
                 upgrade_schema(&result.unchecked_into());
             }
@@ -138,6 +151,7 @@ impl IndexedDbStorage {
         let storage = Self {
             database: opened?,
             durability,
+            created: Cell::new(created.get()),
         };
         let close: Function = Reflect::get(&storage.database, &JsValue::from_str("close"))
             .ok()
@@ -225,6 +239,10 @@ fn manifests_from(request: &IdbRequest) -> Result<Vec<SnapshotManifest>, Storage
 }
 
 impl Storage for IndexedDbStorage {
+    fn take_created(&self) -> bool {
+        self.created.replace(false)
+    }
+
     async fn snapshots(&self) -> Result<Vec<SnapshotManifest>, StorageError> {
         self.read_manifests().await
     }

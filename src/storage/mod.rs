@@ -89,6 +89,13 @@ pub trait Storage {
         manifest: &SnapshotManifest,
         chunks: &[Vec<u8>],
     ) -> impl Future<Output = Result<(), StorageError>>;
+
+    /// Whether opening this backend created its store, so it holds nothing yet and loading
+    /// need not read it. True at most once: later loads (a reload after a failed write, say)
+    /// read what is stored by then.
+    fn take_created(&self) -> bool {
+        false
+    }
 }
 
 /// [`Storage::read_snapshot_each`] for chunks read all at once: hands them to `each` in order,
@@ -141,5 +148,9 @@ impl<T: Storage> Storage for &T {
         chunks: &[Vec<u8>],
     ) -> impl Future<Output = Result<(), StorageError>> {
         (**self).write_snapshot(manifest, chunks)
+    }
+
+    fn take_created(&self) -> bool {
+        (**self).take_created()
     }
 }

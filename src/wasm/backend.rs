@@ -74,4 +74,12 @@ impl Storage for Backend {
             Self::Js(storage) => storage.write_snapshot(manifest, chunks).await,
         }
     }
+
+    fn take_created(&self) -> bool {
+        match self {
+            Self::Memory(storage) => storage.take_created(),
+            Self::IndexedDb(storage) => storage.take_created(),
+            Self::Js(storage) => storage.take_created(),
+        }
+    }
 }

@@ -33,7 +33,14 @@ build: setup
 		"$(WASM)" -o build/cdp_engine.wasm
 	$(TOOLCHAIN) wasm-bindgen --target web $(BINDGEN_NAMES) --out-dir build/bindgen build/cdp_engine.wasm
 	cp build/bindgen/cdp_engine.js build/bindgen/cdp_engine_bg.wasm pkg/
-	cp -R js/. pkg/
+	cp js/file-storage.js js/load-node.js js/serve.js js/index.d.ts pkg/
+	@# The facade and its modules in one file: a browser loading the package unbundled
+	@# fetches it in one round trip instead of one per level of imports (and at most six
+	@# files at a time over HTTP/1.1). The glue stays its own module, imported again under
+	@# a new URL after a trap, and Node-only modules stay out of the browser's path.
+	node_modules/.bin/esbuild js/index.js --bundle --format=esm --platform=neutral \
+		--external:./cdp_engine.js --external:./file-storage.js --external:./load-node.js \
+		--external:'node:*' --log-level=warning --outfile=pkg/index.js
 	cp pkg.json pkg/package.json
 	@printf 'wasm: %s bytes raw, %s bytes gzip\n' "$$(stat -c %s pkg/cdp_engine_bg.wasm)" \
 		"$$(gzip -9 -c pkg/cdp_engine_bg.wasm | wc -c)"

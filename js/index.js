@@ -18,6 +18,11 @@ import { MembershipFeed, Segments } from './segments.js';
 import { Traits } from './traits.js';
 import { TabSync } from './tab-sync.js';
 import { exportStream, wholeLines } from './transfer.js';
+import { wasmSource as browserWasmSource } from './load-browser.js';
+// The glue of the first instance is a static import, fetched as soon as this file is read
+// rather than when the first open asks for it; after a trap, a fresh one is imported.
+// @ts-expect-error: wasm-bindgen writes the glue into pkg/ when the package is built
+import initGlue, { CdpCore as FirstCdpCore } from './cdp_engine.js';
 
 export { CdpError } from './cdp-error.js';
 
@@ -43,9 +48,14 @@ const constructionKey = Symbol('Cdp.open');
  * @returns {Promise<CoreClass>}
  */
 async function instantiate(wanted) {
-  const loader = await (inNode ? import('./load-node.js') : import('./load-browser.js'));
-  const glue = await import(wanted === 0 ? './cdp_engine.js' : `./cdp_engine.js?generation=${wanted}`);
-  await glue.default({ module_or_path: await loader.wasmSource() });
+  const source = inNode ? (await import('./load-node.js')).wasmSource() : browserWasmSource();
+  if (wanted === 0) {
+    await initGlue({ module_or_path: await source });
+    return FirstCdpCore;
+  }
+  // A URL the bundler of the package leaves alone: each generation is a module of its own.
+  const glue = await import(new URL(`./cdp_engine.js?generation=${wanted}`, import.meta.url).href);
+  await glue.default({ module_or_path: await source });
   return glue.CdpCore;
 }
 

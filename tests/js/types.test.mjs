@@ -60,8 +60,16 @@ test('the packed package holds its entry points, types, bin and wasm', async () 
   assert.equal(manifest.type, 'module');
   assert.deepEqual(manifest.exports['.'], { types: './index.d.ts', default: './index.js' });
   for (const file of manifest.files) await access(join(installed, file));
+  // The facade's modules are bundled into index.js; what stays a file of its own is packed.
+  for (const file of manifest.files.filter((name) => name.endsWith('.js'))) {
+    const text = await readFile(join(installed, file), 'utf8');
+    const relative = [...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.\/[^'"?]+)/g)].map((match) => match[1].slice(2));
+    assert.deepEqual(relative.filter((target) => !manifest.files.includes(target)), [], `${file} imports only packed files`);
+  }
+  const index = await readFile(join(installed, 'index.js'), 'utf8');
   const sources = await readdir(new URL('../../js/', import.meta.url));
-  assert.deepEqual(sources.filter((file) => !manifest.files.includes(file)), [], 'every file of js/ is packed');
+  const missing = sources.filter((file) => !manifest.files.includes(file) && !index.includes(`// js/${file}\n`));
+  assert.deepEqual(missing, [], 'every file of js/ is packed or bundled into index.js');
   const serve = await readFile(join(installed, manifest.bin['cdp-engine-serve']), 'utf8');
   assert.ok(serve.startsWith('#!/usr/bin/env node\n'), 'the bin starts with a node shebang');
 });

@@ -1,6 +1,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chacha20::rand_core::{Rng, SeedableRng};
+use chacha20::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -82,15 +84,11 @@ impl fmt::Display for EventId {
     }
 }
 
-/// A stream of random id bytes: SHA-256 of a 256-bit key (two v4 UUIDs' worth of system
-/// randomness, drawn once per thread) and a counter, each digest giving two ids. Ids stay
-/// unpredictable without the key, and one hash costs far less than a call into the browser's
+/// A stream of random id bytes: ChaCha20 keyed with 256 bits of system randomness (two v4
+/// UUIDs' worth, drawn once per thread). Ids stay unpredictable without the key, and one
+/// 64-byte block (four ids) costs far less than a call into the browser's
 /// `crypto.getRandomValues`.
-struct IdStream {
-    key: [u8; 32],
-    counter: u64,
-    spare: Option<[u8; 16]>,
-}
+struct IdStream(ChaCha20Rng);
 
 impl IdStream {
     fn new() -> Self {
@@ -98,29 +96,12 @@ impl IdStream {
         let (first, second) = key.split_at_mut(16);
         first.copy_from_slice(Uuid::new_v4().as_bytes());
         second.copy_from_slice(Uuid::new_v4().as_bytes());
-        Self {
-            key,
-            counter: 0,
-            spare: None,
-        }
+        Self(ChaCha20Rng::from_seed(key))
     }
 
     fn next(&mut self) -> [u8; 16] {
-        if let Some(bytes) = self.spare.take() {
-            return bytes;
-        }
-        use sha2::Digest;
-        let mut hasher = sha2::Sha256::new();
-        hasher.update(self.key);
-        hasher.update(self.counter.to_le_bytes());
-        self.counter = self.counter.wrapping_add(1);
-        let digest: [u8; 32] = hasher.finalize().into();
-        let (first, second) = digest.split_at(16);
-        let mut spare = [0u8; 16];
-        spare.copy_from_slice(second);
-        self.spare = Some(spare);
         let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(first);
+        self.0.fill_bytes(&mut bytes);
         bytes
     }
 }
@@ -155,6 +136,15 @@ mod tests {
             (0..10_000).map(|_| ProfileId::random()).collect();
         assert_eq!(ids.len(), 10_000);
         assert!(ids.iter().all(|id| id.as_uuid().get_version_num() == 4));
+    }
+
+    #[test]
+    fn each_thread_draws_ids_from_its_own_randomly_keyed_stream() {
+        // A fixed key would give every thread (every page, in the browser) the same ids.
+        let first = || (0..4).map(|_| ProfileId::random()).collect::<Vec<_>>();
+        let here = first();
+        let there = std::thread::spawn(first).join().unwrap();
+        assert!(here.iter().all(|id| !there.contains(id)));
     }
 
     #[test]

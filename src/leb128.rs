@@ -35,14 +35,21 @@ pub(crate) fn unzigzag(raw: u64) -> i64 {
 
 /// Reads an integer from the front of `bytes` and advances past it.
 pub(crate) fn read_unsigned(bytes: &mut &[u8]) -> Result<u64, ReadError> {
+    // Most numbers (lengths, counts, references) fit in one byte.
+    if let [byte @ 0..=0x7f, rest @ ..] = *bytes {
+        *bytes = rest;
+        return Ok(u64::from(*byte));
+    }
     let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
+    let mut shift = 0;
+    while shift < 64 {
         let (byte, rest) = bytes.split_first().ok_or(ReadError::Short)?;
         *bytes = rest;
         value |= u64::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
             return Ok(value);
         }
+        shift += 7;
     }
     Err(ReadError::TooLong)
 }

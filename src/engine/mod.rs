@@ -592,6 +592,8 @@ impl SnapshotLoader {
         let expected = usize::try_from(header.profiles).unwrap_or(0).min(1 << 24);
         engine.profiles.reserve(expected);
         engine.slots.reserve(expected);
+        // At least one identifier a profile, as a profile is created by its first one.
+        engine.identities.reserve(expected);
         Ok(Self {
             engine,
             header,

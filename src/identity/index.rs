@@ -69,6 +69,11 @@ impl IdentityIndex {
         self.owners.remove(slot_hash(identifier), profile);
     }
 
+    /// Makes room for `additional` more identifiers without growing on the way.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.owners.reserve(additional);
+    }
+
     /// How many identifiers are indexed.
     pub(crate) fn len(&self) -> usize {
         self.owners.len()

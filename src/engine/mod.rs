@@ -637,13 +637,9 @@ impl SnapshotLoader {
             }
             SnapshotChunk::Events(packed) => {
                 for record in packed.decode::<Vec<EventRecord>>()? {
-                    let stored = crate::events::StoredEvent {
-                        event: record.event,
-                        sequence: record.sequence,
-                    };
                     derived
                         .events
-                        .restore(ProfileIndex(record.slot), stored)
+                        .restore(ProfileIndex(record.slot), record.event, record.sequence)
                         .map_err(|reason| corrupt(&reason))?;
                 }
             }

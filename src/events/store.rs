@@ -6,23 +6,44 @@ use std::collections::hash_map::Entry;
 use std::rc::Rc;
 
 use super::{Cursor, EventQuery, Order};
-use crate::model::{Event, EventId, ProfileIndex};
+use crate::model::{Event, EventId, ProfileIndex, Timestamp};
 
-/// One stored event and its arrival number, which breaks ties between equal times.
+/// One stored event and its arrival number, which breaks ties between equal times. Its time
+/// and name are kept beside the shared event, so that scans over a profile's events (time
+/// order, event conditions of segments, trait windows) read one contiguous list instead of
+/// following a pointer per event; the name is the store's one copy of it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredEvent {
     /// The event, shared with the change that recorded it.
     pub event: Rc<Event>,
     /// The order of arrival, unique across the store.
     pub sequence: u64,
+    happened: Timestamp,
+    name: Rc<str>,
 }
 
 impl StoredEvent {
     fn key(&self) -> Cursor {
         Cursor {
-            happened: self.event.happened.as_micros(),
+            happened: self.happened.as_micros(),
             sequence: self.sequence,
         }
+    }
+
+    /// When the event happened (the event's own `happened`).
+    pub fn happened(&self) -> Timestamp {
+        self.happened
+    }
+
+    /// The event's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the event's name is `name`, the copy [`EventStore::name`] gave: every stored
+    /// event with that name shares it, so this compares no text.
+    pub fn is_named(&self, name: &Rc<str>) -> bool {
+        Rc::ptr_eq(&self.name, name)
     }
 }
 
@@ -40,7 +61,8 @@ pub struct EventPage<'a> {
 pub struct EventStore {
     by_profile: Vec<Vec<StoredEvent>>,
     owners: HashMap<EventId, ProfileIndex>,
-    names: HashSet<String>,
+    /// Every name an event stored had, once each.
+    names: HashSet<Rc<str>>,
     next_sequence: u64,
 }
 
@@ -65,19 +87,34 @@ impl EventStore {
         }
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        if !self.names.contains(&event.name) {
-            self.names.insert(event.name.clone());
-        }
-        let stored = StoredEvent { event, sequence };
+        let stored = self.stored_event(event, sequence);
         let list = self.by_profile.get_mut(position)?;
-        let at = stored.event.happened;
-        let index = if list.last().is_none_or(|last| last.event.happened <= at) {
+        let at = stored.happened;
+        let index = if list.last().is_none_or(|last| last.happened <= at) {
             list.len()
         } else {
-            list.partition_point(|existing| existing.event.happened <= at)
+            list.partition_point(|existing| existing.happened <= at)
         };
         list.insert(index, stored);
         list.get(index)
+    }
+
+    /// The event as stored, its name the store's copy.
+    fn stored_event(&mut self, event: Rc<Event>, sequence: u64) -> StoredEvent {
+        let name = match self.names.get(event.name.as_str()) {
+            Some(name) => Rc::clone(name),
+            None => {
+                let name: Rc<str> = Rc::from(event.name.as_str());
+                self.names.insert(Rc::clone(&name));
+                name
+            }
+        };
+        StoredEvent {
+            happened: event.happened,
+            name,
+            event,
+            sequence,
+        }
     }
 
     /// The arrival number the next stored event gets.
@@ -98,9 +135,14 @@ impl EventStore {
             })
     }
 
-    /// Puts back one event [`EventStore::stored`] listed, in that order, keeping its arrival
+    /// Puts back one event [`EventStore::stored`] listed, in that order, with its arrival
     /// number. Refuses an event out of order or one whose id is known.
-    pub fn restore(&mut self, slot: ProfileIndex, stored: StoredEvent) -> Result<(), String> {
+    pub fn restore(
+        &mut self,
+        slot: ProfileIndex,
+        event: Rc<Event>,
+        sequence: u64,
+    ) -> Result<(), String> {
         let position = slot.slot();
         if self.by_profile.len() > position + 1 {
             return Err(format!("events of profile slot {} out of order", slot.0));
@@ -108,12 +150,10 @@ impl EventStore {
         if self.by_profile.len() <= position {
             self.by_profile.resize_with(position + 1, Vec::new);
         }
-        if self.owners.insert(stored.event.id, slot).is_some() {
-            return Err(format!("event {} appears twice", stored.event.id));
+        if self.owners.insert(event.id, slot).is_some() {
+            return Err(format!("event {} appears twice", event.id));
         }
-        if !self.names.contains(&stored.event.name) {
-            self.names.insert(stored.event.name.clone());
-        }
+        let stored = self.stored_event(event, sequence);
         let list = self
             .by_profile
             .get_mut(position)
@@ -142,6 +182,11 @@ impl EventStore {
     /// Whether an event with this id is stored.
     pub fn contains(&self, id: EventId) -> bool {
         self.owners.contains_key(&id)
+    }
+
+    /// The store's copy of an event name, if an event stored had it.
+    pub fn name(&self, name: &str) -> Option<&Rc<str>> {
+        self.names.get(name)
     }
 
     /// Whether at least one stored event, of any profile, has this name.
@@ -240,10 +285,10 @@ impl EventStore {
     pub fn query(&self, slot: ProfileIndex, query: &EventQuery) -> EventPage<'_> {
         let list = self.of_profile(slot);
         let low = query.start.map_or(0, |start| {
-            list.partition_point(|stored| stored.event.happened <= start)
+            list.partition_point(|stored| stored.happened <= start)
         });
         let high = query.end.map_or(list.len(), |end| {
-            list.partition_point(|stored| stored.event.happened < end)
+            list.partition_point(|stored| stored.happened < end)
         });
         let window = list.get(low..high.max(low)).unwrap_or(&[]);
         let passes = |stored: &&StoredEvent| query.matches_event(&stored.event);
@@ -335,7 +380,7 @@ mod tests {
             store
                 .of_profile(ProfileIndex(slot))
                 .iter()
-                .map(|stored| stored.event.happened.as_micros() / 1_000_000)
+                .map(|stored| stored.happened.as_micros() / 1_000_000)
                 .collect::<Vec<_>>()
         };
         assert_eq!((times(0), times(1)), (vec![1, 3], vec![2, 4]));

@@ -165,9 +165,10 @@ impl Sources<'_> {
             }
             Rule::Event(condition) => {
                 let mut result = DenseBits::empty(self.len);
+                let name = self.events.name(&condition.name);
                 result.fill_within(candidates, |slot| {
                     let index = ProfileIndex(u32::try_from(slot).unwrap_or(u32::MAX));
-                    condition.holds(self.events.of_profile(index), self.now)
+                    condition.holds_named(self.events.of_profile(index), name, self.now)
                 });
                 result
             }
@@ -191,7 +192,11 @@ impl Sources<'_> {
                 .columns
                 .column(field)
                 .is_some_and(|column| column.matches(slot.slot(), comparison, self.now)),
-            Rule::Event(condition) => condition.holds(self.events.of_profile(slot), self.now),
+            Rule::Event(condition) => condition.holds_named(
+                self.events.of_profile(slot),
+                self.events.name(&condition.name),
+                self.now,
+            ),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The segment rule tree, its JSON form, and its reference meaning on one profile.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
@@ -114,19 +115,42 @@ pub struct EventCondition {
 impl EventCondition {
     /// Whether the condition holds for a profile's events (oldest first) at `now`.
     pub fn holds(&self, events: &[StoredEvent], now: Timestamp) -> bool {
+        self.holds_where(events, now, |stored| stored.name() == self.name)
+    }
+
+    /// [`EventCondition::holds`] for events of a store, given the store's copy of the
+    /// condition's event name ([`crate::events::EventStore::name`]; `None` when no event had
+    /// it): names are compared by that copy, not by their text.
+    pub fn holds_named(
+        &self,
+        events: &[StoredEvent],
+        name: Option<&Rc<str>>,
+        now: Timestamp,
+    ) -> bool {
+        match name {
+            Some(name) => self.holds_where(events, now, |stored| stored.is_named(name)),
+            None => self.holds_where(&[], now, |_| false),
+        }
+    }
+
+    fn holds_where(
+        &self,
+        events: &[StoredEvent],
+        now: Timestamp,
+        named: impl Fn(&StoredEvent) -> bool,
+    ) -> bool {
         let since = self.within_seconds.map(|window| now.plus_seconds(-window));
         let needed = self.at_least as usize;
         let mut count = 0;
         for stored in events.iter().rev() {
-            let event = &stored.event;
-            if since.is_some_and(|since| event.happened <= since) {
+            if since.is_some_and(|since| stored.happened() <= since) {
                 break;
             }
-            if event.name == self.name
+            if named(stored)
                 && self
                     .filters
                     .iter()
-                    .all(|filter| filter.matches(&event.properties, now))
+                    .all(|filter| filter.matches(&stored.event.properties, now))
             {
                 count += 1;
                 if count >= needed {

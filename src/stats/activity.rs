@@ -179,7 +179,7 @@ pub fn customer_events_by_category(
     let mut groups: BTreeMap<(String, String), (EventContext, Vec<Timestamp>)> = BTreeMap::new();
     for stored in events
         .iter()
-        .filter(|stored| period.contains(stored.event.happened))
+        .filter(|stored| period.contains(stored.happened()))
     {
         let event = &stored.event;
         groups

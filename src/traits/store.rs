@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::accumulator::Accumulator;
 use super::TraitDefinition;
 use crate::events::{EventStore, StoredEvent};
-use crate::model::{Event, ProfileIndex, Timestamp, Value};
+use crate::model::{ProfileIndex, Timestamp, Value};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct TraitCell {
@@ -37,21 +37,21 @@ impl TraitState {
         }
     }
 
-    fn counts(&self, event: &Event, now: Timestamp) -> bool {
-        event.name == self.definition.event
+    fn counts(&self, stored: &StoredEvent, now: Timestamp) -> bool {
+        stored.name() == self.definition.event
             && self
                 .definition
                 .window_seconds
-                .is_none_or(|window| event.happened > now.plus_seconds(-window))
+                .is_none_or(|window| stored.happened() > now.plus_seconds(-window))
             && self
                 .definition
                 .filters
                 .iter()
-                .all(|filter| filter.matches(&event.properties, now))
+                .all(|filter| filter.matches(&stored.event.properties, now))
     }
 
     fn fold(&mut self, slot: ProfileIndex, stored: &StoredEvent) {
-        let time = Value::DateTime(stored.event.happened);
+        let time = Value::DateTime(stored.happened());
         let input = match &self.definition.property {
             Some(property) => stored.event.properties.get(property),
             None => Some(&time),
@@ -62,9 +62,9 @@ impl TraitState {
             oldest: None,
         });
         cell.accumulator
-            .fold((stored.event.happened, stored.sequence), input);
+            .fold((stored.happened(), stored.sequence), input);
         if let Some(window) = self.definition.window_seconds {
-            let at = stored.event.happened;
+            let at = stored.happened();
             if cell.oldest.is_none_or(|oldest| at < oldest) {
                 cell.oldest = Some(at);
                 self.deadlines
@@ -76,7 +76,7 @@ impl TraitState {
     fn refold(&mut self, slot: ProfileIndex, events: &EventStore, now: Timestamp) {
         self.cells.remove(&slot.0);
         for stored in events.of_profile(slot) {
-            if self.counts(&stored.event, now) {
+            if self.counts(stored, now) {
                 self.fold(slot, stored);
             }
         }
@@ -254,7 +254,7 @@ impl TraitStore {
     ) {
         folded.clear();
         for (position, state) in self.traits.iter_mut().enumerate() {
-            if state.counts(&stored.event, now) {
+            if state.counts(stored, now) {
                 state.fold(slot, stored);
                 folded.push(position);
             }
@@ -343,7 +343,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::model::{EventContext, EventId, EventMode, ProfileId};
+    use crate::model::{Event, EventContext, EventId, EventMode, ProfileId};
 
     fn definition(json: serde_json::Value) -> TraitDefinition {
         TraitDefinition::from_json(&json, "$").unwrap()

@@ -2,14 +2,13 @@
 //! identity resolution, the change log, the event store, incremental trait folds and
 //! segment re-evaluation, per event.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::rc::Rc;
 use std::time::Duration;
 
 use cdp_engine::engine::{EventSubject, ManualClock, NewEvent, UpsertProfile};
 use cdp_engine::identity::{Identifier, IdentityConfig};
-use cdp_engine::model::{EventContext, SourceId, Timestamp, Value};
+use cdp_engine::model::{EventContext, Properties, SourceId, Timestamp, Value};
 use cdp_engine::{Command, Engine};
 use criterion::{criterion_group, BatchSize, Criterion, Throughput};
 
@@ -131,9 +130,9 @@ fn batch(identifiers: &[Identifier], noise: &mut Noise, now: i64) -> Vec<NewEven
                 EventContext::Web
             };
             event.properties = if purchase {
-                BTreeMap::from([("amount".to_owned(), Value::Number(noise.next(300) as f64))])
+                Properties::from([("amount".to_owned(), Value::Number(noise.next(300) as f64))])
             } else {
-                BTreeMap::from([(
+                Properties::from([(
                     "page".to_owned(),
                     Value::String(format!("/shop/{}", noise.next(50))),
                 )])

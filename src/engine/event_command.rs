@@ -1,14 +1,12 @@
 //! The `recordEvent` command's payload and its JSON form.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value as Json;
 
 use super::EngineError;
 use crate::events::shape::Node;
 use crate::events::{EventError, ShapeError, ShapeProblem};
 use crate::identity::{Identifier, IdentityConfig};
-use crate::model::{EventContext, EventId, EventMode, ProfileId, Timestamp, Value};
+use crate::model::{EventContext, EventId, EventMode, ProfileId, Properties, Timestamp};
 use crate::schema::infer_value;
 
 /// Whose event it is.
@@ -39,7 +37,7 @@ pub struct NewEvent {
     /// When the sender sent it.
     pub sent: Option<Timestamp>,
     /// Typed properties (JSON typed like undeclared attributes; `null` dropped).
-    pub properties: BTreeMap<String, Value>,
+    pub properties: Properties,
     /// The version of the event's schema.
     pub schema_version: Option<String>,
 }
@@ -55,7 +53,7 @@ impl NewEvent {
             mode: EventMode::Active,
             happened: None,
             sent: None,
-            properties: BTreeMap::new(),
+            properties: Properties::new(),
             schema_version: None,
         }
     }

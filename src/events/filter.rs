@@ -398,11 +398,7 @@ pub struct PropertyFilter {
 
 impl PropertyFilter {
     /// Whether the event properties pass the filter at `now`.
-    pub fn matches(
-        &self,
-        properties: &std::collections::BTreeMap<String, Value>,
-        now: Timestamp,
-    ) -> bool {
+    pub fn matches(&self, properties: &crate::model::Properties, now: Timestamp) -> bool {
         properties
             .get(&self.property)
             .is_some_and(|value| self.comparison.matches(value, now))

@@ -322,7 +322,7 @@ impl EventStore {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use crate::model::Properties;
 
     use super::*;
     use crate::model::{EventContext, EventMode, ProfileId, Timestamp};
@@ -337,7 +337,7 @@ mod tests {
             happened: Timestamp::from_millis(second * 1_000),
             sent: None,
             received: Timestamp::EPOCH,
-            properties: BTreeMap::new(),
+            properties: Properties::new(),
             schema_version: None,
         }
     }

@@ -1,8 +1,6 @@
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::{EventId, ProfileId, Timestamp, Value};
+use super::{EventId, ProfileId, Properties, Timestamp};
 
 /// Where an event happened (the contexts of Contacthub and PrimeData).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -58,7 +56,7 @@ pub struct Event {
     /// When the engine received it.
     pub received: Timestamp,
     /// Typed properties of the event.
-    pub properties: BTreeMap<String, Value>,
+    pub properties: Properties,
     /// The version of the event's schema, if the sender gave one.
     pub schema_version: Option<String>,
 }

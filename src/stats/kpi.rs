@@ -74,7 +74,7 @@ fn number(value: &Value) -> Option<f64> {
 fn amount(event: &Event) -> f64 {
     ["total", "amount", "revenue", "value"]
         .iter()
-        .find_map(|key| event.properties.get(*key).and_then(number))
+        .find_map(|key| event.properties.get(key).and_then(number))
         .unwrap_or(0.0)
 }
 

@@ -338,7 +338,7 @@ impl TraitStore {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use crate::model::Properties;
 
     use serde_json::json;
 
@@ -359,7 +359,7 @@ mod tests {
             happened: Timestamp::from_millis(second * 1_000),
             sent: None,
             received: Timestamp::EPOCH,
-            properties: BTreeMap::from([("amount".to_owned(), Value::Number(amount))]),
+            properties: Properties::from([("amount".to_owned(), Value::Number(amount))]),
             schema_version: None,
         }
     }

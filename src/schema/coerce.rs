@@ -299,13 +299,22 @@ pub(super) const MAX_KEY_CHARS: usize = 255;
 /// attributes freely (FollowAnalytics documents `My Attr` and `profit-focused-…`); a dialect
 /// with a narrower rule checks it itself ([`validate_word_key`]).
 pub fn validate_key(key: &str) -> Result<(), SchemaError> {
-    // A key of at most MAX_KEY_CHARS bytes has at most as many characters; the ends are
-    // what `trim` would remove.
-    let fits = !key.is_empty()
-        && (key.len() <= MAX_KEY_CHARS || key.chars().count() <= MAX_KEY_CHARS)
-        && !key.chars().any(char::is_control)
-        && !key.starts_with(char::is_whitespace)
-        && !key.ends_with(char::is_whitespace);
+    let fits = if key.is_ascii() {
+        // Every key is checked on each write, so ASCII ones (nearly all) are checked by
+        // byte: the only ASCII whitespace that is not a control character is the space.
+        let bytes = key.as_bytes();
+        (1..=MAX_KEY_CHARS).contains(&bytes.len())
+            && !bytes.iter().any(u8::is_ascii_control)
+            && bytes.first() != Some(&b' ')
+            && bytes.last() != Some(&b' ')
+    } else {
+        // A key of at most MAX_KEY_CHARS bytes has at most as many characters; the ends are
+        // what `trim` would remove.
+        (key.len() <= MAX_KEY_CHARS || key.chars().count() <= MAX_KEY_CHARS)
+            && !key.chars().any(char::is_control)
+            && !key.starts_with(char::is_whitespace)
+            && !key.ends_with(char::is_whitespace)
+    };
     if fits {
         Ok(())
     } else {
@@ -413,6 +422,36 @@ mod tests {
             Ok(()),
             "counted in characters, not bytes"
         );
+    }
+
+    /// Keys mostly of letters, `_`, `-` and spaces (so valid ones come up), some with ASCII
+    /// control characters, half of them with non-ASCII letters and spaces too.
+    fn keys() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        any::<bool>().prop_flat_map(|ascii_only| {
+            let mut rare = vec!['\t', '\n', '\u{b}', '\u{c}', '\r', '\u{7f}', '\0'];
+            if !ascii_only {
+                rare.extend(['é', '\u{a0}', '\u{3000}']);
+            }
+            let chars = prop_oneof![
+                8 => prop::sample::select(vec!['a', 'Z', '_', '-', ' ']),
+                1 => prop::sample::select(rare),
+            ];
+            prop::collection::vec(chars, 0..(MAX_KEY_CHARS + 3))
+                .prop_map(|chars| chars.into_iter().collect())
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_byte_check_of_ascii_keys_agrees_with_the_character_rule(key in keys()) {
+            let by_characters = !key.is_empty()
+                && key.chars().count() <= MAX_KEY_CHARS
+                && !key.chars().any(char::is_control)
+                && !key.starts_with(char::is_whitespace)
+                && !key.ends_with(char::is_whitespace);
+            proptest::prop_assert_eq!(validate_key(&key).is_ok(), by_characters, "{:?}", key);
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::{
     UpsertProfile, WriteAttributes,
 };
 use crate::identity::IdentityConfig;
-use crate::model::{ProfileId, SourceId, TagKind};
+use crate::model::{sorted_by_name, ProfileId, SourceId, TagKind};
 use crate::schema::{
     infer_value, validate_key, AttributeChange, AttributeDefinition, SourceDefinition,
 };
@@ -52,7 +52,7 @@ enum RawCommand {
         #[serde(default)]
         declare: Vec<AttributeDefinition>,
         #[serde(default)]
-        attributes: Map<String, Json>,
+        attributes: Entries,
     },
     MergeProfiles {
         survivor: String,
@@ -112,9 +112,9 @@ enum RawCommand {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawUpsert {
     #[serde(default)]
-    identities: Map<String, Json>,
+    identities: Entries,
     #[serde(default)]
-    attributes: Map<String, Json>,
+    attributes: Entries,
     #[serde(default)]
     source: Option<String>,
     #[serde(default)]
@@ -125,6 +125,40 @@ struct RawUpsert {
     remove_tags: RawTags,
     #[serde(default)]
     consents: Map<String, Json>,
+}
+
+/// A JSON object's entries as a `serde_json::Map` (a B-tree) would hold them, in one
+/// vector: sorted by key, the last of a repeated key kept. A command's identities and
+/// attributes are read once and walked once; a B-tree's nodes were most of the allocations
+/// of reading an upsert.
+#[derive(Default)]
+struct Entries(Vec<(String, Json)>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Entries;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a map")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(256));
+                while let Some(entry) = map.next_entry::<String, Json>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(sorted_by_name(entries)))
+            }
+        }
+
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -213,7 +247,7 @@ impl Command {
                 profile: profile.parse::<ProfileId>()?,
                 source,
                 declare,
-                attributes: attribute_changes(attributes)?,
+                attributes: attribute_changes(attributes.0)?,
             }),
             RawCommand::MergeProfiles { survivor, absorbed } => Self::MergeProfiles {
                 survivor: survivor.parse::<ProfileId>()?,
@@ -412,7 +446,7 @@ fn locate_malformed(text: &str, error: &crate::formats::JsonError) -> ExecuteErr
 impl RawUpsert {
     fn into_upsert(self, identity: &IdentityConfig) -> Result<UpsertProfile, EngineError> {
         let mut identifiers = Vec::new();
-        for (kind, values) in &self.identities {
+        for (kind, values) in &self.identities.0 {
             let values = match values {
                 Json::Array(items) => items.iter().collect(),
                 single => vec![single],
@@ -430,7 +464,7 @@ impl RawUpsert {
             .source
             .map_or_else(SourceId::default_source, SourceId::new);
         let mut upsert =
-            UpsertProfile::from_raw_parts(identity, identifiers, self.attributes, source)?;
+            UpsertProfile::from_raw_parts(identity, identifiers, self.attributes.0, source)?;
         for action in self.set_actions {
             validate_key(&action.key)?;
             let value = infer_value(&action.key, &action.value)?;

@@ -24,6 +24,7 @@ pub use event::{Event, EventContext, EventMode};
 pub use identities::Identities;
 pub use ids::{EventId, ProfileId, ProfileIndex};
 pub use profile::{AttributeKey, AttributeValue, Profile, SourceId, TagKind, Tags};
+pub(crate) use properties::sorted_by_name;
 pub use properties::Properties;
 pub use rare::{Empty, Rare};
 pub(crate) use slot_table::{slot_hash, SlotTable};

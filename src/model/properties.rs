@@ -68,19 +68,24 @@ impl Properties {
 /// them one by one would).
 impl FromIterator<(String, Value)> for Properties {
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(entries: I) -> Self {
-        let mut entries: Vec<(String, Value)> = entries.into_iter().collect();
-        if !entries.is_sorted_by(|a, b| a.0 < b.0) {
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            entries.dedup_by(|later, kept| {
-                let same = later.0 == kept.0;
-                if same {
-                    std::mem::swap(&mut later.1, &mut kept.1);
-                }
-                same
-            });
-        }
-        Self(entries)
+        Self(sorted_by_name(entries.into_iter().collect()))
     }
+}
+
+/// Named entries as a `BTreeMap` would hold them, in one vector: sorted by name, and of a
+/// name given twice, the last value (as inserting them one by one would keep).
+pub(crate) fn sorted_by_name<V>(mut entries: Vec<(String, V)>) -> Vec<(String, V)> {
+    if !entries.is_sorted_by(|a, b| a.0 < b.0) {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(&mut later.1, &mut kept.1);
+            }
+            same
+        });
+    }
+    entries
 }
 
 impl<const N: usize> From<[(String, Value); N]> for Properties {

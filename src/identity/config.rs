@@ -194,7 +194,11 @@ thread_local! {
 
 fn push_lowercase(text: &mut String, value: &str) {
     if value.is_ascii() {
-        text.extend(value.chars().map(|c| c.to_ascii_lowercase()));
+        let start = text.len();
+        text.push_str(value);
+        if let Some(pushed) = text.get_mut(start..) {
+            pushed.make_ascii_lowercase();
+        }
     } else {
         text.push_str(&value.to_lowercase());
     }

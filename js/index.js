@@ -19,10 +19,6 @@ import { Traits } from './traits.js';
 import { TabSync } from './tab-sync.js';
 import { exportStream, wholeLines } from './transfer.js';
 import { wasmSource as browserWasmSource } from './load-browser.js';
-// The glue of the first instance is a static import, fetched as soon as this file is read
-// rather than when the first open asks for it; after a trap, a fresh one is imported.
-// @ts-expect-error: wasm-bindgen writes the glue into pkg/ when the package is built
-import initGlue, { CdpCore as FirstCdpCore } from './cdp_engine.js';
 
 export { CdpError } from './cdp-error.js';
 
@@ -34,6 +30,24 @@ export { CdpError } from './cdp-error.js';
 /** @typedef {'indexeddb' | 'memory' | 'files'} Kind */
 
 const inNode = typeof globalThis.process?.versions?.node === 'string';
+
+/**
+ * What the first open needs, asked for as soon as this module is evaluated and side by
+ * side: the wasm-bindgen glue, and in a browser the wasm, compiled while it downloads. An
+ * open then finds them on the way or done, instead of fetching the glue, then the wasm.
+ */
+const early = {
+  // @ts-expect-error: wasm-bindgen writes the glue into pkg/ when the package is built
+  glue: /** @type {Promise<any>} */ (import('./cdp_engine.js')),
+  /** @type {Promise<WebAssembly.Module | undefined>} */
+  module: inNode || typeof WebAssembly?.compileStreaming !== 'function'
+    ? Promise.resolve(undefined)
+    // A server that does not send application/wasm fails this; the open then fetches the
+    // wasm itself, through the glue's fallback.
+    : WebAssembly.compileStreaming(fetch(browserWasmSource())).catch(() => undefined),
+};
+// A glue that fails to load is reported by the first open, not as an unhandled rejection.
+early.glue.catch(() => undefined);
 
 /** Bumped when a trap kills the wasm instance: the next open instantiates a fresh one. */
 let generation = 0;
@@ -48,14 +62,14 @@ const constructionKey = Symbol('Cdp.open');
  * @returns {Promise<CoreClass>}
  */
 async function instantiate(wanted) {
-  const source = inNode ? (await import('./load-node.js')).wasmSource() : browserWasmSource();
-  if (wanted === 0) {
-    await initGlue({ module_or_path: await source });
-    return FirstCdpCore;
-  }
-  // A URL the bundler of the package leaves alone: each generation is a module of its own.
-  const glue = await import(new URL(`./cdp_engine.js?generation=${wanted}`, import.meta.url).href);
-  await glue.default({ module_or_path: await source });
+  // A compiled module instantiates again with fresh memory, so a new generation reuses it.
+  const compiled = await early.module;
+  const source = compiled ?? (inNode ? await (await import('./load-node.js')).wasmSource() : browserWasmSource());
+  const glue = wanted === 0
+    ? await early.glue
+    // A URL the bundler of the package leaves alone: each generation is a module of its own.
+    : await import(new URL(`./cdp_engine.js?generation=${wanted}`, import.meta.url).href);
+  await glue.default({ module_or_path: source });
   return glue.CdpCore;
 }
 

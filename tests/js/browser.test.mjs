@@ -58,6 +58,26 @@ test('the test server makes the page cross-origin isolated and sends wasm as app
   assert.deepEqual(facts, { isolated: true, wasmType: 'application/wasm' });
 });
 
+test('importing the package requests the glue and the wasm before any open', async () => {
+  const fresh = await browser.context.newPage();
+  const errors = collectPageErrors(fresh);
+  try {
+    await fresh.goto(`${server.origin}/`);
+    const requested = await fresh.evaluate(async () => {
+      await import('/pkg/index.js');
+      const seen = () => performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname);
+      for (let waited = 0; waited < 5_000 && !seen().includes('/pkg/cdp_engine_bg.wasm'); waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return seen().filter((path) => path.startsWith('/pkg/')).sort();
+    });
+    assert.deepEqual(requested, ['/pkg/cdp_engine.js', '/pkg/cdp_engine_bg.wasm', '/pkg/index.js']);
+  } finally {
+    await fresh.close();
+  }
+  assert.deepEqual(errors, []);
+});
+
 test('Cdp.open picks IndexedDB in the browser and creates its database', async () => {
   const opened = await openInPage('browser-open');
   assert.equal(opened.storage, 'indexeddb');

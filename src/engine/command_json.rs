@@ -10,7 +10,7 @@ use super::{
     UpsertProfile, WriteAttributes,
 };
 use crate::identity::IdentityConfig;
-use crate::model::{sorted_by_name, ProfileId, SourceId, TagKind};
+use crate::model::{ProfileId, SortedEntries, SourceId, TagKind};
 use crate::schema::{
     infer_value, validate_key, AttributeChange, AttributeDefinition, SourceDefinition,
 };
@@ -127,39 +127,9 @@ struct RawUpsert {
     consents: Map<String, Json>,
 }
 
-/// A JSON object's entries as a `serde_json::Map` (a B-tree) would hold them, in one
-/// vector: sorted by key, the last of a repeated key kept. A command's identities and
-/// attributes are read once and walked once; a B-tree's nodes were most of the allocations
-/// of reading an upsert.
-#[derive(Default)]
-struct Entries(Vec<(String, Json)>);
-
-impl<'de> Deserialize<'de> for Entries {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Entries;
-
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("a map")
-            }
-
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Entries, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(256));
-                while let Some(entry) = map.next_entry::<String, Json>()? {
-                    entries.push(entry);
-                }
-                Ok(Entries(sorted_by_name(entries)))
-            }
-        }
-
-        deserializer.deserialize_map(Visitor)
-    }
-}
+/// A command's identities and attributes: read once and walked once, so held as a sorted
+/// vector (what a `serde_json::Map`, a B-tree, held, without its nodes).
+type Entries = SortedEntries<Json>;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]

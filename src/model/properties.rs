@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -74,7 +75,7 @@ impl FromIterator<(String, Value)> for Properties {
 
 /// Named entries as a `BTreeMap` would hold them, in one vector: sorted by name, and of a
 /// name given twice, the last value (as inserting them one by one would keep).
-pub(crate) fn sorted_by_name<V>(mut entries: Vec<(String, V)>) -> Vec<(String, V)> {
+fn sorted_by_name<V>(mut entries: Vec<(String, V)>) -> Vec<(String, V)> {
     if !entries.is_sorted_by(|a, b| a.0 < b.0) {
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries.dedup_by(|later, kept| {
@@ -112,25 +113,41 @@ impl Serialize for Properties {
 
 impl<'de> Deserialize<'de> for Properties {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries;
+        SortedEntries::deserialize(deserializer).map(|entries| Self(entries.0))
+    }
+}
 
-        impl<'de> Visitor<'de> for Entries {
-            type Value = Properties;
+/// A map read into one vector as a `BTreeMap` would hold it ([`sorted_by_name`]): for maps
+/// that are read once and walked once, without a B-tree's nodes.
+pub(crate) struct SortedEntries<V>(pub(crate) Vec<(String, V)>);
+
+impl<V> Default for SortedEntries<V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for SortedEntries<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries<V>(PhantomData<V>);
+
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
+            type Value = SortedEntries<V>;
 
             fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.write_str("a map of event properties")
+                formatter.write_str("a map")
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Properties, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
-                while let Some(entry) = map.next_entry::<String, Value>()? {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(256));
+                while let Some(entry) = map.next_entry::<String, V>()? {
                     entries.push(entry);
                 }
-                Ok(entries.into_iter().collect())
+                Ok(SortedEntries(sorted_by_name(entries)))
             }
         }
 
-        deserializer.deserialize_map(Entries)
+        deserializer.deserialize_map(Entries(PhantomData))
     }
 }
 

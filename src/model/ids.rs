@@ -61,10 +61,21 @@ impl EventId {
         Self(Uuid::new_v4())
     }
 
+    /// The id as a UUID.
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+
     /// A v4 id from 16 random bytes (the version and variant bits are set here), for
     /// callers that draw ids in bulk from their own generator.
     pub fn from_random_bytes(bytes: [u8; 16]) -> Self {
         Self(uuid::Builder::from_random_bytes(bytes).into_uuid())
+    }
+}
+
+impl From<Uuid> for EventId {
+    fn from(uuid: Uuid) -> Self {
+        Self(uuid)
     }
 }
 

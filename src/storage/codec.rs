@@ -233,6 +233,67 @@ mod tests {
             .collect()
     }
 
+    /// Recorded events of two profiles with every optional field present and absent, fixed
+    /// ids and times: the content of `tests/fixtures/log-format-3-events.hex`, written by
+    /// the build that stored events as MessagePack inside format-3 batches.
+    fn event_changes() -> Vec<Change> {
+        use crate::model::{Event, EventContext, EventId, EventMode, Properties};
+        use std::rc::Rc;
+        let profiles = [
+            ProfileId::from(uuid::Uuid::from_u128(
+                0x0123_4567_89ab_4def_8123_4567_89ab_cdef,
+            )),
+            ProfileId::from(uuid::Uuid::from_u128(
+                0xfedc_ba98_7654_4321_8fed_cba9_8765_4321,
+            )),
+        ];
+        let contexts = [
+            EventContext::Web,
+            EventContext::Ecommerce,
+            EventContext::Iot,
+        ];
+        let at = 1_700_000_000_000_000;
+        (0..6u64)
+            .map(|n| {
+                let i = n as usize;
+                let mut properties = Properties::new();
+                if n % 3 != 2 {
+                    properties.insert("page".to_owned(), Value::String(format!("/shop/{n}")));
+                    properties.insert("amount".to_owned(), Value::Number(n as f64 * 2.5));
+                }
+                if n == 4 {
+                    properties.insert("items".to_owned(), Value::List(vec![Value::Integer(1)]));
+                }
+                let event = Event {
+                    id: "6f1c2a4e-3b5d-4e7f-9a0b-1c2d3e4f5a6b"
+                        .replacen('6', &n.to_string(), 1)
+                        .parse::<EventId>()
+                        .unwrap(),
+                    profile: profiles[i % 2],
+                    name: ["purchase", "visit"][i % 2].to_owned(),
+                    context: contexts[i % 3],
+                    mode: if n == 3 {
+                        EventMode::Passive
+                    } else {
+                        EventMode::Active
+                    },
+                    happened: Timestamp::from_micros(at - n as i64 * 86_400_000_000),
+                    sent: (n % 2 == 0).then(|| Timestamp::from_micros(at - 1_000)),
+                    received: Timestamp::from_micros(at + n as i64),
+                    properties,
+                    schema_version: (n == 1).then(|| "2.1".to_owned()),
+                };
+                Change {
+                    offset: 40 + n,
+                    at: Timestamp::from_micros(at + n as i64),
+                    operation: Operation::EventRecorded {
+                        event: Rc::new(event),
+                    },
+                }
+            })
+            .collect()
+    }
+
     fn from_hex(text: &str) -> Vec<u8> {
         let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
         digits
@@ -246,6 +307,66 @@ mod tests {
         let bytes = from_hex(include_str!("../../tests/fixtures/log-format-2.hex"));
         assert_eq!(bytes[4], 2);
         assert_eq!(decode_batch(&bytes).unwrap(), fixture_changes());
+    }
+
+    #[test]
+    fn events_written_as_messagepack_inside_format_3_batches_still_decode() {
+        let bytes = from_hex(include_str!("../../tests/fixtures/log-format-3-events.hex"));
+        assert_eq!(bytes[4], BATCH_FORMAT);
+        assert_eq!(decode_batch(&bytes).unwrap(), event_changes());
+    }
+
+    #[test]
+    fn events_round_trip() {
+        let changes = event_changes();
+        assert_eq!(
+            decode_batch(&encode_batch(&changes).unwrap()).unwrap(),
+            changes
+        );
+    }
+
+    /// About 50 bytes an event against MessagePack's 125, most of it the event's and its
+    /// profile's ids.
+    #[test]
+    fn a_batch_of_events_is_a_fraction_of_its_messagepack() {
+        use crate::model::{Event, EventContext, EventId, EventMode, Properties};
+        let profiles: Vec<ProfileId> = (0..20).map(|_| ProfileId::random()).collect();
+        let at = 1_700_000_000_000_000;
+        let changes: Vec<Change> = (0..200u64)
+            .map(|n| {
+                let event = Event {
+                    id: EventId::random(),
+                    profile: profiles[(n % 20) as usize],
+                    name: if n % 5 == 0 { "purchase" } else { "page_view" }.to_owned(),
+                    context: EventContext::Web,
+                    mode: EventMode::Active,
+                    happened: Timestamp::from_micros(at - n as i64 * 1_000_000),
+                    sent: None,
+                    received: Timestamp::from_micros(at),
+                    properties: Properties::from([(
+                        "sequence".to_owned(),
+                        Value::Integer(n as i64),
+                    )]),
+                    schema_version: None,
+                };
+                Change {
+                    offset: n,
+                    at: Timestamp::from_micros(at),
+                    operation: Operation::EventRecorded {
+                        event: std::rc::Rc::new(event),
+                    },
+                }
+            })
+            .collect();
+        let compact = encode_batch(&changes).unwrap();
+        let messagepack = encode_frame(BATCH_MAGIC, &changes).unwrap();
+        assert!(
+            compact.len() * 2 < messagepack.len(),
+            "{} against {}",
+            compact.len(),
+            messagepack.len()
+        );
+        assert_eq!(decode_batch(&compact).unwrap(), changes);
     }
 
     #[test]
@@ -321,7 +442,12 @@ mod tests {
 
     #[test]
     fn damaged_format_3_payloads_are_errors_never_panics() {
-        let bytes = encode_batch(&fixture_changes()).unwrap();
+        for changes in [fixture_changes(), event_changes()] {
+            damaged_payloads_are_errors(&encode_batch(&changes).unwrap());
+        }
+    }
+
+    fn damaged_payloads_are_errors(bytes: &[u8]) {
         let resealed = |mut bytes: Vec<u8>| {
             seal(&mut bytes);
             bytes
@@ -335,13 +461,13 @@ mod tests {
         }
         for at in HEADER_LEN..bytes.len() {
             for bit in [0x01, 0x10, 0x80] {
-                let mut flipped = bytes.clone();
+                let mut flipped = bytes.to_vec();
                 flipped[at] ^= bit;
                 // Read as far as it goes: an error, or changes that differ; never a panic.
                 let _ = decode_batch(&resealed(flipped));
             }
         }
-        let mut extra = bytes.clone();
+        let mut extra = bytes.to_vec();
         extra.push(0);
         assert_eq!(
             decode_batch(&resealed(extra)).unwrap_err().code(),

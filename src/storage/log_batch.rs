@@ -1,9 +1,9 @@
 //! The payload of a change-log batch frame of format 3: the changes of one write, written and
 //! read by hand. A batch of upserts is mostly profile creations, identifiers and attribute
-//! values, and MessagePack spelled each as a list with the operation's name, a 16-byte id
-//! and every source and key in full; here they take a tag byte and references into tables
-//! the batch builds as it goes. Every other operation is stored as MessagePack, as format 2
-//! stores it.
+//! values, and one of events mostly recorded events; MessagePack spelled each as a list
+//! with the operation's name, 16-byte ids and every source, key and name in full; here they
+//! take a tag byte and references into tables the batch builds as it goes. Every other
+//! operation is stored as MessagePack, as format 2 stores it.
 //!
 //! Layout: the change count (LEB128), then per change
 //!
@@ -17,7 +17,14 @@
 //!     (length and UTF-8 bytes);
 //!   - [`ATTRIBUTE`]: the profile, the source and the key (text references), and the value in
 //!     the packed form of attribute values (`crate::model::packed::append_value`);
+//!   - [`EVENT`]: the event's profile, its id (16 bytes), its name (a text reference), its
+//!     context and mode (a byte each), the zig-zag distances in microseconds from the
+//!     change's time to its `happened` and `received`, a flags byte (1: the distance to
+//!     `sent` follows; 2: the schema version follows, as a text reference), then the number
+//!     of its properties and per property its name (a text reference) and value (packed);
 //!   - [`OTHER`]: the length of the operation's MessagePack encoding and that encoding.
+//!     Batches written before [`EVENT`] existed store recorded events this way, and still
+//!     read.
 //!
 //! A profile is 0 when it is the one the previous change of the batch named, otherwise 1
 //! and its id's 16 bytes. A text reference is the position of the text among those the
@@ -28,16 +35,70 @@
 use rustc_hash::FxHashMap;
 use uuid::Uuid;
 
+use std::rc::Rc;
+
 use super::StorageError;
 use crate::engine::{Change, Operation};
 use crate::identity::Identifier;
 use crate::leb128;
-use crate::model::{packed, ProfileId, SourceId, Timestamp};
+use crate::model::{
+    packed, Event, EventContext, EventId, EventMode, ProfileId, SourceId, Timestamp,
+};
 
 const OTHER: u8 = 0;
 const CREATED: u8 = 1;
 const IDENTIFIER: u8 = 2;
 const ATTRIBUTE: u8 = 3;
+const EVENT: u8 = 4;
+
+/// The [`EVENT`] flag: the distance to `sent` follows.
+const SENT: u8 = 1;
+/// The [`EVENT`] flag: the schema version follows.
+const SCHEMA_VERSION: u8 = 2;
+
+fn context_code(context: EventContext) -> u8 {
+    match context {
+        EventContext::Web => 0,
+        EventContext::Mobile => 1,
+        EventContext::Ecommerce => 2,
+        EventContext::Retail => 3,
+        EventContext::Social => 4,
+        EventContext::DigitalCampaign => 5,
+        EventContext::ContactCenter => 6,
+        EventContext::Iot => 7,
+        EventContext::Other => 8,
+    }
+}
+
+fn context_of(code: u8) -> Option<EventContext> {
+    Some(match code {
+        0 => EventContext::Web,
+        1 => EventContext::Mobile,
+        2 => EventContext::Ecommerce,
+        3 => EventContext::Retail,
+        4 => EventContext::Social,
+        5 => EventContext::DigitalCampaign,
+        6 => EventContext::ContactCenter,
+        7 => EventContext::Iot,
+        8 => EventContext::Other,
+        _ => return None,
+    })
+}
+
+fn mode_code(mode: EventMode) -> u8 {
+    match mode {
+        EventMode::Active => 0,
+        EventMode::Passive => 1,
+    }
+}
+
+fn mode_of(code: u8) -> Option<EventMode> {
+    match code {
+        0 => Some(EventMode::Active),
+        1 => Some(EventMode::Passive),
+        _ => None,
+    }
+}
 
 /// Texts a batch looks up by scanning its list rather than hashing, while it has no more.
 const SCANNED_TEXTS: usize = 16;
@@ -95,7 +156,8 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn operation(&mut self, operation: &'a Operation) -> Result<(), StorageError> {
+    /// Writes `operation`, committed at `at` (microseconds).
+    fn operation(&mut self, operation: &'a Operation, at: i64) -> Result<(), StorageError> {
         match operation {
             Operation::ProfileCreated { profile } => {
                 self.out.bytes.push(CREATED);
@@ -122,6 +184,7 @@ impl<'a> Writer<'a> {
                 self.text_ref(key);
                 packed::append_value(&mut self.out.bytes, value);
             }
+            Operation::EventRecorded { event } => self.event(event, at),
             other => {
                 self.out.bytes.push(OTHER);
                 let encoded = rmp_serde::to_vec(other)
@@ -131,6 +194,40 @@ impl<'a> Writer<'a> {
             }
         }
         Ok(())
+    }
+}
+
+impl<'a> Writer<'a> {
+    fn event(&mut self, event: &'a Event, at: i64) {
+        self.out.bytes.push(EVENT);
+        self.profile(event.profile);
+        self.out
+            .bytes
+            .extend_from_slice(event.id.as_uuid().as_bytes());
+        self.text_ref(&event.name);
+        self.out.bytes.push(context_code(event.context));
+        self.out.bytes.push(mode_code(event.mode));
+        self.out.signed(event.happened.as_micros().wrapping_sub(at));
+        self.out.signed(event.received.as_micros().wrapping_sub(at));
+        let mut flags = 0;
+        if event.sent.is_some() {
+            flags |= SENT;
+        }
+        if event.schema_version.is_some() {
+            flags |= SCHEMA_VERSION;
+        }
+        self.out.bytes.push(flags);
+        if let Some(sent) = event.sent {
+            self.out.signed(sent.as_micros().wrapping_sub(at));
+        }
+        if let Some(version) = &event.schema_version {
+            self.text_ref(version);
+        }
+        self.out.unsigned(event.properties.len() as u64);
+        for (name, value) in event.properties.iter() {
+            self.text_ref(name);
+            packed::append_value(&mut self.out.bytes, value);
+        }
     }
 }
 
@@ -150,7 +247,7 @@ pub(super) fn encode_into(bytes: Vec<u8>, changes: &[Change]) -> Result<Vec<u8>,
         let at = change.at.as_micros();
         writer.out.signed(at.wrapping_sub(previous_at));
         previous_at = at;
-        writer.operation(&change.operation)?;
+        writer.operation(&change.operation, at)?;
     }
     Ok(writer.out.bytes)
 }
@@ -224,7 +321,8 @@ impl<'a> Reader<'a> {
         Ok(source.get_or_insert_with(|| SourceId::new(*name)).clone())
     }
 
-    fn operation(&mut self) -> Read<Operation> {
+    /// Reads an operation committed at `at` (microseconds).
+    fn operation(&mut self, at: i64) -> Read<Operation> {
         Ok(match self.input.byte()? {
             CREATED => Operation::ProfileCreated {
                 profile: self.profile()?,
@@ -244,8 +342,61 @@ impl<'a> Reader<'a> {
                 key: self.text_ref()?.to_owned(),
                 value: packed::read_value(&mut self.input.rest).ok_or("a value does not read")?,
             },
+            EVENT => Operation::EventRecorded {
+                event: Rc::new(self.event(at)?),
+            },
             OTHER => crate::formats::from_msgpack(self.input.bytes()?)?,
             tag => return Err(format!("unknown change tag {tag}")),
+        })
+    }
+
+    fn event(&mut self, at: i64) -> Read<Event> {
+        let profile = self.profile()?;
+        let id: [u8; 16] = self
+            .input
+            .take(16)?
+            .try_into()
+            .map_err(|_| "an event id is truncated".to_owned())?;
+        let name = self.text_ref()?.to_owned();
+        let context = context_of(self.input.byte()?).ok_or("an unknown event context")?;
+        let mode = mode_of(self.input.byte()?).ok_or("an unknown event mode")?;
+        let happened = Timestamp::from_micros(at.wrapping_add(self.input.signed()?));
+        let received = Timestamp::from_micros(at.wrapping_add(self.input.signed()?));
+        let flags = self.input.byte()?;
+        if flags & !(SENT | SCHEMA_VERSION) != 0 {
+            return Err("an event's flags are damaged".to_owned());
+        }
+        let sent = if flags & SENT == 0 {
+            None
+        } else {
+            Some(Timestamp::from_micros(
+                at.wrapping_add(self.input.signed()?),
+            ))
+        };
+        let schema_version = if flags & SCHEMA_VERSION == 0 {
+            None
+        } else {
+            Some(self.text_ref()?.to_owned())
+        };
+        // Each property takes at least two bytes: a damaged count cannot reserve much.
+        let count = self.input.count()?;
+        let mut properties = Vec::with_capacity(count / 2);
+        for _ in 0..count {
+            let name = self.text_ref()?.to_owned();
+            let value = packed::read_value(&mut self.input.rest).ok_or("a value does not read")?;
+            properties.push((name, value));
+        }
+        Ok(Event {
+            id: EventId::from(Uuid::from_bytes(id)),
+            profile,
+            name,
+            context,
+            mode,
+            happened,
+            sent,
+            received,
+            properties: properties.into_iter().collect(),
+            schema_version,
         })
     }
 }
@@ -272,7 +423,7 @@ fn read_changes(reader: &mut Reader<'_>) -> Read<Vec<Change>> {
         changes.push(Change {
             offset,
             at: Timestamp::from_micros(previous_at),
-            operation: reader.operation()?,
+            operation: reader.operation(previous_at)?,
         });
     }
     if !reader.input.rest.is_empty() {

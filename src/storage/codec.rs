@@ -13,7 +13,8 @@
 //!   still load.
 //! * Format 3 (this build's change-log batches): the same frame around the compact payload of
 //!   the `log_batch` module, written and read by hand (for upserts of one email and six
-//!   attributes, 117 bytes a profile against MessagePack's 531, and faster to write).
+//!   attributes, 117 bytes a profile against MessagePack's 531, and faster to write;
+//!   recorded events about 50 bytes against 125).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

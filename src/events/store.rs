@@ -322,10 +322,8 @@ impl EventStore {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::Properties;
-
     use super::*;
-    use crate::model::{EventContext, EventMode, ProfileId, Timestamp};
+    use crate::model::{EventContext, EventMode, ProfileId, Properties, Timestamp};
 
     fn event(profile: ProfileId, name: &str, second: i64) -> Event {
         Event {

@@ -195,9 +195,7 @@ impl<'a> Writer<'a> {
         }
         Ok(())
     }
-}
 
-impl<'a> Writer<'a> {
     fn event(&mut self, event: &'a Event, at: i64) {
         self.out.bytes.push(EVENT);
         self.profile(event.profile);

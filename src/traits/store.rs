@@ -338,12 +338,10 @@ impl TraitStore {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::Properties;
-
     use serde_json::json;
 
     use super::*;
-    use crate::model::{Event, EventContext, EventId, EventMode, ProfileId};
+    use crate::model::{Event, EventContext, EventId, EventMode, ProfileId, Properties};
 
     fn definition(json: serde_json::Value) -> TraitDefinition {
         TraitDefinition::from_json(&json, "$").unwrap()

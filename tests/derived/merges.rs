@@ -5,18 +5,11 @@
 use std::rc::Rc;
 
 use cdp_engine::engine::ManualClock;
-use cdp_engine::identity::IdentityConfig;
 use cdp_engine::model::{ProfileId, Timestamp, Value};
 use cdp_engine::Engine;
 
 use super::replay::{derived_view, replayed};
-use super::support::{event, ok, sorted, upsert, START};
-
-fn merging_engine() -> (Engine, ManualClock) {
-    let clock = ManualClock::starting_at(Timestamp::parse(START).unwrap());
-    let identity: IdentityConfig = serde_json::from_str(r#"{"policy":"merge"}"#).unwrap();
-    (Engine::new(identity, Rc::new(clock.clone())), clock)
-}
+use super::support::{event, merging_engine, ok, sorted, upsert, START};
 
 #[test]
 fn merge_moves_events_refolds_traits_and_retires_the_absorbed_member() {
@@ -117,6 +110,14 @@ fn unmerge_gives_the_restored_profile_its_events_traits_and_segments_back() {
         &mut engine,
         r#"{"defineSegment":{"systemTitle":"big","rule":{"op":"range","trait":"spent","min":10}}}"#,
     );
+    for (title, times) in [("twice", 2), ("thrice", 3)] {
+        ok(
+            &mut engine,
+            &format!(
+                r#"{{"defineSegment":{{"systemTitle":"{title}","rule":{{"op":"didEvent","name":"purchase","atLeast":{times}}}}}}}"#
+            ),
+        );
+    }
     let kept = event(&mut engine, "a@x.dk", "purchase", 10, r#"{"amount":5}"#);
     event(&mut engine, "a@x.dk", "view", 20, r#"{}"#);
     let gone = upsert(&mut engine, "b@x.dk", r#"{}"#);
@@ -125,11 +126,14 @@ fn unmerge_gives_the_restored_profile_its_events_traits_and_segments_back() {
         &mut engine,
         &format!(r#"{{"mergeProfiles":{{"survivor":"{kept}","absorbed":"{gone}"}}}}"#),
     );
+    // Twice only with the absorbed profile's purchase.
+    assert_eq!(engine.segment_members("twice").unwrap(), vec![kept]);
     // Recorded after the merge through the absorbed profile's identifier: the survivor's.
     event(&mut engine, "b@x.dk", "purchase", 30, r#"{"amount":1}"#);
     assert_eq!(engine.events_of(kept).unwrap().len(), 4);
     assert_eq!(spent(&engine, kept), Some(13.0));
     assert_eq!(engine.segment_members("big").unwrap(), vec![kept]);
+    assert_eq!(engine.segment_members("thrice").unwrap(), vec![kept]);
     let before_unmerge = derived_view(&engine);
 
     ok(
@@ -145,6 +149,9 @@ fn unmerge_gives_the_restored_profile_its_events_traits_and_segments_back() {
         sorted(vec![kept, gone])
     );
     assert!(engine.segment_members("big").unwrap().is_empty());
+    // Three purchases before, two left after the absorbed profile took its own back.
+    assert_eq!(engine.segment_members("twice").unwrap(), vec![kept]);
+    assert!(engine.segment_members("thrice").unwrap().is_empty());
     assert_ne!(derived_view(&engine), before_unmerge);
 
     let mut log = Vec::new();

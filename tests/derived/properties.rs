@@ -6,7 +6,7 @@ use cdp_engine::Engine;
 use proptest::prelude::*;
 
 use super::replay::{derived_view, replayed};
-use super::support::{engine, ok};
+use super::support::{merging_engine, ok};
 
 const EMAILS: [&str; 6] = ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io", "f@x.io"];
 
@@ -65,6 +65,12 @@ enum Step {
     Advance {
         hours: i64,
     },
+    /// One upsert naming two people's emails: under the merge policy their profiles (and
+    /// events) become one.
+    Link {
+        who: usize,
+        with: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -73,9 +79,10 @@ fn step() -> impl Strategy<Value = Step> {
         4 => (who.clone(), prop::option::of(prop::sample::select(vec!["gold", "silver", "golden"])), prop::option::of(0i64..90), prop::option::of(1u32..28))
             .prop_map(|(who, plan, age, signup_day)| Step::Upsert { who, plan, age, signup_day }),
         1 => who.clone().prop_map(|who| Step::AddPhone { who }),
-        4 => (who, prop::sample::select(vec!["buy", "view"]), 0i64..100, 0i64..5)
+        4 => (who.clone(), prop::sample::select(vec!["buy", "view"]), 0i64..100, 0i64..5)
             .prop_map(|(who, name, amount, days_ago)| Step::Event { who, name, amount, days_ago }),
         2 => (1i64..72).prop_map(|hours| Step::Advance { hours }),
+        1 => (who.clone(), who.clone()).prop_map(|(who, with)| Step::Link { who, with }),
     ]
 }
 
@@ -127,6 +134,15 @@ fn apply(engine: &mut Engine, clock: &cdp_engine::engine::ManualClock, step: &St
             clock.advance_seconds(hours * 3_600);
             ok(engine, r#"{"tick":{}}"#);
         }
+        Step::Link { who, with } => {
+            ok(
+                engine,
+                &format!(
+                    r#"{{"upsertProfile":{{"identities":{{"email":["{}","{}"]}}}}}}"#,
+                    EMAILS[*who], EMAILS[*with]
+                ),
+            );
+        }
     }
 }
 
@@ -169,7 +185,7 @@ proptest! {
         steps in prop::collection::vec(step(), 1..30),
         define_after in 0usize..30,
     ) {
-        let (mut engine, clock) = engine();
+        let (mut engine, clock) = merging_engine();
         let mut log = Vec::new();
         ok(&mut engine, r#"{"defineTrait":{"name":"ltv","aggregate":"sum","event":"buy","property":"amount","windowDays":3}}"#);
         ok(&mut engine, r#"{"defineTrait":{"name":"buys","aggregate":"count","event":"buy"}}"#);

@@ -1,6 +1,7 @@
 use cdp_engine::engine::MembershipEvent;
+use cdp_engine::model::Timestamp;
 use cdp_engine::segments::{MembershipChange, SegmentError};
-use cdp_engine::EngineError;
+use cdp_engine::{Engine, EngineError};
 
 use super::support::{engine, event, ok, run, sorted, upsert};
 
@@ -387,4 +388,36 @@ fn every_invalid_rule_shape_is_rejected_with_its_path() {
         );
     }
     assert_eq!(engine.next_offset(), 0);
+}
+
+#[test]
+fn an_event_at_the_start_of_the_window_is_outside_it() {
+    let (mut engine, clock) = engine();
+    ok(
+        &mut engine,
+        r#"{"defineSegment":{"systemTitle":"recent","rule":{"op":"didEvent","name":"buy","atLeast":2,"withinDays":3}}}"#,
+    );
+    ok(
+        &mut engine,
+        r#"{"defineSegment":{"systemTitle":"quiet","rule":{"op":"didNotEvent","name":"buy","atLeast":2,"withinDays":3}}}"#,
+    );
+    let record = |engine: &mut Engine, happened: Timestamp| {
+        let json = format!(
+            r#"{{"recordEvent":{{"identities":{{"email":"a@x.io"}},"name":"buy","happened":"{happened}"}}}}"#
+        );
+        ok(engine, &json).profile_id().unwrap()
+    };
+    let start = engine.now().plus_seconds(-3 * 86_400);
+    let buyer = record(&mut engine, start);
+    let now = engine.now();
+    record(&mut engine, now);
+    assert_eq!(engine.segment_size("recent"), Some(0));
+    assert_eq!(engine.segment_members("quiet"), Some(vec![buyer]));
+    record(&mut engine, Timestamp::from_micros(start.as_micros() + 1));
+    assert_eq!(engine.segment_members("recent"), Some(vec![buyer]));
+    assert_eq!(engine.segment_size("quiet"), Some(0));
+    clock.advance_seconds(1);
+    ok(&mut engine, r#"{"tick":{}}"#);
+    assert_eq!(engine.segment_size("recent"), Some(0));
+    assert_eq!(engine.segment_members("quiet"), Some(vec![buyer]));
 }

@@ -13,6 +13,13 @@ pub(crate) fn engine() -> (Engine, ManualClock) {
     (engine, clock)
 }
 
+/// An engine whose identity policy merges the profiles one upsert names.
+pub(crate) fn merging_engine() -> (Engine, ManualClock) {
+    let clock = ManualClock::starting_at(Timestamp::parse(START).unwrap());
+    let identity: IdentityConfig = serde_json::from_str(r#"{"policy":"merge"}"#).unwrap();
+    (Engine::new(identity, Rc::new(clock.clone())), clock)
+}
+
 pub(crate) fn run(engine: &mut Engine, json: &str) -> Result<Outcome, EngineError> {
     let command = Command::from_json(json, engine.identity_config())?;
     engine.execute(command)

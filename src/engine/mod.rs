@@ -723,6 +723,7 @@ impl SnapshotLoader {
         let Engine {
             profiles, derived, ..
         } = &mut engine;
+        derived::mark_event_filters(&mut derived.events, &derived.segments);
         let inputs = segments::Inputs {
             profiles,
             traits: &derived.traits,

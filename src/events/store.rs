@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::hash_map::Entry;
 use std::rc::Rc;
 
-use super::{Cursor, EventQuery, Order};
+use super::{Cursor, EventQuery, Order, PropertyFilter};
 use crate::model::{Event, EventId, ProfileIndex, Timestamp};
 
 /// One stored event and its arrival number, which breaks ties between equal times. Its time
@@ -20,6 +20,8 @@ pub struct StoredEvent {
     pub sequence: u64,
     happened: Timestamp,
     name: Rc<str>,
+    /// Bit `n` set: the event passes the filters of mark `n` ([`EventStore::mark`]).
+    marks: u32,
 }
 
 impl StoredEvent {
@@ -45,6 +47,57 @@ impl StoredEvent {
     pub fn is_named(&self, name: &Rc<str>) -> bool {
         Rc::ptr_eq(&self.name, name)
     }
+
+    /// Whether the event is named as mark `mark` says and passes its filters.
+    pub fn has_mark(&self, mark: Mark) -> bool {
+        self.marks & (1 << mark.0) != 0
+    }
+}
+
+/// An event name and property filters whose outcome every stored event carries as a bit,
+/// worked out once as the event is stored: scans over a profile's events (segments' event
+/// conditions) then test a bit of the contiguous list instead of reading each event's
+/// properties. At most [`Marks::MAX`] at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark(u8);
+
+/// The marks in use, by bit.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Marks {
+    lists: Vec<Option<(String, Vec<PropertyFilter>)>>,
+}
+
+impl Marks {
+    const MAX: usize = 32;
+
+    fn find(&self, name: &str, filters: &[PropertyFilter]) -> Option<Mark> {
+        self.lists
+            .iter()
+            .position(|list| {
+                list.as_ref()
+                    .is_some_and(|(marked, with)| marked == name && with == filters)
+            })
+            .and_then(|bit| u8::try_from(bit).ok())
+            .map(Mark)
+    }
+
+    /// The bits of the marks `event` passes. The filters of a mark do not depend on time
+    /// ([`EventStore::mark`] refuses those), so any time will do.
+    fn of(&self, event: &Event) -> u32 {
+        let mut bits = 0;
+        for (bit, list) in self.lists.iter().enumerate() {
+            if let Some((name, filters)) = list {
+                if *name == event.name
+                    && filters
+                        .iter()
+                        .all(|filter| filter.matches(&event.properties, Timestamp::EPOCH))
+                {
+                    bits |= 1 << bit;
+                }
+            }
+        }
+        bits
+    }
 }
 
 /// One page of an event query.
@@ -64,6 +117,7 @@ pub struct EventStore {
     /// Every name an event stored had, once each.
     names: HashSet<Rc<str>>,
     next_sequence: u64,
+    marks: Marks,
 }
 
 impl EventStore {
@@ -112,8 +166,60 @@ impl EventStore {
         StoredEvent {
             happened: event.happened,
             name,
+            marks: self.marks.of(&event),
             event,
             sequence,
+        }
+    }
+
+    /// The mark of events named `name` passing `filters`, made now if there is none (every
+    /// stored event gets its bit): `None` when the filters depend on the time they are read
+    /// at, or every mark is in use.
+    pub fn mark(&mut self, name: &str, filters: &[PropertyFilter]) -> Option<Mark> {
+        if let Some(mark) = self.marks.find(name, filters) {
+            return Some(mark);
+        }
+        if filters
+            .iter()
+            .any(|filter| filter.comparison.depends_on_time())
+        {
+            return None;
+        }
+        let free = match self.marks.lists.iter().position(Option::is_none) {
+            Some(free) => free,
+            None if self.marks.lists.len() < Marks::MAX => {
+                self.marks.lists.push(None);
+                self.marks.lists.len() - 1
+            }
+            None => return None,
+        };
+        let bit = u8::try_from(free).ok()?;
+        let mut only = Marks::default();
+        only.lists.push(Some((name.to_owned(), filters.to_vec())));
+        for stored in self.by_profile.iter_mut().flatten() {
+            let passes = only.of(&stored.event) != 0;
+            stored.marks = (stored.marks & !(1 << bit)) | (u32::from(passes) << bit);
+        }
+        if let Some(list) = self.marks.lists.get_mut(free) {
+            *list = Some((name.to_owned(), filters.to_vec()));
+        }
+        Some(Mark(bit))
+    }
+
+    /// The mark of events named `name` passing `filters`, if one is kept.
+    pub fn marked(&self, name: &str, filters: &[PropertyFilter]) -> Option<Mark> {
+        self.marks.find(name, filters)
+    }
+
+    /// Drops the marks `wanted` does not keep; their bits are free for new marks.
+    pub fn keep_marks(&mut self, wanted: impl Fn(&str, &[PropertyFilter]) -> bool) {
+        for list in &mut self.marks.lists {
+            if list
+                .as_ref()
+                .is_some_and(|(name, filters)| !wanted(name, filters))
+            {
+                *list = None;
+            }
         }
     }
 
@@ -345,6 +451,57 @@ mod tests {
             .iter()
             .map(|event| event.happened.as_micros() / 1_000_000)
             .collect()
+    }
+
+    fn filters(json: serde_json::Value) -> Vec<PropertyFilter> {
+        PropertyFilter::list_from_json(&json, "$").unwrap()
+    }
+
+    fn marked(store: &EventStore, mark: Mark) -> Vec<i64> {
+        store
+            .of_profile(ProfileIndex(0))
+            .iter()
+            .filter(|stored| stored.has_mark(mark))
+            .map(|stored| stored.happened.as_micros() / 1_000_000)
+            .collect()
+    }
+
+    #[test]
+    fn marks_follow_their_filters_for_stored_and_later_events_and_bits_are_reused() {
+        let mut store = EventStore::default();
+        let profile = ProfileId::random();
+        let buy = |second: i64, amount: f64| {
+            let mut event = event(profile, "buy", second);
+            event.properties =
+                Properties::from([("amount".to_owned(), crate::model::Value::Number(amount))]);
+            Rc::new(event)
+        };
+        store.insert(ProfileIndex(0), buy(1, 5.0));
+        store.insert(ProfileIndex(0), buy(2, 50.0));
+        store.insert(ProfileIndex(0), Rc::new(event(profile, "view", 3)));
+        let big = filters(serde_json::json!([{"property": "amount", "op": "range", "min": 10}]));
+        let small = filters(serde_json::json!([{"property": "amount", "op": "range", "max": 10}]));
+        let first = store.mark("buy", &big).unwrap();
+        assert_eq!(store.mark("buy", &big), Some(first));
+        assert_eq!(marked(&store, first), [2]);
+        store.insert(ProfileIndex(0), buy(4, 70.0));
+        assert_eq!(marked(&store, first), [2, 4]);
+        // Freed, its bit is taken by the next mark and set anew for every event.
+        store.keep_marks(|_, _| false);
+        assert_eq!(store.marked("buy", &big), None);
+        let second = store.mark("buy", &small).unwrap();
+        assert_eq!(second, first);
+        assert_eq!(marked(&store, second), [1]);
+        // Filters that change with time cannot be a bit; nor can a 33rd mark.
+        let recent = filters(serde_json::json!([{"property": "at", "op": "within", "days": 3}]));
+        assert_eq!(store.mark("buy", &recent), None);
+        for min in 0..31 {
+            let some =
+                filters(serde_json::json!([{"property": "amount", "op": "range", "min": min}]));
+            assert!(store.mark("buy", &some).is_some());
+        }
+        let last = filters(serde_json::json!([{"property": "amount", "op": "equals", "value": 1}]));
+        assert_eq!(store.mark("buy", &last), None);
     }
 
     #[test]

@@ -165,10 +165,10 @@ impl Sources<'_> {
             }
             Rule::Event(condition) => {
                 let mut result = DenseBits::empty(self.len);
-                let name = self.events.name(&condition.name);
+                let reading = condition.reading(self.events);
                 result.fill_within(candidates, |slot| {
                     let index = ProfileIndex(u32::try_from(slot).unwrap_or(u32::MAX));
-                    condition.holds_named(self.events.of_profile(index), name, self.now)
+                    condition.holds_among(self.events.of_profile(index), &reading, self.now)
                 });
                 result
             }
@@ -192,11 +192,7 @@ impl Sources<'_> {
                 .columns
                 .column(field)
                 .is_some_and(|column| column.matches(slot.slot(), comparison, self.now)),
-            Rule::Event(condition) => condition.holds_named(
-                self.events.of_profile(slot),
-                self.events.name(&condition.name),
-                self.now,
-            ),
+            Rule::Event(condition) => condition.holds_in(self.events, slot, self.now),
         }
     }
 }

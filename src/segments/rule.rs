@@ -8,11 +8,11 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::events::shape::Node;
 use crate::events::{
-    Comparison, PropertyFilter, ShapeError, ShapeProblem, StoredEvent, COMPARISON_OPERATORS,
-    MAX_DEPTH,
+    Comparison, EventStore, Mark, PropertyFilter, ShapeError, ShapeProblem, StoredEvent,
+    COMPARISON_OPERATORS, MAX_DEPTH,
 };
 use crate::identity::Identifier;
-use crate::model::{Profile, Timestamp, Value};
+use crate::model::{Profile, ProfileIndex, Timestamp, Value};
 
 /// What a comparison reads from a profile.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -115,29 +115,59 @@ pub struct EventCondition {
 impl EventCondition {
     /// Whether the condition holds for a profile's events (oldest first) at `now`.
     pub fn holds(&self, events: &[StoredEvent], now: Timestamp) -> bool {
-        self.holds_where(events, now, |stored| stored.name() == self.name)
+        self.holds_where(events, now, |stored| {
+            stored.name() == self.name && self.passes_filters(stored, now)
+        })
     }
 
-    /// [`EventCondition::holds`] for events of a store, given the store's copy of the
-    /// condition's event name ([`crate::events::EventStore::name`]; `None` when no event had
-    /// it): names are compared by that copy, not by their text.
-    pub fn holds_named(
+    /// [`EventCondition::holds`] for events of `store`: names are compared by the store's
+    /// copy ([`EventStore::name`]), not by their text, and filters the store
+    /// [marks](EventStore::mark) are a bit of each stored event.
+    pub fn holds_in(&self, store: &EventStore, slot: ProfileIndex, now: Timestamp) -> bool {
+        self.holds_among(store.of_profile(slot), &self.reading(store), now)
+    }
+
+    /// How [`EventCondition::holds_in`] tells the events that count in `store`, worked out
+    /// once for a scan over many profiles.
+    pub(crate) fn reading(&self, store: &EventStore) -> Reading {
+        match store.name(&self.name) {
+            None => Reading::NoneStored,
+            Some(name) if self.filters.is_empty() => Reading::Named(Rc::clone(name)),
+            Some(name) => match store.marked(&self.name, &self.filters) {
+                Some(mark) => Reading::Marked(mark),
+                None => Reading::Filtered(Rc::clone(name)),
+            },
+        }
+    }
+
+    /// Whether the condition holds for `events`, read as `reading` says.
+    pub(crate) fn holds_among(
         &self,
         events: &[StoredEvent],
-        name: Option<&Rc<str>>,
+        reading: &Reading,
         now: Timestamp,
     ) -> bool {
-        match name {
-            Some(name) => self.holds_where(events, now, |stored| stored.is_named(name)),
-            None => self.holds_where(&[], now, |_| false),
+        match reading {
+            Reading::NoneStored => self.holds_where(&[], now, |_| false),
+            Reading::Named(name) => self.holds_where(events, now, |stored| stored.is_named(name)),
+            Reading::Marked(mark) => self.holds_where(events, now, |stored| stored.has_mark(*mark)),
+            Reading::Filtered(name) => self.holds_where(events, now, |stored| {
+                stored.is_named(name) && self.passes_filters(stored, now)
+            }),
         }
+    }
+
+    fn passes_filters(&self, stored: &StoredEvent, now: Timestamp) -> bool {
+        self.filters
+            .iter()
+            .all(|filter| filter.matches(&stored.event.properties, now))
     }
 
     fn holds_where(
         &self,
         events: &[StoredEvent],
         now: Timestamp,
-        named: impl Fn(&StoredEvent) -> bool,
+        counts: impl Fn(&StoredEvent) -> bool,
     ) -> bool {
         let since = self.within_seconds.map(|window| now.plus_seconds(-window));
         let needed = self.at_least as usize;
@@ -146,12 +176,7 @@ impl EventCondition {
             if since.is_some_and(|since| stored.happened() <= since) {
                 break;
             }
-            if named(stored)
-                && self
-                    .filters
-                    .iter()
-                    .all(|filter| filter.matches(&stored.event.properties, now))
-            {
+            if counts(stored) {
                 count += 1;
                 if count >= needed {
                     break;
@@ -160,6 +185,19 @@ impl EventCondition {
         }
         (count >= needed) != self.negated
     }
+}
+
+/// How a scan tells the events an [`EventCondition`] counts.
+#[derive(Clone)]
+pub(crate) enum Reading {
+    /// No stored event has the condition's name.
+    NoneStored,
+    /// By the store's copy of the name; the condition has no filters.
+    Named(Rc<str>),
+    /// By a bit of each event: the store marks the condition's name and filters.
+    Marked(Mark),
+    /// By the name's copy and the filters read from each event.
+    Filtered(Rc<str>),
 }
 
 /// A node of a segment rule.
@@ -413,6 +451,17 @@ impl Rule {
         names
     }
 
+    /// Every event condition of the rule, in tree order.
+    pub fn event_conditions(&self) -> Vec<&EventCondition> {
+        let mut conditions = Vec::new();
+        self.visit(&mut |rule| {
+            if let Self::Event(condition) = rule {
+                conditions.push(condition);
+            }
+        });
+        conditions
+    }
+
     /// Whether the rule's outcome can change by time passing alone.
     pub fn depends_on_time(&self) -> bool {
         let mut timed = false;
@@ -430,7 +479,7 @@ impl Rule {
         timed
     }
 
-    fn visit(&self, visitor: &mut impl FnMut(&Self)) {
+    fn visit<'a>(&'a self, visitor: &mut impl FnMut(&'a Self)) {
         visitor(self);
         match self {
             Self::And(rules) | Self::Or(rules) => {

@@ -176,7 +176,11 @@ fn trait_names(definition: &SegmentDefinition) -> Vec<String> {
         .collect()
 }
 
-/// Moves `state`'s members to `next`, recording entries and exits in slot order.
+/// Moves `state`'s members to `next`, recording exits and then entries in slot order. The
+/// bitmaps change by whole-bitmap operations, not one insertion per profile: a rule defined
+/// over a million profiles can let hundreds of thousands in at once. The history grows by
+/// doubling as before: room reserved to the exact length would make the next single entry
+/// copy the whole history.
 fn replace_members(
     state: &mut SegmentState,
     mut pending: Option<&mut Vec<(String, MembershipRecord)>>,
@@ -185,24 +189,24 @@ fn replace_members(
 ) {
     let exited = &state.members - next;
     let entered = next - &state.members;
-    for slot in &exited {
-        record(
-            state,
-            pending.as_deref_mut(),
-            slot,
-            MembershipChange::Exited,
-            at,
-        );
+    for (slots, change) in [
+        (&exited, MembershipChange::Exited),
+        (&entered, MembershipChange::Entered),
+    ] {
+        for slot in slots {
+            let entry = MembershipRecord {
+                at,
+                profile: ProfileIndex(slot),
+                change,
+            };
+            state.history.push(entry);
+            if let Some(pending) = pending.as_deref_mut() {
+                pending.push((state.definition.system_title.clone(), entry));
+            }
+        }
     }
-    for slot in &entered {
-        record(
-            state,
-            pending.as_deref_mut(),
-            slot,
-            MembershipChange::Entered,
-            at,
-        );
-    }
+    state.members.clone_from(next);
+    state.ever |= entered;
 }
 
 impl SegmentStore {

@@ -79,7 +79,9 @@ export function toCdpError(error) {
         status: typeof status === 'number' ? status : undefined,
         line: typeof line === 'number' ? line : undefined,
         index: typeof index === 'number' ? index : undefined,
-        cause: error,
+        // The core's own errors are plain `{ code, message }` objects with nothing more to
+        // tell; anything else (a JS exception from a storage callback) stays the cause.
+        cause: error instanceof Error ? error : undefined,
       },
     );
   }

@@ -8,7 +8,7 @@ mod backend;
 mod membership;
 mod sync;
 
-use js_sys::{Array, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -38,11 +38,19 @@ fn start() {
 /// a larger write is announced without them.
 const LARGEST_ANNOUNCED_CHANGES: usize = 12_000;
 
-/// A JS `Error` carrying a stable `code`.
+/// An engine error for the facade: a plain `{ code, message }` object, which the facade turns
+/// into the one `CdpError` the caller sees (`toCdpError`). Not a JS `Error`: creating one
+/// captures a stack trace, which the facade's error captures again, and a refused write
+/// (an identity conflict, a bad value) is an answer of the engine, not a rare event.
 fn cdp_error(code: &str, message: &str) -> JsValue {
-    let error = js_sys::Error::new(message);
-    // Setting a property on a fresh Error object cannot fail.
+    let error = Object::new();
+    // Setting a property on a fresh plain object cannot fail.
     let _ = Reflect::set(&error, &JsValue::from_str("code"), &JsValue::from_str(code));
+    let _ = Reflect::set(
+        &error,
+        &JsValue::from_str("message"),
+        &JsValue::from_str(message),
+    );
     error.into()
 }
 

@@ -146,6 +146,24 @@ describe('profiles', () => {
     assert.equal(await cdp.profiles.count(), before);
     assert.deepEqual(await cdp.profiles.get(left.id), leftBefore);
   });
+
+  test('an engine refusal reaches the caller as one CdpError, its message the engine\'s', async () => {
+    const one = await cdp.profiles.upsert({ identities: { email: ['one@example.com'] } });
+    const two = await cdp.profiles.upsert({ identities: { email: ['two@example.com'] } });
+    await assert.rejects(
+      cdp.profiles.upsert({ identities: { email: ['one@example.com', 'two@example.com'] } }),
+      (error) => {
+        assert.ok(error instanceof CdpError);
+        assert.equal(error.code, 'identity.conflict');
+        assert.match(error.message, new RegExp(`two different profiles: (${one.id} and ${two.id}|${two.id} and ${one.id})`));
+        // The engine's answer is the whole error: no inner Error built (and stack captured)
+        // only to be wrapped.
+        assert.equal(error.cause, undefined);
+        assert.match(String(error.stack), /^CdpError: the identifiers match two different profiles/);
+        return true;
+      },
+    );
+  });
 });
 
 describe('fetch speaks Arrigoo', () => {

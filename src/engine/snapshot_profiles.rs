@@ -217,13 +217,15 @@ impl<'a> SlotReader<'a> {
             .checked_add(reader.signed()?)
             .ok_or("an update time out of range")?;
         let version = reader.unsigned()?;
-        let mut identifiers = Vec::with_capacity(reader.count()?);
-        for _ in 0..identifiers.capacity() {
+        let count = reader.count()?;
+        let mut identities = Identities::default();
+        identities.reserve_exact(count);
+        for _ in 0..count {
             let kind = usize::try_from(reader.unsigned()?)
                 .ok()
                 .and_then(|at| self.kinds.get(at))
                 .ok_or("an identifier type out of range")?;
-            identifiers.push(Identifier::normalized(kind, reader.text()?));
+            identities.push(Identifier::normalized(kind, reader.text()?));
         }
         let shape = match reader.unsigned()?.checked_sub(1) {
             None => None,
@@ -245,7 +247,7 @@ impl<'a> SlotReader<'a> {
         let (tags, consents, aliases) = (stored(TAGS)?, stored(CONSENTS)?, stored(ALIASES)?);
         Ok(Profile {
             id,
-            identities: Identities::from(identifiers),
+            identities,
             attributes,
             tags: rare(tags)?,
             consents: rare(consents)?,

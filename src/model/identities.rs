@@ -18,38 +18,105 @@ const INDEXED_FROM: usize = 32;
 /// Serialized exactly as the list.
 #[derive(Clone, Default)]
 pub struct Identities {
+    list: List,
+}
+
+/// Most profiles hold one identifier (the one that created them): it is kept inline, without
+/// an allocation of its own. A few are a vector searched by scanning; past
+/// [`INDEXED_FROM`] the vector has a hash set beside it. One word of tag, so a profile's
+/// identities take no more room than a vector and an optional set did.
+#[derive(Clone)]
+enum List {
+    One(Identifier),
+    Few(Vec<Identifier>),
+    Many(Box<Indexed>),
+}
+
+#[derive(Clone)]
+struct Indexed {
     list: Vec<Identifier>,
-    /// The same identifiers, once there are more than [`INDEXED_FROM`].
-    set: Option<Box<FxHashSet<Identifier>>>,
+    set: FxHashSet<Identifier>,
+}
+
+impl Default for List {
+    fn default() -> Self {
+        Self::Few(Vec::new())
+    }
+}
+
+impl List {
+    /// The list that holds `list`: inline for one, indexed past [`INDEXED_FROM`].
+    fn of(mut list: Vec<Identifier>) -> Self {
+        if list.len() > INDEXED_FROM {
+            let set = list.iter().cloned().collect();
+            return Self::Many(Box::new(Indexed { list, set }));
+        }
+        match (list.len(), list.pop()) {
+            (1, Some(one)) => Self::One(one),
+            (_, Some(last)) => {
+                list.push(last);
+                Self::Few(list)
+            }
+            (_, None) => Self::Few(list),
+        }
+    }
+
+    fn as_slice(&self) -> &[Identifier] {
+        match self {
+            Self::One(identifier) => std::slice::from_ref(identifier),
+            Self::Few(list) => list,
+            Self::Many(indexed) => &indexed.list,
+        }
+    }
 }
 
 impl Identities {
     /// Whether `identifier` is one of them.
     pub fn contains(&self, identifier: &Identifier) -> bool {
-        match &self.set {
-            Some(set) => set.contains(identifier),
-            None => self.list.contains(identifier),
+        match &self.list {
+            List::One(one) => one == identifier,
+            List::Few(list) => list.contains(identifier),
+            List::Many(indexed) => indexed.set.contains(identifier),
         }
     }
 
     /// Room for exactly `additional` more identifiers, for a caller that knows how many a
-    /// profile is about to gain.
+    /// profile is about to gain. One identifier into none needs no room: it goes inline.
     pub fn reserve_exact(&mut self, additional: usize) {
-        self.list.reserve_exact(additional);
+        match &mut self.list {
+            List::Few(list) if list.is_empty() && additional <= 1 => {}
+            List::Few(list) => list.reserve_exact(additional),
+            List::One(one) if additional > 0 => {
+                let mut list = Vec::with_capacity(1 + additional);
+                list.push(one.clone());
+                self.list = List::Few(list);
+            }
+            List::One(_) => {}
+            List::Many(indexed) => indexed.list.reserve_exact(additional),
+        }
     }
 
     /// Adds `identifier` last, growing the list one entry at a time: a profile holds a few
     /// identifiers and there are millions of profiles, so doubling's spare room would cost
     /// more than the reallocations.
     pub fn push(&mut self, identifier: Identifier) {
-        if self.list.len() < INDEXED_FROM {
-            self.list.reserve_exact(1);
+        match &mut self.list {
+            List::Few(list) if list.capacity() == 0 => self.list = List::One(identifier),
+            List::Few(list) if list.len() < INDEXED_FROM => {
+                list.reserve_exact(1);
+                list.push(identifier);
+            }
+            List::Few(list) => {
+                let mut list = std::mem::take(list);
+                list.push(identifier);
+                self.list = List::of(list);
+            }
+            List::One(one) => self.list = List::Few(vec![one.clone(), identifier]),
+            List::Many(indexed) => {
+                indexed.set.insert(identifier.clone());
+                indexed.list.push(identifier);
+            }
         }
-        if let Some(set) = &mut self.set {
-            set.insert(identifier.clone());
-        }
-        self.list.push(identifier);
-        self.index_when_many();
     }
 
     /// Adds each identifier last, in order.
@@ -60,25 +127,27 @@ impl Identities {
     }
 
     /// Keeps only the identifiers `keep` accepts, in order.
-    pub fn retain(&mut self, keep: impl FnMut(&Identifier) -> bool) {
-        let before = self.list.len();
-        self.list.retain(keep);
-        if self.list.len() != before {
-            self.set = None;
-            self.index_when_many();
+    pub fn retain(&mut self, mut keep: impl FnMut(&Identifier) -> bool) {
+        match &mut self.list {
+            List::One(one) => {
+                if !keep(one) {
+                    self.list = List::default();
+                }
+            }
+            List::Few(list) => list.retain(keep),
+            List::Many(indexed) => {
+                let before = indexed.list.len();
+                indexed.list.retain(keep);
+                if indexed.list.len() != before {
+                    self.list = List::of(std::mem::take(&mut indexed.list));
+                }
+            }
         }
     }
 
     /// Removes every identifier.
     pub fn clear(&mut self) {
-        self.list.clear();
-        self.set = None;
-    }
-
-    fn index_when_many(&mut self) {
-        if self.set.is_none() && self.list.len() > INDEXED_FROM {
-            self.set = Some(Box::new(self.list.iter().cloned().collect()));
-        }
+        self.list = List::default();
     }
 }
 
@@ -86,7 +155,7 @@ impl Deref for Identities {
     type Target = [Identifier];
 
     fn deref(&self) -> &[Identifier] {
-        &self.list
+        self.list.as_slice()
     }
 }
 
@@ -95,15 +164,15 @@ impl<'a> IntoIterator for &'a Identities {
     type IntoIter = std::slice::Iter<'a, Identifier>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.list.iter()
+        self.list.as_slice().iter()
     }
 }
 
 impl From<Vec<Identifier>> for Identities {
     fn from(list: Vec<Identifier>) -> Self {
-        let mut identities = Self { list, set: None };
-        identities.index_when_many();
-        identities
+        Self {
+            list: List::of(list),
+        }
     }
 }
 
@@ -115,7 +184,7 @@ impl FromIterator<Identifier> for Identities {
 
 impl PartialEq for Identities {
     fn eq(&self, other: &Self) -> bool {
-        self.list == other.list
+        self.list.as_slice() == other.list.as_slice()
     }
 }
 
@@ -123,13 +192,13 @@ impl Eq for Identities {}
 
 impl std::fmt::Debug for Identities {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.list.fmt(formatter)
+        self.list.as_slice().fmt(formatter)
     }
 }
 
 impl Serialize for Identities {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.list.serialize(serializer)
+        self.list.as_slice().serialize(serializer)
     }
 }
 
@@ -158,7 +227,10 @@ mod tests {
             assert_eq!(identities.len(), number + 1);
             assert!(identities.contains(&email(number)));
             assert!(!identities.contains(&email(number + 1)));
-            assert_eq!(identities.set.is_some(), identities.len() > INDEXED_FROM);
+            assert_eq!(
+                matches!(identities.list, List::Many(_)),
+                identities.len() > INDEXED_FROM
+            );
         }
         identities.retain(|identifier| identifier != &email(50));
         assert!(!identities.contains(&email(50)));
@@ -170,9 +242,12 @@ mod tests {
             .iter()
             .all(|identifier| identities.contains(identifier)));
         assert!(!identities.contains(&email(99)));
-        assert_eq!(identities.set.is_some(), identities.len() > INDEXED_FROM);
+        assert_eq!(
+            matches!(identities.list, List::Many(_)),
+            identities.len() > INDEXED_FROM
+        );
         identities.clear();
-        assert!(identities.is_empty() && identities.set.is_none());
+        assert!(identities.is_empty());
         assert!(!identities.contains(&email(0)));
     }
 
@@ -180,12 +255,55 @@ mod tests {
     fn identities_serialize_as_the_list_in_order() {
         let list: Vec<Identifier> = (0..40).rev().map(email).collect();
         let identities = Identities::from(list.clone());
-        assert!(identities.set.is_some());
+        assert!(matches!(identities.list, List::Many(_)));
         let text = serde_json::to_string(&identities).unwrap();
         assert_eq!(text, serde_json::to_string(&list).unwrap());
         let read: Identities = serde_json::from_str(&text).unwrap();
         assert_eq!(read, identities);
         assert!(read.contains(&email(7)));
         assert_eq!(read.first(), Some(&email(39)));
+    }
+
+    #[test]
+    fn a_single_identifier_is_kept_inline_and_the_list_reads_the_same_either_way() {
+        let mut identities = Identities::default();
+        identities.reserve_exact(1);
+        identities.push(email(1));
+        assert!(matches!(identities.list, List::One(_)));
+        assert_eq!(&identities[..], [email(1)]);
+        identities.push(email(2));
+        assert!(matches!(&identities.list, List::Few(list) if list.len() == 2));
+        assert_eq!(identities, Identities::from(vec![email(1), email(2)]));
+        identities.retain(|identifier| identifier == &email(2));
+        assert_eq!(&identities[..], [email(2)]);
+        assert_eq!(identities, Identities::from(vec![email(2)]));
+        assert!(matches!(
+            Identities::from(vec![email(2)]).list,
+            List::One(_)
+        ));
+
+        let mut one = Identities::from(vec![email(3)]);
+        one.reserve_exact(2);
+        one.push(email(4));
+        one.push(email(5));
+        assert_eq!(&one[..], [email(3), email(4), email(5)]);
+        one.retain(|identifier| identifier == &email(9));
+        assert!(one.is_empty());
+        one.push(email(6));
+        assert_eq!(&one[..], [email(6)]);
+        let mut single = Identities::from(vec![email(7)]);
+        single.retain(|_| false);
+        assert!(single.is_empty() && !single.contains(&email(7)));
+        single.push(email(8));
+        assert!(matches!(single.list, List::One(_)) && single.contains(&email(8)));
+        assert_eq!(
+            serde_json::to_string(&Identities::from(vec![email(8)])).unwrap(),
+            serde_json::to_string(&vec![email(8)]).unwrap()
+        );
+        // No more room than the vector and optional set it replaced.
+        assert!(
+            std::mem::size_of::<Identities>()
+                <= std::mem::size_of::<Vec<Identifier>>() + std::mem::size_of::<usize>()
+        );
     }
 }

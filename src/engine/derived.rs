@@ -11,7 +11,7 @@ use super::{Change, Command, Engine, EngineError, Operation, Outcome, UpsertProf
 use crate::events::{EventError, EventStore};
 use crate::identity::Identifier;
 use crate::model::{Event, EventId, ProfileId, ProfileIndex, SourceId, Timestamp};
-use crate::segments::{EventCondition, Inputs, SegmentError, SegmentStore};
+use crate::segments::{EventCondition, Inputs, Rule, SegmentError, SegmentStore};
 use crate::traits::{TraitError, TraitStore};
 
 /// Events, computed traits and segments: state derived from the change log like profiles,
@@ -388,18 +388,16 @@ impl Engine {
                 segments.trait_changed(name, &touched, inputs, at);
             }
             Operation::SegmentDefined { definition } => {
-                for condition in definition.rule.event_conditions() {
-                    if !condition.filters.is_empty() {
-                        events.mark(&condition.name, &condition.filters);
-                    }
-                }
+                // Before the define's scan, which then reads the new rule's marks. A rule
+                // this one replaces keeps its marks until the next define or delete.
+                let rules = segments.definitions().map(|defined| &defined.rule);
+                mark_event_filters(events, rules.chain([&definition.rule]));
                 let inputs = Inputs {
                     profiles,
                     traits,
                     events,
                 };
                 segments.define((**definition).clone(), inputs, at);
-                mark_event_filters(events, segments);
             }
             Operation::SegmentActiveSet {
                 system_title,
@@ -418,7 +416,7 @@ impl Engine {
                 segments
                     .delete(system_title, at)
                     .map_err(|_| corrupt("unknown segment"))?;
-                mark_event_filters(events, segments);
+                mark_event_filters(events, segments.definitions().map(|kept| &kept.rule));
             }
             Operation::Ticked => {
                 let refolded = traits.expire(events, at);
@@ -463,13 +461,16 @@ impl Engine {
     }
 }
 
-/// Has `events` mark exactly the event names and property filters of the defined segments'
-/// event conditions (as many as it can), so scans over a profile's events test a bit
-/// instead of reading properties.
-pub(super) fn mark_event_filters(events: &mut EventStore, segments: &SegmentStore) {
-    let wanted: Vec<&EventCondition> = segments
-        .definitions()
-        .flat_map(|definition| definition.rule.event_conditions())
+/// Has `events` mark exactly the event names and property filters of the event conditions of
+/// `rules` (as many as it can), so scans over a profile's events test a bit instead of
+/// reading properties.
+pub(super) fn mark_event_filters<'a>(
+    events: &mut EventStore,
+    rules: impl IntoIterator<Item = &'a Rule>,
+) {
+    let wanted: Vec<&EventCondition> = rules
+        .into_iter()
+        .flat_map(Rule::event_conditions)
         .filter(|condition| !condition.filters.is_empty())
         .collect();
     events.keep_marks(|name, filters| {

@@ -723,7 +723,8 @@ impl SnapshotLoader {
         let Engine {
             profiles, derived, ..
         } = &mut engine;
-        derived::mark_event_filters(&mut derived.events, &derived.segments);
+        let rules = derived.segments.definitions().map(|defined| &defined.rule);
+        derived::mark_event_filters(&mut derived.events, rules);
         let inputs = segments::Inputs {
             profiles,
             traits: &derived.traits,

@@ -391,7 +391,7 @@ impl Engine {
                 // Before the define's scan, which then reads the new rule's marks. A rule
                 // this one replaces keeps its marks until the next define or delete.
                 let rules = segments.definitions().map(|defined| &defined.rule);
-                mark_event_filters(events, rules.chain([&definition.rule]));
+                mark_event_filters(events, &rules.chain([&definition.rule]).collect::<Vec<_>>());
                 let inputs = Inputs {
                     profiles,
                     traits,
@@ -416,7 +416,8 @@ impl Engine {
                 segments
                     .delete(system_title, at)
                     .map_err(|_| corrupt("unknown segment"))?;
-                mark_event_filters(events, segments.definitions().map(|kept| &kept.rule));
+                let rules: Vec<&Rule> = segments.definitions().map(|kept| &kept.rule).collect();
+                mark_event_filters(events, &rules);
             }
             Operation::Ticked => {
                 let refolded = traits.expire(events, at);
@@ -463,14 +464,11 @@ impl Engine {
 
 /// Has `events` mark exactly the event names and property filters of the event conditions of
 /// `rules` (as many as it can), so scans over a profile's events test a bit instead of
-/// reading properties.
-pub(super) fn mark_event_filters<'a>(
-    events: &mut EventStore,
-    rules: impl IntoIterator<Item = &'a Rule>,
-) {
+/// reading properties. (A slice, not an iterator: one copy of the function in the wasm.)
+pub(super) fn mark_event_filters(events: &mut EventStore, rules: &[&Rule]) {
     let wanted: Vec<&EventCondition> = rules
-        .into_iter()
-        .flat_map(Rule::event_conditions)
+        .iter()
+        .flat_map(|rule| rule.event_conditions())
         .filter(|condition| !condition.filters.is_empty())
         .collect();
     events.keep_marks(|name, filters| {

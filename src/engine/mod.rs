@@ -723,8 +723,12 @@ impl SnapshotLoader {
         let Engine {
             profiles, derived, ..
         } = &mut engine;
-        let rules = derived.segments.definitions().map(|defined| &defined.rule);
-        derived::mark_event_filters(&mut derived.events, rules);
+        let rules: Vec<&segments::Rule> = derived
+            .segments
+            .definitions()
+            .map(|defined| &defined.rule)
+            .collect();
+        derived::mark_event_filters(&mut derived.events, &rules);
         let inputs = segments::Inputs {
             profiles,
             traits: &derived.traits,

@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cdp_engine::engine::{ManualClock, UpsertProfile};
 use cdp_engine::events::EventStore;
@@ -196,6 +196,32 @@ fn incremental_update(c: &mut Criterion) {
             if turn % 1_000 == 0 {
                 engine.take_unpersisted();
             }
+        });
+    });
+    // Defining a segment over every profile (deleted first, untimed: defining one exactly as
+    // it stands changes nothing): the scan, the members and the history of every entry.
+    let define = r#"{"defineSegment":{"systemTitle":"probe","rule":{"op":"range","attribute":"age","min":30,"max":45}}}"#;
+    let delete = r#"{"deleteSegment":{"systemTitle":"probe"}}"#;
+    engine
+        .execute(Command::from_json(define, &identity).unwrap())
+        .unwrap();
+    let members = engine.segment_size("probe").unwrap();
+    assert!(members > 20_000 && members < 100_000, "{members} members");
+    group.throughput(Throughput::Elements(emails.len() as u64));
+    group.bench_function("define_range_segment_200k_profiles", |b| {
+        b.iter_custom(|iterations| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iterations {
+                engine
+                    .execute(Command::from_json(delete, &identity).unwrap())
+                    .unwrap();
+                engine.take_unpersisted();
+                let command = Command::from_json(define, &identity).unwrap();
+                let start = Instant::now();
+                black_box(engine.execute(command).unwrap());
+                spent += start.elapsed();
+            }
+            spent
         });
     });
     group.finish();

@@ -51,14 +51,12 @@ impl List {
             let set = list.iter().cloned().collect();
             return Self::Many(Box::new(Indexed { list, set }));
         }
-        match (list.len(), list.pop()) {
-            (1, Some(one)) => Self::One(one),
-            (_, Some(last)) => {
-                list.push(last);
-                Self::Few(list)
+        if list.len() == 1 {
+            if let Some(one) = list.pop() {
+                return Self::One(one);
             }
-            (_, None) => Self::Few(list),
         }
+        Self::Few(list)
     }
 
     fn as_slice(&self) -> &[Identifier] {

@@ -152,6 +152,17 @@ fn record(
             state.members.remove(slot);
         }
     }
+    log(state, pending, slot, change, at);
+}
+
+/// Appends one entry or exit to the segment's history, and for watchers to `pending`.
+fn log(
+    state: &mut SegmentState,
+    pending: Option<&mut Vec<(String, MembershipRecord)>>,
+    slot: u32,
+    change: MembershipChange,
+    at: Timestamp,
+) {
     let entry = MembershipRecord {
         at,
         profile: ProfileIndex(slot),
@@ -178,8 +189,8 @@ fn trait_names(definition: &SegmentDefinition) -> Vec<String> {
 
 /// Moves `state`'s members to `next`, recording exits and then entries in slot order. The
 /// bitmaps change by whole-bitmap operations, not one insertion per profile: a rule defined
-/// over a million profiles can let hundreds of thousands in at once. The history grows by
-/// doubling as before: room reserved to the exact length would make the next single entry
+/// over a million profiles can let hundreds of thousands in at once. The history is left to
+/// grow by doubling: room reserved to the exact length would make the next single entry
 /// copy the whole history.
 fn replace_members(
     state: &mut SegmentState,
@@ -194,15 +205,7 @@ fn replace_members(
         (&entered, MembershipChange::Entered),
     ] {
         for slot in slots {
-            let entry = MembershipRecord {
-                at,
-                profile: ProfileIndex(slot),
-                change,
-            };
-            state.history.push(entry);
-            if let Some(pending) = pending.as_deref_mut() {
-                pending.push((state.definition.system_title.clone(), entry));
-            }
+            log(state, pending.as_deref_mut(), slot, change, at);
         }
     }
     state.members.clone_from(next);

@@ -119,11 +119,22 @@ impl Column {
         bits: &mut DenseBits,
     ) {
         let test = CompiledTest::new(self, comparison, now);
-        bits.fill_within(within, |slot| {
-            self.cells
-                .get(slot)
-                .is_some_and(|cell| test.passes(self, *cell))
-        });
+        let cells = self.cells.as_slice();
+        // A test that only numbers (or only points in time) can pass is the common case
+        // (ranges, dates): one tag check and two comparisons per cell, without branches.
+        match test.only() {
+            Only::Numbers(low, high) => bits.fill_within(within, |slot| {
+                matches!(cells.get(slot), Some(Cell::Number(number)) if (*number >= low) & (*number <= high))
+            }),
+            Only::Times(low, high) => bits.fill_within(within, |slot| {
+                matches!(cells.get(slot), Some(Cell::Time(at)) if (*at >= low) & (*at <= high))
+            }),
+            Only::Any => bits.fill_within(within, |slot| {
+                cells
+                    .get(slot)
+                    .is_some_and(|cell| test.passes(self, *cell))
+            }),
+        }
     }
 }
 
@@ -145,6 +156,13 @@ impl<T: PartialOrd + Copy> Test<T> {
             Self::AnyOf(values) => values.contains(&value),
         }
     }
+}
+
+/// What [`CompiledTest::only`] finds.
+enum Only {
+    Numbers(f64, f64),
+    Times(i64, i64),
+    Any,
 }
 
 /// A comparison compiled against one column's dictionary, for scans.
@@ -181,6 +199,22 @@ impl CompiledTest {
         }
     }
 
+    /// The one interval this test is, when no other kind of cell can pass it.
+    fn only(&self) -> Only {
+        let others_fail = !self.exists
+            && !self.when_true
+            && !self.when_false
+            && !self.composite
+            && !self.text.contains(&true)
+            && !self.element.contains(&true);
+        match (others_fail, &self.number, &self.time) {
+            (true, Test::Between(low, high), Test::Never) => Only::Numbers(*low, *high),
+            (true, Test::Never, Test::Between(low, high)) => Only::Times(*low, *high),
+            _ => Only::Any,
+        }
+    }
+
+    #[inline]
     fn passes(&self, column: &Column, cell: Cell) -> bool {
         match cell {
             Cell::Missing => false,
@@ -422,5 +456,83 @@ mod tests {
             .filter(|slot| column.matches(*slot, &gold, Timestamp::EPOCH))
             .collect();
         assert_eq!(rows, hits);
+    }
+
+    /// Numeric and date comparisons take a scan of their own; over a column holding every
+    /// kind of cell, it must select exactly what row evaluation does.
+    #[test]
+    fn interval_scans_agree_with_rows_over_mixed_cells() {
+        let day = DAY_MICROS;
+        let mut column = Column::default();
+        let values = [
+            Some(Value::Integer(29)),
+            Some(Value::Integer(30)),
+            Some(Value::Number(37.5)),
+            Some(Value::Integer(45)),
+            Some(Value::Integer(46)),
+            Some(Value::String("40".into())),
+            Some(Value::String("2026-01-02".into())),
+            Some(Value::Boolean(true)),
+            None,
+            Some(Value::Set(["35".to_owned()].into())),
+            Some(Value::Object(Default::default())),
+            Some(Value::Date(
+                chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap_or_default(),
+            )),
+            Some(Value::Integer(-3)),
+        ];
+        for (slot, value) in values.iter().enumerate() {
+            column.set_value(slot, value.as_ref());
+        }
+        let micros = |text: &str| match Scalar::of(&Value::String(text.into())) {
+            Scalar::Time(at) => at,
+            _ => 0,
+        };
+        for (slot, text) in ["2026-01-01", "2026-01-03T00:00:00Z", "2025-12-01"]
+            .iter()
+            .enumerate()
+        {
+            let at = Timestamp::from_micros(micros(text));
+            column.set_value(20 + slot, Some(&Value::DateTime(at)));
+        }
+        let len = column.cells.len();
+        let now = Timestamp::from_micros(micros("2026-01-03") + day / 2);
+        let comparisons = [
+            Comparison::Range {
+                min: Some(Bound::Number(30.0)),
+                max: Some(Bound::Number(45.0)),
+            },
+            Comparison::Range {
+                min: None,
+                max: Some(Bound::Number(0.0)),
+            },
+            Comparison::Range {
+                min: Some(Bound::Number(46.0)),
+                max: None,
+            },
+            Comparison::Range {
+                min: Some(Bound::Time(micros("2026-01-01"))),
+                max: Some(Bound::Time(micros("2026-01-02"))),
+            },
+            Comparison::Before(micros("2026-01-02")),
+            Comparison::After(micros("2026-01-01")),
+            Comparison::WithinDays(2),
+            Comparison::Equals(Literal::Number(37.5)),
+        ];
+        let mut selected = 0;
+        for comparison in &comparisons {
+            let mut bits = DenseBits::empty(len);
+            column.scan(comparison, now, &DenseBits::full(len), &mut bits);
+            let hits: Vec<usize> = bits.to_bitmap().iter().map(|slot| slot as usize).collect();
+            let rows: Vec<usize> = (0..len)
+                .filter(|slot| column.matches(*slot, comparison, now))
+                .collect();
+            assert_eq!(hits, rows, "{comparison:?}");
+            selected += hits.len();
+        }
+        assert!(
+            selected > comparisons.len(),
+            "the comparisons select something"
+        );
     }
 }

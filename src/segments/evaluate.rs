@@ -88,21 +88,26 @@ impl DenseBits {
         }
     }
 
-    /// The set slots as a compressed bitmap.
-    pub(crate) fn to_bitmap(&self) -> RoaringBitmap {
-        let mut bitmap = RoaringBitmap::new();
-        for (index, word) in self.words.iter().enumerate() {
-            let mut bits = *word;
+    /// The set slots, in increasing order.
+    fn slots(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(index, word)| {
             let base = (index as u32) * 64;
-            while bits != 0 {
-                let offset = bits.trailing_zeros();
-                if bitmap.try_push(base + offset).is_err() {
-                    bitmap.insert(base + offset);
-                }
-                bits &= bits - 1;
-            }
-        }
-        bitmap
+            let mut bits = *word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let offset = bits.trailing_zeros();
+                    bits &= bits - 1;
+                    base + offset
+                })
+            })
+        })
+    }
+
+    /// The set slots as a compressed bitmap. Appended in order: roaring's `try_push` looks
+    /// for the maximum of a bitmap container from its end on every call, which made building
+    /// a large membership quadratic in the container's size.
+    pub(crate) fn to_bitmap(&self) -> RoaringBitmap {
+        RoaringBitmap::from_sorted_iter(self.slots()).unwrap_or_else(|_| self.slots().collect())
     }
 }
 
@@ -220,5 +225,27 @@ mod tests {
         assert_eq!(bitmap.len(), 69);
         assert!(!bitmap.contains(3));
         assert!(!bitmap.contains(70));
+    }
+
+    /// Slots across several roaring containers, some dense (stored as bitmaps), one with
+    /// exactly the array limit of 4,096, some sparse: the bitmap equals one built by inserts.
+    #[test]
+    fn to_bitmap_equals_inserting_every_slot() {
+        let len = 5 * 65_536 + 100;
+        let chosen = |slot: usize| match slot / 65_536 {
+            0 => slot % 3 == 0,
+            1 => slot % 16 == 5,
+            2 => slot % 1_000 == 999,
+            3 => true,
+            _ => slot % 2 == 1,
+        };
+        let mut bits = DenseBits::empty(len);
+        bits.fill_within(&DenseBits::full(len), chosen);
+        let mut expected = RoaringBitmap::new();
+        for slot in (0..len).filter(|slot| chosen(*slot)) {
+            expected.insert(slot as u32);
+        }
+        assert_eq!(expected.len(), 21_846 + 4_096 + 65 + 65_536 + 32_768 + 50);
+        assert_eq!(bits.to_bitmap(), expected);
     }
 }

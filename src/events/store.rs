@@ -1,7 +1,7 @@
 //! The event store: every profile's events in time order, addressed by the dense profile
 //! index, with a page-by-cursor query.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::collections::hash_map::Entry;
 use std::rc::Rc;
 
@@ -109,13 +109,34 @@ pub struct EventPage<'a> {
     pub next: Option<Cursor>,
 }
 
-/// Every profile's events, each profile's list sorted by (time happened, arrival).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Where an event is stored: its profile, and its row in [`EventStore::rows`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Owner {
+    slot: ProfileIndex,
+    row: u32,
+}
+
+/// One event as a full scan over every event reads it: 16 bytes in a list of all events in
+/// the order they were stored, so a scan reads memory front to back instead of following a
+/// pointer to each profile's list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Row {
+    happened: Timestamp,
+    /// The profile slot the event belongs to (changed by merges and unmerges).
+    owner: u32,
+    /// The index of its name in [`EventStore::names`].
+    name: u32,
+}
+
+/// Every profile's events, each profile's list sorted by (time happened, arrival), and the
+/// same events as rows for scans over all of them.
+#[derive(Clone, Debug, Default)]
 pub struct EventStore {
     by_profile: Vec<Vec<StoredEvent>>,
-    owners: HashMap<EventId, ProfileIndex>,
-    /// Every name an event stored had, once each.
-    names: HashSet<Rc<str>>,
+    owners: HashMap<EventId, Owner>,
+    rows: Vec<Row>,
+    /// Every name an event stored had, once each, with its index.
+    names: HashMap<Rc<str>, u32>,
     next_sequence: u64,
     marks: Marks,
 }
@@ -125,10 +146,11 @@ impl EventStore {
     /// already, keeping the profile's list in time order. Returns the stored event, or
     /// `None` (and changes nothing) for a known id.
     pub fn insert(&mut self, slot: ProfileIndex, event: Rc<Event>) -> Option<&StoredEvent> {
+        let row = u32::try_from(self.rows.len()).ok()?;
         match self.owners.entry(event.id) {
             Entry::Occupied(_) => None,
             Entry::Vacant(vacant) => {
-                vacant.insert(slot);
+                vacant.insert(Owner { slot, row });
                 self.store(slot, event)
             }
         }
@@ -141,7 +163,7 @@ impl EventStore {
         }
         let sequence = self.next_sequence;
         self.next_sequence += 1;
-        let stored = self.stored_event(event, sequence);
+        let stored = self.stored_event(slot, event, sequence);
         let list = self.by_profile.get_mut(position)?;
         let at = stored.happened;
         let index = if list.last().is_none_or(|last| last.happened <= at) {
@@ -153,16 +175,22 @@ impl EventStore {
         list.get(index)
     }
 
-    /// The event as stored, its name the store's copy.
-    fn stored_event(&mut self, event: Rc<Event>, sequence: u64) -> StoredEvent {
-        let name = match self.names.get(event.name.as_str()) {
-            Some(name) => Rc::clone(name),
+    /// The event as stored, its name the store's copy, and its row added.
+    fn stored_event(&mut self, slot: ProfileIndex, event: Rc<Event>, sequence: u64) -> StoredEvent {
+        let (name, index) = match self.names.get_key_value(event.name.as_str()) {
+            Some((name, index)) => (Rc::clone(name), *index),
             None => {
                 let name: Rc<str> = Rc::from(event.name.as_str());
-                self.names.insert(Rc::clone(&name));
-                name
+                let index = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+                self.names.insert(Rc::clone(&name), index);
+                (name, index)
             }
         };
+        self.rows.push(Row {
+            happened: event.happened,
+            owner: slot.0,
+            name: index,
+        });
         StoredEvent {
             happened: event.happened,
             name,
@@ -256,10 +284,11 @@ impl EventStore {
         if self.by_profile.len() <= position {
             self.by_profile.resize_with(position + 1, Vec::new);
         }
-        if self.owners.insert(event.id, slot).is_some() {
+        let row = u32::try_from(self.rows.len()).map_err(|_| "too many events".to_owned())?;
+        if self.owners.insert(event.id, Owner { slot, row }).is_some() {
             return Err(format!("event {} appears twice", event.id));
         }
-        let stored = self.stored_event(event, sequence);
+        let stored = self.stored_event(slot, event, sequence);
         let list = self
             .by_profile
             .get_mut(position)
@@ -292,17 +321,36 @@ impl EventStore {
 
     /// The store's copy of an event name, if an event stored had it.
     pub fn name(&self, name: &str) -> Option<&Rc<str>> {
-        self.names.get(name)
+        self.names.get_key_value(name).map(|(name, _)| name)
     }
 
     /// Whether at least one stored event, of any profile, has this name.
     pub fn has_name(&self, name: &str) -> bool {
-        self.names.contains(name)
+        self.names.contains_key(name)
+    }
+
+    /// For each profile slot below `len`, how many of its events are named `name` and
+    /// happened after `since` (all of them without), counted up to 255. One pass over every
+    /// stored event in storage order: a segment scan over many profiles reads this instead
+    /// of each profile's list.
+    pub fn count_named(&self, name: &str, since: Option<Timestamp>, len: usize) -> Vec<u8> {
+        let mut counts = vec![0u8; len];
+        let Some(&index) = self.names.get(name) else {
+            return counts;
+        };
+        for row in &self.rows {
+            if row.name == index && since.is_none_or(|since| row.happened > since) {
+                if let Some(count) = counts.get_mut(row.owner as usize) {
+                    *count = count.saturating_add(1);
+                }
+            }
+        }
+        counts
     }
 
     /// The event with this id and the profile it belongs to.
     pub fn get(&self, id: EventId) -> Option<(ProfileIndex, &Event)> {
-        let slot = *self.owners.get(&id)?;
+        let slot = self.owners.get(&id)?.slot;
         let event = self
             .of_profile(slot)
             .iter()
@@ -336,14 +384,24 @@ impl EventStore {
         self.owners.is_empty()
     }
 
+    /// Records that `moved` now belong to `into`.
+    fn move_owners(&mut self, moved: &[StoredEvent], into: ProfileIndex) {
+        for stored in moved {
+            if let Some(owner) = self.owners.get_mut(&stored.event.id) {
+                owner.slot = into;
+                if let Some(row) = self.rows.get_mut(owner.row as usize) {
+                    row.owner = into.0;
+                }
+            }
+        }
+    }
+
     /// Moves every event of `from` to `into` (a merge), keeping time order.
     pub fn reassign(&mut self, from: ProfileIndex, into: ProfileIndex) {
         let Some(moved) = self.by_profile.get_mut(from.slot()).map(std::mem::take) else {
             return;
         };
-        for stored in &moved {
-            self.owners.insert(stored.event.id, into);
-        }
+        self.move_owners(&moved, into);
         if self.by_profile.len() <= into.slot() {
             self.by_profile.resize_with(into.slot() + 1, Vec::new);
         }
@@ -373,9 +431,7 @@ impl EventStore {
         if count == 0 {
             return 0;
         }
-        for stored in &moved {
-            self.owners.insert(stored.event.id, into);
-        }
+        self.move_owners(&moved, into);
         if self.by_profile.len() <= into.slot() {
             self.by_profile.resize_with(into.slot() + 1, Vec::new);
         }
@@ -514,6 +570,42 @@ mod tests {
         store.reassign(ProfileIndex(1), ProfileIndex(0));
         assert!(store.has_name("buy") && store.has_name("view"));
         assert!(!store.has_name("Buy") && !store.has_name(""));
+    }
+
+    /// The pass over all rows counts what a walk over each profile's list would, after
+    /// merges and unmerges moved events, with the window's start excluded.
+    #[test]
+    fn counts_by_name_follow_merges_and_unmerges() {
+        let mut store = EventStore::default();
+        let (first, second) = (ProfileId::random(), ProfileId::random());
+        for (slot, profile, name, second_of) in [
+            (0, first, "buy", 10),
+            (1, second, "buy", 5),
+            (0, first, "view", 15),
+            (0, first, "buy", 30),
+            (0, first, "buy", 20),
+        ] {
+            store.insert(ProfileIndex(slot), Rc::new(event(profile, name, second_of)));
+        }
+        let since = |second: i64| Some(Timestamp::from_millis(second * 1_000));
+        assert_eq!(store.count_named("buy", None, 3), [3, 1, 0]);
+        assert_eq!(store.count_named("buy", since(20), 3), [1, 0, 0]);
+        assert_eq!(store.count_named("buy", since(4), 3), [3, 1, 0]);
+        assert_eq!(store.count_named("view", None, 1), [1]);
+        assert_eq!(store.count_named("nothing", None, 2), [0, 0]);
+        store.reassign(ProfileIndex(1), ProfileIndex(0));
+        assert_eq!(store.count_named("buy", None, 2), [4, 0]);
+        store.reclaim(ProfileIndex(0), ProfileIndex(1), |event| {
+            event.profile == second
+        });
+        assert_eq!(store.count_named("buy", None, 2), [3, 1]);
+        for second_of in 0..300 {
+            store.insert(
+                ProfileIndex(2),
+                Rc::new(event(first, "buy", 100 + second_of)),
+            );
+        }
+        assert_eq!(store.count_named("buy", None, 3), [3, 1, 255]);
     }
 
     #[test]

@@ -63,6 +63,14 @@ impl DenseBits {
         }
     }
 
+    /// How many slots are set.
+    fn count(&self) -> usize {
+        self.words
+            .iter()
+            .map(|word| word.count_ones() as usize)
+            .sum()
+    }
+
     fn is_empty(&self) -> bool {
         self.words.iter().all(|word| *word == 0)
     }
@@ -171,10 +179,20 @@ impl Sources<'_> {
             Rule::Event(condition) => {
                 let mut result = DenseBits::empty(self.len);
                 let reading = condition.reading(self.events);
-                result.fill_within(candidates, |slot| {
-                    let index = ProfileIndex(u32::try_from(slot).unwrap_or(u32::MAX));
-                    condition.holds_among(self.events.of_profile(index), &reading, self.now)
-                });
+                // One pass over every event reads memory in order; a walk over the
+                // candidates' own lists is a cache miss or more per profile, so it wins only
+                // when the candidates are few.
+                let dense = candidates.count().saturating_mul(16) >= self.events.len();
+                let all = dense
+                    .then(|| condition.holds_for_all(self.events, &reading, self.now, self.len))
+                    .flatten();
+                match all {
+                    Some(holds) => result.fill_within(candidates, holds),
+                    None => result.fill_within(candidates, |slot| {
+                        let index = ProfileIndex(u32::try_from(slot).unwrap_or(u32::MAX));
+                        condition.holds_among(self.events.of_profile(index), &reading, self.now)
+                    }),
+                }
                 result
             }
         }

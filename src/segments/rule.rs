@@ -157,6 +157,26 @@ impl EventCondition {
         }
     }
 
+    /// Whether the condition holds for a profile slot below `len`, for every slot at once,
+    /// when one pass over all stored events can tell ([`EventStore::count_named`]): for a
+    /// condition without filters that needs at most 255 events. `None` otherwise.
+    pub(crate) fn holds_for_all(
+        &self,
+        store: &EventStore,
+        reading: &Reading,
+        now: Timestamp,
+        len: usize,
+    ) -> Option<impl Fn(usize) -> bool> {
+        let Reading::Named(name) = reading else {
+            return None;
+        };
+        let needed = u8::try_from(self.at_least).ok()?;
+        let since = self.within_seconds.map(|window| now.plus_seconds(-window));
+        let counts = store.count_named(name, since, len);
+        let negated = self.negated;
+        Some(move |slot: usize| (counts.get(slot).copied().unwrap_or(0) >= needed) != negated)
+    }
+
     fn passes_filters(&self, stored: &StoredEvent, now: Timestamp) -> bool {
         self.filters
             .iter()

@@ -97,7 +97,7 @@ impl DenseBits {
     }
 
     /// The set slots, in increasing order.
-    fn slots(&self) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn slots(&self) -> impl Iterator<Item = u32> + '_ {
         self.words.iter().enumerate().flat_map(|(index, word)| {
             let base = (index as u32) * 64;
             let mut bits = *word;
@@ -111,11 +111,28 @@ impl DenseBits {
         })
     }
 
-    /// The set slots as a compressed bitmap. Appended in order: roaring's `try_push` looks
-    /// for the maximum of a bitmap container from its end on every call, which made building
-    /// a large membership quadratic in the container's size.
+    /// The set slots as a compressed bitmap, built from the words: a container of more
+    /// than 4,096 slots is a copy of its 8 KiB. A container of exactly 4,096 would come
+    /// out as a bitmap where inserting the same slots makes an array (and the two compare
+    /// unequal), so then the slots are appended one by one instead, in order: roaring's
+    /// `try_push` looks for a container's maximum from its end on every call, which is
+    /// quadratic in the container's size.
     pub(crate) fn to_bitmap(&self) -> RoaringBitmap {
-        RoaringBitmap::from_sorted_iter(self.slots()).unwrap_or_else(|_| self.slots().collect())
+        const WORDS_PER_CONTAINER: usize = 65_536 / 64;
+        let ambiguous = self
+            .words
+            .chunks(WORDS_PER_CONTAINER)
+            .any(|container| container.iter().map(|word| word.count_ones()).sum::<u32>() == 4_096);
+        if ambiguous || u32::try_from(self.len).is_err() {
+            return RoaringBitmap::from_sorted_iter(self.slots())
+                .unwrap_or_else(|_| self.slots().collect());
+        }
+        let bytes: Vec<u8> = self
+            .words
+            .iter()
+            .flat_map(|word| word.to_le_bytes())
+            .collect();
+        RoaringBitmap::from_lsb0_bytes(0, &bytes)
     }
 }
 
@@ -131,9 +148,14 @@ pub(crate) struct Sources<'a> {
 impl Sources<'_> {
     /// Every live profile satisfying `rule`.
     pub(crate) fn scan(&self, rule: &Rule) -> RoaringBitmap {
+        self.scan_bits(rule).to_bitmap()
+    }
+
+    /// [`Sources::scan`] as a dense bitset.
+    pub(crate) fn scan_bits(&self, rule: &Rule) -> DenseBits {
         let mut live = DenseBits::full(self.len);
         live.remove_all(self.retired);
-        self.within(rule, &live).to_bitmap()
+        self.within(rule, &live)
     }
 
     /// The slots of `candidates` that satisfy `rule`. An `and` narrows the candidates
@@ -245,25 +267,31 @@ mod tests {
         assert!(!bitmap.contains(70));
     }
 
-    /// Slots across several roaring containers, some dense (stored as bitmaps), one with
-    /// exactly the array limit of 4,096, some sparse: the bitmap equals one built by inserts.
+    /// Slots across several roaring containers, some dense (stored as bitmaps), some
+    /// sparse, with and without one of exactly 4,096 slots (the array limit): the bitmap
+    /// equals one built by inserts, container kinds included (they compare unequal).
     #[test]
     fn to_bitmap_equals_inserting_every_slot() {
-        let len = 5 * 65_536 + 100;
-        let chosen = |slot: usize| match slot / 65_536 {
-            0 => slot % 3 == 0,
-            1 => slot % 16 == 5,
-            2 => slot % 1_000 == 999,
-            3 => true,
-            _ => slot % 2 == 1,
-        };
-        let mut bits = DenseBits::empty(len);
-        bits.fill_within(&DenseBits::full(len), chosen);
-        let mut expected = RoaringBitmap::new();
-        for slot in (0..len).filter(|slot| chosen(*slot)) {
-            expected.insert(slot as u32);
+        for second_every in [16, 17] {
+            let len = 5 * 65_536 + 100;
+            let chosen = |slot: usize| match slot / 65_536 {
+                0 => slot % 3 == 0,
+                1 => slot % second_every == 5,
+                2 => slot % 1_000 == 999,
+                3 => true,
+                _ => slot % 2 == 1,
+            };
+            let mut bits = DenseBits::empty(len);
+            bits.fill_within(&DenseBits::full(len), chosen);
+            let mut expected = RoaringBitmap::new();
+            for slot in (0..len).filter(|slot| chosen(*slot)) {
+                expected.insert(slot as u32);
+            }
+            let second = 65_536 / second_every as u64;
+            assert_eq!(expected.len(), 21_846 + second + 65 + 65_536 + 32_768 + 50);
+            assert_eq!(bits.to_bitmap(), expected, "every {second_every}");
         }
-        assert_eq!(expected.len(), 21_846 + 4_096 + 65 + 65_536 + 32_768 + 50);
-        assert_eq!(bits.to_bitmap(), expected);
+        let empty = DenseBits::empty(1_000);
+        assert!(empty.to_bitmap().is_empty());
     }
 }

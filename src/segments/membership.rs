@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::columns::ColumnStore;
-use super::evaluate::{held_by_profile, Sources};
+use super::evaluate::{held_by_profile, DenseBits, Sources};
 use super::rule::Field;
 use super::{SegmentDefinition, SegmentError};
 use crate::events::EventStore;
@@ -189,15 +189,31 @@ fn trait_names(definition: &SegmentDefinition) -> Vec<String> {
 
 /// Moves `state`'s members to `next`, recording exits and then entries in slot order. The
 /// bitmaps change by whole-bitmap operations, not one insertion per profile: a rule defined
-/// over a million profiles can let hundreds of thousands in at once. The history is left to
-/// grow by doubling: room reserved to the exact length would make the next single entry
-/// copy the whole history.
+/// over a million profiles can let hundreds of thousands in at once. `next_bits`, the same
+/// slots as a bitset, lets a segment without members log its entries without iterating
+/// the compressed bitmap. The history is left to grow by doubling: room reserved to the
+/// exact length would make the next single entry copy the whole history.
 fn replace_members(
     state: &mut SegmentState,
     mut pending: Option<&mut Vec<(String, MembershipRecord)>>,
     next: &RoaringBitmap,
+    next_bits: Option<&DenseBits>,
     at: Timestamp,
 ) {
+    if let (true, Some(bits)) = (state.members.is_empty(), next_bits) {
+        for slot in bits.slots() {
+            log(
+                state,
+                pending.as_deref_mut(),
+                slot,
+                MembershipChange::Entered,
+                at,
+            );
+        }
+        state.members.clone_from(next);
+        state.ever |= next;
+        return;
+    }
     let exited = &state.members - next;
     let entered = next - &state.members;
     for (slots, change) in [
@@ -367,14 +383,15 @@ impl SegmentStore {
         state.trait_names = trait_names(&definition);
         state.time_dependent = definition.rule.depends_on_time();
         state.definition = definition;
-        let next = if state.definition.active {
+        let next_bits = state.definition.active.then(|| {
             Self::sources(&self.columns, &self.retired, self.len, inputs, now)
-                .scan(&state.definition.rule)
-        } else {
-            RoaringBitmap::new()
-        };
+                .scan_bits(&state.definition.rule)
+        });
+        let next = next_bits
+            .as_ref()
+            .map_or_else(RoaringBitmap::new, DenseBits::to_bitmap);
         let pending = self.watching.then_some(&mut self.pending);
-        replace_members(&mut state, pending, &next, now);
+        replace_members(&mut state, pending, &next, next_bits.as_ref(), now);
         let position = self.segments.partition_point(|existing| {
             existing.definition.system_title < state.definition.system_title
         });
@@ -446,7 +463,7 @@ impl SegmentStore {
             .map_err(|_| SegmentError::Unknown(title.to_owned()))?;
         let mut state = self.segments.remove(position);
         let pending = self.watching.then_some(&mut self.pending);
-        replace_members(&mut state, pending, &RoaringBitmap::new(), now);
+        replace_members(&mut state, pending, &RoaringBitmap::new(), None, now);
         self.index_readers();
         Ok(())
     }
@@ -572,7 +589,7 @@ impl SegmentStore {
         for state in segments.iter_mut() {
             if state.definition.active && state.time_dependent {
                 let next = sources.scan(&state.definition.rule);
-                replace_members(state, watching.then_some(&mut *pending), &next, now);
+                replace_members(state, watching.then_some(&mut *pending), &next, None, now);
             }
         }
     }

@@ -14,4 +14,4 @@ pub use filter::{
 };
 pub use query::{Cursor, EventQuery, Order};
 pub use shape::{ShapeError, ShapeProblem, MAX_DEPTH};
-pub use store::{EventPage, EventStore, Mark, StoredEvent};
+pub use store::{EventPage, EventStore, Mark, NameId, StoredEvent};

@@ -8,10 +8,16 @@ use std::rc::Rc;
 use super::{Cursor, EventQuery, Order, PropertyFilter};
 use crate::model::{Event, EventId, ProfileIndex, Timestamp};
 
+/// An event name as the store numbers it ([`EventStore::name_id`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NameId(u32);
+
 /// One stored event and its arrival number, which breaks ties between equal times. Its time
 /// and name are kept beside the shared event, so that scans over a profile's events (time
 /// order, event conditions of segments, trait windows) read one contiguous list instead of
-/// following a pointer per event; the name is the store's one copy of it.
+/// following a pointer per event; the name as the store's number for it, so that the
+/// element is 32 bytes and a profile's list moves little when an event is stored among
+/// its earlier ones.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredEvent {
     /// The event, shared with the change that recorded it.
@@ -19,7 +25,7 @@ pub struct StoredEvent {
     /// The order of arrival, unique across the store.
     pub sequence: u64,
     happened: Timestamp,
-    name: Rc<str>,
+    name: NameId,
     /// Bit `n` set: the event passes the filters of mark `n` ([`EventStore::mark`]).
     marks: u32,
 }
@@ -39,13 +45,13 @@ impl StoredEvent {
 
     /// The event's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.event.name
     }
 
-    /// Whether the event's name is `name`, the copy [`EventStore::name`] gave: every stored
-    /// event with that name shares it, so this compares no text.
-    pub fn is_named(&self, name: &Rc<str>) -> bool {
-        Rc::ptr_eq(&self.name, name)
+    /// Whether the event's name is the one [`EventStore::name_id`] numbered `name`: a
+    /// comparison of numbers, not of text.
+    pub fn is_named(&self, name: NameId) -> bool {
+        self.name == name
     }
 
     /// Whether the event is named as mark `mark` says and passes its filters.
@@ -124,8 +130,8 @@ struct Row {
     happened: Timestamp,
     /// The profile slot the event belongs to (changed by merges and unmerges).
     owner: u32,
-    /// The index of its name in [`EventStore::names`].
-    name: u32,
+    /// Its name's number.
+    name: NameId,
 }
 
 /// Every profile's events, each profile's list sorted by (time happened, arrival), and the
@@ -135,8 +141,8 @@ pub struct EventStore {
     by_profile: Vec<Vec<StoredEvent>>,
     owners: HashMap<EventId, Owner>,
     rows: Vec<Row>,
-    /// Every name an event stored had, once each, with its index.
-    names: HashMap<Rc<str>, u32>,
+    /// Every name an event stored had, once each, with its number.
+    names: HashMap<Box<str>, NameId>,
     next_sequence: u64,
     marks: Marks,
 }
@@ -177,19 +183,18 @@ impl EventStore {
 
     /// The event as stored, its name the store's copy, and its row added.
     fn stored_event(&mut self, slot: ProfileIndex, event: Rc<Event>, sequence: u64) -> StoredEvent {
-        let (name, index) = match self.names.get_key_value(event.name.as_str()) {
-            Some((name, index)) => (Rc::clone(name), *index),
+        let name = match self.names.get(event.name.as_str()) {
+            Some(name) => *name,
             None => {
-                let name: Rc<str> = Rc::from(event.name.as_str());
-                let index = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-                self.names.insert(Rc::clone(&name), index);
-                (name, index)
+                let name = NameId(u32::try_from(self.names.len()).unwrap_or(u32::MAX));
+                self.names.insert(event.name.as_str().into(), name);
+                name
             }
         };
         self.rows.push(Row {
             happened: event.happened,
             owner: slot.0,
-            name: index,
+            name,
         });
         StoredEvent {
             happened: event.happened,
@@ -319,9 +324,9 @@ impl EventStore {
         self.owners.contains_key(&id)
     }
 
-    /// The store's copy of an event name, if an event stored had it.
-    pub fn name(&self, name: &str) -> Option<&Rc<str>> {
-        self.names.get_key_value(name).map(|(name, _)| name)
+    /// The store's number for an event name, if an event stored had it.
+    pub fn name_id(&self, name: &str) -> Option<NameId> {
+        self.names.get(name).copied()
     }
 
     /// Whether at least one stored event, of any profile, has this name.
@@ -333,13 +338,10 @@ impl EventStore {
     /// happened after `since` (all of them without), counted up to 255. One pass over every
     /// stored event in storage order: a segment scan over many profiles reads this instead
     /// of each profile's list.
-    pub fn count_named(&self, name: &str, since: Option<Timestamp>, len: usize) -> Vec<u8> {
+    pub fn count_named(&self, name: NameId, since: Option<Timestamp>, len: usize) -> Vec<u8> {
         let mut counts = vec![0u8; len];
-        let Some(&index) = self.names.get(name) else {
-            return counts;
-        };
         for row in &self.rows {
-            if row.name == index && since.is_none_or(|since| row.happened > since) {
+            if row.name == name && since.is_none_or(|since| row.happened > since) {
                 if let Some(count) = counts.get_mut(row.owner as usize) {
                     *count = count.saturating_add(1);
                 }
@@ -572,6 +574,13 @@ mod tests {
         assert!(!store.has_name("Buy") && !store.has_name(""));
     }
 
+    /// A profile's list moves its later elements when an event arrives out of time order:
+    /// they stay 32 bytes.
+    #[test]
+    fn a_stored_event_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<StoredEvent>(), 32);
+    }
+
     /// The pass over all rows counts what a walk over each profile's list would, after
     /// merges and unmerges moved events, with the window's start excluded.
     #[test]
@@ -588,24 +597,29 @@ mod tests {
             store.insert(ProfileIndex(slot), Rc::new(event(profile, name, second_of)));
         }
         let since = |second: i64| Some(Timestamp::from_millis(second * 1_000));
-        assert_eq!(store.count_named("buy", None, 3), [3, 1, 0]);
-        assert_eq!(store.count_named("buy", since(20), 3), [1, 0, 0]);
-        assert_eq!(store.count_named("buy", since(4), 3), [3, 1, 0]);
-        assert_eq!(store.count_named("view", None, 1), [1]);
-        assert_eq!(store.count_named("nothing", None, 2), [0, 0]);
+        let count = |store: &EventStore, name: &str, since, len| {
+            store
+                .name_id(name)
+                .map_or(vec![0; len], |name| store.count_named(name, since, len))
+        };
+        assert_eq!(count(&store, "buy", None, 3), [3, 1, 0]);
+        assert_eq!(count(&store, "buy", since(20), 3), [1, 0, 0]);
+        assert_eq!(count(&store, "buy", since(4), 3), [3, 1, 0]);
+        assert_eq!(count(&store, "view", None, 1), [1]);
+        assert_eq!(count(&store, "nothing", None, 2), [0, 0]);
         store.reassign(ProfileIndex(1), ProfileIndex(0));
-        assert_eq!(store.count_named("buy", None, 2), [4, 0]);
+        assert_eq!(count(&store, "buy", None, 2), [4, 0]);
         store.reclaim(ProfileIndex(0), ProfileIndex(1), |event| {
             event.profile == second
         });
-        assert_eq!(store.count_named("buy", None, 2), [3, 1]);
+        assert_eq!(count(&store, "buy", None, 2), [3, 1]);
         for second_of in 0..300 {
             store.insert(
                 ProfileIndex(2),
                 Rc::new(event(first, "buy", 100 + second_of)),
             );
         }
-        assert_eq!(store.count_named("buy", None, 3), [3, 1, 255]);
+        assert_eq!(count(&store, "buy", None, 3), [3, 1, 255]);
     }
 
     #[test]

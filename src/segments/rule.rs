@@ -1,14 +1,13 @@
 //! The segment rule tree, its JSON form, and its reference meaning on one profile.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
 use crate::events::shape::Node;
 use crate::events::{
-    Comparison, EventStore, Mark, PropertyFilter, ShapeError, ShapeProblem, StoredEvent,
+    Comparison, EventStore, Mark, NameId, PropertyFilter, ShapeError, ShapeProblem, StoredEvent,
     COMPARISON_OPERATORS, MAX_DEPTH,
 };
 use crate::identity::Identifier;
@@ -130,12 +129,12 @@ impl EventCondition {
     /// How [`EventCondition::holds_in`] tells the events that count in `store`, worked out
     /// once for a scan over many profiles.
     pub(crate) fn reading(&self, store: &EventStore) -> Reading {
-        match store.name(&self.name) {
+        match store.name_id(&self.name) {
             None => Reading::NoneStored,
-            Some(name) if self.filters.is_empty() => Reading::Named(Rc::clone(name)),
+            Some(name) if self.filters.is_empty() => Reading::Named(name),
             Some(name) => match store.marked(&self.name, &self.filters) {
                 Some(mark) => Reading::Marked(mark),
-                None => Reading::Filtered(Rc::clone(name)),
+                None => Reading::Filtered(name),
             },
         }
     }
@@ -149,10 +148,10 @@ impl EventCondition {
     ) -> bool {
         match reading {
             Reading::NoneStored => self.holds_where(&[], now, |_| false),
-            Reading::Named(name) => self.holds_where(events, now, |stored| stored.is_named(name)),
+            Reading::Named(name) => self.holds_where(events, now, |stored| stored.is_named(*name)),
             Reading::Marked(mark) => self.holds_where(events, now, |stored| stored.has_mark(*mark)),
             Reading::Filtered(name) => self.holds_where(events, now, |stored| {
-                stored.is_named(name) && self.passes_filters(stored, now)
+                stored.is_named(*name) && self.passes_filters(stored, now)
             }),
         }
     }
@@ -172,7 +171,7 @@ impl EventCondition {
         };
         let needed = u8::try_from(self.at_least).ok()?;
         let since = self.within_seconds.map(|window| now.plus_seconds(-window));
-        let counts = store.count_named(name, since, len);
+        let counts = store.count_named(*name, since, len);
         let negated = self.negated;
         Some(move |slot: usize| (counts.get(slot).copied().unwrap_or(0) >= needed) != negated)
     }
@@ -213,11 +212,11 @@ pub(crate) enum Reading {
     /// No stored event has the condition's name.
     NoneStored,
     /// By the store's copy of the name; the condition has no filters.
-    Named(Rc<str>),
+    Named(NameId),
     /// By a bit of each event: the store marks the condition's name and filters.
     Marked(Mark),
     /// By the name's copy and the filters read from each event.
-    Filtered(Rc<str>),
+    Filtered(NameId),
 }
 
 /// A node of a segment rule.

@@ -37,12 +37,12 @@ impl TraitState {
         }
     }
 
+    /// Whether an event of the trait's event name counts at `now`: inside the window, and
+    /// passing the filters. The caller compares the name.
     fn counts(&self, stored: &StoredEvent, now: Timestamp) -> bool {
-        stored.name() == self.definition.event
-            && self
-                .definition
-                .window_seconds
-                .is_none_or(|window| stored.happened() > now.plus_seconds(-window))
+        self.definition
+            .window_seconds
+            .is_none_or(|window| stored.happened() > now.plus_seconds(-window))
             && self
                 .definition
                 .filters
@@ -75,8 +75,11 @@ impl TraitState {
 
     fn refold(&mut self, slot: ProfileIndex, events: &EventStore, now: Timestamp) {
         self.cells.remove(&slot.0);
+        let Some(name) = events.name_id(&self.definition.event) else {
+            return;
+        };
         for stored in events.of_profile(slot) {
-            if self.counts(stored, now) {
+            if stored.is_named(name) && self.counts(stored, now) {
                 self.fold(slot, stored);
             }
         }
@@ -254,7 +257,7 @@ impl TraitStore {
     ) {
         folded.clear();
         for (position, state) in self.traits.iter_mut().enumerate() {
-            if state.counts(stored, now) {
+            if stored.name() == state.definition.event && state.counts(stored, now) {
                 state.fold(slot, stored);
                 folded.push(position);
             }

@@ -182,7 +182,10 @@ fn ingest(c: &mut Criterion) {
             BatchSize::PerIteration,
         );
     });
-    println!("events stored (random order): {}", engine.event_store().len());
+    println!(
+        "events stored (random order): {}",
+        engine.event_store().len()
+    );
     drop(engine);
     // The same on a fresh engine, events arriving in time order (a tenth of a second apart,
     // from 20 days before the clock's time): each lands at the end of its profile's list.
@@ -203,7 +206,10 @@ fn ingest(c: &mut Criterion) {
         );
     });
     group.finish();
-    println!("events stored (in time order): {}", engine.event_store().len());
+    println!(
+        "events stored (in time order): {}",
+        engine.event_store().len()
+    );
 }
 
 /// With `CDP_INGEST_PROBE=N` set, runs the setup and then N batches without criterion, for

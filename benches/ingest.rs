@@ -161,7 +161,6 @@ fn batch(identifiers: &[Identifier], noise: &mut Noise, times: &mut Times) -> Ve
 }
 
 fn ingest(c: &mut Criterion) {
-    let (mut engine, identifiers) = live_engine();
     let mut noise = Noise(11);
     let mut group = c.benchmark_group("ingest");
     group
@@ -169,47 +168,35 @@ fn ingest(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(6))
         .warm_up_time(Duration::from_secs(1));
     group.throughput(Throughput::Elements(BATCH as u64));
-    let mut times = Times::RandomInLastDay;
-    group.bench_function("record_events_5_traits_20_segments", |b| {
-        b.iter_batched(
-            || batch(&identifiers, &mut noise, &mut times),
-            |events| {
-                for event in events {
-                    black_box(engine.execute(Command::RecordEvent(event)).unwrap());
-                }
-                engine.take_unpersisted()
+    // Each on a fresh engine: events at random in the day before the clock, then events
+    // arriving in time order (a tenth of a second apart, from 20 days before the clock's
+    // time), each at the end of its profile's list.
+    let cases = [
+        ("record_events_5_traits_20_segments", Times::RandomInLastDay),
+        (
+            "record_events_in_time_order_5_traits_20_segments",
+            Times::InOrder {
+                next: NOW - 20 * 86_400_000_000,
             },
-            BatchSize::PerIteration,
-        );
-    });
-    println!(
-        "events stored (random order): {}",
-        engine.event_store().len()
-    );
-    drop(engine);
-    // The same on a fresh engine, events arriving in time order (a tenth of a second apart,
-    // from 20 days before the clock's time): each lands at the end of its profile's list.
-    let (mut engine, identifiers) = live_engine();
-    let mut times = Times::InOrder {
-        next: NOW - 20 * 86_400_000_000,
-    };
-    group.bench_function("record_events_in_time_order_5_traits_20_segments", |b| {
-        b.iter_batched(
-            || batch(&identifiers, &mut noise, &mut times),
-            |events| {
-                for event in events {
-                    black_box(engine.execute(Command::RecordEvent(event)).unwrap());
-                }
-                engine.take_unpersisted()
-            },
-            BatchSize::PerIteration,
-        );
-    });
+        ),
+    ];
+    for (name, mut times) in cases {
+        let (mut engine, identifiers) = live_engine();
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || batch(&identifiers, &mut noise, &mut times),
+                |events| {
+                    for event in events {
+                        black_box(engine.execute(Command::RecordEvent(event)).unwrap());
+                    }
+                    engine.take_unpersisted()
+                },
+                BatchSize::PerIteration,
+            );
+        });
+        println!("{name}: events stored {}", engine.event_store().len());
+    }
     group.finish();
-    println!(
-        "events stored (in time order): {}",
-        engine.event_store().len()
-    );
 }
 
 /// With `CDP_INGEST_PROBE=N` set, runs the setup and then N batches without criterion, for

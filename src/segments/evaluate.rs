@@ -123,7 +123,8 @@ impl DenseBits {
             .words
             .chunks(WORDS_PER_CONTAINER)
             .any(|container| container.iter().map(|word| word.count_ones()).sum::<u32>() == 4_096);
-        if ambiguous || u32::try_from(self.len).is_err() {
+        // roaring's constructor panics past 2^32 bits; 2^26 words are exactly that many.
+        if ambiguous || self.words.len() > 1 << 26 {
             return RoaringBitmap::from_sorted_iter(self.slots())
                 .unwrap_or_else(|_| self.slots().collect());
         }

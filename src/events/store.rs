@@ -4,6 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::hash_map::Entry;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use super::{Cursor, EventQuery, Order, PropertyFilter};
 use crate::model::{Event, EventId, ProfileIndex, Timestamp};
@@ -115,6 +116,13 @@ pub struct EventPage<'a> {
     pub next: Option<Cursor>,
 }
 
+/// A generation number no store has had ([`EventStore::generation`]); 0 is every empty
+/// store's.
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, AtomicOrdering::Relaxed)
+}
+
 /// Where an event is stored: its profile, and its row in [`EventStore::rows`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Owner {
@@ -143,6 +151,8 @@ pub struct EventStore {
     rows: Vec<Row>,
     /// Every name an event stored had, once each, with its number.
     names: HashMap<Box<str>, NameId>,
+    /// Changes whenever a name is first stored or the marks change ([`EventStore::generation`]).
+    generation: u64,
     next_sequence: u64,
     marks: Marks,
 }
@@ -188,6 +198,7 @@ impl EventStore {
             None => {
                 let name = NameId(u32::try_from(self.names.len()).unwrap_or(u32::MAX));
                 self.names.insert(event.name.as_str().into(), name);
+                self.generation = next_generation();
                 name
             }
         };
@@ -236,6 +247,7 @@ impl EventStore {
         if let Some(list) = self.marks.lists.get_mut(free) {
             *list = Some((name.to_owned(), filters.to_vec()));
         }
+        self.generation = next_generation();
         Some(Mark(bit))
     }
 
@@ -252,6 +264,7 @@ impl EventStore {
                 .is_some_and(|(name, filters)| !wanted(name, filters))
             {
                 *list = None;
+                self.generation = next_generation();
             }
         }
     }
@@ -322,6 +335,13 @@ impl EventStore {
     /// Whether an event with this id is stored.
     pub fn contains(&self, id: EventId) -> bool {
         self.owners.contains_key(&id)
+    }
+
+    /// What the store's names and marks are at: a number that changes whenever either does,
+    /// unique across every store of the process (a copy shares it until either changes). A
+    /// reading of names and marks worked out at one generation holds while it lasts.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The store's number for an event name, if an event stored had it.

@@ -1,5 +1,6 @@
 //! The segment rule tree, its JSON form, and its reference meaning on one profile.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -99,6 +100,8 @@ impl Field {
 /// "Did (or did not) do event X at least N times within a window, with property filters."
 #[derive(Clone, PartialEq, Debug)]
 pub struct EventCondition {
+    /// The reading last worked out, and the store generation it holds for.
+    cache: ReadingCache,
     /// The event name.
     pub name: String,
     /// How many matching events are needed; at least 1.
@@ -129,6 +132,18 @@ impl EventCondition {
     /// How [`EventCondition::holds_in`] tells the events that count in `store`, worked out
     /// once for a scan over many profiles.
     pub(crate) fn reading(&self, store: &EventStore) -> Reading {
+        let generation = store.generation();
+        if let Some((at, reading)) = self.cache.0.get() {
+            if at == generation {
+                return reading;
+            }
+        }
+        let reading = self.read_names_and_marks(store);
+        self.cache.0.set(Some((generation, reading)));
+        reading
+    }
+
+    fn read_names_and_marks(&self, store: &EventStore) -> Reading {
         match store.name_id(&self.name) {
             None => Reading::NoneStored,
             Some(name) if self.filters.is_empty() => Reading::Named(name),
@@ -206,8 +221,27 @@ impl EventCondition {
     }
 }
 
+/// The last [`Reading`] of an [`EventCondition`]: worked out once per store generation
+/// ([`EventStore::generation`]) rather than by two lookups per profile evaluated as events
+/// arrive. Not part of the condition's value: two conditions compare equal whatever they
+/// cached, and it prints as nothing in particular.
+#[derive(Clone, Default)]
+struct ReadingCache(Cell<Option<(u64, Reading)>>);
+
+impl PartialEq for ReadingCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ReadingCache {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("ReadingCache")
+    }
+}
+
 /// How a scan tells the events an [`EventCondition`] counts.
-#[derive(Clone)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Reading {
     /// No stored event has the condition's name.
     NoneStored,
@@ -360,6 +394,7 @@ impl Rule {
             None => Vec::new(),
         };
         Ok(Self::Event(EventCondition {
+            cache: ReadingCache::default(),
             name,
             at_least: u32::try_from(at_least).unwrap_or(1),
             within_seconds,
@@ -523,5 +558,55 @@ impl TryFrom<Json> for Rule {
 impl From<Rule> for Json {
     fn from(rule: Rule) -> Self {
         rule.to_json()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::model::{Event, EventContext, EventId, EventMode, ProfileId, Properties};
+
+    fn buy(amount: f64) -> Rc<Event> {
+        Rc::new(Event {
+            id: EventId::random(),
+            profile: ProfileId::random(),
+            name: "buy".to_owned(),
+            context: EventContext::Ecommerce,
+            mode: EventMode::Active,
+            happened: Timestamp::from_millis(1_000),
+            sent: None,
+            received: Timestamp::from_millis(1_000),
+            properties: Properties::from([("amount".to_owned(), Value::Number(amount))]),
+            schema_version: None,
+        })
+    }
+
+    /// The cached reading is worked out again whenever the store's names or marks change,
+    /// and a store that never had them reads as having none.
+    #[test]
+    fn a_cached_reading_follows_new_names_and_marks() {
+        let json = json!({"op": "didEvent", "name": "buy",
+            "where": [{"property": "amount", "op": "range", "min": 5}]});
+        let Ok(Rule::Event(condition)) = Rule::from_json(&json, "$") else {
+            unreachable!("a valid event condition")
+        };
+        let mut store = EventStore::default();
+        assert!(matches!(condition.reading(&store), Reading::NoneStored));
+        store.insert(ProfileIndex(0), buy(10.0));
+        assert!(matches!(condition.reading(&store), Reading::Filtered(_)));
+        let mark = store.mark("buy", &condition.filters);
+        assert!(mark.is_some());
+        assert!(matches!(condition.reading(&store), Reading::Marked(found) if Some(found) == mark));
+        let copy = store.clone();
+        assert!(matches!(condition.reading(&copy), Reading::Marked(_)));
+        store.keep_marks(|_, _| false);
+        assert!(matches!(condition.reading(&store), Reading::Filtered(_)));
+        assert!(condition.holds_in(&store, ProfileIndex(0), Timestamp::from_millis(2_000)));
+        assert!(matches!(
+            condition.reading(&EventStore::default()),
+            Reading::NoneStored
+        ));
     }
 }

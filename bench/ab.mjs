@@ -17,17 +17,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium, startStaticServer } from '../tests/js/helpers/browser.mjs';
 import { quantile } from './lib/stats.mjs';
-import { OPTIONS } from './options.mjs';
-
-const SCENARIO_OPTIONS = {
-  identity: OPTIONS.full.s1,
-  segments: OPTIONS.full.s2,
-  persist: OPTIONS.full.s3,
-  latency: OPTIONS.full.s4,
-  startup: OPTIONS.full.s5,
-  ingest: OPTIONS.full.s6,
-  rest: OPTIONS.full.s7,
-};
+import { runStep, scenarioOptions, stepPage } from './lib/steps.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,14 +29,10 @@ const { values, positionals } = parseArgs({
     reps: { type: 'string', default: '5' },
   },
 });
-const scenario = values.scenario ?? '';
-if (!(scenario in SCENARIO_OPTIONS)) {
-  throw new Error(`--scenario is one of ${Object.keys(SCENARIO_OPTIONS).join(', ')}`);
-}
+const { scenario, options } = scenarioOptions(values.scenario, values.options);
 const steps = (values.steps ?? '').split(',').filter(Boolean);
 if (steps.length === 0) throw new Error('--steps names the steps to run, in order');
 if (positionals.length < 2) throw new Error('give two or more package directories');
-const options = values.options === undefined ? SCENARIO_OPTIONS[scenario] : JSON.parse(values.options);
 const reps = Number(values.reps);
 
 const servers = await Promise.all(positionals.map((directory) =>
@@ -62,13 +48,8 @@ try {
       /** @type {unknown} */
       let state;
       for (const step of steps) {
-        const page = await context.newPage();
-        await page.goto(`${servers[index].origin}/pages/index.html`);
-        const result = await page.evaluate(
-          async ([name, engine, stepName, stepOptions, stepState]) =>
-            (await import('/pages/runner.mjs')).runStep(name, engine, stepName, stepOptions, stepState),
-          /** @type {[string, string, string, object, unknown]} */ ([scenario, values.engine, step, options, state]),
-        );
+        const page = await stepPage(context, servers[index].origin);
+        const result = await runStep(page, { scenario, engine: values.engine ?? 'cdp', step, options, state });
         state = result.state ?? state;
         for (const [metric, value] of Object.entries(result.metrics ?? {})) {
           const list = samples[index].get(metric) ?? [];

@@ -15,17 +15,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { launchChromium, startStaticServer } from '../tests/js/helpers/browser.mjs';
-import { OPTIONS } from './options.mjs';
-
-const SCENARIO_OPTIONS = {
-  identity: OPTIONS.full.s1,
-  segments: OPTIONS.full.s2,
-  persist: OPTIONS.full.s3,
-  latency: OPTIONS.full.s4,
-  startup: OPTIONS.full.s5,
-  ingest: OPTIONS.full.s6,
-  rest: OPTIONS.full.s7,
-};
+import { runStep, scenarioOptions, stepPage } from './lib/steps.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -38,14 +28,10 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
-const scenario = values.scenario ?? '';
-if (!(scenario in SCENARIO_OPTIONS)) {
-  throw new Error(`--scenario is one of ${Object.keys(SCENARIO_OPTIONS).join(', ')}`);
-}
+const { scenario, options } = scenarioOptions(values.scenario, values.options);
 const steps = (values.steps ?? values.profile ?? '').split(',').filter(Boolean);
 const profiled = values.profile ?? steps[steps.length - 1];
 if (!steps.includes(profiled)) throw new Error('--profile names one of --steps');
-const options = values.options === undefined ? SCENARIO_OPTIONS[scenario] : JSON.parse(values.options);
 
 const server = await startStaticServer('bench', ['/pkg=pkg', '/node_modules=node_modules']);
 const { context } = await launchChromium();
@@ -53,19 +39,14 @@ try {
   /** @type {unknown} */
   let state;
   for (const step of steps) {
-    const page = await context.newPage();
-    await page.goto(`${server.origin}/pages/index.html`);
+    const page = await stepPage(context, server.origin);
     const session = step === profiled ? await context.newCDPSession(page) : undefined;
     if (session !== undefined) {
       await session.send('Profiler.enable');
       await session.send('Profiler.setSamplingInterval', { interval: 100 });
       await session.send('Profiler.start');
     }
-    const result = await page.evaluate(
-      async ([name, engine, stepName, stepOptions, stepState]) =>
-        (await import('/pages/runner.mjs')).runStep(name, engine, stepName, stepOptions, stepState),
-      /** @type {[string, string, string, object, unknown]} */ ([scenario, values.engine, step, options, state]),
-    );
+    const result = await runStep(page, { scenario, engine: values.engine ?? 'cdp', step, options, state });
     state = result.state ?? state;
     if (session !== undefined) {
       const { profile } = await session.send('Profiler.stop');

@@ -19,6 +19,7 @@ import { Traits } from './traits.js';
 import { TabSync } from './tab-sync.js';
 import { exportStream, wholeLines } from './transfer.js';
 import { wasmSource as browserWasmSource } from './load-browser.js';
+import { openDatabase } from './idb-open.js';
 
 export { CdpError } from './cdp-error.js';
 
@@ -26,7 +27,7 @@ export { CdpError } from './cdp-error.js';
 
 /** @typedef {import('./profiles.js').Core} Core */
 /** @typedef {import('./profiles.js').Mode} Mode */
-/** @typedef {{ open(name: string, config: object, storage: string, options: object): Promise<Core> }} CoreClass */
+/** @typedef {{ open(config: object, storage: string, options: object): Promise<Core> }} CoreClass */
 /** @typedef {'indexeddb' | 'memory' | 'files'} Kind */
 
 const inNode = typeof globalThis.process?.versions?.node === 'string';
@@ -217,23 +218,33 @@ export class Cdp {
       throw new CdpError(codes.invalidArgument, `durability must be 'strict' or 'relaxed', not ${JSON.stringify(durability)}`);
     }
     const kind = chooseStorage(storage, directory);
-    const { CdpCore, loaded } = await loadCore();
+    // The database opens while the wasm compiles; the engine takes the connection over, and
+    // reports a failed open as its own error.
+    const opening = kind === 'indexeddb' ? openDatabase(name) : undefined;
+    opening?.catch(() => undefined);
     /** @type {any} */
     let files;
+    /** @type {number | undefined} */
+    let loaded;
     try {
+      const core = await loadCore();
+      loaded = core.loaded;
       if (kind === 'files') {
         const { openFileStorage } = await import('./file-storage.js');
         files = await openFileStorage(/** @type {string} */ (directory));
       }
-      const core = await CdpCore.open(name, config, kind === 'files' ? 'js' : kind, {
+      const opened = await core.CdpCore.open(config, kind === 'files' ? 'js' : kind, {
         durability,
+        opening,
         backend: files,
         announce: kind === 'indexeddb',
       });
-      return new Cdp(constructionKey, core, loaded, name, kind, files);
+      return new Cdp(constructionKey, opened, core.loaded, name, kind, files);
     } catch (error) {
+      // An engine that failed to open has closed the connection already, or never took it.
+      opening?.then(({ database }) => database.close(), () => undefined);
       await files?.close().catch(() => undefined);
-      if (isTrap(error)) discardCore(loaded);
+      if (loaded !== undefined && isTrap(error)) discardCore(loaded);
       throw toCdpError(error);
     }
   }

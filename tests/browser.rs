@@ -8,7 +8,7 @@ use cdp_engine::engine::{Command, Database, DatabaseOptions, Engine, Execution, 
 use cdp_engine::identity::IdentityConfig;
 use cdp_engine::model::{Profile, ProfileId};
 use cdp_engine::storage::indexeddb::{Durability, IndexedDbStorage};
-use cdp_engine::storage::Storage;
+use cdp_engine::storage::{Storage, StorageError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -73,12 +73,27 @@ extern "C" {
     fn restore_log_writes();
 }
 
+#[wasm_bindgen(module = "/js/idb-open.js")]
+extern "C" {
+    /// The package's opener, which owns the schema version and the upgrade.
+    #[wasm_bindgen(js_name = openDatabase)]
+    fn open_database(name: &str) -> js_sys::Promise;
+}
+
+/// Opens `name` as the package does: the opener's connection handed to the storage.
+async fn open_storage(
+    name: &str,
+    durability: Durability,
+) -> Result<IndexedDbStorage, StorageError> {
+    IndexedDbStorage::opened(open_database(name), durability).await
+}
+
 fn fresh_name() -> String {
     format!("cdp-test-{}", ProfileId::random())
 }
 
 async fn open_with(name: &str, snapshot_min_changes: u64) -> Database<IndexedDbStorage> {
-    let storage = IndexedDbStorage::open(name).await.unwrap();
+    let storage = open_storage(name, Durability::Strict).await.unwrap();
     Database::open_with(
         storage,
         IdentityConfig::default(),
@@ -161,11 +176,11 @@ async fn new_database_opens_empty() {
 #[wasm_bindgen_test]
 async fn only_the_open_that_creates_a_database_says_it_created_it() {
     let name = fresh_name();
-    let created = IndexedDbStorage::open(&name).await.unwrap();
+    let created = open_storage(&name, Durability::Strict).await.unwrap();
     assert!(created.take_created());
     assert!(!created.take_created(), "said once, for the first load");
     created.close();
-    let reopened = IndexedDbStorage::open(&name).await.unwrap();
+    let reopened = open_storage(&name, Durability::Strict).await.unwrap();
     assert!(!reopened.take_created());
 }
 
@@ -190,9 +205,7 @@ async fn acknowledged_profiles_survive_closing_and_reopening() {
 #[wasm_bindgen_test]
 async fn relaxed_durability_is_an_explicit_option_that_still_persists() {
     let name = fresh_name();
-    let storage = IndexedDbStorage::open_with(&name, Durability::Relaxed)
-        .await
-        .unwrap();
+    let storage = open_storage(&name, Durability::Relaxed).await.unwrap();
     let database = Database::open(storage, IdentityConfig::default(), Rc::new(SystemClock))
         .await
         .unwrap();
@@ -304,7 +317,7 @@ async fn two_writers_never_store_the_same_offset() {
 async fn upgrade_blocked_by_an_old_connection_fails_with_a_code() {
     let name = fresh_name();
     let _old = open_version_one_and_keep_it(&name).await;
-    let error = IndexedDbStorage::open(&name).await.unwrap_err();
+    let error = open_storage(&name, Durability::Strict).await.unwrap_err();
     assert_eq!(error.code(), "storage.blocked");
 }
 

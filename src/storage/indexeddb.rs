@@ -12,26 +12,24 @@
 //! Reads take one transaction (one round trip) each, reading whole ranges with `getAll`. A
 //! database the open just created (the upgrade started from version 0) is not read at all.
 //!
-//! Migration: version 1 (the first stored format) had only `log`, of JSON text batches.
-//! Upgrading adds the other stores; old batches stay as they are and decode as format 1.
+//! Opening, upgrading and the schema version are `js/idb-open.js`'s: the package opens the
+//! database while the wasm compiles and hands the connection over. Migration: version 1 (the first stored format) had
+//! only `log`, of JSON text batches. Upgrading adds the other stores; old batches stay as
+//! they are and decode as format 1.
 //!
 //! A connection closes itself when another one asks for a version change (an upgrade or a
 //! delete, in this tab or another), so it never blocks it; later calls fail with
-//! `storage.closed`. That handler is the connection's own `close`, bound to it, not engine
-//! code: it still runs once the engine is dropped or its instance trapped. Dropping the
-//! storage (an open that failed, an engine freed) closes the connection too.
+//! `storage.closed`. That handler is plain JS bound to the connection, not engine code: it
+//! still runs once the engine is dropped or its instance trapped. Dropping the storage (an
+//! open that failed, an engine freed) closes the connection too.
 
 use std::cell::Cell;
-use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    DomException, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest,
-    IdbRequest, IdbTransaction, IdbVersionChangeEvent,
-};
+use web_sys::{DomException, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction};
 
 use super::codec::{
     decode_batch, decode_frame, decode_legacy_batch, encode_batch, encode_frame, MANIFEST_MAGIC,
@@ -39,8 +37,6 @@ use super::codec::{
 use super::{retained_log_start, SnapshotManifest, Storage, StorageError, CHANGES_PER_RECORD};
 use crate::engine::Change;
 
-/// The schema version of the database this build creates.
-pub const SCHEMA_VERSION: u32 = 2;
 /// The change log.
 const LOG_STORE: &str = "log";
 /// Snapshot chunks.
@@ -113,54 +109,24 @@ impl std::fmt::Debug for IndexedDbStorage {
 }
 
 impl IndexedDbStorage {
-    /// Opens (creating or upgrading as needed) the database called `name`, with strict
-    /// durability. Fails with `storage.blocked` when an old connection in another tab keeps
-    /// the upgrade from running.
-    pub async fn open(name: &str) -> Result<Self, StorageError> {
-        Self::open_with(name, Durability::Strict).await
-    }
-
-    /// Opens the database called `name` with the given write durability.
-    pub async fn open_with(name: &str, durability: Durability) -> Result<Self, StorageError> {
-        let factory: IdbFactory = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
+    /// Takes over the database an `openDatabase` call of `js/idb-open.js` is opening (the
+    /// package starts it before the wasm is ready, so the two overlap). Fails with
+    /// `storage.blocked` when an old connection in another tab keeps the upgrade from
+    /// running, `storage.unavailable` where there is no IndexedDB.
+    pub async fn opened(opening: Promise, durability: Durability) -> Result<Self, StorageError> {
+        let opened = JsFuture::from(opening).await.map_err(storage_error)?;
+        let field = |name: &str| Reflect::get(&opened, &JsValue::from_str(name));
+        let database: IdbDatabase = field("database")
             .ok()
             .and_then(|found| found.dyn_into().ok())
-            .ok_or_else(|| {
-                StorageError::Unavailable("this environment has no IndexedDB".to_owned())
-            })?;
-        let request: IdbOpenDbRequest = factory
-            .open_with_u32(name, SCHEMA_VERSION)
-            .map_err(storage_error)?;
-        let upgrading = request.clone();
-        let created = Rc::new(Cell::new(false));
-        let creating = Rc::clone(&created);
-        let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
-            let from = event
-                .dyn_ref::<IdbVersionChangeEvent>()
-                .map(IdbVersionChangeEvent::old_version);
-            creating.set(from == Some(0.0));
-            if let Ok(result) = upgrading.result() {
-                upgrade_schema(&result.unchecked_into());
-            }
-        });
-        request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
-        let opened = open_done(&request).await;
-        request.set_onupgradeneeded(None);
-        drop(upgrade);
-        // Owned from here on, so an early return closes the connection.
-        let storage = Self {
-            database: opened?,
+            .ok_or_else(|| StorageError::Failed("the open gave no IDBDatabase".to_owned()))?;
+        Ok(Self {
+            database,
             durability,
-            created: Cell::new(created.get()),
-        };
-        let close: Function = Reflect::get(&storage.database, &JsValue::from_str("close"))
-            .ok()
-            .and_then(|found| found.dyn_into().ok())
-            .ok_or_else(|| StorageError::Failed("IDBDatabase has no close".to_owned()))?;
-        storage
-            .database
-            .set_onversionchange(Some(&close.bind0(&storage.database)));
-        Ok(storage)
+            created: Cell::new(
+                field("created").ok().and_then(|found| found.as_bool()) == Some(true),
+            ),
+        })
     }
 
     /// Closes the connection; later calls fail with [`StorageError::Closed`].
@@ -190,17 +156,6 @@ impl IndexedDbStorage {
             .map_err(storage_error)?;
         transaction_done(&transaction).await?;
         manifests_from(&request)
-    }
-}
-
-/// Creates what a version-1 (or new) database lacks; a failure aborts the upgrade, which
-/// fails the open request.
-fn upgrade_schema(database: &IdbDatabase) {
-    let names = database.object_store_names();
-    for name in [LOG_STORE, SNAPSHOT_STORE, MANIFEST_STORE] {
-        if !names.contains(name) {
-            let _ = database.create_object_store(name);
-        }
     }
 }
 
@@ -400,40 +355,6 @@ impl Storage for IndexedDbStorage {
     }
 }
 
-/// Resolves with the database once the open request succeeds; a `blocked` event (an old
-/// connection in another tab that will not close) fails it with `storage.blocked`, and the
-/// connection that may still arrive later is closed at once.
-async fn open_done(request: &IdbOpenDbRequest) -> Result<IdbDatabase, StorageError> {
-    let blocked = std::rc::Rc::new(std::cell::Cell::new(false));
-    let flag = std::rc::Rc::clone(&blocked);
-    let settled = Promise::new(&mut |resolve: Function, reject: Function| {
-        request.set_onsuccess(Some(&resolve));
-        request.set_onerror(Some(&reject));
-        let flag = std::rc::Rc::clone(&flag);
-        let on_blocked = Closure::once_into_js(move || {
-            flag.set(true);
-            let _ = reject.call0(&JsValue::UNDEFINED);
-        });
-        request.set_onblocked(Some(on_blocked.unchecked_ref()));
-    });
-    let outcome = JsFuture::from(settled).await;
-    if blocked.get() {
-        let late = request.clone();
-        let close_late = Closure::once_into_js(move || {
-            if let Ok(result) = late.result() {
-                result.unchecked_into::<IdbDatabase>().close();
-            }
-        });
-        request.set_onsuccess(Some(close_late.unchecked_ref()));
-        return Err(StorageError::Blocked);
-    }
-    request.set_onsuccess(None);
-    request.set_onerror(None);
-    request.set_onblocked(None);
-    outcome.map_err(|_| request_error(request.unchecked_ref()))?;
-    Ok(request.result().map_err(storage_error)?.unchecked_into())
-}
-
 /// A promise settled by `request`'s success or error, made before either can fire.
 fn request_done(request: &IdbRequest) -> Promise {
     Promise::new(&mut |resolve: Function, reject: Function| {
@@ -470,6 +391,8 @@ fn unknown_failure() -> StorageError {
 fn dom_error(error: DomException) -> StorageError {
     match error.name().as_str() {
         "QuotaExceededError" => StorageError::QuotaExceeded,
+        "BlockedError" => StorageError::Blocked,
+        "UnavailableError" => StorageError::Unavailable(error.message()),
         "InvalidStateError" | "AbortError" => StorageError::Closed,
         "ConstraintError" => StorageError::Conflict,
         "VersionError" => StorageError::Failed(format!(

@@ -124,12 +124,13 @@ pub struct CdpCore {
 
 #[wasm_bindgen]
 impl CdpCore {
-    /// Opens the database `name` with `config` on `storage` (`"indexeddb"`, `"memory"` or
-    /// `"js"`), replaying what is stored. `options`: `durability` (`"strict"` or
-    /// `"relaxed"`, IndexedDB), `backend` (the object a `"js"` storage keeps its bytes in),
+    /// Opens an engine with `config` on `storage` (`"indexeddb"`, `"memory"` or `"js"`),
+    /// replaying what is stored. `options`: `durability` (`"strict"` or `"relaxed"`,
+    /// IndexedDB), `opening` (IndexedDB: the promise of an `openDatabase` call of
+    /// `js/idb-open.js`; the connection is then the engine's to close),
+    /// `backend` (the object a `"js"` storage keeps its bytes in),
     /// `snapshotMinChanges`, `announce` (keep each write's changes for `takeCommitted`).
     pub async fn open(
-        name: String,
         config: JsValue,
         storage: String,
         options: JsValue,
@@ -178,11 +179,22 @@ impl CdpCore {
         }
         let backend = match storage.as_str() {
             "memory" => Backend::Memory(MemoryStorage::new()),
-            "indexeddb" => Backend::IndexedDb(
-                IndexedDbStorage::open_with(&name, durability)
-                    .await
-                    .map_err(|error| cdp_error(error.code(), &error.to_string()))?,
-            ),
+            "indexeddb" => {
+                let opening = Reflect::get(&options, &JsValue::from_str("opening"))
+                    .ok()
+                    .and_then(|found| found.dyn_into::<Promise>().ok())
+                    .ok_or_else(|| {
+                        cdp_error(
+                            "cdp.invalid_argument",
+                            "indexeddb storage takes the promise of an openDatabase call as `opening`",
+                        )
+                    })?;
+                Backend::IndexedDb(
+                    IndexedDbStorage::opened(opening, durability)
+                        .await
+                        .map_err(|error| cdp_error(error.code(), &error.to_string()))?,
+                )
+            }
             "js" => Backend::Js(JsStorage::new(
                 Reflect::get(&options, &JsValue::from_str("backend")).unwrap_or_default(),
             )),

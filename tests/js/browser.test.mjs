@@ -87,6 +87,66 @@ test('Cdp.open picks IndexedDB in the browser and creates its database', async (
   );
 });
 
+test('Cdp.open asks IndexedDB for the database before the wasm is instantiated', async () => {
+  const fresh = await browser.context.newPage();
+  const errors = collectPageErrors(fresh);
+  try {
+    await fresh.goto(`${server.origin}/`);
+    const calls = await fresh.evaluate(async () => {
+      /** @type {string[]} */
+      const seen = [];
+      const { instantiate } = WebAssembly;
+      WebAssembly.instantiate = /** @type {any} */ ((/** @type {any[]} */ ...args) => {
+        seen.push('instantiate');
+        return /** @type {any} */ (instantiate)(...args);
+      });
+      const open = indexedDB.open.bind(indexedDB);
+      indexedDB.open = (name, version) => {
+        seen.push(`open ${name} ${version}`);
+        return open(name, version);
+      };
+      const { Cdp } = await import('/pkg/index.js');
+      const cdp = await Cdp.open({ name: 'browser-overlap' });
+      await cdp.profiles.upsert({ identities: { email: ['early@example.com'] } });
+      const count = await cdp.profiles.count();
+      await cdp.close();
+      return { seen, count };
+    });
+    assert.deepEqual(calls, { seen: ['open browser-overlap 2', 'instantiate'], count: 1 });
+  } finally {
+    await fresh.close();
+  }
+  assert.deepEqual(errors, []);
+});
+
+test('Cdp.open refuses a blocked upgrade and a newer schema with their codes', async () => {
+  const outcome = await page.evaluate(async () => {
+    const { Cdp } = await import('/pkg/index.js');
+    /** @param {string} name @param {number} version @returns {Promise<IDBDatabase>} */
+    const openRaw = (name, version) => new Promise((resolve, reject) => {
+      const request = indexedDB.open(name, version);
+      request.onupgradeneeded = () => request.result.createObjectStore('log');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    /** @param {Promise<unknown>} opening */
+    const codeOf = (opening) => opening.then(() => 'opened', (/** @type {any} */ error) => `${error.code}: ${error.message}`);
+    // A first-format database held open by a connection that ignores version changes.
+    const old = await openRaw('browser-blocked', 1);
+    const blocked = await codeOf(Cdp.open({ name: 'browser-blocked' }));
+    old.close();
+    const cdp = await Cdp.open({ name: 'browser-blocked' });
+    const count = await cdp.profiles.count();
+    await cdp.close();
+    (await openRaw('browser-newer', 99)).close();
+    const newer = await codeOf(Cdp.open({ name: 'browser-newer' }));
+    return { blocked, count, newer };
+  });
+  assert.match(outcome.blocked, /^storage\.blocked: /);
+  assert.equal(outcome.count, 0, 'opens once the old connection is gone');
+  assert.match(outcome.newer, /^storage\.failed: .*newer version of cdp-engine/);
+});
+
 test('cdp.fetch answers the Arrigoo log-in, 200, 401 and 404 in the page', async () => {
   await openInPage('browser-fetch');
   const answers = await page.evaluate(

@@ -80,7 +80,7 @@ export const steps = {
     await cdp.close();
     // The core itself, for the per-call paths: the glue module `Cdp.open` has just loaded.
     const { CdpCore } = await import('/pkg/cdp_engine.js');
-    const core = await CdpCore.open(freshName('bench-ingest'), {}, 'memory', {});
+    const core = await CdpCore.open({}, 'memory', {});
     const ours = engine === 'batch' ? await Cdp.open({ name: freshName('bench-ingest'), storage: 'memory' }) : undefined;
     let recorded = 0;
     const start = performance.now();

@@ -182,11 +182,13 @@ impl EventStore {
         let stored = self.stored_event(slot, event, sequence);
         let list = self.by_profile.get_mut(position)?;
         let at = stored.happened;
-        let index = if list.last().is_none_or(|last| last.happened <= at) {
-            list.len()
-        } else {
-            list.partition_point(|existing| existing.happened <= at)
-        };
+        // Scanned from the end rather than bisected: the insert moves every later event
+        // anyway, so the scan reads no more than the move does, in order, where a binary
+        // search waits on one cache miss after another in a long list.
+        let index = list
+            .iter()
+            .rposition(|existing| existing.happened <= at)
+            .map_or(0, |before| before + 1);
         list.insert(index, stored);
         list.get(index)
     }
@@ -693,6 +695,37 @@ mod tests {
         let mut query = EventQuery::for_profile(profile);
         query.order = Order::Asc;
         assert_eq!(seconds(&store.query(ProfileIndex(0), &query)), [1, 3, 5]);
+    }
+
+    #[test]
+    fn events_at_the_same_time_keep_their_arrival_order() {
+        let mut store = EventStore::default();
+        let profile = ProfileId::random();
+        for (arrival, second) in [5, 1, 3, 3, 1, 0].into_iter().enumerate() {
+            let name = format!("e{arrival}");
+            store.insert(ProfileIndex(0), Rc::new(event(profile, &name, second)));
+        }
+        let stored: Vec<(i64, &str)> = store
+            .of_profile(ProfileIndex(0))
+            .iter()
+            .map(|stored| {
+                (
+                    stored.happened.as_micros() / 1_000_000,
+                    stored.event.name.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            stored,
+            [
+                (0, "e5"),
+                (1, "e1"),
+                (1, "e4"),
+                (3, "e2"),
+                (3, "e3"),
+                (5, "e0")
+            ]
+        );
     }
 
     #[test]

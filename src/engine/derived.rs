@@ -210,7 +210,11 @@ impl Engine {
             event: Rc::new(Event {
                 id,
                 profile,
-                name: event.name,
+                name: self
+                    .derived
+                    .events
+                    .shared_name(&event.name)
+                    .unwrap_or_else(|| event.name.into()),
                 context: event.context,
                 mode: event.mode,
                 happened: event.happened.unwrap_or(now),

@@ -94,7 +94,7 @@ impl Marks {
         let mut bits = 0;
         for (bit, list) in self.lists.iter().enumerate() {
             if let Some((name, filters)) = list {
-                if *name == event.name
+                if name.as_str() == &*event.name
                     && filters
                         .iter()
                         .all(|filter| filter.matches(&event.properties, Timestamp::EPOCH))
@@ -149,8 +149,9 @@ pub struct EventStore {
     by_profile: Vec<Vec<StoredEvent>>,
     owners: HashMap<EventId, Owner>,
     rows: Vec<Row>,
-    /// Every name an event stored had, once each, with its number.
-    names: HashMap<Box<str>, NameId>,
+    /// Every name an event stored had, once each, with its number. Events recorded live
+    /// share these copies ([`EventStore::shared_name`]).
+    names: HashMap<Rc<str>, NameId>,
     /// Changes whenever a name is first stored or the marks change ([`EventStore::generation`]).
     generation: u64,
     next_sequence: u64,
@@ -193,13 +194,27 @@ impl EventStore {
         list.get(index)
     }
 
-    /// The event as stored, its name the store's copy, and its row added.
-    fn stored_event(&mut self, slot: ProfileIndex, event: Rc<Event>, sequence: u64) -> StoredEvent {
-        let name = match self.names.get(event.name.as_str()) {
-            Some(name) => *name,
+    /// The event as stored, its name the store's copy, and its row added. An event read
+    /// back from storage brings its own copy of the name, which is swapped for the store's
+    /// while nothing else holds the event.
+    fn stored_event(
+        &mut self,
+        slot: ProfileIndex,
+        mut event: Rc<Event>,
+        sequence: u64,
+    ) -> StoredEvent {
+        let name = match self.names.get_key_value(&*event.name) {
+            Some((shared, name)) => {
+                if !Rc::ptr_eq(shared, &event.name) {
+                    if let Some(own) = Rc::get_mut(&mut event) {
+                        own.name = Rc::clone(shared);
+                    }
+                }
+                *name
+            }
             None => {
                 let name = NameId(u32::try_from(self.names.len()).unwrap_or(u32::MAX));
-                self.names.insert(event.name.as_str().into(), name);
+                self.names.insert(Rc::clone(&event.name), name);
                 self.generation = next_generation();
                 name
             }
@@ -349,6 +364,14 @@ impl EventStore {
     /// The store's number for an event name, if an event stored had it.
     pub fn name_id(&self, name: &str) -> Option<NameId> {
         self.names.get(name).copied()
+    }
+
+    /// The store's copy of an event name, if an event stored had it: a new event of a known
+    /// name shares it instead of carrying its own.
+    pub fn shared_name(&self, name: &str) -> Option<Rc<str>> {
+        self.names
+            .get_key_value(name)
+            .map(|(shared, _)| Rc::clone(shared))
     }
 
     /// Whether at least one stored event, of any profile, has this name.
@@ -515,7 +538,7 @@ mod tests {
         Event {
             id: EventId::random(),
             profile,
-            name: name.to_owned(),
+            name: name.into(),
             context: EventContext::Web,
             mode: EventMode::Active,
             happened: Timestamp::from_millis(second * 1_000),
@@ -698,6 +721,28 @@ mod tests {
     }
 
     #[test]
+    fn events_of_a_known_name_share_the_stores_copy_of_it() {
+        let mut store = EventStore::default();
+        let profile = ProfileId::random();
+        for second in [1, 2] {
+            store.insert(ProfileIndex(0), Rc::new(event(profile, "visit", second)));
+        }
+        // Held elsewhere too (as a change waiting to be stored is): left as it is.
+        let held = Rc::new(event(profile, "visit", 3));
+        store.insert(ProfileIndex(0), Rc::clone(&held));
+        let names: Vec<&Rc<str>> = store
+            .of_profile(ProfileIndex(0))
+            .iter()
+            .map(|stored| &stored.event.name)
+            .collect();
+        assert!(Rc::ptr_eq(names[0], names[1]));
+        assert!(!Rc::ptr_eq(names[0], names[2]));
+        let shared = store.shared_name("visit").unwrap();
+        assert!(Rc::ptr_eq(&shared, names[0]));
+        assert_eq!(store.shared_name("purchase"), None);
+    }
+
+    #[test]
     fn events_at_the_same_time_keep_their_arrival_order() {
         let mut store = EventStore::default();
         let profile = ProfileId::random();
@@ -708,12 +753,7 @@ mod tests {
         let stored: Vec<(i64, &str)> = store
             .of_profile(ProfileIndex(0))
             .iter()
-            .map(|stored| {
-                (
-                    stored.happened.as_micros() / 1_000_000,
-                    stored.event.name.as_str(),
-                )
-            })
+            .map(|stored| (stored.happened.as_micros() / 1_000_000, &*stored.event.name))
             .collect();
         assert_eq!(
             stored,

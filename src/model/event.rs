@@ -1,3 +1,5 @@
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
 
 use super::{EventId, ProfileId, Properties, Timestamp};
@@ -44,7 +46,7 @@ pub struct Event {
     /// The profile the event belongs to.
     pub profile: ProfileId,
     /// The event's name or type (`purchase`, `viewedPage`).
-    pub name: String,
+    pub name: Rc<str>,
     /// Where it happened.
     pub context: EventContext,
     /// Active or passive.

@@ -572,7 +572,7 @@ mod tests {
         Rc::new(Event {
             id: EventId::random(),
             profile: ProfileId::random(),
-            name: "buy".to_owned(),
+            name: "buy".into(),
             context: EventContext::Ecommerce,
             mode: EventMode::Active,
             happened: Timestamp::from_millis(1_000),

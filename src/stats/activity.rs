@@ -59,11 +59,11 @@ pub fn daily_event_counts(engine: &Engine) -> DailyEventCounts {
         let Some(day) = super::bucket_of(event.happened, Resolution::Daily) else {
             continue;
         };
-        types.insert(event.name.clone());
+        types.insert(event.name.to_string());
         *counts
             .entry(day)
             .or_default()
-            .entry(event.name.clone())
+            .entry(event.name.to_string())
             .or_default() += 1;
     }
     let days = buckets
@@ -124,7 +124,7 @@ pub fn events_by_type_and_context(
         {
             continue;
         }
-        let key = (event.name.clone(), format!("{:?}", event.context));
+        let key = (event.name.to_string(), format!("{:?}", event.context));
         groups
             .entry(key)
             .or_insert_with(|| (event.context, Vec::new()))
@@ -151,7 +151,7 @@ pub fn events_added(engine: &Engine, kind: ChangeKind, period: &Period) -> Vec<S
     let mut groups: BTreeMap<String, Vec<Timestamp>> = BTreeMap::new();
     for event in days_of(engine).filter(|event| period.contains(event.received)) {
         groups
-            .entry(event.name.clone())
+            .entry(event.name.to_string())
             .or_default()
             .push(event.received);
     }
@@ -183,7 +183,7 @@ pub fn customer_events_by_category(
     {
         let event = &stored.event;
         groups
-            .entry((format!("{:?}", event.context), event.name.clone()))
+            .entry((format!("{:?}", event.context), event.name.to_string()))
             .or_insert_with(|| (event.context, Vec::new()))
             .1
             .push(event.happened);

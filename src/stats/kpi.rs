@@ -51,7 +51,7 @@ pub enum PurchaseScope {
 const PURCHASES: [&str; 2] = ["completedOrder", "purchase"];
 
 fn is_purchase(event: &Event) -> bool {
-    PURCHASES.contains(&event.name.as_str())
+    PURCHASES.contains(&&*event.name)
 }
 
 fn number(value: &Value) -> Option<f64> {
@@ -213,7 +213,7 @@ pub fn ecommerce_kpis(engine: &Engine, period: &Period) -> Vec<Kpi> {
         ("addedProducts", "addedProduct"),
         ("abandonedCarts", "abandonedCart"),
     ] {
-        let matching = || events().filter(|event| event.name == event_name);
+        let matching = || events().filter(|event| &*event.name == event_name);
         let value = matching()
             .filter(|event| period.contains(event.happened))
             .count();
@@ -229,7 +229,7 @@ pub fn web_kpis(engine: &Engine, period: &Period) -> Vec<Kpi> {
             .event_store()
             .iter()
             .map(|(_, event)| event)
-            .filter(|event| event.name == "viewedPage")
+            .filter(|event| &*event.name == "viewedPage")
     };
     let in_range = || views().filter(|event| period.contains(event.happened));
     let visitors = |events: &mut dyn Iterator<Item = &Event>| {

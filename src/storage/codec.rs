@@ -323,7 +323,7 @@ mod tests {
                         .parse::<EventId>()
                         .unwrap(),
                     profile: profiles[i % 2],
-                    name: ["purchase", "visit"][i % 2].to_owned(),
+                    name: ["purchase", "visit"][i % 2].into(),
                     context: contexts[i % 3],
                     mode: if n == 3 {
                         EventMode::Passive
@@ -390,7 +390,7 @@ mod tests {
                 let event = Event {
                     id: EventId::random(),
                     profile: profiles[(n % 20) as usize],
-                    name: if n % 5 == 0 { "purchase" } else { "page_view" }.to_owned(),
+                    name: if n % 5 == 0 { "purchase" } else { "page_view" }.into(),
                     context: EventContext::Web,
                     mode: EventMode::Active,
                     happened: Timestamp::from_micros(at - n as i64 * 1_000_000),

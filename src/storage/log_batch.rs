@@ -254,11 +254,20 @@ pub(super) fn encode_into(bytes: Vec<u8>, changes: &[Change]) -> Result<Vec<u8>,
 struct Reader<'a> {
     input: leb128::Reader<'a>,
     last_profile: Option<ProfileId>,
-    /// The texts named so far, each with its source once one was made of it.
-    texts: Vec<(&'a str, Option<SourceId>)>,
+    /// The texts named so far, each with what was made of it once needed.
+    texts: Vec<Listed<'a>>,
 }
 
 type Read<T> = Result<T, String>;
+
+/// A text of a batch's table, and what was made of it, made once per batch and text.
+struct Listed<'a> {
+    text: &'a str,
+    /// The source it names.
+    source: Option<SourceId>,
+    /// The event name it is: one copy shared by the batch's events.
+    name: Option<Rc<str>>,
+}
 
 impl<'a> Reader<'a> {
     fn position(&mut self, listed: usize, what: &str) -> Read<Option<usize>> {
@@ -295,7 +304,11 @@ impl<'a> Reader<'a> {
             Some(position) => Ok(position),
             None => {
                 let text = self.input.text()?;
-                self.texts.push((text, None));
+                self.texts.push(Listed {
+                    text,
+                    source: None,
+                    name: None,
+                });
                 Ok(self.texts.len() - 1)
             }
         }
@@ -305,18 +318,33 @@ impl<'a> Reader<'a> {
         let position = self.text_position()?;
         self.texts
             .get(position)
-            .map(|(text, _)| *text)
+            .map(|listed| listed.text)
             .ok_or_else(|| "a change names an unlisted text".to_owned())
+    }
+
+    /// The event name a text reference names, made once per batch and text.
+    fn event_name(&mut self) -> Read<Rc<str>> {
+        let position = self.text_position()?;
+        let listed = self
+            .texts
+            .get_mut(position)
+            .ok_or_else(|| "a change names an unlisted text".to_owned())?;
+        Ok(Rc::clone(
+            listed.name.get_or_insert_with(|| Rc::from(listed.text)),
+        ))
     }
 
     /// The source a text reference names, made once per batch and text.
     fn source(&mut self) -> Read<SourceId> {
         let position = self.text_position()?;
-        let (name, source) = self
+        let listed = self
             .texts
             .get_mut(position)
             .ok_or_else(|| "a change names an unlisted text".to_owned())?;
-        Ok(source.get_or_insert_with(|| SourceId::new(*name)).clone())
+        Ok(listed
+            .source
+            .get_or_insert_with(|| SourceId::new(listed.text))
+            .clone())
     }
 
     /// Reads an operation committed at `at` (microseconds).
@@ -355,7 +383,7 @@ impl<'a> Reader<'a> {
             .take(16)?
             .try_into()
             .map_err(|_| "an event id is truncated".to_owned())?;
-        let name = self.text_ref()?.to_owned();
+        let name = self.event_name()?;
         let context = context_of(self.input.byte()?).ok_or("an unknown event context")?;
         let mode = mode_of(self.input.byte()?).ok_or("an unknown event mode")?;
         let happened = Timestamp::from_micros(at.wrapping_add(self.input.signed()?));

@@ -37,6 +37,20 @@ fn event_by_profile_id_lands_on_that_profile() {
 }
 
 #[test]
+fn recorded_events_of_one_name_share_one_copy_of_it() {
+    let (mut engine, _) = engine();
+    let profile = event(&mut engine, "a@example.com", "viewedPage", 5, "{}");
+    event(&mut engine, "b@example.com", "viewedPage", 6, "{}");
+    event(&mut engine, "a@example.com", "viewedPage", 7, "{}");
+    let shared = engine.event_store().shared_name("viewedPage").unwrap();
+    let page = engine.events(&EventQuery::for_profile(profile)).unwrap();
+    assert_eq!(page.events.len(), 2);
+    for stored in page.events {
+        assert!(std::rc::Rc::ptr_eq(&stored.name, &shared));
+    }
+}
+
+#[test]
 fn bad_events_are_rejected_with_codes_and_leave_no_trace() {
     let (mut engine, _) = engine();
     let profile = upsert(&mut engine, "a@example.com", "{}");

@@ -50,6 +50,15 @@ impl Properties {
         self.0.iter().map(|(name, value)| (name, value))
     }
 
+    /// The properties as a JSON object, each value as [`Value::to_json`] writes it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.iter()
+                .map(|(name, value)| (name.clone(), value.to_json()))
+                .collect(),
+        )
+    }
+
     /// How many properties there are.
     pub fn len(&self) -> usize {
         self.0.len()

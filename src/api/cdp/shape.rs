@@ -24,11 +24,7 @@ pub(super) fn page(data: Vec<Json>, next: Option<String>, total: Option<usize>) 
 /// `{"id", "profileId", "name", "context", "mode", "happened", "sent", "received",
 /// "properties", "schemaVersion"}`.
 pub(super) fn event(event: &Event) -> Json {
-    let properties: Map<String, Json> = event
-        .properties
-        .iter()
-        .map(|(name, value)| (name.clone(), value.to_json()))
-        .collect();
+    let properties = event.properties.to_json();
     json!({
         "id": event.id.to_string(),
         "profileId": event.profile.to_string(),

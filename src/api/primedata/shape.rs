@@ -79,11 +79,7 @@ pub(super) fn event_page(profile: ProfileId, page: &EventPage<'_>, next: Option<
         .events
         .iter()
         .map(|event| {
-            let properties: Map<String, Json> = event
-                .properties
-                .iter()
-                .map(|(name, value)| (name.clone(), value.to_json()))
-                .collect();
+            let properties = event.properties.to_json();
             json!({
                 "properties": properties,
                 "id": event.id.to_string(),

@@ -49,7 +49,17 @@ pub(crate) fn from_msgpack<T: de::DeserializeOwned>(bytes: &[u8]) -> Result<T, S
 /// gives (with its position), a document of another shape the message
 /// `serde_json::from_value` gives.
 pub(crate) fn from_json_str<T: de::DeserializeOwned>(text: &str) -> Result<T, JsonError> {
-    T::deserialize(json_tree(text).map_err(JsonError::Syntax)?).map_err(JsonError::Shape)
+    from_json_tree(json_text_tree(text)?)
+}
+
+/// JSON text as the tree [`from_json_str`] reads a type from; a syntax error as it reports it.
+pub(crate) fn json_text_tree(text: &str) -> Result<Tree, JsonError> {
+    json_tree(text).map_err(JsonError::Syntax)
+}
+
+/// Reads `T` from the tree of JSON text ([`json_text_tree`]), as [`from_json_str`] does.
+pub(crate) fn from_json_tree<T: de::DeserializeOwned>(tree: Tree) -> Result<T, JsonError> {
+    T::deserialize(tree).map_err(JsonError::Shape)
 }
 
 /// Reads `T` from a JSON value, as `serde_json::from_value` does.

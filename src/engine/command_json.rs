@@ -276,7 +276,12 @@ impl Execution {
         if let Some(commands) = read_batch_streamed(text, identity) {
             return Ok(Self::Batch(commands));
         }
-        match crate::formats::from_json_str(text) {
+        let tree =
+            crate::formats::json_text_tree(text).map_err(|error| locate_malformed(text, &error))?;
+        if let Some(event) = recorded_event(&tree, identity) {
+            return Ok(Self::One(Command::RecordEvent(event)));
+        }
+        match crate::formats::from_json_tree(tree) {
             Ok(raw) => Self::from_raw(raw, identity),
             Err(error) => Err(locate_malformed(text, &error)),
         }
@@ -294,6 +299,20 @@ fn read_batch_streamed(text: &str, identity: &IdentityConfig) -> Option<Vec<Comm
         serde::Deserializer::deserialize_map(&mut deserializer, BatchVisitor { identity }).ok()?;
     deserializer.end().ok()?;
     Some(commands)
+}
+
+/// A `{"recordEvent": {...}}` record read the quick way ([`NewEvent::from_tree`]), if it
+/// is one and of the common shape.
+fn recorded_event(tree: &crate::formats::Tree, identity: &IdentityConfig) -> Option<NewEvent> {
+    match tree {
+        crate::formats::Tree::Map(entries) => match entries.as_slice() {
+            [(crate::formats::Tree::Text(tag), payload)] if tag == "recordEvent" => {
+                NewEvent::from_tree(payload, identity)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Reads `{"batch": [...]}`, and only that.
@@ -346,6 +365,10 @@ impl<'de> serde::de::Visitor<'de> for RecordsSeed<'_> {
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut commands = Vec::new();
         while let Some(tree) = seq.next_element::<crate::formats::Tree>()? {
+            if let Some(event) = recorded_event(&tree, self.identity) {
+                commands.push(Command::RecordEvent(event));
+                continue;
+            }
             let command = RawCommand::deserialize(tree)
                 .map_err(|error| error.to_string())
                 .and_then(|raw| {

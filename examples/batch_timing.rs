@@ -1,8 +1,11 @@
-//! Where one JSON batch of upserts spends its time: builds the text `cdp.profiles.upsertMany`
-//! would send for `N` profiles shaped like the browser benchmark's (scenario 3: an email and
-//! six typed attributes each), then times reading it into commands and running them. Not a
-//! test and not a benchmark of record; run with
-//! `cargo run --release --example batch_timing [N]`, or under callgrind to count instructions.
+//! Where one JSON batch spends its time: builds the text the package would send, then times
+//! reading it into commands and running them. `upserts` (the default): what
+//! `cdp.profiles.upsertMany` sends for `N` profiles shaped like the browser benchmark's
+//! (scenario 3: an email and six typed attributes each). `events`: what
+//! `cdp.execute({ batch })` sends for `N` events shaped like scenario 6's (an email, a name, a
+//! time and one property each, over `N / 2` profiles). Not a test and not a benchmark of
+//! record; run with `cargo run --release --example batch_timing [N] [upserts|events]`, or
+//! under callgrind to count instructions.
 
 use std::rc::Rc;
 use std::time::Instant;
@@ -10,20 +13,45 @@ use std::time::Instant;
 use cdp_engine::engine::{Engine, Execution, SystemClock};
 use cdp_engine::identity::IdentityConfig;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let count: usize = std::env::args()
-        .nth(1)
-        .map_or(Ok(100_000), |text| text.parse())?;
+fn upsert(index: usize) -> String {
     let countries = ["DK", "SE", "NO", "DE", "FR", "NL"];
+    format!(
+        r#"{{"upsertProfile":{{"identities":{{"email":["Person{index}@Example.com"]}},"attributes":{{"name":"Person {index}","age":{},"country":"{}","plan":"gold","spend":{}.25,"optIn":{}}}}}}}"#,
+        18 + index % 63,
+        countries[index % countries.len()],
+        index % 1000,
+        index % 3 != 0
+    )
+}
+
+fn event(index: usize, profiles: usize) -> String {
+    let names = ["viewedPage", "addedProduct", "purchase", "login"];
+    format!(
+        r#"{{"recordEvent":{{"identities":{{"email":["s{}@example.com"]}},"name":"{}","happened":"2026-11-{:02}T10:{:02}:{:02}.000Z","properties":{{"sequence":{index}}}}}}}"#,
+        (index * 7919) % profiles,
+        names[index % names.len()],
+        1 + index % 28,
+        index % 60,
+        (index / 60) % 60
+    )
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let count: usize = args.next().map_or(Ok(100_000), |text| text.parse())?;
+    let events = match args.next().as_deref() {
+        None | Some("upserts") => false,
+        Some("events") => true,
+        Some(other) => return Err(format!("upserts or events, not {other}").into()),
+    };
+    let profiles = (count / 2).max(1);
     let records: Vec<String> = (0..count)
         .map(|index| {
-            format!(
-                r#"{{"upsertProfile":{{"identities":{{"email":["Person{index}@Example.com"]}},"attributes":{{"name":"Person {index}","age":{},"country":"{}","plan":"gold","spend":{}.25,"optIn":{}}}}}}}"#,
-                18 + index % 63,
-                countries[index % countries.len()],
-                index % 1000,
-                index % 3 != 0
-            )
+            if events {
+                event(index, profiles)
+            } else {
+                upsert(index)
+            }
         })
         .collect();
     let text = format!(r#"{{"batch":[{}]}}"#, records.join(","));

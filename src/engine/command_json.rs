@@ -9,6 +9,7 @@ use super::{
     BatchError, ChangeTags, Command, EngineError, ExecuteError, Execution, NewEvent, TagWrite,
     UpsertProfile, WriteAttributes,
 };
+use crate::formats::Tree;
 use crate::identity::IdentityConfig;
 use crate::model::{ProfileId, SortedEntries, SourceId, TagKind};
 use crate::schema::{
@@ -303,10 +304,10 @@ fn read_batch_streamed(text: &str, identity: &IdentityConfig) -> Option<Vec<Comm
 
 /// A `{"recordEvent": {...}}` record read the quick way ([`NewEvent::from_tree`]), if it
 /// is one and of the common shape.
-fn recorded_event(tree: &crate::formats::Tree, identity: &IdentityConfig) -> Option<NewEvent> {
+fn recorded_event(tree: &Tree, identity: &IdentityConfig) -> Option<NewEvent> {
     match tree {
-        crate::formats::Tree::Map(entries) => match entries.as_slice() {
-            [(crate::formats::Tree::Text(tag), payload)] if tag == "recordEvent" => {
+        Tree::Map(entries) => match entries.as_slice() {
+            [(Tree::Text(tag), payload)] if tag == "recordEvent" => {
                 NewEvent::from_tree(payload, identity)
             }
             _ => None,
@@ -364,7 +365,7 @@ impl<'de> serde::de::Visitor<'de> for RecordsSeed<'_> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut commands = Vec::new();
-        while let Some(tree) = seq.next_element::<crate::formats::Tree>()? {
+        while let Some(tree) = seq.next_element::<Tree>()? {
             if let Some(event) = recorded_event(&tree, self.identity) {
                 commands.push(Command::RecordEvent(event));
                 continue;

@@ -297,21 +297,20 @@ fn identifiers_from_tree(tree: &Tree, identity: &IdentityConfig) -> Option<Vec<I
     (!identifiers.is_empty()).then_some(identifiers)
 }
 
-/// [`infer_value`] of a tree: `Some(None)` for `null`, `None` where it would refuse.
+/// [`infer_value`] of a tree: `Some(None)` for `null`, `None` where it would refuse. Numbers
+/// and nested values go through `infer_value` itself, as the JSON value the tree reads as.
 fn value_from_tree(key: &str, tree: &Tree) -> Option<Option<Value>> {
-    Some(match tree {
-        Tree::Null => None,
-        Tree::Bool(flag) => Some(Value::Boolean(*flag)),
-        Tree::Text(text) => Some(Value::String(text.clone())),
-        Tree::Unsigned(whole) => Some(Value::Integer(i64::try_from(*whole).ok()?)),
-        Tree::Signed(whole) => Some(Value::Integer(*whole)),
-        Tree::Float(float) if float.is_finite() => Some(Value::Number(*float)),
-        Tree::Float(_) | Tree::Bytes(_) => return None,
-        Tree::List(_) | Tree::Map(_) => {
-            let json = Json::deserialize(tree.clone()).ok()?;
-            infer_value(key, &json).ok()?
-        }
-    })
+    let json = match tree {
+        Tree::Null => return Some(None),
+        Tree::Bool(flag) => return Some(Some(Value::Boolean(*flag))),
+        Tree::Text(text) => return Some(Some(Value::String(text.clone()))),
+        Tree::Bytes(_) => return None,
+        Tree::Unsigned(whole) => Json::from(*whole),
+        Tree::Signed(whole) => Json::from(*whole),
+        Tree::Float(float) => Json::from(*float),
+        Tree::List(_) | Tree::Map(_) => Json::deserialize(tree.clone()).ok()?,
+    };
+    infer_value(key, &json).ok()
 }
 
 fn read_identities(

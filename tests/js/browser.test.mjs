@@ -58,24 +58,38 @@ test('the test server makes the page cross-origin isolated and sends wasm as app
   assert.deepEqual(facts, { isolated: true, wasmType: 'application/wasm' });
 });
 
-test('importing the package requests the glue and the wasm before any open', async () => {
+/**
+ * Runs `body` in a page of its own, freshly loaded (nothing imported yet), and returns what
+ * it returns; that page must log no errors.
+ * @template T
+ * @param {() => Promise<T>} body
+ * @returns {Promise<T>}
+ */
+async function inFreshPage(body) {
   const fresh = await browser.context.newPage();
   const errors = collectPageErrors(fresh);
+  /** @type {T} */
+  let result;
   try {
     await fresh.goto(`${server.origin}/`);
-    const requested = await fresh.evaluate(async () => {
-      await import('/pkg/index.js');
-      const seen = () => performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname);
-      for (let waited = 0; waited < 5_000 && !seen().includes('/pkg/cdp_engine_bg.wasm'); waited += 50) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return seen().filter((path) => path.startsWith('/pkg/')).sort();
-    });
-    assert.deepEqual(requested, ['/pkg/cdp_engine.js', '/pkg/cdp_engine_bg.wasm', '/pkg/index.js']);
+    result = await fresh.evaluate(body);
   } finally {
     await fresh.close();
   }
   assert.deepEqual(errors, []);
+  return result;
+}
+
+test('importing the package requests the glue and the wasm before any open', async () => {
+  const requested = await inFreshPage(async () => {
+    await import('/pkg/index.js');
+    const seen = () => performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname);
+    for (let waited = 0; waited < 5_000 && !seen().includes('/pkg/cdp_engine_bg.wasm'); waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return seen().filter((path) => path.startsWith('/pkg/')).sort();
+  });
+  assert.deepEqual(requested, ['/pkg/cdp_engine.js', '/pkg/cdp_engine_bg.wasm', '/pkg/index.js']);
 });
 
 test('Cdp.open picks IndexedDB in the browser and creates its database', async () => {
@@ -88,35 +102,27 @@ test('Cdp.open picks IndexedDB in the browser and creates its database', async (
 });
 
 test('Cdp.open asks IndexedDB for the database before the wasm is instantiated', async () => {
-  const fresh = await browser.context.newPage();
-  const errors = collectPageErrors(fresh);
-  try {
-    await fresh.goto(`${server.origin}/`);
-    const calls = await fresh.evaluate(async () => {
-      /** @type {string[]} */
-      const seen = [];
-      const { instantiate } = WebAssembly;
-      WebAssembly.instantiate = /** @type {any} */ ((/** @type {any[]} */ ...args) => {
-        seen.push('instantiate');
-        return /** @type {any} */ (instantiate)(...args);
-      });
-      const open = indexedDB.open.bind(indexedDB);
-      indexedDB.open = (name, version) => {
-        seen.push(`open ${name} ${version}`);
-        return open(name, version);
-      };
-      const { Cdp } = await import('/pkg/index.js');
-      const cdp = await Cdp.open({ name: 'browser-overlap' });
-      await cdp.profiles.upsert({ identities: { email: ['early@example.com'] } });
-      const count = await cdp.profiles.count();
-      await cdp.close();
-      return { seen, count };
+  const calls = await inFreshPage(async () => {
+    /** @type {string[]} */
+    const seen = [];
+    const { instantiate } = WebAssembly;
+    WebAssembly.instantiate = /** @type {any} */ ((/** @type {any[]} */ ...args) => {
+      seen.push('instantiate');
+      return /** @type {any} */ (instantiate)(...args);
     });
-    assert.deepEqual(calls, { seen: ['open browser-overlap 2', 'instantiate'], count: 1 });
-  } finally {
-    await fresh.close();
-  }
-  assert.deepEqual(errors, []);
+    const open = indexedDB.open.bind(indexedDB);
+    indexedDB.open = (name, version) => {
+      seen.push(`open ${name} ${version}`);
+      return open(name, version);
+    };
+    const { Cdp } = await import('/pkg/index.js');
+    const cdp = await Cdp.open({ name: 'browser-overlap' });
+    await cdp.profiles.upsert({ identities: { email: ['early@example.com'] } });
+    const count = await cdp.profiles.count();
+    await cdp.close();
+    return { seen, count };
+  });
+  assert.deepEqual(calls, { seen: ['open browser-overlap 2', 'instantiate'], count: 1 });
 });
 
 test('Cdp.open refuses a blocked upgrade and a newer schema with their codes', async () => {

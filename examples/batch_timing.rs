@@ -3,13 +3,17 @@
 //! `cdp.profiles.upsertMany` sends for `N` profiles shaped like the browser benchmark's
 //! (scenario 3: an email and six typed attributes each). `events`: what
 //! `cdp.execute({ batch })` sends for `N` events shaped like scenario 6's (an email, a name, a
-//! time and one property each, over `N / 2` profiles). Not a test and not a benchmark of
-//! record; run with `cargo run --release --example batch_timing [N] [upserts|events]`, or
-//! under callgrind to count instructions.
+//! time and one property each, over `N / 2` profiles). `rest`: the same events as
+//! `cdp.events.recordMany` posts them to `POST /cdp/v1/events`, in arrays of 1,000. Not a
+//! test and not a benchmark of record; run with
+//! `cargo run --release --example batch_timing [N] [upserts|events|rest]`, or under callgrind
+//! to count instructions.
 
 use std::rc::Rc;
 use std::time::Instant;
 
+use cdp_engine::api::{Api, Method, Request};
+use cdp_engine::config::Config;
 use cdp_engine::engine::{Engine, Execution, SystemClock};
 use cdp_engine::identity::IdentityConfig;
 
@@ -24,10 +28,12 @@ fn upsert(index: usize) -> String {
     )
 }
 
+/// One event as a JSON object (the body of a `recordEvent` command or an item of a
+/// `POST /cdp/v1/events` array).
 fn event(index: usize, profiles: usize) -> String {
     let names = ["viewedPage", "addedProduct", "purchase", "login"];
     format!(
-        r#"{{"recordEvent":{{"identities":{{"email":["s{}@example.com"]}},"name":"{}","happened":"2026-11-{:02}T10:{:02}:{:02}.000Z","properties":{{"sequence":{index}}}}}}}"#,
+        r#"{{"identities":{{"email":["s{}@example.com"]}},"name":"{}","happened":"2026-11-{:02}T10:{:02}:{:02}.000Z","properties":{{"sequence":{index}}}}}"#,
         (index * 7919) % profiles,
         names[index % names.len()],
         1 + index % 28,
@@ -39,16 +45,20 @@ fn event(index: usize, profiles: usize) -> String {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let count: usize = args.next().map_or(Ok(100_000), |text| text.parse())?;
-    let events = match args.next().as_deref() {
-        None | Some("upserts") => false,
-        Some("events") => true,
-        Some(other) => return Err(format!("upserts or events, not {other}").into()),
+    let (events, rest) = match args.next().as_deref() {
+        None | Some("upserts") => (false, false),
+        Some("events") => (true, false),
+        Some("rest") => (true, true),
+        Some(other) => return Err(format!("upserts, events or rest, not {other}").into()),
     };
     let profiles = (count / 2).max(1);
+    if rest {
+        return post_events(count, profiles);
+    }
     let records: Vec<String> = (0..count)
         .map(|index| {
             if events {
-                event(index, profiles)
+                format!(r#"{{"recordEvent":{}}}"#, event(index, profiles))
             } else {
                 upsert(index)
             }
@@ -67,6 +77,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     execution.run(&mut engine)?;
     println!(
         "run: {:?}, {} profiles, {} changes",
+        start.elapsed(),
+        engine.profile_count(),
+        engine.take_unpersisted().len()
+    );
+    Ok(())
+}
+
+/// Posts `count` events in arrays of 1,000 to `/cdp/v1/events`, as the typed helper does.
+fn post_events(count: usize, profiles: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let indexes: Vec<usize> = (0..count).collect();
+    let bodies: Vec<String> = indexes
+        .chunks(1_000)
+        .map(|part| {
+            let items: Vec<String> = part.iter().map(|&index| event(index, profiles)).collect();
+            format!("[{}]", items.join(","))
+        })
+        .collect();
+    let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));
+    let mut api = Api::new(&Config::from_json("{}")?);
+    let start = Instant::now();
+    for body in bodies {
+        let mut request = Request::new(Method::Post, "/cdp/v1/events");
+        request.body = body;
+        let response = api.handle_own(&mut engine, &request);
+        if response.status != 201 {
+            return Err(format!("answered {}: {}", response.status, response.body).into());
+        }
+    }
+    println!(
+        "posted {count} events: {:?}, {} profiles, {} changes",
         start.elapsed(),
         engine.profile_count(),
         engine.take_unpersisted().len()

@@ -1,7 +1,8 @@
 //! Where opening a database spends its time: builds an engine of `N` profiles shaped like the
 //! browser benchmark's (scenario 3: an email and six typed attributes each), snapshots it
 //! into the memory backend, then times each phase of loading it again. Not a test and not a
-//! benchmark of record; run with `cargo run --release --example reload_timing [N]`.
+//! benchmark of record; run with `cargo run --release --example reload_timing [N] [REPEATS]`
+//! (repeating the last phase gives a profiler something to look at).
 
 use std::future::Future;
 use std::pin::pin;
@@ -31,6 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: usize = std::env::args()
         .nth(1)
         .map_or(Ok(100_000), |text| text.parse())?;
+    let repeats: usize = std::env::args().nth(2).map_or(Ok(1), |text| text.parse())?;
     let storage = MemoryStorage::new();
     let options = DatabaseOptions {
         snapshot_min_changes: u64::MAX,
@@ -86,17 +88,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(engine);
     println!("drop engine: {:?}", start.elapsed());
 
-    let start = Instant::now();
-    let reopened = block_on(Database::open_with(
-        &storage,
-        IdentityConfig::default(),
-        Rc::new(SystemClock),
-        options,
-    ))?;
-    println!(
-        "Database::open (read + decode + rebuild): {:?}, {} profiles",
-        start.elapsed(),
-        reopened.read(Engine::profile_count)?
-    );
+    for _ in 0..repeats {
+        let start = Instant::now();
+        let reopened = block_on(Database::open_with(
+            &storage,
+            IdentityConfig::default(),
+            Rc::new(SystemClock),
+            options,
+        ))?;
+        println!(
+            "Database::open (read + decode + rebuild): {:?}, {} profiles",
+            start.elapsed(),
+            reopened.read(Engine::profile_count)?
+        );
+    }
     Ok(())
 }

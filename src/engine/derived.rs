@@ -176,32 +176,16 @@ impl Engine {
     }
 
     fn plan_event(&self, event: NewEvent, at: Timestamp) -> Result<Plan, EngineError> {
-        let id = event.id.unwrap_or_else(|| self.derived.event_ids.draw());
-        if self.derived.events.contains(id) {
-            return Err(EventError::DuplicateId(id).into());
-        }
-        let (mut operations, profile, created) = match event.subject {
-            EventSubject::Profile(wanted) => {
-                let found = self
-                    .profile(wanted)
-                    .ok_or(EventError::UnknownProfile(wanted))?;
-                (Vec::with_capacity(1), found.id, false)
-            }
-            EventSubject::Identifiers(identifiers) => match self.sole_owner(&identifiers) {
-                Some(owner) => (Vec::with_capacity(1), owner, false),
-                None => {
-                    let (operations, outcome) = self.plan_upsert(
-                        UpsertProfile::new(identifiers, SourceId::default_source()),
-                        at,
-                    )?;
-                    let Outcome::Profile { id, created, .. } = outcome else {
-                        return Err(EngineError::InvalidCommand(
-                            "identity resolution did not name a profile".to_owned(),
-                        ));
-                    };
-                    (operations, id, created)
+        let (mut operations, profile, created) = self.event_subject(&event, at)?;
+        let id = match event.id {
+            Some(id) => id,
+            None => {
+                let drawn = self.derived.event_ids.draw();
+                if self.derived.events.contains(drawn) {
+                    return Err(EventError::DuplicateId(drawn).into());
                 }
-            },
+                drawn
+            }
         };
         // The command's time, read once by `execute`: received is when the change commits,
         // and the clock (`Date.now` across the wasm boundary) is not read again per event.
@@ -232,6 +216,51 @@ impl Engine {
                 profile_created: created,
             },
         ))
+    }
+
+    /// Whether recording `event` now would be accepted, without planning it (its properties
+    /// are never looked at, so nothing of it is copied).
+    pub(super) fn check_event(&self, event: &NewEvent, at: Timestamp) -> Result<(), EngineError> {
+        self.event_subject(event, at).map(drop)
+    }
+
+    /// Every refusal recording `event` can meet: an id already stored, a profile that does not
+    /// exist, identifiers the identity policy refuses to resolve. Gives the operations that
+    /// resolve its identifiers (none for a known customer), the profile the event is about
+    /// and whether that profile is created for it.
+    fn event_subject(
+        &self,
+        event: &NewEvent,
+        at: Timestamp,
+    ) -> Result<(Vec<Operation>, ProfileId, bool), EngineError> {
+        if let Some(id) = event.id {
+            if self.derived.events.contains(id) {
+                return Err(EventError::DuplicateId(id).into());
+            }
+        }
+        match &event.subject {
+            EventSubject::Profile(wanted) => {
+                let found = self
+                    .profile(*wanted)
+                    .ok_or(EventError::UnknownProfile(*wanted))?;
+                Ok((Vec::with_capacity(1), found.id, false))
+            }
+            EventSubject::Identifiers(identifiers) => match self.sole_owner(identifiers) {
+                Some(owner) => Ok((Vec::with_capacity(1), owner, false)),
+                None => {
+                    let (operations, outcome) = self.plan_upsert(
+                        UpsertProfile::new(identifiers.clone(), SourceId::default_source()),
+                        at,
+                    )?;
+                    let Outcome::Profile { id, created, .. } = outcome else {
+                        return Err(EngineError::InvalidCommand(
+                            "identity resolution did not name a profile".to_owned(),
+                        ));
+                    };
+                    Ok((operations, id, created))
+                }
+            },
+        }
     }
 
     /// The profile every identifier already belongs to, if they all belong to one: the

@@ -374,7 +374,11 @@ impl Engine {
     /// Whether [`Engine::execute`] would accept `command` now, without applying anything: for
     /// a request made of several commands that must all be accepted before any is run.
     pub fn check(&self, command: &Command) -> Result<(), EngineError> {
-        self.plan(command.clone(), self.clock.now()).map(drop)
+        match command {
+            // Checked without planning a copy of the event and its properties.
+            Command::RecordEvent(event) => self.check_event(event, self.clock.now()),
+            _ => self.plan(command.clone(), self.clock.now()).map(drop),
+        }
     }
 
     fn plan(

@@ -1,6 +1,7 @@
 use cdp_engine::engine::Outcome;
 use cdp_engine::events::{EventQuery, Order};
 use cdp_engine::model::{EventContext, Timestamp};
+use cdp_engine::Command;
 
 use super::support::{engine, event, ok, run, upsert};
 
@@ -152,4 +153,48 @@ fn query_filters_by_context_and_mode() {
         )
         .unwrap();
     assert!(engine.events(&window).unwrap().events.is_empty());
+}
+
+/// `Engine::check` of an event (which plans no copy of it) accepts exactly what executing it
+/// accepts, refuses it with the same error, and changes nothing either way.
+#[test]
+fn checking_an_event_answers_as_recording_it_would() {
+    let (mut engine, _) = engine();
+    let known = upsert(&mut engine, "a@example.com", "{}");
+    upsert(&mut engine, "b@example.com", "{}");
+    ok(
+        &mut engine,
+        r#"{"recordEvent":{"identities":{"email":"a@example.com"},"name":"seen","id":"0b0e6f1e-8a62-4c39-9d5e-5c1a2b3c4d5e"}}"#,
+    );
+    let cases = [
+        r#"{"recordEvent":{"identities":{"email":"a@example.com"},"name":"known","properties":{"n":1}}}"#.to_owned(),
+        r#"{"recordEvent":{"identities":{"email":"new@example.com"},"name":"creates"}}"#.to_owned(),
+        format!(r#"{{"recordEvent":{{"profileId":"{known}","name":"byId"}}}}"#),
+        r#"{"recordEvent":{"profileId":"6f1c9a8e-3b1d-4c8e-9f0a-1b2c3d4e5f60","name":"nobody"}}"#.to_owned(),
+        r#"{"recordEvent":{"identities":{"email":"a@example.com"},"name":"again","id":"0b0e6f1e-8a62-4c39-9d5e-5c1a2b3c4d5e"}}"#.to_owned(),
+        r#"{"recordEvent":{"identities":{"email":["a@example.com","b@example.com"]},"name":"both"}}"#.to_owned(),
+    ];
+    let mut refused = 0;
+    for json in cases {
+        let command = Command::from_json(&json, engine.identity_config()).unwrap();
+        let before = (engine.next_offset(), engine.profile_count());
+        let checked = engine.check(&command);
+        assert_eq!(
+            (engine.next_offset(), engine.profile_count()),
+            before,
+            "checking {json} changed something"
+        );
+        match (checked, engine.execute(command)) {
+            (Ok(()), Ok(_)) => {}
+            (Err(checked), Err(executed)) => {
+                assert_eq!(checked.to_string(), executed.to_string(), "{json}");
+                refused += 1;
+            }
+            (checked, executed) => panic!("{json}: check {checked:?}, execute {executed:?}"),
+        }
+    }
+    assert_eq!(
+        refused, 3,
+        "an unknown profile, a taken id, two profiles' identifiers"
+    );
 }

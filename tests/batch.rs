@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use support::block_on;
 
-use cdp_engine::engine::{Change, Database, Engine, ExecuteError, Execution, SystemClock};
+use cdp_engine::engine::{Change, Database, Engine, ExecuteError, Execution, Outcome, SystemClock};
 use cdp_engine::identity::IdentityConfig;
 use cdp_engine::model::Profile;
 use cdp_engine::storage::{MemoryStorage, SnapshotManifest, Storage, StorageError};
@@ -83,6 +83,11 @@ fn execute<S: Storage>(
         let json = outcome.to_json();
         let text: serde_json::Value = serde_json::from_str(&outcome.to_json_text()).unwrap();
         assert_eq!(text, json, "the outcome's text is its JSON");
+        if let Outcome::Batch(outcomes) = &outcome {
+            let listed = Outcome::list_json_text("data", outcomes);
+            let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+            assert_eq!(listed, json!({"data": json["results"]}), "a list's text");
+        }
         json
     })
 }

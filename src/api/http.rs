@@ -128,13 +128,18 @@ pub struct Response {
 impl Response {
     /// A JSON response.
     pub fn json(status: u16, body: &Json) -> Self {
+        Self::json_text(status, body.to_string())
+    }
+
+    /// A JSON response whose body is written already.
+    pub fn json_text(status: u16, body: String) -> Self {
         Self {
             status,
             headers: vec![(
                 "content-type".to_owned(),
                 "application/json; charset=utf-8".to_owned(),
             )],
-            body: body.to_string(),
+            body,
         }
     }
 

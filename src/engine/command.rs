@@ -297,20 +297,32 @@ impl Outcome {
         text
     }
 
+    /// `{"<key>": [outcomes]}` as text, each outcome as [`Outcome::to_json`] gives it: the
+    /// answer to a request that ran several commands.
+    pub fn list_json_text(key: &str, outcomes: &[Outcome]) -> String {
+        let mut text = String::new();
+        Self::write_list(&mut text, key, outcomes);
+        text
+    }
+
+    fn write_list(text: &mut String, key: &str, outcomes: &[Outcome]) {
+        text.reserve(16 + outcomes.len() * 72);
+        text.push_str("{\"");
+        text.push_str(key);
+        text.push_str("\":[");
+        for (index, outcome) in outcomes.iter().enumerate() {
+            if index > 0 {
+                text.push(',');
+            }
+            outcome.write_json(text);
+        }
+        text.push_str("]}");
+    }
+
     fn write_json(&self, text: &mut String) {
         use std::fmt::Write;
         match self {
-            Self::Batch(outcomes) => {
-                text.reserve(16 + outcomes.len() * 72);
-                text.push_str("{\"results\":[");
-                for (index, outcome) in outcomes.iter().enumerate() {
-                    if index > 0 {
-                        text.push(',');
-                    }
-                    outcome.write_json(text);
-                }
-                text.push_str("]}");
-            }
+            Self::Batch(outcomes) => Self::write_list(text, "results", outcomes),
             Self::Profile {
                 id,
                 created,

@@ -11,6 +11,8 @@ use super::{error_response, profile_id, shape};
 use crate::api::{ApiError, Request, Response};
 use crate::engine::{Command, Engine, EngineError, EventSubject, NewEvent, Outcome};
 use crate::events::{parse_time, Cursor, EventError, EventQuery, Order};
+use crate::formats::{json_text_tree, Tree};
+use crate::identity::IdentityConfig;
 use crate::model::{ProfileId, Timestamp};
 
 /// The most events one request may record.
@@ -26,13 +28,62 @@ pub(super) const MAX_BATCH: usize = 1_000;
 /// engine then reports [`Engine::needs_reload`] and its owner (a `Database`) goes back to what
 /// storage holds.
 pub(super) fn record(engine: &mut Engine, request: &Request) -> Result<Response, ApiError> {
-    let body: Json = serde_json::from_str(&request.body)
-        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
+    let events = match quick_events(&request.body, engine.identity_config()) {
+        Some(events) => events,
+        None => read_events(&request.body, engine.identity_config())?,
+    };
+    let events = match events {
+        Body::One(event) => {
+            check(engine, std::slice::from_ref(&event))?;
+            let outcome = engine.execute(Command::RecordEvent(event))?;
+            return Ok(Response::json_text(201, outcome.to_json_text()));
+        }
+        Body::Array(events) => events,
+    };
+    check(engine, &events)?;
+    let commands: Vec<Command> = events.into_iter().map(Command::RecordEvent).collect();
+    for (index, command) in commands.iter().enumerate() {
+        if let Err(error) = engine.check(command) {
+            return Ok(batch_refusal(index, error));
+        }
+    }
+    match engine.execute_batch(commands) {
+        Ok(outcomes) => Ok(Response::json_text(
+            201,
+            Outcome::list_json_text("data", &outcomes),
+        )),
+        Err(refused) => Ok(batch_refusal(refused.index, refused.error)),
+    }
+}
+
+/// What a body to record holds: one event, or an array of 1 to [`MAX_BATCH`] events.
+#[cfg_attr(test, derive(Debug, PartialEq))]
+enum Body {
+    One(NewEvent),
+    Array(Vec<NewEvent>),
+}
+
+/// The events of a body whose every event has the common shape, read straight from the
+/// JSON tree ([`NewEvent::from_tree`]); `None` for anything else, which [`read_events`]
+/// then reads, so every error is reported one way.
+fn quick_events(body: &str, identity: &IdentityConfig) -> Option<Body> {
+    match json_text_tree(body).ok()? {
+        Tree::List(items) if (1..=MAX_BATCH).contains(&items.len()) => items
+            .iter()
+            .map(|item| NewEvent::from_tree(item, identity))
+            .collect::<Option<_>>()
+            .map(Body::Array),
+        tree @ Tree::Map(_) => NewEvent::from_tree(&tree, identity).map(Body::One),
+        _ => None,
+    }
+}
+
+/// The events of a body, or why it holds none: an event is refused with its path (`$[2].name`).
+fn read_events(body: &str, identity: &IdentityConfig) -> Result<Body, ApiError> {
+    let body: Json =
+        serde_json::from_str(body).map_err(|error| ApiError::MalformedJson(error.to_string()))?;
     let Json::Array(items) = body else {
-        let event = NewEvent::from_json(&body, "$", engine.identity_config())?;
-        check(engine, std::slice::from_ref(&event))?;
-        let outcome = engine.execute(Command::RecordEvent(event))?;
-        return Ok(Response::json(201, &outcome.to_json()));
+        return Ok(Body::One(NewEvent::from_json(&body, "$", identity)?));
     };
     if items.is_empty() || items.len() > MAX_BATCH {
         return Err(ApiError::InvalidRequest(format!(
@@ -43,24 +94,9 @@ pub(super) fn record(engine: &mut Engine, request: &Request) -> Result<Response,
     let events = items
         .iter()
         .enumerate()
-        .map(|(index, item)| {
-            NewEvent::from_json(item, &format!("$[{index}]"), engine.identity_config())
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    check(engine, &events)?;
-    let commands: Vec<Command> = events.into_iter().map(Command::RecordEvent).collect();
-    for (index, command) in commands.iter().enumerate() {
-        if let Err(error) = engine.check(command) {
-            return Ok(batch_refusal(index, error));
-        }
-    }
-    match engine.execute_batch(commands) {
-        Ok(outcomes) => {
-            let data: Vec<Json> = outcomes.iter().map(Outcome::to_json).collect();
-            Ok(Response::json(201, &json!({ "data": data })))
-        }
-        Err(refused) => Ok(batch_refusal(refused.index, refused.error)),
-    }
+        .map(|(index, item)| NewEvent::from_json(item, &format!("$[{index}]"), identity))
+        .collect::<Result<_, _>>()?;
+    Ok(Body::Array(events))
 }
 
 /// The answer refusing an array because of its event `index`: the engine's error, with
@@ -183,4 +219,44 @@ pub(super) fn time_parameter(request: &Request, name: &str) -> Result<Option<Tim
             })
         })
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bodies the quick reader takes read as the general reader reads them; any other is
+    /// left to the general reader, whose answer (an error with its path) stands.
+    #[test]
+    fn bodies_read_quickly_read_as_the_general_reader_reads_them() {
+        let identity = IdentityConfig::default();
+        let event = r#"{"identities":{"email":["S1@Example.com"]},"name":"viewedPage","happened":"2026-11-01T10:00:00.000Z","properties":{"sequence":1,"tags":["a"]}}"#;
+        let by_id = r#"{"profileId":"6f1c9a8e-3b1d-4c8e-9f0a-1b2c3d4e5f60","name":"buy","context":"ECOMMERCE","id":"0b0e6f1e-8a62-4c39-9d5e-5c1a2b3c4d5e"}"#;
+        let quick = [
+            event.to_owned(),
+            format!("[{event},{by_id}]"),
+            format!("[{}]", vec![event; MAX_BATCH].join(",")),
+        ];
+        for body in &quick {
+            let read = quick_events(body, &identity);
+            assert!(read.is_some(), "{body} is of the common shape");
+            assert_eq!(read.ok_or(()), read_events(body, &identity).map_err(drop));
+        }
+        let general = [
+            "[]".to_owned(),
+            format!("[{}]", vec![event; MAX_BATCH + 1].join(",")),
+            r#"[{"name":"x"}]"#.to_owned(),
+            r#"{"profileId":"6f1c9a8e-3b1d-4c8e-9f0a-1b2c3d4e5f60","name":"x","extra":1}"#
+                .to_owned(),
+            format!(
+                r#"[{event},{{"identities":{{"email":"a@b.c"}},"name":"x","context":"MARS"}}]"#
+            ),
+            r#"{"identities":{"email":"a@b.c"},"name":"x","name":"y"}"#.to_owned(),
+            "{not json".to_owned(),
+            "17".to_owned(),
+        ];
+        for body in &general {
+            assert_eq!(quick_events(body, &identity), None, "{body}");
+        }
+    }
 }

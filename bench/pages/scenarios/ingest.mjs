@@ -8,7 +8,9 @@
  * - as JSON text, one call per event: each command as JSON text (`CdpCore.execute`), which is
  *   what `cdp.execute` sends;
  * - as one batch: `cdp.execute({ batch })` of all events (JSON text, one write);
- * - as one batch of JS objects: the same batch through `executeObject`.
+ * - as one batch of JS objects: the same batch through `executeObject`;
+ * - through the typed helper: `cdp.events.recordMany` of arrays of 1,000 events (the most
+ *   `POST /cdp/v1/events` takes), one durable write each.
  *
  * The package uses JSON text (`cdp.execute`, `cdp.profiles.upsertMany`); these rows show
  * whether that is the fastest crossing. Checks: events recorded and profiles created, equal
@@ -25,6 +27,7 @@ const PATHS = {
   text: 'as JSON text, one call per event',
   batch: 'as one batch (JSON text, cdp.execute)',
   objectBatch: 'as one batch of JS objects',
+  recordMany: 'with cdp.events.recordMany, 1,000 a call',
 };
 
 /**
@@ -43,6 +46,7 @@ export function plan(options) {
       { engine: 'text', steps: ['ingest'], reps: 1, rows: { perSecond: row('text', 'CdpCore.execute(JSON.stringify(command)) per event, awaited (what cdp.execute does); memory storage') } },
       { engine: 'batch', steps: ['ingest'], reps: 1, rows: { perSecond: row('batch', 'one cdp.execute({ batch }) of every event; memory storage') } },
       { engine: 'objectBatch', steps: ['ingest'], reps: 1, rows: { perSecond: row('objectBatch', 'one CdpCore.executeObject({ batch }); memory storage') } },
+      { engine: 'recordMany', steps: ['ingest'], reps: 1, rows: { perSecond: row('recordMany', 'cdp.events.recordMany of 1,000 events a call, awaited (POST /cdp/v1/events); memory storage') } },
     ],
     pending: [],
   };
@@ -81,7 +85,7 @@ export const steps = {
     // The core itself, for the per-call paths: the glue module `Cdp.open` has just loaded.
     const { CdpCore } = await import('/pkg/cdp_engine.js');
     const core = await CdpCore.open({}, 'memory', {});
-    const ours = engine === 'batch' ? await Cdp.open({ name: freshName('bench-ingest'), storage: 'memory' }) : undefined;
+    const ours = engine === 'batch' || engine === 'recordMany' ? await Cdp.open({ name: freshName('bench-ingest'), storage: 'memory' }) : undefined;
     let recorded = 0;
     const start = performance.now();
     if (engine === 'objects') {
@@ -89,8 +93,15 @@ export const steps = {
     } else if (engine === 'text') {
       for (const event of events) if ('event' in JSON.parse(await core.execute(JSON.stringify({ recordEvent: event })))) recorded += 1;
     } else if (ours !== undefined) {
-      const { results } = await ours.execute({ batch: events.map((event) => ({ recordEvent: event })) });
-      recorded = results.filter((/** @type {object} */ result) => 'event' in result).length;
+      if (engine === 'batch') {
+        const { results } = await ours.execute({ batch: events.map((event) => ({ recordEvent: event })) });
+        recorded = results.filter((/** @type {object} */ result) => 'event' in result).length;
+      } else {
+        for (let first = 0; first < events.length; first += 1000) {
+          const outcomes = await ours.events.recordMany(events.slice(first, first + 1000));
+          recorded += outcomes.filter((outcome) => 'event' in outcome).length;
+        }
+      }
       const perSecond = events.length / ((performance.now() - start) / 1000);
       const profiles = await ours.profiles.count();
       await ours.close();

@@ -201,12 +201,20 @@ fn ingest(c: &mut Criterion) {
 
 /// With `CDP_INGEST_PROBE=N` set, runs the setup and then N batches without criterion, for
 /// `valgrind --tool=callgrind`: the difference between N = 2 and N = 0 divided by 2 × 10,000
-/// is the load-independent instruction count per event.
+/// is the load-independent instruction count per event. Events happen at random in the last
+/// day, or in time order with `CDP_INGEST_ORDER=time`.
 fn probe(batches: usize) {
     let (mut engine, identifiers) = live_engine();
     let mut noise = Noise(11);
+    let mut times = if std::env::var("CDP_INGEST_ORDER").as_deref() == Ok("time") {
+        Times::InOrder {
+            next: NOW - 20 * 86_400_000_000,
+        }
+    } else {
+        Times::RandomInLastDay
+    };
     for _ in 0..batches {
-        for event in batch(&identifiers, &mut noise, &mut Times::RandomInLastDay) {
+        for event in batch(&identifiers, &mut noise, &mut times) {
             black_box(engine.execute(Command::RecordEvent(event)).unwrap());
         }
         black_box(engine.take_unpersisted());

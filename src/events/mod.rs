@@ -14,4 +14,5 @@ pub use filter::{
 };
 pub use query::{Cursor, EventQuery, Order};
 pub use shape::{ShapeError, ShapeProblem, MAX_DEPTH};
+pub(crate) use store::next_generation;
 pub use store::{EventPage, EventStore, Mark, NameId, StoredEvent};

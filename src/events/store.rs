@@ -116,9 +116,9 @@ pub struct EventPage<'a> {
     pub next: Option<Cursor>,
 }
 
-/// A generation number no store has had ([`EventStore::generation`]); 0 is every empty
-/// store's.
-fn next_generation() -> u64 {
+/// A generation number no store has had ([`EventStore::generation`],
+/// [`crate::traits::TraitStore::generation`]); 0 is every empty store's.
+pub(crate) fn next_generation() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, AtomicOrdering::Relaxed)
 }

@@ -304,17 +304,22 @@ fn time_test(comparison: &Comparison, now: Timestamp) -> Test<i64> {
 
 /// The columns of the fields segment rules read. Columns exist only for fields some rule
 /// has referenced, so writes to other attributes cost nothing here. Trait columns are
-/// keyed by trait name alone, so the per-event refresh looks them up without allocating.
+/// numbered by trait name ([`ColumnStore::trait_column`]), and never dropped, so the
+/// per-event refresh can hold on to a trait's number and skip the lookup.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ColumnStore {
     columns: HashMap<Field, Column>,
-    traits: HashMap<String, Column>,
+    traits: HashMap<String, usize>,
+    trait_columns: Vec<Column>,
 }
 
 impl ColumnStore {
     pub(crate) fn column(&self, field: &Field) -> Option<&Column> {
         match field {
-            Field::Trait(name) => self.traits.get(name),
+            Field::Trait(name) => self
+                .traits
+                .get(name)
+                .and_then(|at| self.trait_columns.get(*at)),
             Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
                 self.columns.get(field)
             }
@@ -330,11 +335,25 @@ impl ColumnStore {
         self.traits.contains_key(name)
     }
 
+    /// The number of trait `name`'s column, if it has one; it stays the same for as long as
+    /// the store lives.
+    pub(crate) fn trait_column(&self, name: &str) -> Option<usize> {
+        self.traits.get(name).copied()
+    }
+
+    fn trait_mut(&mut self, name: &str) -> Option<&mut Column> {
+        let at = *self.traits.get(name)?;
+        self.trait_columns.get_mut(at)
+    }
+
     /// Creates an empty column for `field`; the caller fills it.
     pub(crate) fn create(&mut self, field: Field) {
         match field {
             Field::Trait(name) => {
-                self.traits.entry(name).or_default();
+                let next = self.trait_columns.len();
+                if *self.traits.entry(name).or_insert(next) == next {
+                    self.trait_columns.push(Column::default());
+                }
             }
             Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
                 self.columns.entry(field).or_default();
@@ -345,7 +364,7 @@ impl ColumnStore {
     /// Stores one profile's value of `field`, if the field has a column.
     pub(crate) fn set(&mut self, field: &Field, slot: ProfileIndex, value: Option<&Value>) {
         let column = match field {
-            Field::Trait(name) => self.traits.get_mut(name),
+            Field::Trait(name) => self.trait_mut(name),
             Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
                 self.columns.get_mut(field)
             }
@@ -357,20 +376,21 @@ impl ColumnStore {
 
     /// Stores one profile's value of trait `name`, if the trait has a column.
     pub(crate) fn set_trait(&mut self, name: &str, slot: ProfileIndex, value: Option<&Value>) {
-        if let Some(column) = self.traits.get_mut(name) {
+        if let Some(column) = self.trait_mut(name) {
             column.set_value(slot.slot(), value);
         }
     }
 
-    /// Stores one profile's value of trait `name`, computed only if the trait has a column.
-    pub(crate) fn set_trait_with(
+    /// Stores one profile's value in the trait column numbered `column`
+    /// ([`ColumnStore::trait_column`]).
+    pub(crate) fn set_trait_at(
         &mut self,
-        name: &str,
+        column: usize,
         slot: ProfileIndex,
-        value: impl FnOnce() -> Option<Value>,
+        value: Option<&Value>,
     ) {
-        if let Some(column) = self.traits.get_mut(name) {
-            column.set_value(slot.slot(), value().as_ref());
+        if let Some(column) = self.trait_columns.get_mut(column) {
+            column.set_value(slot.slot(), value);
         }
     }
 

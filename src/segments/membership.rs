@@ -134,6 +134,27 @@ pub struct SegmentStore {
     trait_readers: FxHashMap<String, Vec<usize>>,
     /// Reused for the positions one event affects, so ingest does not allocate for it.
     scratch: Vec<usize>,
+    /// Per trait position, what a change of that trait touches here.
+    trait_hooks: TraitHooks,
+}
+
+/// What a change of each trait touches, by trait position ([`TraitStore::name`]), worked
+/// out from the names once per generation of the traits and of the segments, so recording
+/// an event looks no trait name up.
+#[derive(Clone, Debug, Default)]
+struct TraitHooks {
+    /// The traits' generation these hooks were worked out for; `None` once the segments or
+    /// the columns changed.
+    generation: Option<u64>,
+    hooks: Vec<TraitHook>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct TraitHook {
+    /// The number of the trait's column ([`ColumnStore::trait_column`]), if a rule reads it.
+    column: Option<usize>,
+    /// The positions of the segments reading the trait.
+    readers: Vec<usize>,
 }
 
 fn record(
@@ -416,6 +437,7 @@ impl SegmentStore {
             return;
         }
         self.columns.create(field.clone());
+        self.trait_hooks.generation = None;
         if held_by_profile(&field) {
             for (position, profile) in inputs
                 .profiles
@@ -470,6 +492,7 @@ impl SegmentStore {
 
     /// Rebuilds which segments read which event names and traits.
     fn index_readers(&mut self) {
+        self.trait_hooks.generation = None;
         self.event_readers.clear();
         self.trait_readers.clear();
         for (position, state) in self.segments.iter().enumerate() {
@@ -533,15 +556,18 @@ impl SegmentStore {
         if let Some(positions) = self.event_readers.get(name) {
             readers.extend_from_slice(positions);
         }
+        if !changed_traits.is_empty() {
+            self.hook_traits(inputs.traits);
+        }
         for position in changed_traits {
-            let Some(trait_name) = inputs.traits.name(*position) else {
+            let Some(hook) = self.trait_hooks.hooks.get(*position) else {
                 continue;
             };
-            self.columns
-                .set_trait_with(trait_name, slot, || inputs.traits.value_at(*position, slot));
-            if let Some(positions) = self.trait_readers.get(trait_name) {
-                readers.extend_from_slice(positions);
+            if let Some(column) = hook.column {
+                let value = inputs.traits.value_at(*position, slot);
+                self.columns.set_trait_at(column, slot, value.as_ref());
             }
+            readers.extend_from_slice(&hook.readers);
         }
         if !readers.is_empty() {
             readers.sort_unstable();
@@ -549,6 +575,25 @@ impl SegmentStore {
             self.reevaluate(slot, inputs, now, readers.iter().copied());
         }
         self.scratch = readers;
+    }
+
+    /// Works the trait hooks out again if the traits or the segments changed since.
+    fn hook_traits(&mut self, traits: &TraitStore) {
+        if self.trait_hooks.generation == Some(traits.generation()) {
+            return;
+        }
+        self.trait_hooks.hooks = traits
+            .definitions()
+            .map(|definition| TraitHook {
+                column: self.columns.trait_column(&definition.name),
+                readers: self
+                    .trait_readers
+                    .get(&definition.name)
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect();
+        self.trait_hooks.generation = Some(traits.generation());
     }
 
     /// After trait `name` was redefined or removed: refreshes its column for `slots` and

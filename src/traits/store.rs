@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::accumulator::Accumulator;
 use super::TraitDefinition;
-use crate::events::{EventStore, StoredEvent};
+use crate::events::{next_generation, EventStore, StoredEvent};
 use crate::model::{ProfileIndex, Timestamp, Value};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -111,9 +111,17 @@ pub type StoredTrait = (TraitDefinition, Vec<TraitCells>, Vec<TraitDeadlines>);
 #[derive(Clone, Debug, Default)]
 pub struct TraitStore {
     traits: Vec<TraitState>,
+    /// Changes whenever a trait is added or removed ([`TraitStore::generation`]).
+    generation: u64,
 }
 
 impl TraitStore {
+    /// A number that changes whenever the traits' positions ([`TraitStore::name`]) may
+    /// have: what is worked out per position at one generation holds while it lasts.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// The definitions, in name order.
     pub fn definitions(&self) -> impl Iterator<Item = &TraitDefinition> {
         self.traits.iter().map(|state| &state.definition)
@@ -158,6 +166,7 @@ impl TraitStore {
             .traits
             .partition_point(|existing| existing.definition.name < state.definition.name);
         self.traits.insert(index, state);
+        self.generation = next_generation();
         touched.into_iter().map(ProfileIndex).collect()
     }
 
@@ -167,6 +176,7 @@ impl TraitStore {
             return Vec::new();
         };
         let state = self.traits.remove(position);
+        self.generation = next_generation();
         let mut slots: Vec<ProfileIndex> = state.cells.keys().copied().map(ProfileIndex).collect();
         slots.sort_unstable();
         slots
@@ -215,6 +225,7 @@ impl TraitStore {
             return Err(format!("trait {} is out of order", definition.name));
         }
         self.traits.push(TraitState::new(definition));
+        self.generation = next_generation();
         Ok(())
     }
 

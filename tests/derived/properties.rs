@@ -71,6 +71,13 @@ enum Step {
         who: usize,
         with: usize,
     },
+    /// Defines (or deletes, if defined) a trait no rule reads whose name sorts before the
+    /// others, so the traits the rules read change position.
+    ToggleFirstTrait,
+    /// Redefines `buys`, with or without a window.
+    RedefineBuys {
+        window_days: Option<u32>,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -83,6 +90,8 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(who, name, amount, days_ago)| Step::Event { who, name, amount, days_ago }),
         2 => (1i64..72).prop_map(|hours| Step::Advance { hours }),
         1 => (who.clone(), who.clone()).prop_map(|(who, with)| Step::Link { who, with }),
+        2 => Just(Step::ToggleFirstTrait),
+        1 => prop::option::of(1u32..4).prop_map(|window_days| Step::RedefineBuys { window_days }),
     ]
 }
 
@@ -140,6 +149,26 @@ fn apply(engine: &mut Engine, clock: &cdp_engine::engine::ManualClock, step: &St
                 &format!(
                     r#"{{"upsertProfile":{{"identities":{{"email":["{}","{}"]}}}}}}"#,
                     EMAILS[*who], EMAILS[*with]
+                ),
+            );
+        }
+        Step::ToggleFirstTrait => {
+            if engine.trait_definitions().any(|found| found.name == "aaa") {
+                ok(engine, r#"{"deleteTrait":{"name":"aaa"}}"#);
+            } else {
+                ok(
+                    engine,
+                    r#"{"defineTrait":{"name":"aaa","aggregate":"max","event":"view","property":"amount"}}"#,
+                );
+            }
+        }
+        Step::RedefineBuys { window_days } => {
+            let window =
+                window_days.map_or(String::new(), |days| format!(r#","windowDays":{days}"#));
+            ok(
+                engine,
+                &format!(
+                    r#"{{"defineTrait":{{"name":"buys","aggregate":"count","event":"buy"{window}}}}}"#
                 ),
             );
         }

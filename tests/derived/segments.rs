@@ -421,3 +421,71 @@ fn an_event_at_the_start_of_the_window_is_outside_it() {
     assert_eq!(engine.segment_size("recent"), Some(0));
     assert_eq!(engine.segment_members("quiet"), Some(vec![buyer]));
 }
+
+/// A segment reading a trait follows it when other traits come and go around it (its
+/// position among the traits changes) and when segments are added after events flowed.
+#[test]
+fn trait_segments_follow_their_trait_as_other_traits_come_and_go() {
+    let (mut engine, _) = engine();
+    ok(
+        &mut engine,
+        r#"{"defineTrait":{"name":"ltv","aggregate":"sum","event":"purchase","property":"amount"}}"#,
+    );
+    ok(
+        &mut engine,
+        r#"{"defineSegment":{"systemTitle":"big","rule":{"op":"range","trait":"ltv","min":50}}}"#,
+    );
+    let members = |engine: &Engine| sorted(engine.segment_members("big").unwrap());
+    let ann = event(&mut engine, "ann@x.io", "purchase", 1, r#"{"amount":60}"#);
+    assert_eq!(members(&engine), vec![ann]);
+    // A trait sorting first moves `ltv` along; one on another event sorts in between.
+    for name in ["aaa", "b"] {
+        ok(
+            &mut engine,
+            &format!(
+                r#"{{"defineTrait":{{"name":"{name}","aggregate":"count","event":"purchase"}}}}"#
+            ),
+        );
+        let new = event(
+            &mut engine,
+            &format!("{name}@x.io"),
+            "purchase",
+            2,
+            r#"{"amount":70}"#,
+        );
+        let small = event(
+            &mut engine,
+            &format!("{name}-small@x.io"),
+            "purchase",
+            3,
+            r#"{"amount":5}"#,
+        );
+        assert!(members(&engine).contains(&new), "after defining {name}");
+        assert!(!members(&engine).contains(&small), "after defining {name}");
+    }
+    ok(&mut engine, r#"{"deleteTrait":{"name":"aaa"}}"#);
+    let bo = event(&mut engine, "bo@x.io", "purchase", 4, r#"{"amount":40}"#);
+    assert!(!members(&engine).contains(&bo));
+    event(&mut engine, "bo@x.io", "purchase", 5, r#"{"amount":40}"#);
+    assert!(members(&engine).contains(&bo), "80 in two purchases");
+    // A segment defined now on a trait that had no column yet.
+    ok(
+        &mut engine,
+        r#"{"defineSegment":{"systemTitle":"many","rule":{"op":"range","trait":"b","min":2}}}"#,
+    );
+    assert_eq!(engine.segment_members("many").unwrap(), vec![bo]);
+    let cy = event(&mut engine, "cy@x.io", "purchase", 6, r#"{"amount":1}"#);
+    event(&mut engine, "cy@x.io", "purchase", 7, r#"{"amount":1}"#);
+    assert_eq!(
+        sorted(engine.segment_members("many").unwrap()),
+        sorted(vec![bo, cy])
+    );
+    for title in ["big", "many"] {
+        let rule = engine.segment(title).unwrap().rule.clone();
+        assert_eq!(
+            sorted(engine.segment_members(title).unwrap()),
+            sorted(engine.matching_profiles(&rule)),
+            "{title}: incremental vs full scan"
+        );
+    }
+}

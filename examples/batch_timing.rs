@@ -95,7 +95,7 @@ fn post_events(count: usize, profiles: usize) -> Result<(), Box<dyn std::error::
         })
         .collect();
     let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));
-    let mut api = Api::new(&Config::from_json("{}")?);
+    let mut api = Api::new(&Config::default());
     let start = Instant::now();
     for body in bodies {
         let mut request = Request::new(Method::Post, "/cdp/v1/events");

@@ -10,7 +10,7 @@ use crate::identity::IdentityConfig;
 use crate::schema::SchemaConfig;
 
 /// Everything an engine is configured with; every part is optional.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
     /// Identifier types and the conflict policy.
@@ -57,6 +57,22 @@ impl ConfigError {
     }
 }
 
+/// What an empty configuration (`{}`) reads as.
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            identity: IdentityConfig::default(),
+            schema: SchemaConfig::default(),
+            arrigoo: ArrigooConfig::default(),
+            chartmogul: ChartMogulConfig::default(),
+            primedata: PrimeDataConfig::default(),
+            followanalytics: FollowAnalyticsConfig::default(),
+            cdp: CdpConfig::default(),
+            max_body_bytes: Self::default_max_body_bytes(),
+        }
+    }
+}
+
 impl Config {
     fn default_max_body_bytes() -> usize {
         1_000_000
@@ -71,6 +87,13 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_is_what_an_empty_configuration_reads_as() {
+        let empty = Config::from_json("{}").unwrap();
+        assert_eq!(format!("{:?}", Config::default()), format!("{empty:?}"));
+        assert_eq!(Config::default().max_body_bytes, 1_000_000);
+    }
 
     #[test]
     fn documented_serve_config_is_accepted() {

@@ -40,6 +40,21 @@ pub(crate) enum Tree {
     Map(Vec<(Tree, Tree)>),
 }
 
+/// A JSON object of `fields`, their values moved in. For values that are JSON already:
+/// `serde_json::json!` copies each one by serializing it once more.
+pub(crate) fn json_object<const N: usize>(fields: [(&str, Json); N]) -> Json {
+    json_object_of(&mut fields.into_iter())
+}
+
+/// [`json_object`]'s work, once for every number of fields.
+fn json_object_of(fields: &mut dyn Iterator<Item = (&str, Json)>) -> Json {
+    let mut object = serde_json::Map::new();
+    for (key, value) in fields {
+        object.insert(key.to_owned(), value);
+    }
+    Json::Object(object)
+}
+
 /// Reads `T` from MessagePack as `rmp_serde::from_slice` reads it; the error is a message.
 pub(crate) fn from_msgpack<T: de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     T::deserialize(msgpack_tree(bytes)?).map_err(|error| error.to_string())

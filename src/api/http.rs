@@ -128,7 +128,10 @@ pub struct Response {
 impl Response {
     /// A JSON response.
     pub fn json(status: u16, body: &Json) -> Self {
-        Self::json_text(status, body.to_string())
+        // Written into bytes: `Display` goes through a formatter a write at a time. A JSON
+        // value always serializes; the fallback only keeps this free of a panic path.
+        let text = serde_json::to_string(body).unwrap_or_else(|_| body.to_string());
+        Self::json_text(status, text)
     }
 
     /// A JSON response whose body is written already.

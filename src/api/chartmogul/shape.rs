@@ -1,8 +1,9 @@
 //! ChartMogul's JSON shapes of a customer, its attributes and its id.
 
 use chrono::SecondsFormat;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json};
 
+use crate::formats::json_object;
 use crate::model::{Profile, ProfileId};
 
 /// The prefix of a customer uuid: `cus_<uuid>`.
@@ -44,20 +45,21 @@ pub(super) fn customer(profile: &Profile) -> Json {
         .iter()
         .map(|field| ((*field).to_owned(), attribute(profile, field)))
         .collect();
-    json!({
-        "id": numeric_id(profile.id),
-        "uuid": customer_uuid(profile.id),
-        "external_id": identifier(profile, "external_id"),
-        "email": identifier(profile, "email"),
-        "name": attribute(profile, "name"),
-        "address": address,
-        "customer-since": profile
-            .created
-            .to_datetime()
-            .map_or_else(|| profile.created.to_string(), |at| at.to_rfc3339_opts(SecondsFormat::Secs, false)),
-        "status": "Active",
-        "attributes": attributes(profile),
-    })
+    let since = profile.created.to_datetime().map_or_else(
+        || profile.created.to_string(),
+        |at| at.to_rfc3339_opts(SecondsFormat::Secs, false),
+    );
+    json_object([
+        ("id", Json::from(numeric_id(profile.id))),
+        ("uuid", Json::String(customer_uuid(profile.id))),
+        ("external_id", identifier(profile, "external_id")),
+        ("email", identifier(profile, "email")),
+        ("name", attribute(profile, "name")),
+        ("address", Json::Object(address)),
+        ("customer-since", Json::String(since)),
+        ("status", Json::from("Active")),
+        ("attributes", attributes(profile)),
+    ])
 }
 
 /// A customer as the by-email attribute endpoints list it: the same without `address`.
@@ -73,12 +75,12 @@ pub(super) fn customer_entry(profile: &Profile) -> Json {
 /// across sources), manual tags, and the Stripe and Clearbit objects (empty: the engine
 /// holds no data from either).
 pub(super) fn attributes(profile: &Profile) -> Json {
-    json!({
-        "custom": custom(profile),
-        "tags": tags(profile),
-        "stripe": {},
-        "clearbit": {},
-    })
+    json_object([
+        ("custom", custom(profile)),
+        ("tags", tags(profile)),
+        ("stripe", Json::Object(Map::new())),
+        ("clearbit", Json::Object(Map::new())),
+    ])
 }
 
 /// The custom attributes, by key.

@@ -43,12 +43,47 @@ export function toRequest(input, init) {
  * @returns {Promise<CoreRequest>}
  */
 export async function readRequest(request) {
-  const url = new URL(request.url);
   /** @type {string[]} */
   const headers = [];
-  for (const [name, value] of request.headers) headers.push(name.toLowerCase(), value);
+  for (const [name, value] of request.headers) headers.push(name, value);
   const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.text();
-  return { method: request.method, target: url.pathname + url.search, headers, body };
+  return coreRequest(request.method, request.url, headers, body);
+}
+
+/**
+ * The plain strings `handle()` takes, from a request given as strings (`Cdp.handle`) or read
+ * from a Request: the target reduced to its path and query as a URL parser reads it (dot
+ * segments resolved, characters escaped), header names lower-cased, no body on `GET` and
+ * `HEAD`.
+ * @param {string} method
+ * @param {string} target a path with an optional query, or an absolute URL
+ * @param {string[]} headers flat name/value pairs
+ * @param {string} body
+ * @returns {CoreRequest}
+ * @throws {CdpError} `cdp.invalid_request` for arguments of another kind or a target that
+ *   is no URL
+ */
+export function coreRequest(method, target, headers, body) {
+  if (
+    typeof method !== 'string' ||
+    typeof target !== 'string' ||
+    !Array.isArray(headers) ||
+    headers.length % 2 !== 0 ||
+    !headers.every((item) => typeof item === 'string') ||
+    typeof body !== 'string'
+  ) {
+    throw new CdpError(codes.invalidRequest, 'handle takes a method, a target, flat header name/value strings and a body string');
+  }
+  /** @type {URL} */
+  let url;
+  try {
+    url = new URL(target, RELATIVE_BASE);
+  } catch (error) {
+    throw new CdpError(codes.invalidRequest, `invalid request target: ${target}`, { cause: error });
+  }
+  const names = headers.map((item, index) => (index % 2 === 0 ? item.toLowerCase() : item));
+  const noBody = method === 'GET' || method === 'HEAD';
+  return { method, target: url.pathname + url.search, headers: names, body: noBody ? '' : body };
 }
 
 /**
@@ -58,15 +93,27 @@ export async function readRequest(request) {
  * @throws {CdpError} `cdp.internal` when the engine's answer is not such a triple
  */
 export function toResponse(answer) {
-  if (!isAnswer(answer)) {
-    throw new CdpError(codes.internal, 'the engine answered with a malformed response');
-  }
-  const [status, pairs, body] = answer;
+  const [status, pairs, body] = checkedAnswer(answer);
   const headers = new Headers();
   for (let index = 0; index + 1 < pairs.length; index += 2) {
     headers.append(pairs[index], pairs[index + 1]);
   }
   return new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, headers });
+}
+
+/**
+ * The `[status, headers, body]` triple `handle()` resolves to, checked, with no body for the
+ * statuses that have none (as a Response would have it).
+ * @param {unknown} answer
+ * @returns {[number, string[], string]}
+ * @throws {CdpError} `cdp.internal` when the engine's answer is not such a triple
+ */
+export function checkedAnswer(answer) {
+  if (!isAnswer(answer)) {
+    throw new CdpError(codes.internal, 'the engine answered with a malformed response');
+  }
+  const [status, headers, body] = answer;
+  return [status, headers, NULL_BODY_STATUSES.has(status) ? '' : body];
 }
 
 /**

@@ -455,6 +455,13 @@ export declare class Cdp {
    */
   fetch(input: Request | string | URL, init?: RequestInit): Promise<Response>;
   /**
+   * Answers one REST request given as plain strings: what `fetch` does without building
+   * Request and Response objects, for code that speaks HTTP itself (`serve` uses it). The
+   * headers are flat name/value pairs. Resolves once any write is durable with
+   * `[status, headers, body]`, headers as flat pairs with lower-case names.
+   */
+  handle(method: string, target: string, headers?: string[], body?: string): Promise<[number, string[], string]>;
+  /**
    * Runs one engine command given as its JSON object with exactly one key, the command's name
    * (`recordEvent`, `defineTrait`, `defineSegment`, `setSegmentActive`, `tick`,
    * `mergeProfiles`, `unmergeProfile`, `declareAttribute`, `writeAttributes`, …; see

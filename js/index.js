@@ -11,7 +11,7 @@
  * in `load-browser.js` and `load-node.js`.
  */
 import { CdpError, codes, isPlainObject, isTrap, toCdpError } from './cdp-error.js';
-import { readRequest, toRequest, toResponse } from './http.js';
+import { checkedAnswer, coreRequest, readRequest, toRequest, toResponse } from './http.js';
 import { Events } from './events.js';
 import { Profiles } from './profiles.js';
 import { MembershipFeed, Segments } from './segments.js';
@@ -303,6 +303,33 @@ export class Cdp {
       const { method, target, headers, body } = await parts;
       return toResponse(await core.handle(method, target, headers, body));
     }, mode);
+  }
+
+  /**
+   * Answers one REST request given as plain strings: what `fetch` does without building
+   * WHATWG Request and Response objects, for code that speaks HTTP itself (`serve` answers
+   * every request this way). The target is a path with an optional query; the headers are
+   * flat name/value pairs. Resolves once any write is durable with `[status, headers, body]`,
+   * headers as flat pairs with lower-case names; HTTP errors resolve like `fetch`'s.
+   * @param {string} method e.g. `'GET'`
+   * @param {string} target e.g. `'/v1/customers?page=2'`
+   * @param {string[]} [headers] e.g. `['authorization', 'Basic …']`
+   * @param {string} [body] `''` when there is none
+   * @returns {Promise<[number, string[], string]>}
+   */
+  handle(method, target, headers = [], body = '') {
+    /** @type {import('./http.js').CoreRequest} */
+    let parts;
+    try {
+      parts = coreRequest(method, target, headers, body);
+    } catch (error) {
+      return Promise.reject(toCdpError(error));
+    }
+    const mode = parts.method === 'GET' || parts.method === 'HEAD' ? 'read' : 'write';
+    return this.#run(
+      async (core) => checkedAnswer(await core.handle(parts.method, parts.target, parts.headers, parts.body)),
+      mode,
+    );
   }
 
   /**

@@ -165,20 +165,21 @@ function isCdpPath(url) {
  * visits could otherwise read and change every profile through this port.
  * @param {import('node:http').IncomingMessage} request
  * @param {boolean} cdpOpen
- * @returns {Response | undefined} the refusal, if refused
+ * @returns {Answer | undefined} the refusal, if refused
  */
 function refuseOpenCdpToPages(request, cdpOpen) {
   if (!cdpOpen || request.headers.origin === undefined || !isCdpPath(request.url ?? '/')) return undefined;
-  return Response.json(
-    {
-      error: {
-        code: 'api.unauthenticated',
-        message: 'an open /cdp/v1 (no cdp.apiKeys configured) answers no web page; configure cdp.apiKeys and send Authorization: Bearer <key>',
-      },
-    },
-    { status: 401, headers: { 'www-authenticate': 'Bearer' } },
-  );
+  const error = {
+    code: 'api.unauthenticated',
+    message: 'an open /cdp/v1 (no cdp.apiKeys configured) answers no web page; configure cdp.apiKeys and send Authorization: Bearer <key>',
+  };
+  return [401, ['content-type', 'application/json', 'www-authenticate', 'Bearer'], JSON.stringify({ error })];
 }
+
+/** @typedef {[number, string[], string]} Answer status, flat header name/value pairs, body */
+
+/** Request bodies as `fetch` reads them: UTF-8, a leading byte order mark dropped. */
+const UTF8 = new TextDecoder();
 
 /**
  * Reads a request body, keeping at most `limit + 1` bytes: once the body is past `limit` the
@@ -226,7 +227,8 @@ function linger(request) {
 }
 
 /**
- * Answers one HTTP request: a CORS preflight here, anything else through `cdp.fetch`. A body
+ * Answers one HTTP request: a CORS preflight here, anything else through `cdp.handle` (what
+ * `cdp.fetch` does, without building Request and Response objects for it). A body
  * past `maxBodyBytes` reaches the engine cut to `maxBodyBytes + 1` bytes, which it refuses
  * with the dialect's 413; the rest is never kept (see `linger`).
  * @param {Cdp} cdp
@@ -244,46 +246,40 @@ async function answer(cdp, maxBodyBytes, request, response, cdpOpen) {
     response.end();
     return;
   }
-  const reply = refuseOpenCdpToPages(request, cdpOpen) ?? (await viaEngine(cdp, request, method, body));
-  response.statusCode = reply.status;
-  for (const [name, value] of reply.headers) response.appendHeader(name, value);
+  const [status, headers, text] = refuseOpenCdpToPages(request, cdpOpen) ?? (await viaEngine(cdp, request, method, body));
+  response.statusCode = status;
+  for (let index = 0; index + 1 < headers.length; index += 2) response.appendHeader(headers[index], headers[index + 1]);
   for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
-  const payload = Buffer.from(await reply.arrayBuffer());
-  response.end(method === 'HEAD' ? undefined : payload);
+  response.end(method === 'HEAD' ? undefined : text);
 }
 
 /**
- * The engine's answer to a request, through `cdp.fetch`.
+ * The engine's answer to a request, through `cdp.handle`.
  * @param {Cdp} cdp
  * @param {import('node:http').IncomingMessage} request
  * @param {string} method
  * @param {Buffer} body
- * @returns {Promise<Response>}
+ * @returns {Promise<Answer>}
  */
 async function viaEngine(cdp, request, method, body) {
   try {
-    const headers = new Headers();
-    for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
-      headers.append(request.rawHeaders[index], request.rawHeaders[index + 1]);
-    }
-    const hasBody = method !== 'GET' && method !== 'HEAD' && body.length > 0;
-    return await cdp.fetch(request.url ?? '/', { method, headers, body: hasBody ? /** @type {BodyInit} */ (body) : undefined });
+    return await cdp.handle(method, request.url ?? '/', request.rawHeaders, UTF8.decode(body));
   } catch (error) {
     return errorReply(error);
   }
 }
 
 /**
- * The answer when `cdp.fetch` itself rejects (a request fetch cannot express, or an engine
+ * The answer when `cdp.handle` itself rejects (a request it cannot read, or an engine
  * failure): a JSON body with the error's code.
  * @param {unknown} error
- * @returns {Response}
+ * @returns {Answer}
  */
 function errorReply(error) {
   const code = error instanceof CdpError ? error.code : 'cdp.internal';
   const message = error instanceof Error ? error.message : String(error);
   const status = code === 'cdp.invalid_request' ? 400 : 500;
-  return Response.json({ error: code, message }, { status });
+  return [status, ['content-type', 'application/json'], JSON.stringify({ error: code, message })];
 }
 
 /**

@@ -208,6 +208,30 @@ describe('fetch speaks Arrigoo', () => {
     assertJsonError(await readAnswer(response), 404, 'api.not_found');
   });
 
+  test('handle answers as fetch does, with plain strings in and out', async () => {
+    const token = await login(cdp);
+    const target = `/v1/customer/${bob.id}`;
+    const [status, headers, body] = await cdp.handle('GET', target, ['Authorization', `Bearer ${token}`]);
+    const viaFetch = await cdp.fetch(target, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(status, 200);
+    assert.equal(body, await viaFetch.text());
+    assert.equal(headers[headers.indexOf('content-type') + 1], viaFetch.headers.get('content-type'));
+    assertCustomer(JSON.parse(body), bob);
+    const [refused, , error] = await cdp.handle('GET', `/v1/./x/../customer/${bob.id}`);
+    assert.equal(refused, 401, 'the dot segments resolve to the customer route, which wants a token');
+    assert.equal(error, await (await cdp.fetch(target)).text());
+  });
+
+  test('handle writes once durable and takes a body; bad arguments reject with cdp.invalid_request', async () => {
+    const [status, , body] = await cdp.handle('POST', '/auth/api', ['content-type', 'application/json'], JSON.stringify(adminLogin));
+    assert.equal(status, 200);
+    assert.ok(JSON.parse(body).access_token);
+    for (const args of [[1, '/'], ['GET', 7], ['GET', '/', ['odd']], ['GET', '/', [], 5]]) {
+      // @ts-expect-error arguments of the wrong kinds on purpose
+      await rejectsWithCode(cdp.handle(...args), 'cdp.invalid_request');
+    }
+  });
+
   test('fetch takes a URL object, an absolute URL string and a Request alike', async () => {
     const token = await login(cdp);
     const headers = { authorization: `Bearer ${token}` };

@@ -7,8 +7,9 @@
  *
  * Storage is in memory, or with `--data DIR` in that directory: the same snapshot + log
  * records as IndexedDB, each write fsync'ed before it is answered, so a restart (even after
- * SIGKILL) loses nothing acknowledged. Every request is answered by `cdp.fetch`, so the
- * server answers exactly what the in-page engine answers, plus CORS for pages on other
+ * SIGKILL) loses nothing acknowledged. Every request is answered by `cdp.handle` (what
+ * `cdp.fetch` does, with plain strings), so the server answers exactly what the in-page
+ * engine answers, plus CORS for pages on other
  * origins: a preflight is answered 204 here, and every answer allows any origin (credentials
  * travel in headers, never cookies). `cdp.fetch` itself needs no CORS, so it lives here. A
  * request body is read only up to the config's `maxBodyBytes`: past it the server stops

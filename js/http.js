@@ -40,13 +40,17 @@ export function toRequest(input, init) {
 /**
  * Reads a Request into the plain strings `handle()` takes.
  * @param {Request} request
+ * @param {RequestInit} [init] what it was built with, if a string body may be taken as is
  * @returns {Promise<CoreRequest>}
  */
-export async function readRequest(request) {
+export async function readRequest(request, init) {
   /** @type {string[]} */
   const headers = [];
   for (const [name, value] of request.headers) headers.push(name, value);
-  const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.text();
+  const noBody = request.method === 'GET' || request.method === 'HEAD';
+  // A string body is the text the Request would give back; reading its stream takes tasks.
+  const text = typeof init?.body === 'string' ? init.body : undefined;
+  const body = noBody ? '' : (text ?? (await request.text()));
   return coreRequest(request.method, request.url, headers, body);
 }
 

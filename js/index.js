@@ -296,7 +296,7 @@ export class Cdp {
     if (request.signal.aborted) {
       return Promise.reject(new CdpError(codes.aborted, 'the request was aborted', { cause: request.signal.reason }));
     }
-    const parts = readRequest(request);
+    const parts = readRequest(request, init);
     parts.catch(() => undefined);
     const mode = request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
     return this.#run(async (core) => {

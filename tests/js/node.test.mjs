@@ -208,6 +208,26 @@ describe('fetch speaks Arrigoo', () => {
     assertJsonError(await readAnswer(response), 404, 'api.not_found');
   });
 
+  test('a body reads alike whether it is a string, bytes or a stream, in init or in a Request', async () => {
+    const text = JSON.stringify(adminLogin);
+    const bodies = [
+      { body: text },
+      { body: new TextEncoder().encode(text) },
+      { body: new Blob([text]) },
+      { body: new Response(text).body, duplex: 'half' },
+    ];
+    for (const init of bodies) {
+      const response = await cdp.fetch('/auth/api', { method: 'POST', headers: { 'content-type': 'application/json' }, ...init });
+      assert.equal(response.status, 200, `a ${init.body?.constructor?.name} body`);
+      assertTokens(await response.json());
+    }
+    const request = new Request('https://x.example/auth/api', { method: 'POST', body: text });
+    const again = request.clone();
+    assert.equal((await cdp.fetch(request)).status, 200, 'a Request carrying the body');
+    const wrong = JSON.stringify({ ...adminLogin, secret: 'wrong' });
+    assert.equal((await cdp.fetch(again, { body: wrong, method: 'POST' })).status, 401, "init's body wins over the Request's");
+  });
+
   test('handle answers as fetch does, with plain strings in and out', async () => {
     const token = await login(cdp);
     const target = `/v1/customer/${bob.id}`;

@@ -57,8 +57,8 @@ export async function readRequest(request, init) {
 /**
  * The plain strings `handle()` takes, from a request given as strings (`Cdp.handle`) or read
  * from a Request: the target reduced to its path and query as a URL parser reads it (dot
- * segments resolved, characters escaped), header names lower-cased, no body on `GET` and
- * `HEAD`.
+ * segments resolved, characters escaped), the headers as a `Headers` object holds them, no
+ * body on `GET` and `HEAD`.
  * @param {string} method
  * @param {string} target a path with an optional query, or an absolute URL
  * @param {string[]} headers flat name/value pairs
@@ -85,9 +85,26 @@ export function coreRequest(method, target, headers, body) {
   } catch (error) {
     throw new CdpError(codes.invalidRequest, `invalid request target: ${target}`, { cause: error });
   }
-  const names = headers.map((item, index) => (index % 2 === 0 ? item.toLowerCase() : item));
   const noBody = method === 'GET' || method === 'HEAD';
-  return { method, target: url.pathname + url.search, headers: names, body: noBody ? '' : body };
+  return { method, target: url.pathname + url.search, headers: combined(headers), body: noBody ? '' : body };
+}
+
+/**
+ * Header pairs as a `Headers` object lists them: names lower-cased, values trimmed of HTTP
+ * whitespace, the values of a repeated name joined with `, ` in its first place.
+ * @param {string[]} headers flat name/value pairs
+ * @returns {string[]}
+ */
+function combined(headers) {
+  /** @type {Map<string, string>} */
+  const values = new Map();
+  for (let index = 0; index + 1 < headers.length; index += 2) {
+    const name = headers[index].toLowerCase();
+    const value = headers[index + 1].replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+    const seen = values.get(name);
+    values.set(name, seen === undefined ? value : `${seen}, ${value}`);
+  }
+  return [...values].flat();
 }
 
 /**

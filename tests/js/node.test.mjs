@@ -237,6 +237,13 @@ describe('fetch speaks Arrigoo', () => {
     assert.equal(body, await viaFetch.text());
     assert.equal(headers[headers.indexOf('content-type') + 1], viaFetch.headers.get('content-type'));
     assertCustomer(JSON.parse(body), bob);
+    const twice = ['Authorization', `Bearer ${token}`, 'authorization', ' Bearer bogus '];
+    const combined = new Headers();
+    for (let index = 0; index < twice.length; index += 2) combined.append(twice[index], twice[index + 1]);
+    const [both, , bothBody] = await cdp.handle('GET', target, twice);
+    const bothViaFetch = await cdp.fetch(target, { headers: combined });
+    assert.deepEqual([both, bothBody], [bothViaFetch.status, await bothViaFetch.text()], 'a repeated header reads as fetch reads it');
+    assert.equal(both, 401, 'two tokens joined are no token');
     const [refused, , error] = await cdp.handle('GET', `/v1/./x/../customer/${bob.id}`);
     assert.equal(refused, 401, 'the dot segments resolve to the customer route, which wants a token');
     assert.equal(error, await (await cdp.fetch(target)).text());

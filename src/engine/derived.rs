@@ -179,13 +179,7 @@ impl Engine {
         let (mut operations, profile, created) = self.event_subject(&event, at)?;
         let id = match event.id {
             Some(id) => id,
-            None => {
-                let drawn = self.derived.event_ids.draw();
-                if self.derived.events.contains(drawn) {
-                    return Err(EventError::DuplicateId(drawn).into());
-                }
-                drawn
-            }
+            None => self.unstored(self.derived.event_ids.draw())?,
         };
         // The command's time, read once by `execute`: received is when the change commits,
         // and the clock (`Date.now` across the wasm boundary) is not read again per event.
@@ -234,9 +228,7 @@ impl Engine {
         at: Timestamp,
     ) -> Result<(Vec<Operation>, ProfileId, bool), EngineError> {
         if let Some(id) = event.id {
-            if self.derived.events.contains(id) {
-                return Err(EventError::DuplicateId(id).into());
-            }
+            self.unstored(id)?;
         }
         match &event.subject {
             EventSubject::Profile(wanted) => {
@@ -261,6 +253,14 @@ impl Engine {
                 }
             },
         }
+    }
+
+    /// `id`, unless an event with it is stored already.
+    fn unstored(&self, id: EventId) -> Result<EventId, EngineError> {
+        if self.derived.events.contains(id) {
+            return Err(EventError::DuplicateId(id).into());
+        }
+        Ok(id)
     }
 
     /// The profile every identifier already belongs to, if they all belong to one: the

@@ -18,6 +18,11 @@ use crate::model::{ProfileId, Timestamp};
 /// The most events one request may record.
 pub(super) const MAX_BATCH: usize = 1_000;
 
+/// Whether an array of `len` events is one a request may record.
+fn recordable(len: usize) -> bool {
+    (1..=MAX_BATCH).contains(&len)
+}
+
 /// `POST /cdp/v1/events`: one `recordEvent` body, answered 201 with the outcome
 /// `{"event", "profile", "created"}`, or an array of them, recorded as one engine batch (all
 /// or nothing, one durable write) and answered 201 `{"data": [outcomes]}`. Every event of an
@@ -68,7 +73,7 @@ enum Body {
 /// then reads, so every error is reported one way.
 fn quick_events(body: &str, identity: &IdentityConfig) -> Option<Body> {
     match json_text_tree(body).ok()? {
-        Tree::List(items) if (1..=MAX_BATCH).contains(&items.len()) => items
+        Tree::List(items) if recordable(items.len()) => items
             .iter()
             .map(|item| NewEvent::from_tree(item, identity))
             .collect::<Option<_>>()
@@ -85,7 +90,7 @@ fn read_events(body: &str, identity: &IdentityConfig) -> Result<Body, ApiError> 
     let Json::Array(items) = body else {
         return Ok(Body::One(NewEvent::from_json(&body, "$", identity)?));
     };
-    if items.is_empty() || items.len() > MAX_BATCH {
+    if !recordable(items.len()) {
         return Err(ApiError::InvalidRequest(format!(
             "an array of events holds 1 to {MAX_BATCH} events, not {}",
             items.len()

@@ -47,10 +47,9 @@ export async function readRequest(request, init) {
   /** @type {string[]} */
   const headers = [];
   for (const [name, value] of request.headers) headers.push(name, value);
-  const noBody = request.method === 'GET' || request.method === 'HEAD';
   // A string body is the text the Request would give back; reading its stream takes tasks.
   const text = typeof init?.body === 'string' ? init.body : undefined;
-  const body = noBody ? '' : (text ?? (await request.text()));
+  const body = text ?? (request.body === null ? '' : await request.text());
   return coreRequest(request.method, request.url, headers, body);
 }
 
@@ -85,8 +84,17 @@ export function coreRequest(method, target, headers, body) {
   } catch (error) {
     throw new CdpError(codes.invalidRequest, `invalid request target: ${target}`, { cause: error });
   }
-  const noBody = method === 'GET' || method === 'HEAD';
-  return { method, target: url.pathname + url.search, headers: combined(headers), body: noBody ? '' : body };
+  return { method, target: url.pathname + url.search, headers: combined(headers), body: readsOnly(method) ? '' : body };
+}
+
+/**
+ * Whether requests of `method` carry no body and change nothing (`GET`, `HEAD`): they run as
+ * reads.
+ * @param {string} method
+ * @returns {boolean}
+ */
+export function readsOnly(method) {
+  return method === 'GET' || method === 'HEAD';
 }
 
 /**

@@ -11,7 +11,7 @@
  * in `load-browser.js` and `load-node.js`.
  */
 import { CdpError, codes, isPlainObject, isTrap, toCdpError } from './cdp-error.js';
-import { checkedAnswer, coreRequest, readRequest, toRequest, toResponse } from './http.js';
+import { checkedAnswer, coreRequest, readRequest, readsOnly, toRequest, toResponse } from './http.js';
 import { Events } from './events.js';
 import { Profiles } from './profiles.js';
 import { MembershipFeed, Segments } from './segments.js';
@@ -298,7 +298,7 @@ export class Cdp {
     }
     const parts = readRequest(request, init);
     parts.catch(() => undefined);
-    const mode = request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
+    const mode = readsOnly(request.method) ? 'read' : 'write';
     return this.#run(async (core) => {
       const { method, target, headers, body } = await parts;
       return toResponse(await core.handle(method, target, headers, body));
@@ -325,7 +325,7 @@ export class Cdp {
     } catch (error) {
       return Promise.reject(toCdpError(error));
     }
-    const mode = parts.method === 'GET' || parts.method === 'HEAD' ? 'read' : 'write';
+    const mode = readsOnly(parts.method) ? 'read' : 'write';
     return this.#run(
       async (core) => checkedAnswer(await core.handle(parts.method, parts.target, parts.headers, parts.body)),
       mode,

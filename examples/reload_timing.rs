@@ -38,12 +38,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         snapshot_min_changes: u64::MAX,
         snapshot_after_write: false,
     };
-    let database = block_on(Database::open_with(
-        &storage,
-        IdentityConfig::default(),
-        Rc::new(SystemClock),
-        options,
-    ))?;
+    let open = || {
+        block_on(Database::open_with(
+            &storage,
+            IdentityConfig::default(),
+            Rc::new(SystemClock),
+            options,
+        ))
+    };
+    let database = open()?;
     let countries = ["DK", "SE", "NO", "DE", "FR", "NL"];
     let plans = ["free", "basic", "gold", "platinum"];
     let start = Instant::now();
@@ -90,12 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for _ in 0..repeats {
         let start = Instant::now();
-        let reopened = block_on(Database::open_with(
-            &storage,
-            IdentityConfig::default(),
-            Rc::new(SystemClock),
-            options,
-        ))?;
+        let reopened = open()?;
         println!(
             "Database::open (read + decode + rebuild): {:?}, {} profiles",
             start.elapsed(),

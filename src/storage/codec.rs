@@ -95,8 +95,7 @@ pub fn encode_frame<T: Serialize + ?Sized>(
     value: &T,
 ) -> Result<Vec<u8>, StorageError> {
     let mut bytes = start_frame(magic, FORMAT | FAST_CHECKSUM, 256);
-    rmp_serde::encode::write(&mut bytes, value)
-        .map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
+    super::msgpack::encode_into(&mut bytes, value)?;
     seal(&mut bytes);
     Ok(bytes)
 }
@@ -360,6 +359,19 @@ mod tests {
         let bytes = from_hex(include_str!("../../tests/fixtures/log-format-2.hex"));
         assert_eq!(bytes[4], 2);
         assert_eq!(decode_batch(&bytes).unwrap(), fixture_changes());
+    }
+
+    /// The MessagePack writer of stored records writes, for every operation, the payload
+    /// `rmp_serde` wrote into the format-2 fixture.
+    #[test]
+    fn messagepack_frames_carry_the_bytes_earlier_builds_wrote() {
+        let stored = from_hex(include_str!("../../tests/fixtures/log-format-2.hex"));
+        let written = encode_frame(BATCH_MAGIC, &fixture_changes()).unwrap();
+        assert_eq!(written[HEADER_LEN..], stored[HEADER_LEN..]);
+        assert_eq!(
+            decode_frame::<Vec<Change>>(BATCH_MAGIC, &written).unwrap(),
+            fixture_changes()
+        );
     }
 
     #[test]

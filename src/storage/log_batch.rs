@@ -187,8 +187,7 @@ impl<'a> Writer<'a> {
             Operation::EventRecorded { event } => self.event(event, at),
             other => {
                 self.out.bytes.push(OTHER);
-                let encoded = rmp_serde::to_vec(other)
-                    .map_err(|error| StorageError::Failed(format!("encoding failed: {error}")))?;
+                let encoded = super::msgpack::to_vec(other)?;
                 self.out.unsigned(encoded.len() as u64);
                 self.out.bytes.extend_from_slice(&encoded);
             }

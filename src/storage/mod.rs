@@ -25,6 +25,7 @@ pub mod indexeddb;
 pub mod js;
 mod log_batch;
 mod memory;
+mod msgpack;
 
 use std::future::Future;
 

@@ -4,6 +4,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use super::{Attributes, Identities, ProfileId, Rare, Timestamp, Value};
+use crate::formats::json_map;
 
 /// The name of an attribute (`name`, `subscription_id`). The schema decides which names are
 /// valid for which dialect.
@@ -203,16 +204,16 @@ impl Profile {
                 values.push(Json::String(identifier.value().to_owned()));
             }
         }
-        let attributes: Map<String, Json> = self
-            .merged_attributes()
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value.to_json()))
-            .collect();
-        let consents: Map<String, Json> = self
-            .consents
-            .iter()
-            .map(|(purpose, value)| (purpose.clone(), value.to_json()))
-            .collect();
+        let attributes = json_map(
+            self.merged_attributes()
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value.to_json())),
+        );
+        let consents = json_map(
+            self.consents
+                .iter()
+                .map(|(purpose, value)| (purpose.clone(), value.to_json())),
+        );
         json!({
             "id": self.id.to_string(),
             "identities": identities,

@@ -52,11 +52,10 @@ impl Properties {
 
     /// The properties as a JSON object, each value as [`Value::to_json`] writes it.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Object(
+        serde_json::Value::Object(crate::formats::json_map(
             self.iter()
-                .map(|(name, value)| (name.clone(), value.to_json()))
-                .collect(),
-        )
+                .map(|(name, value)| (name.clone(), value.to_json())),
+        ))
     }
 
     /// How many properties there are.

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::Timestamp;
+use crate::formats::json_map;
 
 /// A typed attribute value. What a key may hold is declared in the schema; the schema is the
 /// only place that turns raw input into a `Value`.
@@ -46,12 +47,11 @@ impl Value {
             Self::Date(date) => Json::String(date.to_string()),
             Self::DateTime(stamp) => Json::String(stamp.to_string()),
             Self::Set(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
-            Self::Object(fields) => Json::Object(
+            Self::Object(fields) => Json::Object(json_map(
                 fields
                     .iter()
-                    .map(|(key, value)| (key.clone(), value.to_json()))
-                    .collect(),
-            ),
+                    .map(|(key, value)| (key.clone(), value.to_json())),
+            )),
             Self::List(items) => Json::Array(items.iter().map(Self::to_json).collect()),
         }
     }

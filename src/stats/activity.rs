@@ -70,10 +70,11 @@ pub fn daily_event_counts(engine: &Engine) -> DailyEventCounts {
         .into_iter()
         .map(|day| {
             let found = counts.remove(&day).unwrap_or_default();
-            let by_type: BTreeMap<String, u64> = types
-                .iter()
-                .map(|name| (name.clone(), found.get(name).copied().unwrap_or(0)))
-                .collect();
+            // Inserted one by one: collecting would compile a sort of the entries just for this.
+            let mut by_type = BTreeMap::new();
+            for name in &types {
+                by_type.insert(name.clone(), found.get(name).copied().unwrap_or(0));
+            }
             DayCounts {
                 day,
                 total: by_type.values().sum(),

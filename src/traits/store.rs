@@ -343,10 +343,14 @@ impl TraitStore {
 
     /// Every trait value of the profile at `slot`, by trait name (PrimeData's `p_trait`).
     pub fn values_of(&self, slot: ProfileIndex) -> BTreeMap<String, Value> {
-        self.traits
-            .iter()
-            .filter_map(|state| Some((state.definition.name.clone(), state.value(slot)?)))
-            .collect()
+        // Inserted one by one: collecting would compile a sort of the entries just for this.
+        let mut values = BTreeMap::new();
+        for state in &self.traits {
+            if let Some(value) = state.value(slot) {
+                values.insert(state.definition.name.clone(), value);
+            }
+        }
+        values
     }
 }
 

@@ -1,8 +1,9 @@
 //! Arrigoo's JSON shapes of a profile, a segment and the statistics.
 
 use chrono::SecondsFormat;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 
+use crate::formats::json_map;
 use crate::model::{Profile, Timestamp};
 use crate::segments::SegmentDefinition;
 use crate::stats::{DailyEventCounts, MonthCount, SegmentStat};
@@ -70,11 +71,11 @@ pub(super) fn daily_event_stats(counts: &DailyEventCounts) -> Json {
         .days
         .iter()
         .map(|day| {
-            let stats: Map<String, Json> = day
-                .by_type
-                .iter()
-                .map(|(name, count)| (name.clone(), Json::from(*count)))
-                .collect();
+            let stats = json_map(
+                day.by_type
+                    .iter()
+                    .map(|(name, count)| (name.clone(), Json::from(*count))),
+            );
             json!({
                 "total": day.total,
                 "entry": format!("{}T00:00:00Z", day.day),

@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value as Json};
 use super::{page_window, profile_id, shape};
 use crate::api::{parse_body, ApiError, Request, Response};
 use crate::engine::{Command, Engine, EngineError, Outcome};
+use crate::formats::json_map;
 use crate::model::Profile;
 
 /// `GET /cdp/v1/profiles?limit&cursor`: live profiles in creation order.
@@ -72,11 +73,12 @@ pub(super) fn upsert(engine: &mut Engine, request: &Request) -> Result<Response,
 /// `GET /cdp/v1/profiles/{id}/traits`: `{"profile", "traits": {name: value}}`.
 pub(super) fn traits(engine: &Engine, id: &str) -> Result<Response, ApiError> {
     let profile = find(engine, id)?;
-    let traits: Map<String, Json> = engine
-        .trait_values(profile.id)
-        .into_iter()
-        .map(|(name, value)| (name, value.to_json()))
-        .collect();
+    let traits = json_map(
+        engine
+            .trait_values(profile.id)
+            .into_iter()
+            .map(|(name, value)| (name, value.to_json())),
+    );
     Ok(Response::json(
         200,
         &json!({"profile": profile.id.to_string(), "traits": traits}),

@@ -3,7 +3,7 @@
 use chrono::SecondsFormat;
 use serde_json::{Map, Value as Json};
 
-use crate::formats::json_object;
+use crate::formats::{json_map, json_object};
 use crate::model::{Profile, ProfileId};
 
 /// The prefix of a customer uuid: `cus_<uuid>`.
@@ -41,10 +41,11 @@ pub(super) fn numeric_id(id: ProfileId) -> u64 {
 
 /// A full customer: identity, address, status and attributes.
 pub(super) fn customer(profile: &Profile) -> Json {
-    let address: Map<String, Json> = ADDRESS_FIELDS
-        .iter()
-        .map(|field| ((*field).to_owned(), attribute(profile, field)))
-        .collect();
+    let address = json_map(
+        ADDRESS_FIELDS
+            .iter()
+            .map(|field| ((*field).to_owned(), attribute(profile, field))),
+    );
     let since = profile.created.to_datetime().map_or_else(
         || profile.created.to_string(),
         |at| at.to_rfc3339_opts(SecondsFormat::Secs, false),

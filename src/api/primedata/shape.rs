@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
 
 use crate::events::EventPage;
+use crate::formats::json_map;
 use crate::model::{Profile, ProfileId, Timestamp, Value};
 
 /// The parts of a profile a search may ask for (`type`).
@@ -52,20 +53,22 @@ pub(super) fn profile(
         data.insert("identity".into(), Json::Object(identity));
     }
     if parts.contains(&Part::Trait) {
-        let traits: Map<String, Json> = profile
-            .merged_attributes()
-            .into_iter()
-            .filter(|(key, _)| wanted(key))
-            .map(|(key, value)| (key.to_owned(), value.to_json()))
-            .collect();
+        let traits = json_map(
+            profile
+                .merged_attributes()
+                .into_iter()
+                .filter(|(key, _)| wanted(key))
+                .map(|(key, value)| (key.to_owned(), value.to_json())),
+        );
         data.insert("trait".into(), Json::Object(traits));
     }
     if parts.contains(&Part::Ptrait) {
-        let computed: Map<String, Json> = computed
-            .iter()
-            .filter(|(name, _)| wanted(name))
-            .map(|(name, value)| (name.clone(), value.to_json()))
-            .collect();
+        let computed = json_map(
+            computed
+                .iter()
+                .filter(|(name, _)| wanted(name))
+                .map(|(name, value)| (name.clone(), value.to_json())),
+        );
         data.insert("p_trait".into(), Json::Object(computed));
     }
     json!({ "data": data })

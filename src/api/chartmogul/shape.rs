@@ -86,13 +86,12 @@ pub(super) fn attributes(profile: &Profile) -> Json {
 
 /// The custom attributes, by key.
 pub(super) fn custom(profile: &Profile) -> Json {
-    Json::Object(
+    Json::Object(json_map(
         profile
             .merged_attributes()
             .into_iter()
-            .map(|(key, value)| (key.to_owned(), value.to_json()))
-            .collect(),
-    )
+            .map(|(key, value)| (key.to_owned(), value.to_json())),
+    ))
 }
 
 /// The manual tags.

@@ -180,6 +180,18 @@ pub fn decode_frame<T: DeserializeOwned>(magic: [u8; 4], bytes: &[u8]) -> Result
     decode_messagepack(format, payload)
 }
 
+/// The snapshot manifests among stored manifest frames, newest first; a frame that does not
+/// decode is left out (its snapshot cannot be trusted anyway).
+pub fn manifests_newest_first<'a>(
+    frames: impl Iterator<Item = &'a [u8]>,
+) -> Vec<super::SnapshotManifest> {
+    let mut manifests: Vec<super::SnapshotManifest> = frames
+        .filter_map(|bytes| decode_frame(MANIFEST_MAGIC, bytes).ok())
+        .collect();
+    manifests.sort_by_key(|manifest| std::cmp::Reverse(manifest.offset));
+    manifests
+}
+
 /// Decodes the MessagePack payload of a format-2 frame; any other format is unknown here.
 fn decode_messagepack<T: DeserializeOwned>(format: u8, payload: &[u8]) -> Result<T, StorageError> {
     if format != FORMAT {
@@ -372,6 +384,29 @@ mod tests {
             decode_frame::<Vec<Change>>(BATCH_MAGIC, &written).unwrap(),
             fixture_changes()
         );
+    }
+
+    #[test]
+    fn manifests_come_newest_first_without_the_ones_that_do_not_decode() {
+        let manifest = |offset| super::super::SnapshotManifest {
+            offset,
+            chunks: 1,
+            log_start: 0,
+        };
+        let mut torn = encode_frame(MANIFEST_MAGIC, &manifest(9)).unwrap();
+        torn.truncate(torn.len() - 1);
+        let frames = [
+            encode_frame(MANIFEST_MAGIC, &manifest(4)).unwrap(),
+            torn,
+            encode_frame(MANIFEST_MAGIC, &manifest(7)).unwrap(),
+            encode_frame(CHUNK_MAGIC, &manifest(8)).unwrap(),
+            encode_frame(MANIFEST_MAGIC, &manifest(1)).unwrap(),
+        ];
+        let offsets: Vec<u64> = manifests_newest_first(frames.iter().map(Vec::as_slice))
+            .iter()
+            .map(|manifest| manifest.offset)
+            .collect();
+        assert_eq!(offsets, [7, 4, 1]);
     }
 
     #[test]

@@ -32,7 +32,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{DomException, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction};
 
 use super::codec::{
-    decode_batch, decode_frame, decode_legacy_batch, encode_batch, encode_frame, MANIFEST_MAGIC,
+    decode_batch, decode_legacy_batch, encode_batch, encode_frame, manifests_newest_first,
+    MANIFEST_MAGIC,
 };
 use super::{retained_log_start, SnapshotManifest, Storage, StorageError, CHANGES_PER_RECORD};
 use crate::engine::Change;
@@ -183,14 +184,8 @@ fn bytes_of(value: &JsValue) -> Option<Vec<u8>> {
 
 fn manifests_from(request: &IdbRequest) -> Result<Vec<SnapshotManifest>, StorageError> {
     let values: Array = request.result().map_err(storage_error)?.unchecked_into();
-    // A manifest that does not decode is left out: its snapshot cannot be trusted anyway.
-    let mut manifests: Vec<SnapshotManifest> = values
-        .iter()
-        .filter_map(|value| bytes_of(&value))
-        .filter_map(|bytes| decode_frame(MANIFEST_MAGIC, &bytes).ok())
-        .collect();
-    manifests.sort_by_key(|manifest| std::cmp::Reverse(manifest.offset));
-    Ok(manifests)
+    let frames: Vec<Vec<u8>> = values.iter().filter_map(|value| bytes_of(&value)).collect();
+    Ok(manifests_newest_first(frames.iter().map(Vec::as_slice)))
 }
 
 impl Storage for IndexedDbStorage {

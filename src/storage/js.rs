@@ -22,7 +22,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::codec::{decode_batch, decode_frame, encode_batch, encode_frame, MANIFEST_MAGIC};
+use super::codec::{
+    decode_batch, encode_batch, encode_frame, manifests_newest_first, MANIFEST_MAGIC,
+};
 use super::{
     hand_over, retained_log_start, SnapshotManifest, Storage, StorageError, CHANGES_PER_RECORD,
 };
@@ -117,13 +119,8 @@ fn js_error(error: JsValue) -> StorageError {
 
 impl Storage for JsStorage {
     async fn snapshots(&self) -> Result<Vec<SnapshotManifest>, StorageError> {
-        let mut manifests: Vec<SnapshotManifest> = frames(self.backend.manifests())
-            .await?
-            .iter()
-            .filter_map(|bytes| decode_frame(MANIFEST_MAGIC, bytes).ok())
-            .collect();
-        manifests.sort_by_key(|manifest| std::cmp::Reverse(manifest.offset));
-        Ok(manifests)
+        let frames = frames(self.backend.manifests()).await?;
+        Ok(manifests_newest_first(frames.iter().map(Vec::as_slice)))
     }
 
     async fn read_snapshot(

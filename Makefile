@@ -26,13 +26,13 @@ build: setup
 	$(CARGO_RUN) build --release --target wasm32-unknown-unknown --lib
 	rm -rf build/bindgen pkg
 	mkdir -p build pkg
-	@# wasm-opt runs before wasm-bindgen: binaryen 108 rewrites wasm-bindgen's output with a
-	@# broken externref table export.
-	wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
-		--enable-mutable-globals --enable-reference-types $(WASM_OPT_NAMES) \
-		"$(WASM)" -o build/cdp_engine.wasm
-	$(TOOLCHAIN) wasm-bindgen --target web $(BINDGEN_NAMES) --out-dir build/bindgen build/cdp_engine.wasm
-	cp build/bindgen/cdp_engine.js build/bindgen/cdp_engine_bg.wasm pkg/
+	$(TOOLCHAIN) wasm-bindgen --target web $(BINDGEN_NAMES) --out-dir build/bindgen "$(WASM)"
+	@# binaryen's wasm-opt from npm (a wasm build, no download): newer than Debian's, it
+	@# optimizes wasm-bindgen's output (Debian's 108 broke its externref table export).
+	node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-sign-ext \
+		--enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types \
+		$(WASM_OPT_NAMES) build/bindgen/cdp_engine_bg.wasm -o pkg/cdp_engine_bg.wasm
+	cp build/bindgen/cdp_engine.js pkg/
 	cp js/file-storage.js js/load-node.js js/serve.js js/index.d.ts pkg/
 	@# The facade and its modules in one file: a browser loading the package unbundled
 	@# fetches it in one round trip instead of one per level of imports (and at most six

@@ -3,8 +3,9 @@
 #
 #   - the wasm32 standard library (rustup, or Debian's compiler with a self-built sysroot);
 #   - the wasm-bindgen CLI at exactly the version Cargo.lock pins;
-#   - Chromium, ChromeDriver and binaryen (wasm-opt) from Debian;
-#   - Node.js, when the machine has none, and the npm dev dependencies from package-lock.json.
+#   - Chromium and ChromeDriver from Debian;
+#   - Node.js, when the machine has none, and the npm dev dependencies from package-lock.json
+#     (binaryen's wasm-opt among them).
 #
 # It writes build/toolchain.env, which the Makefile reads to know which compiler builds wasm32.
 set -euo pipefail
@@ -83,8 +84,8 @@ export CARGO_TARGET_DIR=target/debian
 ENV
 fi
 
-# --- 2. Chromium, ChromeDriver, binaryen, Node.js --------------------------------------------
-apt_install chromium chromium-driver binaryen
+# --- 2. Chromium, ChromeDriver, Node.js --------------------------------------------------------
+apt_install chromium chromium-driver
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
 fi

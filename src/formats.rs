@@ -109,7 +109,7 @@ pub(crate) fn from_deserializer<'de, T: de::DeserializeOwned, D: Deserializer<'d
 
 #[inline(never)]
 fn msgpack_tree(bytes: &[u8]) -> Result<Tree, String> {
-    rmp_serde::from_slice(bytes).map_err(|error| error.to_string())
+    crate::storage::msgpack::read_tree(bytes)
 }
 
 #[inline(never)]

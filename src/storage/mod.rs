@@ -25,7 +25,7 @@ pub mod indexeddb;
 pub mod js;
 mod log_batch;
 mod memory;
-mod msgpack;
+pub(crate) mod msgpack;
 
 use std::future::Future;
 

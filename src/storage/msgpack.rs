@@ -1,18 +1,24 @@
-//! The MessagePack writer of stored records (snapshot chunks, manifests, change-log operations
-//! outside the hand-written batch layout): the bytes `rmp_serde::to_vec` writes for the same
-//! value (structs as arrays, enums as `{variant: content}`, unit variants as their name,
-//! integers in their smallest form, byte strings as `bin`), read back by
-//! [`crate::formats::from_msgpack`].
+//! MessagePack, the format of stored records outside the hand-written layouts (snapshot
+//! chunks and manifests, change-log operations of other kinds than the common ones).
 //!
-//! One writer type, appending to one `Vec<u8>`, so every record type's `Serialize` code is
-//! compiled once for it. (`rmp_serde`'s encoder compiles each record type once per writer it
-//! is used with, and once more for the buffer it writes a sequence of unknown length into.)
-//! A sequence or map of unknown length is written in place and its header inserted before
-//! it when it ends.
+//! The writer writes the bytes `rmp_serde::to_vec` writes for the same value (structs as
+//! arrays, enums as `{variant: content}`, unit variants as their name, integers in their
+//! smallest form, byte strings as `bin`). It is one writer type appending to one `Vec<u8>`,
+//! so every record type's `Serialize` code is compiled once for it (`rmp_serde`'s encoder
+//! compiles each type once per writer it is used with, and once more for the buffer it
+//! writes a sequence of unknown length into). A sequence or map of unknown length is written
+//! in place and its header inserted before it when it ends.
+//!
+//! The reader reads a MessagePack document into a [`Tree`] as `rmp_serde` reading one
+//! through `deserialize_any` does (a `str` that is not UTF-8 becomes a byte string, bytes
+//! after the document are ignored), with nesting bounded as it bounds it and every length
+//! checked against the bytes there are. An extension, which no record uses, reads as the
+//! list of its type and data.
 
 use serde::ser::{self, Serialize};
 
 use super::StorageError;
+use crate::formats::Tree;
 
 /// The failure of encoding one value (a `Serialize` implementation's own error).
 #[derive(Debug)]
@@ -477,6 +483,136 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     }
 }
 
+/// How deeply arrays and maps may nest, as `rmp_serde` bounds it (the stack a level takes
+/// is small: 1,024 levels fit easily in wasm's 1 MiB).
+const MAX_DEPTH: usize = 1024;
+
+/// Reads the MessagePack document at the start of `bytes` into a tree; damaged or truncated
+/// bytes are an error, never a panic.
+pub(crate) fn read_tree(bytes: &[u8]) -> std::result::Result<Tree, String> {
+    Reader { bytes }.value(MAX_DEPTH)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize) -> std::result::Result<&'a [u8], String> {
+        if len > self.bytes.len() {
+            return Err("MessagePack data ends early".to_owned());
+        }
+        let (taken, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        Ok(taken)
+    }
+
+    fn array<const N: usize>(&mut self) -> std::result::Result<[u8; N], String> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn byte(&mut self) -> std::result::Result<u8, String> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    /// A big-endian length of `width` bytes (1, 2 or 4).
+    fn length(&mut self, width: u8) -> std::result::Result<usize, String> {
+        Ok(match width {
+            1 => usize::from(self.byte()?),
+            2 => usize::from(u16::from_be_bytes(self.array()?)),
+            _ => u32::from_be_bytes(self.array()?) as usize,
+        })
+    }
+
+    fn text(&mut self, len: usize) -> std::result::Result<Tree, String> {
+        let bytes = self.take(len)?;
+        Ok(match std::str::from_utf8(bytes) {
+            Ok(text) => Tree::Text(text.to_owned()),
+            Err(_) => Tree::Bytes(bytes.to_vec()),
+        })
+    }
+
+    fn list(&mut self, len: usize, depth: usize) -> std::result::Result<Tree, String> {
+        let depth = depth.checked_sub(1).ok_or("MessagePack nests too deeply")?;
+        // Each item takes a byte at least: a length beyond the bytes left cannot be met.
+        let mut items = Vec::with_capacity(len.min(self.bytes.len()));
+        for _ in 0..len {
+            items.push(self.value(depth)?);
+        }
+        Ok(Tree::List(items))
+    }
+
+    fn map(&mut self, len: usize, depth: usize) -> std::result::Result<Tree, String> {
+        let depth = depth.checked_sub(1).ok_or("MessagePack nests too deeply")?;
+        let mut entries = Vec::with_capacity(len.min(self.bytes.len() / 2));
+        for _ in 0..len {
+            let key = self.value(depth)?;
+            entries.push((key, self.value(depth)?));
+        }
+        Ok(Tree::Map(entries))
+    }
+
+    /// An extension: its type and data, as a list of the two.
+    fn extension(&mut self, len: usize) -> std::result::Result<Tree, String> {
+        let kind = i8::from_be_bytes(self.array()?);
+        let data = self.take(len)?.to_vec();
+        Ok(Tree::List(vec![signed(kind.into()), Tree::Bytes(data)]))
+    }
+
+    fn value(&mut self, depth: usize) -> std::result::Result<Tree, String> {
+        let marker = self.byte()?;
+        Ok(match marker {
+            0x00..=0x7f => Tree::Unsigned(marker.into()),
+            0x80..=0x8f => return self.map(usize::from(marker & 0x0f), depth),
+            0x90..=0x9f => return self.list(usize::from(marker & 0x0f), depth),
+            0xa0..=0xbf => return self.text(usize::from(marker & 0x1f)),
+            NIL => Tree::Null,
+            FALSE => Tree::Bool(false),
+            TRUE => Tree::Bool(true),
+            0xc4..=0xc6 => {
+                let len = self.length(1 << (marker - BIN8))?;
+                Tree::Bytes(self.take(len)?.to_vec())
+            }
+            0xc7..=0xc9 => {
+                let len = self.length(1 << (marker - 0xc7))?;
+                return self.extension(len);
+            }
+            F32 => Tree::Float(f32::from_be_bytes(self.array()?).into()),
+            F64 => Tree::Float(f64::from_be_bytes(self.array()?)),
+            U8 => Tree::Unsigned(self.byte()?.into()),
+            0xcd => Tree::Unsigned(u16::from_be_bytes(self.array()?).into()),
+            0xce => Tree::Unsigned(u32::from_be_bytes(self.array()?).into()),
+            0xcf => Tree::Unsigned(u64::from_be_bytes(self.array()?)),
+            I8 => signed(i8::from_be_bytes(self.array()?).into()),
+            0xd1 => signed(i16::from_be_bytes(self.array()?).into()),
+            0xd2 => signed(i32::from_be_bytes(self.array()?).into()),
+            0xd3 => signed(i64::from_be_bytes(self.array()?)),
+            0xd4..=0xd8 => return self.extension(1 << (marker - 0xd4)),
+            STR8..=0xdb => {
+                let len = self.length(1 << (marker - STR8))?;
+                return self.text(len);
+            }
+            0xdc | 0xdd => {
+                let len = self.length(2 << (marker - ARRAY16))?;
+                return self.list(len, depth);
+            }
+            0xde | 0xdf => {
+                let len = self.length(2 << (marker - MAP16))?;
+                return self.map(len, depth);
+            }
+            0xe0..=0xff => Tree::Signed(i64::from(marker as i8)),
+            _ => return Err(format!("reserved MessagePack marker {marker:#04x}")),
+        })
+    }
+}
+
+/// An integer as the tree holds one: non-negative ones are unsigned.
+fn signed(value: i64) -> Tree {
+    u64::try_from(value).map_or(Tree::Signed(value), Tree::Unsigned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,6 +793,69 @@ mod tests {
                 "{len} items"
             );
         }
+    }
+
+    proptest! {
+        #[test]
+        fn reads_the_tree_rmp_serde_reads(record in record()) {
+            let bytes = rmp_serde::to_vec(&record).unwrap();
+            let expected: Tree = rmp_serde::from_slice(&bytes).unwrap();
+            prop_assert_eq!(read_tree(&bytes), Ok(expected));
+            for end in 0..bytes.len() {
+                prop_assert!(read_tree(&bytes[..end]).is_err(), "{} of {} bytes", end, bytes.len());
+            }
+        }
+
+        #[test]
+        fn any_bytes_read_without_a_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = read_tree(&bytes);
+        }
+    }
+
+    #[test]
+    fn odd_documents_read_as_rmp_serde_reads_them() {
+        let documents: [&[u8]; 6] = [
+            // A str that is not UTF-8, then bytes after the document.
+            &[0xa2, 0xff, 0xfe, 0x01],
+            // Integers written wider than they need, of either sign.
+            &[0x93, 0xd0, 0x05, 0xd1, 0xff, 0x7f, 0xcd, 0x00, 0x01],
+            // An f32, an empty bin and str of the widest forms, a map16.
+            &[
+                0x94, 0xca, 0x3f, 0xc0, 0x00, 0x00, 0xc6, 0, 0, 0, 0, 0xdb, 0, 0, 0, 0, 0xde, 0, 0,
+            ],
+            &[0xdd, 0, 0, 0, 1, 0xc0],
+            &[0xdf, 0, 0, 0, 1, 0xc3, 0xc2],
+            &[0xe0],
+        ];
+        for bytes in documents {
+            let expected: Tree = rmp_serde::from_slice(bytes).unwrap();
+            assert_eq!(read_tree(bytes), Ok(expected), "{bytes:02x?}");
+        }
+    }
+
+    #[test]
+    fn lengths_beyond_the_bytes_and_deep_nesting_are_errors() {
+        // Unoptimized test builds take far more stack a level than release builds.
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(bounds_are_errors)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn bounds_are_errors() {
+        assert!(read_tree(&[0xdd, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(read_tree(&[0xc6, 0xff, 0xff, 0xff, 0xff, 0x00]).is_err());
+        assert!(read_tree(&[0xc1]).is_err());
+        assert!(read_tree(&[]).is_err());
+        let mut deep = vec![0x91; MAX_DEPTH];
+        deep.push(0xc0);
+        assert!(read_tree(&deep).is_ok());
+        let mut deeper = vec![0x91; MAX_DEPTH + 1];
+        deeper.push(0xc0);
+        assert!(read_tree(&deeper).is_err());
+        assert!(read_tree(&vec![0x91; 100_000]).is_err());
     }
 
     #[test]

@@ -6,9 +6,13 @@
 //! duplication was most of the wasm binary. Here a format is first read into a [`Tree`] (whose
 //! own reader is small), and model types are read from the tree only, so their code is
 //! compiled once. Reading a tree behaves as reading a `serde_json::Value` does (same errors,
-//! same messages), and also carries MessagePack's binary strings, as uuids are stored.
+//! same messages), and also carries MessagePack's binary strings, as uuids are stored. One
+//! difference: a struct in a received document ([`Received`]) must be a JSON object, where
+//! serde_json would also read an array by position; only stored records ([`Stored`]) write
+//! structs as lists.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, Expected, MapAccess, SeqAccess, Unexpected,
@@ -40,6 +44,37 @@ pub(crate) enum Tree {
     Map(Vec<(Tree, Tree)>),
 }
 
+/// How a document read through a [`Doc`] may write a struct.
+pub(crate) trait Layout {
+    /// Whether as the list of its fields (MessagePack writes structs so) as well as a map.
+    const LISTS: bool;
+}
+
+/// Stored records: a struct is a list (MessagePack) or a map (JSON, the first stored format).
+pub(crate) enum Stored {}
+
+/// Documents received as JSON (requests, commands, configuration, JS objects): a struct is a
+/// map of named fields. A type read only from received documents never needs the list form,
+/// so that half of its reader is not compiled.
+pub(crate) enum Received {}
+
+impl Layout for Stored {
+    const LISTS: bool = true;
+}
+
+impl Layout for Received {
+    const LISTS: bool = false;
+}
+
+/// A tree read as a document of layout `L`: what the model's serde code reads from.
+pub(crate) struct Doc<L>(Tree, PhantomData<L>);
+
+impl<L> Doc<L> {
+    pub(crate) fn new(tree: Tree) -> Self {
+        Self(tree, PhantomData)
+    }
+}
+
 /// A JSON object of `fields`, their values moved in. For values that are JSON already:
 /// `serde_json::json!` copies each one by serializing it once more.
 pub(crate) fn json_object<const N: usize>(fields: [(&str, Json); N]) -> Json {
@@ -68,16 +103,23 @@ fn json_map_of(entries: &mut dyn Iterator<Item = (String, Json)>) -> JsonMap<Str
     map
 }
 
-/// Reads `T` from MessagePack as `rmp_serde::from_slice` reads it; the error is a message.
+/// Reads a stored `T` from MessagePack as `rmp_serde::from_slice` reads it; the error is a
+/// message.
 pub(crate) fn from_msgpack<T: de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    T::deserialize(msgpack_tree(bytes)?).map_err(|error| error.to_string())
+    T::deserialize(Doc::<Stored>::new(msgpack_tree(bytes)?)).map_err(|error| error.to_string())
 }
 
-/// Reads `T` from JSON text; a syntax error is `Err` of the message `serde_json::from_str`
-/// gives (with its position), a document of another shape the message
+/// Reads a received `T` from JSON text; a syntax error is `Err` of the message
+/// `serde_json::from_str` gives (with its position), a document of another shape the message
 /// `serde_json::from_value` gives.
 pub(crate) fn from_json_str<T: de::DeserializeOwned>(text: &str) -> Result<T, JsonError> {
     from_json_tree(json_text_tree(text)?)
+}
+
+/// Reads a stored `T` (a record of the first stored format, an exported line) from JSON
+/// text, as [`from_json_str`] reads a received one.
+pub(crate) fn from_stored_json<T: de::DeserializeOwned>(text: &str) -> Result<T, JsonError> {
+    T::deserialize(Doc::<Stored>::new(json_text_tree(text)?)).map_err(JsonError::Shape)
 }
 
 /// JSON text as the tree [`from_json_str`] reads a type from; a syntax error as it reports it.
@@ -87,12 +129,12 @@ pub(crate) fn json_text_tree(text: &str) -> Result<Tree, JsonError> {
 
 /// Reads `T` from the tree of JSON text ([`json_text_tree`]), as [`from_json_str`] does.
 pub(crate) fn from_json_tree<T: de::DeserializeOwned>(tree: Tree) -> Result<T, JsonError> {
-    T::deserialize(tree).map_err(JsonError::Shape)
+    T::deserialize(Doc::<Received>::new(tree)).map_err(JsonError::Shape)
 }
 
 /// Reads `T` from a JSON value, as `serde_json::from_value` does.
 pub(crate) fn from_json_value<T: de::DeserializeOwned>(value: &Json) -> Result<T, Error> {
-    T::deserialize(json_value_tree(value)?)
+    T::deserialize(Doc::<Received>::new(json_value_tree(value)?))
 }
 
 /// Reads `T` from any other serde data format (a JS object through serde-wasm-bindgen), by
@@ -101,7 +143,7 @@ pub(crate) fn from_deserializer<'de, T: de::DeserializeOwned, D: Deserializer<'d
     deserializer: D,
 ) -> Result<T, String> {
     let tree = Tree::deserialize(deserializer).map_err(|error| error.to_string())?;
-    T::deserialize(tree).map_err(|error| error.to_string())
+    T::deserialize(Doc::<Received>::new(tree)).map_err(|error| error.to_string())
 }
 
 // The readers of each format are kept out of line: inlined, they would be compiled again into
@@ -277,10 +319,14 @@ impl Tree {
     }
 }
 
-fn visit_list<'de, V: Visitor<'de>>(items: Vec<Tree>, visitor: V) -> Result<V::Value, Error> {
+fn visit_list<'de, L: Layout, V: Visitor<'de>>(
+    items: Vec<Tree>,
+    visitor: V,
+) -> Result<V::Value, Error> {
     let len = items.len();
-    let mut access = ListAccess {
+    let mut access = ListAccess::<L> {
         items: items.into_iter(),
+        layout: PhantomData,
     };
     let value = visitor.visit_seq(&mut access)?;
     if access.items.len() == 0 {
@@ -290,14 +336,15 @@ fn visit_list<'de, V: Visitor<'de>>(items: Vec<Tree>, visitor: V) -> Result<V::V
     }
 }
 
-fn visit_map<'de, V: Visitor<'de>>(
+fn visit_map<'de, L: Layout, V: Visitor<'de>>(
     entries: Vec<(Tree, Tree)>,
     visitor: V,
 ) -> Result<V::Value, Error> {
     let len = entries.len();
-    let mut access = EntryAccess {
+    let mut access = EntryAccess::<L> {
         entries: entries.into_iter(),
         value: None,
+        layout: PhantomData,
     };
     let value = visitor.visit_map(&mut access)?;
     if access.entries.len() == 0 {
@@ -311,10 +358,10 @@ macro_rules! number {
     ($($method:ident)*) => {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-                match self {
-                    Self::Unsigned(value) => visitor.visit_u64(value),
-                    Self::Signed(value) => visitor.visit_i64(value),
-                    Self::Float(value) => visitor.visit_f64(value),
+                match self.0 {
+                    Tree::Unsigned(value) => visitor.visit_u64(value),
+                    Tree::Signed(value) => visitor.visit_i64(value),
+                    Tree::Float(value) => visitor.visit_f64(value),
                     other => Err(other.invalid_type(&visitor)),
                 }
             }
@@ -322,27 +369,27 @@ macro_rules! number {
     };
 }
 
-impl<'de> Deserializer<'de> for Tree {
+impl<'de, L: Layout> Deserializer<'de> for Doc<L> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Self::Null => visitor.visit_unit(),
-            Self::Bool(value) => visitor.visit_bool(value),
-            Self::Unsigned(value) => visitor.visit_u64(value),
-            Self::Signed(value) => visitor.visit_i64(value),
-            Self::Float(value) => visitor.visit_f64(value),
-            Self::Text(value) => visitor.visit_string(value),
-            Self::Bytes(value) => visitor.visit_byte_buf(value),
-            Self::List(items) => visit_list(items, visitor),
-            Self::Map(entries) => visit_map(entries, visitor),
+        match self.0 {
+            Tree::Null => visitor.visit_unit(),
+            Tree::Bool(value) => visitor.visit_bool(value),
+            Tree::Unsigned(value) => visitor.visit_u64(value),
+            Tree::Signed(value) => visitor.visit_i64(value),
+            Tree::Float(value) => visitor.visit_f64(value),
+            Tree::Text(value) => visitor.visit_string(value),
+            Tree::Bytes(value) => visitor.visit_byte_buf(value),
+            Tree::List(items) => visit_list::<L, _>(items, visitor),
+            Tree::Map(entries) => visit_map::<L, _>(entries, visitor),
         }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Self::Null => visitor.visit_none(),
-            other => visitor.visit_some(other),
+        match self.0 {
+            Tree::Null => visitor.visit_none(),
+            other => visitor.visit_some(Self::new(other)),
         }
     }
 
@@ -352,18 +399,22 @@ impl<'de> Deserializer<'de> for Tree {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        match self {
-            Self::Text(variant) => visitor.visit_enum(Variant {
+        match self.0 {
+            Tree::Text(variant) => visitor.visit_enum(Variant::<L> {
                 variant,
                 value: None,
+                layout: PhantomData,
             }),
-            Self::Map(entries) => {
+            Tree::Map(entries) => {
                 let mut entries = entries.into_iter();
                 match (entries.next(), entries.next()) {
-                    (Some((Self::Text(variant), value)), None) => visitor.visit_enum(Variant {
-                        variant,
-                        value: Some(value),
-                    }),
+                    (Some((Tree::Text(variant), value)), None) => {
+                        visitor.visit_enum(Variant::<L> {
+                            variant,
+                            value: Some(value),
+                            layout: PhantomData,
+                        })
+                    }
                     (Some((key, _)), None) => Err(key.invalid_type(&"a string")),
                     _ => Err(de::Error::invalid_value(
                         Unexpected::Map,
@@ -389,9 +440,9 @@ impl<'de> Deserializer<'de> for Tree {
         visitor: V,
     ) -> Result<V::Value, Error> {
         // MessagePack writes a unit struct as an empty array.
-        match self {
-            Self::Null => visitor.visit_unit(),
-            Self::List(items) if items.is_empty() => visitor.visit_unit(),
+        match self.0 {
+            Tree::Null => visitor.visit_unit(),
+            Tree::List(items) if items.is_empty() => visitor.visit_unit(),
             other => Err(other.invalid_type(&visitor)),
         }
     }
@@ -404,8 +455,8 @@ impl<'de> Deserializer<'de> for Tree {
     // rather than every kind of value `deserialize_any` may hand it (smaller code per type).
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Self::Bool(value) => visitor.visit_bool(value),
+        match self.0 {
+            Tree::Bool(value) => visitor.visit_bool(value),
             other => Err(other.invalid_type(&visitor)),
         }
     }
@@ -426,16 +477,16 @@ impl<'de> Deserializer<'de> for Tree {
 
     /// Binary strings too: a uuid reads from its text in JSON and its bytes in MessagePack.
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Self::Text(value) => visitor.visit_string(value),
-            Self::Bytes(value) => visitor.visit_byte_buf(value),
+        match self.0 {
+            Tree::Text(value) => visitor.visit_string(value),
+            Tree::Bytes(value) => visitor.visit_byte_buf(value),
             other => Err(other.invalid_type(&visitor)),
         }
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Self::Text(value) => visitor.visit_string(value),
+        match self.0 {
+            Tree::Text(value) => visitor.visit_string(value),
             other => Err(other.invalid_type(&visitor)),
         }
     }
@@ -445,24 +496,24 @@ impl<'de> Deserializer<'de> for Tree {
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Self::Bytes(value) => visitor.visit_byte_buf(value),
-            Self::Text(value) => visitor.visit_string(value),
-            Self::List(items) => visit_list(items, visitor),
+        match self.0 {
+            Tree::Bytes(value) => visitor.visit_byte_buf(value),
+            Tree::Text(value) => visitor.visit_string(value),
+            Tree::List(items) => visit_list::<L, _>(items, visitor),
             other => Err(other.invalid_type(&visitor)),
         }
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Self::Null => visitor.visit_unit(),
+        match self.0 {
+            Tree::Null => visitor.visit_unit(),
             other => Err(other.invalid_type(&visitor)),
         }
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Self::List(items) => visit_list(items, visitor),
+        match self.0 {
+            Tree::List(items) => visit_list::<L, _>(items, visitor),
             other => Err(other.invalid_type(&visitor)),
         }
     }
@@ -485,32 +536,33 @@ impl<'de> Deserializer<'de> for Tree {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Self::Map(entries) => visit_map(entries, visitor),
+        match self.0 {
+            Tree::Map(entries) => visit_map::<L, _>(entries, visitor),
             other => Err(other.invalid_type(&visitor)),
         }
     }
 
-    /// A map of fields (JSON) or a list of them (MessagePack writes structs as arrays).
+    /// A map of fields, or (where the layout allows) a list of them.
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        match self {
-            Self::List(items) => visit_list(items, visitor),
-            Self::Map(entries) => visit_map(entries, visitor),
+        match self.0 {
+            Tree::List(items) if L::LISTS => visit_list::<L, _>(items, visitor),
+            Tree::Map(entries) => visit_map::<L, _>(entries, visitor),
             other => Err(other.invalid_type(&visitor)),
         }
     }
 }
 
-struct ListAccess {
+struct ListAccess<L> {
     items: std::vec::IntoIter<Tree>,
+    layout: PhantomData<L>,
 }
 
-impl<'de> SeqAccess<'de> for ListAccess {
+impl<'de, L: Layout> SeqAccess<'de> for ListAccess<L> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -519,7 +571,7 @@ impl<'de> SeqAccess<'de> for ListAccess {
     ) -> Result<Option<T::Value>, Error> {
         self.items
             .next()
-            .map(|item| seed.deserialize(item))
+            .map(|item| seed.deserialize(Doc::<L>::new(item)))
             .transpose()
     }
 
@@ -528,12 +580,13 @@ impl<'de> SeqAccess<'de> for ListAccess {
     }
 }
 
-struct EntryAccess {
+struct EntryAccess<L> {
     entries: std::vec::IntoIter<(Tree, Tree)>,
     value: Option<Tree>,
+    layout: PhantomData<L>,
 }
 
-impl<'de> MapAccess<'de> for EntryAccess {
+impl<'de, L: Layout> MapAccess<'de> for EntryAccess<L> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -543,7 +596,7 @@ impl<'de> MapAccess<'de> for EntryAccess {
         match self.entries.next() {
             Some((key, value)) => {
                 self.value = Some(value);
-                seed.deserialize(key).map(Some)
+                seed.deserialize(Doc::<L>::new(key)).map(Some)
             }
             None => Ok(None),
         }
@@ -551,7 +604,7 @@ impl<'de> MapAccess<'de> for EntryAccess {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         match self.value.take() {
-            Some(value) => seed.deserialize(value),
+            Some(value) => seed.deserialize(Doc::<L>::new(value)),
             None => Err(de::Error::custom("value is missing")),
         }
     }
@@ -562,39 +615,40 @@ impl<'de> MapAccess<'de> for EntryAccess {
 }
 
 /// An enum's variant name and, unless it was written as a bare name, its content.
-struct Variant {
+struct Variant<L> {
     variant: String,
     value: Option<Tree>,
+    layout: PhantomData<L>,
 }
 
-impl<'de> EnumAccess<'de> for Variant {
+impl<'de, L: Layout> EnumAccess<'de> for Variant<L> {
     type Error = Error;
-    type Variant = VariantContent;
+    type Variant = VariantContent<L>;
 
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
-    ) -> Result<(V::Value, VariantContent), Error> {
-        let variant = seed.deserialize(Tree::Text(self.variant))?;
-        Ok((variant, VariantContent(self.value)))
+    ) -> Result<(V::Value, VariantContent<L>), Error> {
+        let variant = seed.deserialize(Doc::<L>::new(Tree::Text(self.variant)))?;
+        Ok((variant, VariantContent(self.value, PhantomData)))
     }
 }
 
-struct VariantContent(Option<Tree>);
+struct VariantContent<L>(Option<Tree>, PhantomData<L>);
 
-impl<'de> VariantAccess<'de> for VariantContent {
+impl<'de, L: Layout> VariantAccess<'de> for VariantContent<L> {
     type Error = Error;
 
     fn unit_variant(self) -> Result<(), Error> {
         match self.0 {
-            Some(value) => Deserialize::deserialize(value),
+            Some(value) => Deserialize::deserialize(Doc::<L>::new(value)),
             None => Ok(()),
         }
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
         match self.0 {
-            Some(value) => seed.deserialize(value),
+            Some(value) => seed.deserialize(Doc::<L>::new(value)),
             None => Err(de::Error::invalid_type(
                 Unexpected::UnitVariant,
                 &"newtype variant",
@@ -605,7 +659,7 @@ impl<'de> VariantAccess<'de> for VariantContent {
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
             Some(Tree::List(items)) if items.is_empty() => visitor.visit_unit(),
-            Some(Tree::List(items)) => visit_list(items, visitor),
+            Some(Tree::List(items)) => visit_list::<L, _>(items, visitor),
             Some(other) => Err(other.invalid_type(&"tuple variant")),
             None => Err(de::Error::invalid_type(
                 Unexpected::UnitVariant,
@@ -620,8 +674,8 @@ impl<'de> VariantAccess<'de> for VariantContent {
         visitor: V,
     ) -> Result<V::Value, Error> {
         match self.0 {
-            Some(Tree::Map(entries)) => visit_map(entries, visitor),
-            Some(Tree::List(items)) => visit_list(items, visitor),
+            Some(Tree::Map(entries)) => visit_map::<L, _>(entries, visitor),
+            Some(Tree::List(items)) if L::LISTS => visit_list::<L, _>(items, visitor),
             Some(other) => Err(other.invalid_type(&"struct variant")),
             None => Err(de::Error::invalid_type(
                 Unexpected::UnitVariant,
@@ -727,7 +781,6 @@ mod tests {
             r#"{"count": -1, "name": "x"}"#,
             r#"{"count": 1.5, "name": "x"}"#,
             r#"{"count": null, "name": "x"}"#,
-            r#"[1, "x", null, 4]"#,
             r#""text""#,
         ];
         for text in cases {
@@ -745,6 +798,27 @@ mod tests {
                 other => panic!("{text}: {other:?}"),
             }
         }
+        // A received struct is an object (serde_json would read an array by position); a
+        // stored one may be a list, as MessagePack writes it.
+        let list = r#"[1, "x", null]"#;
+        assert_eq!(
+            from_json_str::<Inner>(list).unwrap_err().to_string(),
+            "invalid type: sequence, expected struct Inner"
+        );
+        assert_eq!(
+            from_stored_json::<Inner>(list).unwrap(),
+            Inner {
+                count: 1,
+                name: "x".to_owned(),
+                ratio: None
+            }
+        );
+        assert_eq!(
+            from_stored_json::<Inner>(r#"[1, "x", null, 4]"#)
+                .unwrap_err()
+                .to_string(),
+            "invalid length 4, expected fewer elements in array"
+        );
         for text in [
             r#"{"Wrapped": {"count": 1, "name": "x"}, "Bare": null}"#,
             r#"{"Unknown": 1}"#,

@@ -269,7 +269,9 @@ impl<'de> Deserialize<'de> for Operation {
 /// as an externally tagged [`OperationRead`], from the tree only.
 #[inline(never)]
 fn read_operation(tree: Tree) -> Result<Operation, serde_json::Error> {
-    OperationRead::deserialize(crate::formats::untag(tree, "op")?)
+    OperationRead::deserialize(crate::formats::Doc::<crate::formats::Stored>::new(
+        crate::formats::untag(tree, "op")?,
+    ))
 }
 
 /// [`Operation`]'s variants as serde reads them once the tag is taken off: the same names
@@ -470,7 +472,7 @@ impl Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{from_json_str, from_msgpack};
+    use crate::formats::{from_msgpack, from_stored_json};
 
     fn operations() -> Vec<Operation> {
         let profile = ProfileId::random();
@@ -494,14 +496,14 @@ mod tests {
         for operation in operations() {
             let json = serde_json::to_string(&operation).unwrap();
             assert!(json.starts_with(&format!(r#"{{"op":"{}""#, operation.name())));
-            assert_eq!(from_json_str::<Operation>(&json).unwrap(), operation);
+            assert_eq!(from_stored_json::<Operation>(&json).unwrap(), operation);
             let bytes = rmp_serde::to_vec(&operation).unwrap();
             assert_eq!(from_msgpack::<Operation>(&bytes), Ok(operation));
         }
         // The tag need not come first in a map.
         let moved = r#"{"system_title":"buyers","active":true,"op":"segment_active_set"}"#;
         assert_eq!(
-            from_json_str::<Operation>(moved).unwrap(),
+            from_stored_json::<Operation>(moved).unwrap(),
             Operation::SegmentActiveSet {
                 system_title: "buyers".to_owned(),
                 active: true
@@ -529,7 +531,7 @@ mod tests {
             (r#"[]"#, "invalid length 0"),
             (r#""ticked""#, "invalid type: string"),
         ] {
-            let error = from_json_str::<Operation>(text).unwrap_err().to_string();
+            let error = from_stored_json::<Operation>(text).unwrap_err().to_string();
             assert!(error.contains(message), "{text}: {error}");
         }
     }

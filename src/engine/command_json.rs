@@ -9,7 +9,7 @@ use super::{
     BatchError, ChangeTags, Command, EngineError, ExecuteError, Execution, NewEvent, TagWrite,
     UpsertProfile, WriteAttributes,
 };
-use crate::formats::Tree;
+use crate::formats::{Doc, Received, Tree};
 use crate::identity::IdentityConfig;
 use crate::model::{ProfileId, SortedEntries, SourceId, TagKind};
 use crate::schema::{
@@ -370,7 +370,7 @@ impl<'de> serde::de::Visitor<'de> for RecordsSeed<'_> {
                 commands.push(Command::RecordEvent(event));
                 continue;
             }
-            let command = RawCommand::deserialize(tree)
+            let command = RawCommand::deserialize(Doc::<Received>::new(tree))
                 .map_err(|error| error.to_string())
                 .and_then(|raw| {
                     Command::from_raw(raw, self.identity).map_err(|error| error.to_string())

@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 use super::EngineError;
 use crate::events::shape::Node;
 use crate::events::{EventError, ShapeError, ShapeProblem};
-use crate::formats::Tree;
+use crate::formats::{Doc, Received, Tree};
 use crate::identity::{Identifier, IdentityConfig};
 use crate::model::{EventContext, EventId, EventMode, ProfileId, Properties, Timestamp, Value};
 use crate::schema::infer_value;
@@ -227,10 +227,11 @@ impl NewEvent {
             event.id = Some(id.parse().ok()?);
         }
         if let Some(context) = present(fields.context) {
-            event.context = EventContext::deserialize(context.clone()).ok()?;
+            event.context =
+                EventContext::deserialize(Doc::<Received>::new(context.clone())).ok()?;
         }
         if let Some(mode) = present(fields.mode) {
-            event.mode = EventMode::deserialize(mode.clone()).ok()?;
+            event.mode = EventMode::deserialize(Doc::<Received>::new(mode.clone())).ok()?;
         }
         if let Some(happened) = optional_text(fields.happened).ok()? {
             event.happened = Some(Timestamp::parse(happened).ok()?);
@@ -308,7 +309,9 @@ fn value_from_tree(key: &str, tree: &Tree) -> Option<Option<Value>> {
         Tree::Unsigned(whole) => Json::from(*whole),
         Tree::Signed(whole) => Json::from(*whole),
         Tree::Float(float) => Json::from(*float),
-        Tree::List(_) | Tree::Map(_) => Json::deserialize(tree.clone()).ok()?,
+        Tree::List(_) | Tree::Map(_) => {
+            Json::deserialize(Doc::<Received>::new(tree.clone())).ok()?
+        }
     };
     infer_value(key, &json).ok()
 }
@@ -358,7 +361,7 @@ mod tests {
         let identity = IdentityConfig::default();
         let tree: Tree = serde_json::from_str(text).unwrap();
         let quick = NewEvent::from_tree(&tree, &identity);
-        let json = Json::deserialize(tree).unwrap();
+        let json = Json::deserialize(Doc::<Received>::new(tree)).unwrap();
         (quick, NewEvent::from_json(&json, "$", &identity))
     }
 

@@ -59,7 +59,9 @@ impl<'de> Deserialize<'de> for TaggedLine {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let tree = crate::formats::Tree::deserialize(deserializer)?;
         crate::formats::untag(tree, "type")
-            .and_then(LineRead::deserialize)
+            .and_then(|tree| {
+                LineRead::deserialize(crate::formats::Doc::<crate::formats::Stored>::new(tree))
+            })
             .map(Self)
             .map_err(serde::de::Error::custom)
     }
@@ -142,7 +144,7 @@ impl ImportBatch {
             // (its `type` key is ignored) instead of through the tagged enum, which buffers
             // the whole line once more to find the tag.
             if raw.trim_start().starts_with(PROFILE_LINE_START) {
-                let profile: Profile = crate::formats::from_json_str(raw).map_err(|error| {
+                let profile: Profile = crate::formats::from_stored_json(raw).map_err(|error| {
                     ImportError::MalformedLine {
                         line,
                         reason: error.to_string(),
@@ -151,11 +153,12 @@ impl ImportBatch {
                 self.profiles.push((line, profile));
                 continue;
             }
-            let TaggedLine(parsed) =
-                crate::formats::from_json_str(raw).map_err(|error| ImportError::MalformedLine {
+            let TaggedLine(parsed) = crate::formats::from_stored_json(raw).map_err(|error| {
+                ImportError::MalformedLine {
                     line,
                     reason: error.to_string(),
-                })?;
+                }
+            })?;
             match parsed {
                 LineRead::Header { format, .. } if format != EXPORT_FORMAT => {
                     return Err(ImportError::UnsupportedFormat { line, format })

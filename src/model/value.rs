@@ -7,7 +7,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::{Deserialize, Serialize};
 
 use super::Timestamp;
-use crate::formats::json_map;
+use crate::formats::{json_map, Doc, Stored};
 
 /// A typed attribute value. What a key may hold is declared in the schema; the schema is the
 /// only place that turns raw input into a `Value`.
@@ -132,7 +132,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         let kind = kind.ok_or_else(|| de::Error::missing_field("type"))?;
         match (value, early) {
             (Some(value), _) => Ok(value),
-            (None, Some(tree)) => Content(kind).deserialize(tree).map_err(de::Error::custom),
+            (None, Some(tree)) => Content(kind)
+                .deserialize(Doc::<Stored>::new(tree))
+                .map_err(de::Error::custom),
             (None, None) => Err(de::Error::missing_field("value")),
         }
     }

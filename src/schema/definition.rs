@@ -178,10 +178,11 @@ enum LimitsOrImmutable {
 
 impl<'de> Deserialize<'de> for LimitsOrImmutable {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let tree = crate::formats::Tree::deserialize(deserializer)?;
-        BTreeMap::deserialize(tree.clone())
+        use crate::formats::{Doc, Stored, Tree};
+        let tree = Tree::deserialize(deserializer)?;
+        BTreeMap::deserialize(Doc::<Stored>::new(tree.clone()))
             .map(Self::Limits)
-            .or_else(|_| bool::deserialize(tree).map(Self::Immutable))
+            .or_else(|_| bool::deserialize(Doc::<Stored>::new(tree)).map(Self::Immutable))
             .map_err(|_: serde_json::Error| {
                 serde::de::Error::custom(
                     "data did not match any variant of untagged enum LimitsOrImmutable",

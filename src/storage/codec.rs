@@ -78,7 +78,7 @@ pub fn decode_batch(bytes: &[u8]) -> Result<Vec<Change>, StorageError> {
 
 /// Decodes a batch of the first stored format (JSON text written by format 1).
 pub fn decode_legacy_batch(text: &str) -> Result<Vec<Change>, StorageError> {
-    let batch: JsonBatch = crate::formats::from_json_str(text)
+    let batch: JsonBatch = crate::formats::from_stored_json(text)
         .map_err(|error| StorageError::Corrupt(error.to_string()))?;
     if batch.format != LEGACY_JSON_FORMAT {
         return Err(StorageError::Corrupt(format!(

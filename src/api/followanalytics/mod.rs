@@ -58,10 +58,13 @@ enum OneOrMany {
 
 impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let tree = crate::formats::Tree::deserialize(deserializer)?;
-        Vec::deserialize(tree.clone())
+        use crate::formats::{Doc, Received, Tree};
+        let tree = Tree::deserialize(deserializer)?;
+        Vec::deserialize(Doc::<Received>::new(tree.clone()))
             .map(Self::Many)
-            .or_else(|_| AttributeValueUpload::deserialize(tree).map(Self::One))
+            .or_else(|_| {
+                AttributeValueUpload::deserialize(Doc::<Received>::new(tree)).map(Self::One)
+            })
             .map_err(|_| {
                 serde::de::Error::custom(
                     "data did not match any variant of untagged enum OneOrMany",

@@ -395,12 +395,13 @@ impl Engine {
                     .insert(slot, Rc::clone(event))
                     .ok_or_else(|| corrupt("the event exists already"))?;
                 traits.on_event(slot, stored, at, folded);
+                let name = stored.name_key();
                 let inputs = Inputs {
                     profiles,
                     traits,
                     events,
                 };
-                segments.event_recorded(slot, &event.name, folded, inputs, at);
+                segments.event_recorded(slot, &name, folded, inputs, at);
             }
             Operation::TraitDefined { definition } => {
                 let touched = traits.define((**definition).clone(), events, profiles.len(), at);

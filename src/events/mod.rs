@@ -15,4 +15,4 @@ pub use filter::{
 pub use query::{Cursor, EventQuery, Order};
 pub use shape::{ShapeError, ShapeProblem, MAX_DEPTH};
 pub(crate) use store::next_generation;
-pub use store::{EventPage, EventStore, Mark, NameId, StoredEvent};
+pub use store::{EventPage, EventStore, Mark, NameId, NameKey, PerName, StoredEvent};

@@ -59,6 +59,62 @@ impl StoredEvent {
     pub fn has_mark(&self, mark: Mark) -> bool {
         self.marks & (1 << mark.0) != 0
     }
+
+    /// The event's name as the store numbers it, with the store's copy of the text.
+    pub fn name_key(&self) -> NameKey {
+        NameKey {
+            id: self.name,
+            text: Rc::clone(&self.event.name),
+        }
+    }
+}
+
+/// An event name as the store numbers it, with the text it numbers.
+#[derive(Clone, Debug)]
+pub struct NameKey {
+    id: NameId,
+    text: Rc<str>,
+}
+
+/// What a consumer of events works out per event name (which traits fold an event, which
+/// segments read it), kept by the name's number: worked out once per name, then found by
+/// an index and a pointer comparison instead of comparing or hashing the text of every
+/// event's name. An entry is trusted only for the very text it was worked out for, so
+/// numbers from another store (after a reload) can never give another name's answer; the
+/// whole cache is dropped when `generation` (that of what the answers were derived from)
+/// changes.
+#[derive(Clone, Debug, Default)]
+pub struct PerName<T> {
+    generation: Option<u64>,
+    entries: Vec<Option<(Rc<str>, T)>>,
+}
+
+impl<T> PerName<T> {
+    /// The answer for `key` at `generation`, worked out by `make` from the name's text
+    /// unless it is known.
+    #[inline]
+    pub fn get_or_insert_with(
+        &mut self,
+        generation: u64,
+        key: &NameKey,
+        make: impl FnOnce(&str) -> T,
+    ) -> &T {
+        if self.generation != Some(generation) {
+            self.entries.clear();
+            self.generation = Some(generation);
+        }
+        let index = key.id.0 as usize;
+        if self.entries.len() <= index {
+            self.entries.resize_with(index + 1, || None);
+        }
+        let entry = &mut self.entries[index];
+        if !matches!(entry, Some((text, _)) if Rc::ptr_eq(text, &key.text)) {
+            *entry = None;
+        }
+        &entry
+            .get_or_insert_with(|| (Rc::clone(&key.text), make(&key.text)))
+            .1
+    }
 }
 
 /// An event name and property filters whose outcome every stored event carries as a bit,
@@ -533,6 +589,36 @@ impl EventStore {
 mod tests {
     use super::*;
     use crate::model::{EventContext, EventMode, ProfileId, Properties, Timestamp};
+
+    #[test]
+    fn per_name_answers_are_worked_out_once_per_name_and_generation() {
+        let key = |id, text: &Rc<str>| NameKey {
+            id: NameId(id),
+            text: Rc::clone(text),
+        };
+        let visit: Rc<str> = Rc::from("visit");
+        let buy: Rc<str> = Rc::from("buy");
+        let mut cache = PerName::default();
+        let mut made = Vec::new();
+        let mut answer = |cache: &mut PerName<String>, generation, key: &NameKey| {
+            cache
+                .get_or_insert_with(generation, key, |name| {
+                    made.push(name.to_owned());
+                    name.to_uppercase()
+                })
+                .clone()
+        };
+        assert_eq!(answer(&mut cache, 1, &key(3, &visit)), "VISIT");
+        assert_eq!(answer(&mut cache, 1, &key(3, &visit)), "VISIT");
+        assert_eq!(answer(&mut cache, 1, &key(0, &buy)), "BUY");
+        // The same number for another text (another store's numbering): worked out again.
+        assert_eq!(answer(&mut cache, 1, &key(3, &buy)), "BUY");
+        // An equal text in another copy is not trusted either.
+        assert_eq!(answer(&mut cache, 1, &key(0, &Rc::from("buy"))), "BUY");
+        // A new generation drops everything.
+        assert_eq!(answer(&mut cache, 2, &key(0, &buy)), "BUY");
+        assert_eq!(made, ["visit", "buy", "buy", "buy", "buy"]);
+    }
 
     fn event(profile: ProfileId, name: &str, second: i64) -> Event {
         Event {

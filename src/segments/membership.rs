@@ -9,7 +9,7 @@ use super::columns::ColumnStore;
 use super::evaluate::{held_by_profile, DenseBits, Sources};
 use super::rule::Field;
 use super::{SegmentDefinition, SegmentError};
-use crate::events::EventStore;
+use crate::events::{next_generation, EventStore, NameKey, PerName};
 use crate::model::{Profile, ProfileIndex, Timestamp};
 use crate::traits::TraitStore;
 
@@ -128,8 +128,10 @@ pub struct SegmentStore {
     len: usize,
     watching: bool,
     pending: Vec<(String, MembershipRecord)>,
-    /// Positions (in system-title order) of the segments reading each event name.
-    event_readers: FxHashMap<String, Vec<usize>>,
+    /// Per event name: the positions (in system-title order) of the segments reading it,
+    /// worked out at the generation `readers_generation` of the segments.
+    event_readers: PerName<Vec<usize>>,
+    readers_generation: u64,
     /// Positions (in system-title order) of the segments reading each trait.
     trait_readers: FxHashMap<String, Vec<usize>>,
     /// Reused for the positions one event affects, so ingest does not allocate for it.
@@ -493,15 +495,9 @@ impl SegmentStore {
     /// Rebuilds which segments read which event names and traits.
     fn index_readers(&mut self) {
         self.trait_hooks.generation = None;
-        self.event_readers.clear();
+        self.readers_generation = next_generation();
         self.trait_readers.clear();
         for (position, state) in self.segments.iter().enumerate() {
-            for name in &state.event_names {
-                self.event_readers
-                    .entry(name.clone())
-                    .or_default()
-                    .push(position);
-            }
             for name in &state.trait_names {
                 self.trait_readers
                     .entry(name.clone())
@@ -545,7 +541,7 @@ impl SegmentStore {
     pub fn event_recorded(
         &mut self,
         slot: ProfileIndex,
-        name: &str,
+        name: &NameKey,
         changed_traits: &[usize],
         inputs: Inputs<'_>,
         now: Timestamp,
@@ -553,9 +549,19 @@ impl SegmentStore {
         self.len = self.len.max(slot.slot() + 1);
         let mut readers = std::mem::take(&mut self.scratch);
         readers.clear();
-        if let Some(positions) = self.event_readers.get(name) {
-            readers.extend_from_slice(positions);
-        }
+        let segments = &self.segments;
+        readers.extend_from_slice(self.event_readers.get_or_insert_with(
+            self.readers_generation,
+            name,
+            |name| {
+                segments
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, state)| state.event_names.iter().any(|read| read == name))
+                    .map(|(position, _)| position)
+                    .collect()
+            },
+        ));
         if !changed_traits.is_empty() {
             self.hook_traits(inputs.traits);
         }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::accumulator::Accumulator;
 use super::TraitDefinition;
-use crate::events::{next_generation, EventStore, StoredEvent};
+use crate::events::{next_generation, EventStore, PerName, StoredEvent};
 use crate::model::{ProfileIndex, Timestamp, Value};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -113,6 +113,8 @@ pub struct TraitStore {
     traits: Vec<TraitState>,
     /// Changes whenever a trait is added or removed ([`TraitStore::generation`]).
     generation: u64,
+    /// Per event name: the positions of the traits over events of that name.
+    by_event: PerName<Vec<usize>>,
 }
 
 impl TraitStore {
@@ -267,10 +269,23 @@ impl TraitStore {
         folded: &mut Vec<usize>,
     ) {
         folded.clear();
-        for (position, state) in self.traits.iter_mut().enumerate() {
-            if stored.name() == state.definition.event && state.counts(stored, now) {
-                state.fold(slot, stored);
-                folded.push(position);
+        let traits = &mut self.traits;
+        let positions = self
+            .by_event
+            .get_or_insert_with(self.generation, &stored.name_key(), |name| {
+                traits
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, state)| state.definition.event == name)
+                    .map(|(position, _)| position)
+                    .collect()
+            });
+        for &position in positions {
+            if let Some(state) = traits.get_mut(position) {
+                if state.counts(stored, now) {
+                    state.fold(slot, stored);
+                    folded.push(position);
+                }
             }
         }
     }

@@ -303,27 +303,56 @@ fn time_test(comparison: &Comparison, now: Timestamp) -> Test<i64> {
 }
 
 /// The columns of the fields segment rules read. Columns exist only for fields some rule
-/// has referenced, so writes to other attributes cost nothing here. Trait columns are
-/// numbered by trait name ([`ColumnStore::trait_column`]), and never dropped, so the
-/// per-event refresh can hold on to a trait's number and skip the lookup.
+/// has referenced, so writes to other attributes cost nothing here. Columns are numbered
+/// ([`ColumnStore::number`]) and never dropped, so what is evaluated on every change (the
+/// per-event trait refresh, a segment's [`RowRule`](super::evaluate::RowRule)) can hold on
+/// to a column's number and skip looking its field up.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ColumnStore {
-    columns: HashMap<Field, Column>,
+    profile_fields: HashMap<Field, usize>,
+    profile_columns: Vec<(Field, Column)>,
     traits: HashMap<String, usize>,
     trait_columns: Vec<Column>,
 }
 
+/// The number of a column in its [`ColumnStore`], the same for as long as the store lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ColumnNumber {
+    /// Of a field the profile holds.
+    Profile(usize),
+    /// Of a trait ([`ColumnStore::trait_column`]).
+    Trait(usize),
+}
+
 impl ColumnStore {
     pub(crate) fn column(&self, field: &Field) -> Option<&Column> {
+        self.column_at(self.number(field)?)
+    }
+
+    /// The number of `field`'s column, if it has one.
+    pub(crate) fn number(&self, field: &Field) -> Option<ColumnNumber> {
         match field {
-            Field::Trait(name) => self
-                .traits
-                .get(name)
-                .and_then(|at| self.trait_columns.get(*at)),
-            Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
-                self.columns.get(field)
-            }
+            Field::Trait(name) => self.traits.get(name).copied().map(ColumnNumber::Trait),
+            Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => self
+                .profile_fields
+                .get(field)
+                .copied()
+                .map(ColumnNumber::Profile),
         }
+    }
+
+    /// The column numbered `number`.
+    pub(crate) fn column_at(&self, number: ColumnNumber) -> Option<&Column> {
+        match number {
+            ColumnNumber::Profile(at) => self.profile_columns.get(at).map(|(_, column)| column),
+            ColumnNumber::Trait(at) => self.trait_columns.get(at),
+        }
+    }
+
+    /// How many columns there are: since none is dropped, a number that changes whenever
+    /// one is added.
+    pub(crate) fn count(&self) -> usize {
+        self.profile_columns.len() + self.trait_columns.len()
     }
 
     pub(crate) fn has(&self, field: &Field) -> bool {
@@ -356,9 +385,17 @@ impl ColumnStore {
                 }
             }
             Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
-                self.columns.entry(field).or_default();
+                let next = self.profile_columns.len();
+                if *self.profile_fields.entry(field.clone()).or_insert(next) == next {
+                    self.profile_columns.push((field, Column::default()));
+                }
             }
         }
+    }
+
+    fn profile_mut(&mut self, field: &Field) -> Option<&mut Column> {
+        let at = *self.profile_fields.get(field)?;
+        self.profile_columns.get_mut(at).map(|(_, column)| column)
     }
 
     /// Stores one profile's value of `field`, if the field has a column.
@@ -366,7 +403,7 @@ impl ColumnStore {
         let column = match field {
             Field::Trait(name) => self.trait_mut(name),
             Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
-                self.columns.get_mut(field)
+                self.profile_mut(field)
             }
         };
         if let Some(column) = column {
@@ -396,7 +433,7 @@ impl ColumnStore {
 
     /// Re-reads every profile-held field of one profile into its column.
     pub(crate) fn index_profile(&mut self, slot: ProfileIndex, profile: Option<&Profile>) {
-        for (field, column) in &mut self.columns {
+        for (field, column) in &mut self.profile_columns {
             column.index(field, slot.slot(), profile);
         }
     }
@@ -408,7 +445,7 @@ impl ColumnStore {
         slot: ProfileIndex,
         profile: Option<&Profile>,
     ) {
-        if let Some(column) = self.columns.get_mut(field) {
+        if let Some(column) = self.profile_mut(field) {
             column.index(field, slot.slot(), profile);
         }
     }

@@ -3,9 +3,9 @@
 
 use roaring::RoaringBitmap;
 
-use super::columns::ColumnStore;
-use super::rule::{Field, Rule};
-use crate::events::EventStore;
+use super::columns::{ColumnNumber, ColumnStore};
+use super::rule::{EventCondition, Field, Rule};
+use crate::events::{Comparison, EventStore};
 use crate::model::{ProfileIndex, Timestamp};
 
 /// A fixed-length bitset over profile slots.
@@ -222,23 +222,61 @@ impl Sources<'_> {
     }
 
     /// Whether the live profile at `slot` satisfies `rule`.
-    pub(crate) fn row(&self, rule: &Rule, slot: ProfileIndex) -> bool {
+    pub(crate) fn row(&self, rule: &RowRule, slot: ProfileIndex) -> bool {
         if self.retired.contains(slot.0) || slot.slot() >= self.len {
             return false;
         }
         self.row_unchecked(rule, slot)
     }
 
-    fn row_unchecked(&self, rule: &Rule, slot: ProfileIndex) -> bool {
+    fn row_unchecked(&self, rule: &RowRule, slot: ProfileIndex) -> bool {
         match rule {
-            Rule::And(rules) => rules.iter().all(|child| self.row_unchecked(child, slot)),
-            Rule::Or(rules) => rules.iter().any(|child| self.row_unchecked(child, slot)),
-            Rule::Not(child) => !self.row_unchecked(child, slot),
-            Rule::Compare { field, comparison } => self
-                .columns
-                .column(field)
+            RowRule::And(rules) => rules.iter().all(|child| self.row_unchecked(child, slot)),
+            RowRule::Or(rules) => rules.iter().any(|child| self.row_unchecked(child, slot)),
+            RowRule::Not(child) => !self.row_unchecked(child, slot),
+            RowRule::Compare { column, comparison } => column
+                .and_then(|number| self.columns.column_at(number))
                 .is_some_and(|column| column.matches(slot.slot(), comparison, self.now)),
-            Rule::Event(condition) => condition.holds_in(self.events, slot, self.now),
+            RowRule::Event(condition) => condition.holds_in(self.events, slot, self.now),
+        }
+    }
+}
+
+/// A segment's rule as it is evaluated for one profile at a time, on every change: each
+/// comparison holds its column's number ([`ColumnStore::number`]), found once, instead of
+/// looking its field up for every profile evaluated. Numbers hold while the store lives;
+/// a field without a column when the rule was compiled has none (and fails every test, as
+/// it would reading the store), so a rule is compiled again once columns were added
+/// ([`ColumnStore::count`]).
+#[derive(Clone, Debug)]
+pub(crate) enum RowRule {
+    And(Vec<RowRule>),
+    Or(Vec<RowRule>),
+    Not(Box<RowRule>),
+    Compare {
+        column: Option<ColumnNumber>,
+        comparison: Comparison,
+    },
+    Event(EventCondition),
+}
+
+impl RowRule {
+    pub(crate) fn new(rule: &Rule, columns: &ColumnStore) -> Self {
+        let children = |rules: &[Rule]| {
+            rules
+                .iter()
+                .map(|child| Self::new(child, columns))
+                .collect()
+        };
+        match rule {
+            Rule::And(rules) => Self::And(children(rules)),
+            Rule::Or(rules) => Self::Or(children(rules)),
+            Rule::Not(child) => Self::Not(Box::new(Self::new(child, columns))),
+            Rule::Compare { field, comparison } => Self::Compare {
+                column: columns.number(field),
+                comparison: comparison.clone(),
+            },
+            Rule::Event(condition) => Self::Event(condition.clone()),
         }
     }
 }

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::columns::ColumnStore;
-use super::evaluate::{held_by_profile, DenseBits, Sources};
+use super::evaluate::{held_by_profile, DenseBits, RowRule, Sources};
 use super::rule::Field;
 use super::{SegmentDefinition, SegmentError};
 use crate::events::{next_generation, EventStore, NameKey, PerName};
@@ -54,6 +54,9 @@ struct SegmentState {
     event_names: Vec<String>,
     trait_names: Vec<String>,
     time_dependent: bool,
+    /// The rule compiled for one profile at a time, with the column count it was compiled
+    /// at; `None` until first needed and after the rule changes.
+    row: Option<(usize, RowRule)>,
 }
 
 /// Counts of one segment for statistics.
@@ -333,6 +336,7 @@ impl SegmentStore {
             members: stored.members,
             ever: stored.ever,
             history: Vec::with_capacity(usize::try_from(stored.history).unwrap_or(0).min(1 << 20)),
+            row: None,
         };
         self.segments.push(state);
         Ok(())
@@ -401,7 +405,9 @@ impl SegmentStore {
                 event_names: Vec::new(),
                 trait_names: Vec::new(),
                 time_dependent: false,
+                row: None,
             });
+        state.row = None;
         state.event_names = definition.rule.event_names();
         state.trait_names = trait_names(&definition);
         state.time_dependent = definition.rule.depends_on_time();
@@ -680,7 +686,16 @@ impl SegmentStore {
             if !state.definition.active {
                 continue;
             }
-            let member = sources.row(&state.definition.rule, slot);
+            let count = columns.count();
+            let row = match &mut state.row {
+                Some((compiled_at, row)) if *compiled_at == count => row,
+                stale => {
+                    &mut stale
+                        .insert((count, RowRule::new(&state.definition.rule, columns)))
+                        .1
+                }
+            };
+            let member = sources.row(row, slot);
             if member != state.members.contains(slot.0) {
                 let change = if member {
                     MembershipChange::Entered

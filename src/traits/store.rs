@@ -270,16 +270,16 @@ impl TraitStore {
     ) {
         folded.clear();
         let traits = &mut self.traits;
-        let positions = self
-            .by_event
-            .get_or_insert_with(self.generation, &stored.name_key(), |name| {
-                traits
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, state)| state.definition.event == name)
-                    .map(|(position, _)| position)
-                    .collect()
-            });
+        let positions =
+            self.by_event
+                .get_or_insert_with(self.generation, &stored.name_key(), |name| {
+                    traits
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, state)| state.definition.event == name)
+                        .map(|(position, _)| position)
+                        .collect()
+                });
         for &position in positions {
             if let Some(state) = traits.get_mut(position) {
                 if state.counts(stored, now) {

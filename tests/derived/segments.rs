@@ -489,3 +489,34 @@ fn trait_segments_follow_their_trait_as_other_traits_come_and_go() {
         );
     }
 }
+
+#[test]
+fn a_redefined_segment_is_kept_up_to_date_by_its_new_rule() {
+    let (mut engine, _clock) = engine();
+    let first = upsert(&mut engine, "a@example.com", r#"{"plan":"gold","age":40}"#);
+    let second = upsert(&mut engine, "b@example.com", r#"{"plan":"free","age":20}"#);
+    ok(
+        &mut engine,
+        r#"{"defineSegment":{"systemTitle":"picked","rule":{"op":"equals","attribute":"plan","value":"gold"}}}"#,
+    );
+    // A change evaluates the rule for one profile (and compiles it for that).
+    upsert(&mut engine, "b@example.com", r#"{"age":21}"#);
+    assert_eq!(engine.segment_members("picked"), Some(vec![first]));
+    // The new rule reads the same column, so no column is added with it.
+    ok(
+        &mut engine,
+        r#"{"defineSegment":{"systemTitle":"picked","rule":{"op":"equals","attribute":"plan","value":"free"}}}"#,
+    );
+    assert_eq!(engine.segment_members("picked"), Some(vec![second]));
+    // Changes after the redefinition are judged by the new rule, not the one compiled before.
+    upsert(&mut engine, "a@example.com", r#"{"plan":"free"}"#);
+    upsert(&mut engine, "b@example.com", r#"{"plan":"gold"}"#);
+    assert_eq!(engine.segment_members("picked"), Some(vec![first]));
+    // A rule reading a field no column holds yet gets one, and is judged by it.
+    ok(
+        &mut engine,
+        r#"{"defineSegment":{"systemTitle":"picked","rule":{"op":"range","attribute":"age","max":30}}}"#,
+    );
+    upsert(&mut engine, "b@example.com", r#"{"age":29}"#);
+    assert_eq!(engine.segment_members("picked"), Some(vec![second]));
+}

@@ -92,7 +92,6 @@ pub struct PerName<T> {
 impl<T> PerName<T> {
     /// The answer for `key` at `generation`, worked out by `make` from the name's text
     /// unless it is known.
-    #[inline]
     pub fn get_or_insert_with(
         &mut self,
         generation: u64,

@@ -36,6 +36,8 @@ fn chartmogul_bad_requests_are_400_with_its_body() {
         "{}",
         r#"{"tags": ["a"], "extra": 1}"#,
         r#"{"tags": [""]}"#,
+        // The object's fields by position: serde_json alone would read it.
+        r#"[["a"]]"#,
     ] {
         let error = refused(&mut harness, 400, |harness| {
             harness.chartmogul("POST", &tags, body)

@@ -107,28 +107,23 @@ const MAP: Sized3 = Sized3 {
 };
 
 /// The header of a string, byte string, array or map of `len` items, as MessagePack writes
-/// it in the fewest bytes (arrays and maps have no 8-bit form).
+/// it in the fewest bytes (arrays and maps have no 8-bit form): its bytes and how many of
+/// them are used.
 fn header(kind: &Sized3, len: u32) -> ([u8; 5], usize) {
-    let mut out = [0; 5];
-    if let Some((fix, below)) = kind.fix {
-        if len < below {
-            out[0] = fix | len as u8;
-            return (out, 1);
+    if let (Some((fix, below)), Ok(small)) = (kind.fix, u8::try_from(len)) {
+        if u32::from(small) < below {
+            return ([fix | small, 0, 0, 0, 0], 1);
         }
     }
-    if len < 256 && kind.wide[0] != 0 {
-        out[0] = kind.wide[0];
-        out[1] = len as u8;
-        (out, 2)
-    } else if let Ok(len) = u16::try_from(len) {
-        out[0] = kind.wide[1];
-        out[1..3].copy_from_slice(&len.to_be_bytes());
-        (out, 3)
-    } else {
-        out[0] = kind.wide[2];
-        out[1..5].copy_from_slice(&len.to_be_bytes());
-        (out, 5)
+    if let (Ok(byte), true) = (u8::try_from(len), kind.wide[0] != 0) {
+        return ([kind.wide[0], byte, 0, 0, 0], 2);
     }
+    if let Ok(short) = u16::try_from(len) {
+        let [high, low] = short.to_be_bytes();
+        return ([kind.wide[1], high, low, 0, 0], 3);
+    }
+    let [first, second, third, fourth] = len.to_be_bytes();
+    ([kind.wide[2], first, second, third, fourth], 5)
 }
 
 fn length(len: usize) -> Result<u32> {
@@ -138,7 +133,7 @@ fn length(len: usize) -> Result<u32> {
 impl<'a> Writer<'a> {
     fn head(&mut self, kind: &Sized3, len: usize) -> Result<()> {
         let (bytes, used) = header(kind, length(len)?);
-        self.bytes.extend_from_slice(&bytes[..used]);
+        self.bytes.extend(bytes.iter().take(used));
         Ok(())
     }
 
@@ -155,8 +150,8 @@ impl<'a> Writer<'a> {
     }
 
     fn unsigned(&mut self, value: u64) {
-        if value < 128 {
-            self.bytes.push(value as u8);
+        if let Ok(small @ 0..=0x7f) = u8::try_from(value) {
+            self.bytes.push(small);
         } else if let Ok(value) = u8::try_from(value) {
             self.number(U8, &[value]);
         } else if let Ok(value) = u16::try_from(value) {
@@ -171,8 +166,8 @@ impl<'a> Writer<'a> {
     fn signed(&mut self, value: i64) {
         if let Ok(value) = u64::try_from(value) {
             self.unsigned(value);
-        } else if value >= -32 {
-            self.bytes.push(value as u8);
+        } else if let Ok(small @ -32..=-1) = i8::try_from(value) {
+            self.bytes.extend_from_slice(&small.to_be_bytes());
         } else if let Ok(value) = i8::try_from(value) {
             self.number(I8, &value.to_be_bytes());
         } else if let Ok(value) = i16::try_from(value) {
@@ -602,7 +597,7 @@ impl<'a> Reader<'a> {
                 let len = self.length(2 << (marker - MAP16))?;
                 return self.map(len, depth);
             }
-            0xe0..=0xff => Tree::Signed(i64::from(marker as i8)),
+            0xe0..=0xff => Tree::Signed(i8::from_be_bytes([marker]).into()),
             _ => return Err(format!("reserved MessagePack marker {marker:#04x}")),
         })
     }

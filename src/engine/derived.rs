@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use super::event_command::{EventSubject, NewEvent};
-use super::{Change, Command, Engine, EngineError, Operation, Outcome, UpsertProfile};
+use super::{Change, Command, Engine, EngineError, Operation, Outcome, Planned, UpsertProfile};
 use crate::events::{EventError, EventStore};
 use crate::identity::Identifier;
 use crate::model::{Event, EventId, ProfileId, ProfileIndex, SourceId, Timestamp};
@@ -70,9 +70,9 @@ impl Engine {
         &self,
         command: Command,
         at: Timestamp,
-    ) -> Result<Plan, EngineError> {
-        match command {
-            Command::RecordEvent(event) => self.plan_event(event, at),
+    ) -> Result<(Planned, Outcome), EngineError> {
+        let plan: Result<Plan, EngineError> = match command {
+            Command::RecordEvent(event) => return self.plan_event(event, at),
             Command::DefineTrait(definition) => Ok((
                 vec![Operation::TraitDefined {
                     definition: Box::new(definition.clone()),
@@ -172,10 +172,15 @@ impl Engine {
             | Command::UnshareAttribute { .. } => Err(EngineError::InvalidCommand(
                 "not an event, trait, segment or clock command".to_owned(),
             )),
-        }
+        };
+        plan.map(|(operations, outcome)| (Planned::Many(operations), outcome))
     }
 
-    fn plan_event(&self, event: NewEvent, at: Timestamp) -> Result<Plan, EngineError> {
+    fn plan_event(
+        &self,
+        event: NewEvent,
+        at: Timestamp,
+    ) -> Result<(Planned, Outcome), EngineError> {
         let (mut operations, profile, created) = self.event_subject(&event, at)?;
         let id = match event.id {
             Some(id) => id,
@@ -184,7 +189,7 @@ impl Engine {
         // The command's time, read once by `execute`: received is when the change commits,
         // and the clock (`Date.now` across the wasm boundary) is not read again per event.
         let now = at;
-        operations.push(Operation::EventRecorded {
+        let recorded = Operation::EventRecorded {
             event: Rc::new(Event {
                 id,
                 profile,
@@ -201,9 +206,15 @@ impl Engine {
                 properties: event.properties,
                 schema_version: event.schema_version,
             }),
-        });
+        };
+        let planned = if operations.is_empty() {
+            Planned::One([recorded])
+        } else {
+            operations.push(recorded);
+            Planned::Many(operations)
+        };
         Ok((
-            operations,
+            planned,
             Outcome::Event {
                 id,
                 profile,
@@ -235,10 +246,10 @@ impl Engine {
                 let found = self
                     .profile(*wanted)
                     .ok_or(EventError::UnknownProfile(*wanted))?;
-                Ok((Vec::with_capacity(1), found.id, false))
+                Ok((Vec::new(), found.id, false))
             }
             EventSubject::Identifiers(identifiers) => match self.sole_owner(identifiers) {
-                Some(owner) => Ok((Vec::with_capacity(1), owner, false)),
+                Some(owner) => Ok((Vec::new(), owner, false)),
                 None => {
                     let (operations, outcome) = self.plan_upsert(
                         UpsertProfile::new(identifiers.clone(), SourceId::default_source()),

@@ -381,12 +381,8 @@ impl Engine {
         }
     }
 
-    fn plan(
-        &self,
-        command: Command,
-        at: Timestamp,
-    ) -> Result<(Vec<Operation>, Outcome), EngineError> {
-        match command {
+    fn plan(&self, command: Command, at: Timestamp) -> Result<(Planned, Outcome), EngineError> {
+        let plan = match command {
             Command::UpsertProfile(upsert) => self.plan_upsert(upsert, at),
             Command::ChangeTags(change) => self.plan_change_tags(change),
             Command::WriteAttributes(write) => self.plan_write_attributes(write),
@@ -400,7 +396,7 @@ impl Engine {
             | Command::DefineSegment(_)
             | Command::SetSegmentActive { .. }
             | Command::DeleteSegment { .. }
-            | Command::Tick => self.plan_derived(command, at),
+            | Command::Tick => return self.plan_derived(command, at),
             Command::DeclareSource(_)
             | Command::RenameSource { .. }
             | Command::DeleteSource { .. }
@@ -414,7 +410,8 @@ impl Engine {
             | Command::UnshareAttribute { .. } => {
                 Ok((self.plan_schema_change(command)?, Outcome::SchemaChanged))
             }
-        }
+        };
+        plan.map(|(operations, outcome)| (Planned::Many(operations), outcome))
     }
 
     /// Hands over the changes committed since the last call, for persistence.
@@ -539,6 +536,52 @@ impl Engine {
             .get(id, &self.profiles)
             .filter(|slot| self.live(*slot).is_some())
             .ok_or(IdentityError::UnknownProfile { profile: id })
+    }
+}
+
+/// The operations a command plans. Most plan a list; recording an event of a known profile
+/// plans one, kept inline, so that the commonest command allocates no list.
+pub(crate) enum Planned {
+    One([Operation; 1]),
+    Many(Vec<Operation>),
+}
+
+impl IntoIterator for Planned {
+    type Item = Operation;
+    type IntoIter = PlannedIter;
+
+    fn into_iter(self) -> PlannedIter {
+        match self {
+            Self::One(one) => PlannedIter::One(one.into_iter()),
+            Self::Many(many) => PlannedIter::Many(many.into_iter()),
+        }
+    }
+}
+
+/// The planned operations in order, and those not taken yet ([`PlannedIter::as_slice`]).
+pub(crate) enum PlannedIter {
+    One(std::array::IntoIter<Operation, 1>),
+    Many(std::vec::IntoIter<Operation>),
+}
+
+impl PlannedIter {
+    /// The operations not taken yet.
+    fn as_slice(&self) -> &[Operation] {
+        match self {
+            Self::One(one) => one.as_slice(),
+            Self::Many(many) => many.as_slice(),
+        }
+    }
+}
+
+impl Iterator for PlannedIter {
+    type Item = Operation;
+
+    fn next(&mut self) -> Option<Operation> {
+        match self {
+            Self::One(one) => one.next(),
+            Self::Many(many) => many.next(),
+        }
     }
 }
 

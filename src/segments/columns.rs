@@ -320,7 +320,7 @@ pub(crate) struct ColumnStore {
 pub(crate) enum ColumnNumber {
     /// Of a field the profile holds.
     Profile(usize),
-    /// Of a trait ([`ColumnStore::trait_column`]).
+    /// Of a trait ([`ColumnStore::trait_number`]).
     Trait(usize),
 }
 
@@ -332,7 +332,7 @@ impl ColumnStore {
     /// The number of `field`'s column, if it has one.
     pub(crate) fn number(&self, field: &Field) -> Option<ColumnNumber> {
         match field {
-            Field::Trait(name) => self.traits.get(name).copied().map(ColumnNumber::Trait),
+            Field::Trait(name) => self.trait_number(name),
             Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => self
                 .profile_fields
                 .get(field)
@@ -341,11 +341,23 @@ impl ColumnStore {
         }
     }
 
+    /// The number of trait `name`'s column, if it has one.
+    pub(crate) fn trait_number(&self, name: &str) -> Option<ColumnNumber> {
+        self.traits.get(name).copied().map(ColumnNumber::Trait)
+    }
+
     /// The column numbered `number`.
     pub(crate) fn column_at(&self, number: ColumnNumber) -> Option<&Column> {
         match number {
             ColumnNumber::Profile(at) => self.profile_columns.get(at).map(|(_, column)| column),
             ColumnNumber::Trait(at) => self.trait_columns.get(at),
+        }
+    }
+
+    fn column_at_mut(&mut self, number: ColumnNumber) -> Option<&mut Column> {
+        match number {
+            ColumnNumber::Profile(at) => self.profile_columns.get_mut(at).map(|(_, column)| column),
+            ColumnNumber::Trait(at) => self.trait_columns.get_mut(at),
         }
     }
 
@@ -359,74 +371,36 @@ impl ColumnStore {
         self.column(field).is_some()
     }
 
-    /// Whether trait `name` has a column.
-    pub(crate) fn has_trait(&self, name: &str) -> bool {
-        self.traits.contains_key(name)
-    }
-
-    /// The number of trait `name`'s column, if it has one; it stays the same for as long as
-    /// the store lives.
-    pub(crate) fn trait_column(&self, name: &str) -> Option<usize> {
-        self.traits.get(name).copied()
-    }
-
-    fn trait_mut(&mut self, name: &str) -> Option<&mut Column> {
-        let at = *self.traits.get(name)?;
-        self.trait_columns.get_mut(at)
-    }
-
-    /// Creates an empty column for `field`; the caller fills it.
-    pub(crate) fn create(&mut self, field: Field) {
+    /// The number of `field`'s column, created empty if it has none; the caller fills it.
+    pub(crate) fn create(&mut self, field: Field) -> ColumnNumber {
         match field {
             Field::Trait(name) => {
                 let next = self.trait_columns.len();
-                if *self.traits.entry(name).or_insert(next) == next {
+                let at = *self.traits.entry(name).or_insert(next);
+                if at == next {
                     self.trait_columns.push(Column::default());
                 }
+                ColumnNumber::Trait(at)
             }
             Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
                 let next = self.profile_columns.len();
-                if *self.profile_fields.entry(field.clone()).or_insert(next) == next {
+                let at = *self.profile_fields.entry(field.clone()).or_insert(next);
+                if at == next {
                     self.profile_columns.push((field, Column::default()));
                 }
+                ColumnNumber::Profile(at)
             }
         }
     }
 
-    fn profile_mut(&mut self, field: &Field) -> Option<&mut Column> {
-        let at = *self.profile_fields.get(field)?;
-        self.profile_columns.get_mut(at).map(|(_, column)| column)
-    }
-
-    /// Stores one profile's value of `field`, if the field has a column.
-    pub(crate) fn set(&mut self, field: &Field, slot: ProfileIndex, value: Option<&Value>) {
-        let column = match field {
-            Field::Trait(name) => self.trait_mut(name),
-            Field::Attribute(_) | Field::Consent(_) | Field::Identity(_) | Field::Tags => {
-                self.profile_mut(field)
-            }
-        };
-        if let Some(column) = column {
-            column.set_value(slot.slot(), value);
-        }
-    }
-
-    /// Stores one profile's value of trait `name`, if the trait has a column.
-    pub(crate) fn set_trait(&mut self, name: &str, slot: ProfileIndex, value: Option<&Value>) {
-        if let Some(column) = self.trait_mut(name) {
-            column.set_value(slot.slot(), value);
-        }
-    }
-
-    /// Stores one profile's value in the trait column numbered `column`
-    /// ([`ColumnStore::trait_column`]).
-    pub(crate) fn set_trait_at(
+    /// Stores one profile's value in the column numbered `number`.
+    pub(crate) fn set_at(
         &mut self,
-        column: usize,
+        number: ColumnNumber,
         slot: ProfileIndex,
         value: Option<&Value>,
     ) {
-        if let Some(column) = self.trait_columns.get_mut(column) {
+        if let Some(column) = self.column_at_mut(number) {
             column.set_value(slot.slot(), value);
         }
     }
@@ -438,15 +412,17 @@ impl ColumnStore {
         }
     }
 
-    /// Re-reads one profile-held field of one profile into its column.
-    pub(crate) fn index_field(
+    /// Re-reads the profile-held field of the column numbered `number` for one profile.
+    pub(crate) fn index_at(
         &mut self,
-        field: &Field,
+        number: ColumnNumber,
         slot: ProfileIndex,
         profile: Option<&Profile>,
     ) {
-        if let Some(column) = self.profile_mut(field) {
-            column.index(field, slot.slot(), profile);
+        if let ColumnNumber::Profile(at) = number {
+            if let Some((field, column)) = self.profile_columns.get_mut(at) {
+                column.index(field, slot.slot(), profile);
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use roaring::RoaringBitmap;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::columns::ColumnStore;
+use super::columns::{ColumnNumber, ColumnStore};
 use super::evaluate::{held_by_profile, DenseBits, RowRule, Sources};
 use super::rule::Field;
 use super::{SegmentDefinition, SegmentError};
@@ -156,8 +156,8 @@ struct TraitHooks {
 
 #[derive(Clone, Debug, Default)]
 struct TraitHook {
-    /// The number of the trait's column ([`ColumnStore::trait_column`]), if a rule reads it.
-    column: Option<usize>,
+    /// The number of the trait's column ([`ColumnStore::trait_number`]), if a rule reads it.
+    column: Option<ColumnNumber>,
     /// The positions of the segments reading the trait.
     readers: Vec<usize>,
 }
@@ -444,7 +444,7 @@ impl SegmentStore {
         if self.columns.has(&field) {
             return;
         }
-        self.columns.create(field.clone());
+        let number = self.columns.create(field.clone());
         self.trait_hooks.generation = None;
         if held_by_profile(&field) {
             for (position, profile) in inputs
@@ -455,7 +455,7 @@ impl SegmentStore {
             {
                 let slot = ProfileIndex(u32::try_from(position).unwrap_or(u32::MAX));
                 if !self.retired.contains(slot.0) {
-                    self.columns.index_field(&field, slot, Some(profile));
+                    self.columns.index_at(number, slot, Some(profile));
                 }
             }
         } else if let Field::Trait(name) = &field {
@@ -463,7 +463,7 @@ impl SegmentStore {
                 let slot = ProfileIndex(u32::try_from(position).unwrap_or(u32::MAX));
                 let value = inputs.traits.value(name, slot);
                 if value.is_some() {
-                    self.columns.set(&field, slot, value.as_ref());
+                    self.columns.set_at(number, slot, value.as_ref());
                 }
             }
         }
@@ -577,7 +577,7 @@ impl SegmentStore {
             };
             if let Some(column) = hook.column {
                 let value = inputs.traits.value_at(*position, slot);
-                self.columns.set_trait_at(column, slot, value.as_ref());
+                self.columns.set_at(column, slot, value.as_ref());
             }
             readers.extend_from_slice(&hook.readers);
         }
@@ -597,7 +597,7 @@ impl SegmentStore {
         self.trait_hooks.hooks = traits
             .definitions()
             .map(|definition| TraitHook {
-                column: self.columns.trait_column(&definition.name),
+                column: self.columns.trait_number(&definition.name),
                 readers: self
                     .trait_readers
                     .get(&definition.name)
@@ -625,9 +625,9 @@ impl SegmentStore {
     }
 
     fn refresh_trait(&mut self, name: &str, slot: ProfileIndex, inputs: Inputs<'_>) {
-        if self.columns.has_trait(name) {
+        if let Some(column) = self.columns.trait_number(name) {
             self.columns
-                .set_trait(name, slot, inputs.traits.value(name, slot).as_ref());
+                .set_at(column, slot, inputs.traits.value(name, slot).as_ref());
         }
     }
 

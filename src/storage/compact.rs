@@ -137,6 +137,15 @@ impl Compound<'_, '_> {
         value.serialize(&mut *self.encoder)
     }
 
+    /// A map's value: not counted, the count being of entries.
+    fn map_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        value.serialize(&mut *self.encoder)
+    }
+
+    fn skip(&mut self, _key: &'static str) -> Result<()> {
+        error("a positional record cannot skip a field")
+    }
+
     fn finish(self) -> Result<()> {
         if let Some(at) = self.count_at {
             match self.encoder.bytes.get_mut(at..at + 4) {
@@ -300,99 +309,7 @@ impl<'e, 'a> ser::Serializer for &'e mut Encoder<'a> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_, '_> {
-    type Ok = ();
-    type Error = CompactError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = CompactError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = CompactError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = CompactError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.element(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeMap for Compound<'_, '_> {
-    type Ok = ();
-    type Error = CompactError;
-    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
-        self.element(key)
-    }
-    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        value.serialize(&mut *self.encoder)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = CompactError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.element(value)
-    }
-    fn skip_field(&mut self, _key: &'static str) -> Result<()> {
-        error("a positional record cannot skip a field")
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = CompactError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.element(value)
-    }
-    fn skip_field(&mut self, _key: &'static str) -> Result<()> {
-        error("a positional record cannot skip a field")
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
+serialize_compound!(Compound<'_, '_>, CompactError);
 
 struct Decoder<'de> {
     bytes: &'de [u8],

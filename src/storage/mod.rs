@@ -16,6 +16,125 @@
 //! newest snapshot, the one before it and the log from the older one on are always kept: a
 //! corrupt newest snapshot falls back to the previous one plus the log.
 
+/// The seven compound traits of a serde serializer, for a compound type with `element` (an
+/// item, a field or a map key), `map_value`, `skip` (a struct field left out) and `finish`:
+/// the compact encoding and the MessagePack writer differ only in those.
+macro_rules! serialize_compound {
+    ($compound:ty, $error:ty) => {
+        impl serde::ser::SerializeSeq for $compound {
+            type Ok = ();
+            type Error = $error;
+            fn serialize_element<T: serde::Serialize + ?Sized>(
+                &mut self,
+                value: &T,
+            ) -> std::result::Result<(), $error> {
+                self.element(value)
+            }
+            fn end(self) -> std::result::Result<(), $error> {
+                self.finish()
+            }
+        }
+
+        impl serde::ser::SerializeTuple for $compound {
+            type Ok = ();
+            type Error = $error;
+            fn serialize_element<T: serde::Serialize + ?Sized>(
+                &mut self,
+                value: &T,
+            ) -> std::result::Result<(), $error> {
+                self.element(value)
+            }
+            fn end(self) -> std::result::Result<(), $error> {
+                self.finish()
+            }
+        }
+
+        impl serde::ser::SerializeTupleStruct for $compound {
+            type Ok = ();
+            type Error = $error;
+            fn serialize_field<T: serde::Serialize + ?Sized>(
+                &mut self,
+                value: &T,
+            ) -> std::result::Result<(), $error> {
+                self.element(value)
+            }
+            fn end(self) -> std::result::Result<(), $error> {
+                self.finish()
+            }
+        }
+
+        impl serde::ser::SerializeTupleVariant for $compound {
+            type Ok = ();
+            type Error = $error;
+            fn serialize_field<T: serde::Serialize + ?Sized>(
+                &mut self,
+                value: &T,
+            ) -> std::result::Result<(), $error> {
+                self.element(value)
+            }
+            fn end(self) -> std::result::Result<(), $error> {
+                self.finish()
+            }
+        }
+
+        impl serde::ser::SerializeMap for $compound {
+            type Ok = ();
+            type Error = $error;
+            fn serialize_key<T: serde::Serialize + ?Sized>(
+                &mut self,
+                key: &T,
+            ) -> std::result::Result<(), $error> {
+                self.element(key)
+            }
+            fn serialize_value<T: serde::Serialize + ?Sized>(
+                &mut self,
+                value: &T,
+            ) -> std::result::Result<(), $error> {
+                self.map_value(value)
+            }
+            fn end(self) -> std::result::Result<(), $error> {
+                self.finish()
+            }
+        }
+
+        impl serde::ser::SerializeStruct for $compound {
+            type Ok = ();
+            type Error = $error;
+            fn serialize_field<T: serde::Serialize + ?Sized>(
+                &mut self,
+                _key: &'static str,
+                value: &T,
+            ) -> std::result::Result<(), $error> {
+                self.element(value)
+            }
+            fn skip_field(&mut self, key: &'static str) -> std::result::Result<(), $error> {
+                self.skip(key)
+            }
+            fn end(self) -> std::result::Result<(), $error> {
+                self.finish()
+            }
+        }
+
+        impl serde::ser::SerializeStructVariant for $compound {
+            type Ok = ();
+            type Error = $error;
+            fn serialize_field<T: serde::Serialize + ?Sized>(
+                &mut self,
+                _key: &'static str,
+                value: &T,
+            ) -> std::result::Result<(), $error> {
+                self.element(value)
+            }
+            fn skip_field(&mut self, key: &'static str) -> std::result::Result<(), $error> {
+                self.skip(key)
+            }
+            fn end(self) -> std::result::Result<(), $error> {
+                self.finish()
+            }
+        }
+    };
+}
+
 pub mod codec;
 pub mod compact;
 mod error;

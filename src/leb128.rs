@@ -40,6 +40,26 @@ pub(crate) fn read_unsigned(bytes: &mut &[u8]) -> Result<u64, ReadError> {
         *bytes = rest;
         return Ok(u64::from(*byte));
     }
+    // Numbers of up to eight bytes (timestamps take eight) from one word: find the last
+    // byte, drop the continuation bits and close the gaps they leave.
+    if let Some(word) = bytes.first_chunk::<8>() {
+        let word = u64::from_le_bytes(*word);
+        let last = !word & 0x8080_8080_8080_8080;
+        if last != 0 {
+            let len = last.trailing_zeros() / 8 + 1;
+            *bytes = bytes.get(len as usize..).unwrap_or_default();
+            let x = word & (u64::MAX >> (64 - 8 * len)) & 0x7f7f_7f7f_7f7f_7f7f;
+            let x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
+            let x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+            return Ok((x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4));
+        }
+    }
+    read_unsigned_bytewise(bytes)
+}
+
+/// [`read_unsigned`] a byte at a time: near the end of the bytes, and for numbers of nine or
+/// ten bytes.
+fn read_unsigned_bytewise(bytes: &mut &[u8]) -> Result<u64, ReadError> {
     let mut value = 0u64;
     let mut shift = 0;
     while shift < 64 {
@@ -151,5 +171,33 @@ mod tests {
         assert_eq!(small, [127]);
         let mut too_long: &[u8] = &[0xff; 11];
         assert_eq!(read_unsigned(&mut too_long), Err(ReadError::TooLong));
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time reading agrees with the bytewise one on any bytes: the value,
+        /// the error and what is left.
+        #[test]
+        fn word_reading_agrees_with_bytewise(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![0x80_u8..=0xff, 0_u8..0x80, proptest::num::u8::ANY],
+                0..24,
+            ),
+        ) {
+            let (mut word, mut bytewise) = (bytes.as_slice(), bytes.as_slice());
+            proptest::prop_assert_eq!(read_unsigned(&mut word), read_unsigned_bytewise(&mut bytewise));
+            proptest::prop_assert_eq!(word, bytewise);
+        }
+
+        /// Every value reads back, whatever follows it.
+        #[test]
+        fn values_read_back_before_any_bytes(value: u64, tail in proptest::collection::vec(proptest::num::u8::ANY, 0..9)) {
+            let mut bytes = Vec::new();
+            write_unsigned(value, |byte| bytes.push(byte));
+            let len = bytes.len();
+            bytes.extend_from_slice(&tail);
+            let mut rest = bytes.as_slice();
+            proptest::prop_assert_eq!(read_unsigned(&mut rest), Ok(value));
+            proptest::prop_assert_eq!(rest, &bytes[len..]);
+        }
     }
 }

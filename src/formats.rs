@@ -142,7 +142,12 @@ pub(crate) fn from_json_value<T: de::DeserializeOwned>(value: &Json) -> Result<T
 pub(crate) fn from_deserializer<'de, T: de::DeserializeOwned, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<T, String> {
-    let tree = Tree::deserialize(deserializer).map_err(|error| error.to_string())?;
+    let received = TreeVisitor {
+        levels: RECEIVED_MAX_DEPTH,
+    };
+    let tree = received
+        .deserialize(deserializer)
+        .map_err(|error| error.to_string())?;
     T::deserialize(Doc::<Received>::new(tree)).map_err(|error| error.to_string())
 }
 
@@ -219,13 +224,43 @@ impl fmt::Display for JsonError {
     }
 }
 
+/// How deeply lists and maps may nest in a document received through
+/// [`from_deserializer`]: as deeply as serde_json lets JSON text nest (it refuses the 128th
+/// level), so a command reads the same from a JS object as from its text (serde-wasm-bindgen
+/// has no bound of its own, and a cyclic object would recurse until the stack ran out). Trees
+/// read from stored records and from other trees are not bounded here: a stored value nests
+/// deeper than the document it came from, and their formats bound their own depth.
+const RECEIVED_MAX_DEPTH: usize = 127;
+
 impl<'de> Deserialize<'de> for Tree {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(TreeVisitor)
+        TreeVisitor { levels: usize::MAX }.deserialize(deserializer)
     }
 }
 
-struct TreeVisitor;
+/// Reads a tree in which `levels` more levels of lists and maps may open.
+#[derive(Clone, Copy)]
+struct TreeVisitor {
+    levels: usize,
+}
+
+impl TreeVisitor {
+    /// The reader of the items of a list or map being opened here.
+    fn inner<E: de::Error>(self) -> Result<Self, E> {
+        let levels = self.levels.checked_sub(1);
+        levels
+            .map(|levels| Self { levels })
+            .ok_or_else(|| E::custom("recursion limit exceeded"))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for TreeVisitor {
+    type Value = Tree;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tree, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
 
 impl<'de> Visitor<'de> for TreeVisitor {
     type Value = Tree;
@@ -275,25 +310,27 @@ impl<'de> Visitor<'de> for TreeVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tree, D::Error> {
-        Tree::deserialize(deserializer)
+        self.deserialize(deserializer)
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tree, D::Error> {
-        Tree::deserialize(deserializer)
+        self.deserialize(deserializer)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree, A::Error> {
+        let inner = self.inner()?;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(item) = seq.next_element()? {
+        while let Some(item) = seq.next_element_seed(inner)? {
             items.push(item);
         }
         Ok(Tree::List(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree, A::Error> {
+        let inner = self.inner()?;
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
-        while let Some(entry) = map.next_entry()? {
-            entries.push(entry);
+        while let Some(key) = map.next_key_seed(inner)? {
+            entries.push((key, map.next_value_seed(inner)?));
         }
         Ok(Tree::Map(entries))
     }
@@ -690,6 +727,35 @@ mod tests {
     use super::*;
     use crate::model::ProfileId;
     use serde::Serialize;
+
+    /// A document received from a reader without a depth bound of its own (as a JS object
+    /// through serde-wasm-bindgen is) nests exactly as deeply as JSON text may.
+    #[test]
+    fn received_documents_nest_as_deeply_as_json_text() {
+        for levels in 120..=136 {
+            let text = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+            let mut value = Json::Array(Vec::new());
+            for _ in 1..levels {
+                value = Json::Array(vec![value]);
+            }
+            let from_text = serde_json::from_str::<Json>(&text).map_err(|error| error.to_string());
+            let from_value = from_deserializer::<Tree, _>(&value);
+            assert_eq!(from_value.is_ok(), from_text.is_ok(), "{levels} levels");
+            if let (Err(value), Err(text)) = (from_value, from_text) {
+                assert_eq!(value, "recursion limit exceeded");
+                assert!(text.starts_with("recursion limit exceeded"), "{text}");
+            }
+        }
+        let mut deep = Json::Null;
+        for _ in 0..1_000 {
+            deep = Json::Object(JsonMap::from_iter([("a".to_owned(), deep)]));
+        }
+        assert!(from_deserializer::<Tree, _>(&deep).is_err());
+        assert!(
+            Tree::deserialize(&deep).is_ok(),
+            "stored trees are not bounded here"
+        );
+    }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     #[serde(deny_unknown_fields)]

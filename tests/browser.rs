@@ -165,6 +165,53 @@ fn js_object_commands_read_as_their_json_text() {
     assert_eq!(parsed, 2);
 }
 
+/// A JS object command nested deeper than JSON text may nest is refused as its text is, and a
+/// cyclic one is refused instead of exhausting the stack.
+#[wasm_bindgen_test]
+fn js_object_commands_nest_no_deeper_than_their_json_text() {
+    let identity = IdentityConfig::default();
+    let command = |value: &str| {
+        format!(
+            r#"{{"upsertProfile": {{"identities": {{"email": ["a@b.c"]}}, "attributes": {{"v": {value}}}}}}}"#
+        )
+    };
+    let refused = |text: &str| {
+        let object = js_sys::JSON::parse(text).unwrap();
+        let from_object =
+            Execution::from_serde(serde_wasm_bindgen::Deserializer::from(object), &identity);
+        let from_text = Execution::from_json(text, &identity);
+        assert_eq!(from_object.is_err(), from_text.is_err(), "{text}");
+        from_object
+            .err()
+            .map(|error| (error.code(), error.to_string()))
+    };
+    // The value sits three levels down: with 124 levels of its own, the document has 127.
+    for (levels, fits) in [(120, true), (124, true), (125, false), (300, false)] {
+        let text = command(&format!("{}1{}", "[".repeat(levels), "]".repeat(levels)));
+        match refused(&text) {
+            None => assert!(fits, "{levels} levels read"),
+            Some((code, message)) => {
+                assert!(!fits, "{levels} levels refused: {message}");
+                assert_eq!(code, "engine.invalid_command");
+                assert!(message.contains("recursion limit exceeded"), "{message}");
+            }
+        }
+    }
+    let cyclic = js_sys::Object::new();
+    js_sys::Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
+    let object = js_sys::JSON::parse(&command("{}")).unwrap();
+    let attributes = js_sys::Reflect::get(
+        &js_sys::Reflect::get(&object, &"upsertProfile".into()).unwrap(),
+        &"attributes".into(),
+    )
+    .unwrap();
+    js_sys::Reflect::set(&attributes, &"v".into(), &cyclic).unwrap();
+    let from_object =
+        Execution::from_serde(serde_wasm_bindgen::Deserializer::from(object), &identity);
+    let error = from_object.expect_err("a cyclic object is refused");
+    assert!(error.to_string().contains("recursion limit exceeded"));
+}
+
 #[wasm_bindgen_test]
 async fn new_database_opens_empty() {
     let database = open(&fresh_name()).await;

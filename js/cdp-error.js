@@ -95,3 +95,38 @@ export function toCdpError(error) {
 export function isPlainObject(value) {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * The JSON text of what a caller passed, or a `cdp.invalid_argument` CdpError for a value
+ * JSON cannot hold (a cyclic object, a BigInt), instead of JSON.stringify's TypeError.
+ * @param {unknown} value
+ * @param {string} what names the argument in the message, e.g. 'the command'
+ * @returns {string}
+ */
+export function jsonText(value, what) {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new CdpError(codes.invalidArgument, `${what} cannot be sent as JSON: ${reason}`, { cause: error });
+  }
+}
+
+/**
+ * Calls `use` with the JSON text of `value` (see {@link jsonText}), or rejects with the
+ * CdpError: for methods that return a promise and take the text at call time.
+ * @template T
+ * @param {unknown} value
+ * @param {string} what
+ * @param {(text: string) => Promise<T>} use
+ * @returns {Promise<T>}
+ */
+export function withJsonText(value, what, use) {
+  let text;
+  try {
+    text = jsonText(value, what);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return use(text);
+}

@@ -10,7 +10,7 @@
  * This file is the one facade. Only the wasm bytes are found differently per environment,
  * in `load-browser.js` and `load-node.js`.
  */
-import { CdpError, codes, isPlainObject, isTrap, toCdpError } from './cdp-error.js';
+import { CdpError, codes, isPlainObject, isTrap, toCdpError, withJsonText } from './cdp-error.js';
 import { checkedAnswer, coreRequest, readRequest, readsOnly, toRequest, toResponse } from './http.js';
 import { Events } from './events.js';
 import { Profiles } from './profiles.js';
@@ -347,8 +347,8 @@ export class Cdp {
     if (!isPlainObject(command) || Object.keys(command).length !== 1) {
       return Promise.reject(new CdpError(codes.invalidArgument, 'execute takes an object with one key, the command'));
     }
-    const text = JSON.stringify(command);
-    return this.#run(async (core) => JSON.parse(await core.execute(text)), 'write');
+    return withJsonText(command, 'the command', (text) =>
+      this.#run(async (core) => JSON.parse(await core.execute(text)), 'write'));
   }
 
   /**
@@ -362,10 +362,9 @@ export class Cdp {
     if (!isPlainObject(credentials)) {
       return Promise.reject(new CdpError(codes.invalidArgument, 'setCredentials takes an object'));
     }
-    const text = JSON.stringify(credentials);
-    return this.#run((core) => {
+    return withJsonText(credentials, 'the credentials', (text) => this.#run((core) => {
       core.setCredentials(text);
-    });
+    }));
   }
 
   /**

@@ -4,7 +4,7 @@
  * becomes a CdpError with the engine's code, the HTTP status and, for a refused JSON
  * document, the path of the bad node.
  */
-import { CdpError, codes } from './cdp-error.js';
+import { CdpError, codes, jsonText } from './cdp-error.js';
 
 /** @typedef {import('./profiles.js').Core} Core */
 /** @typedef {import('./profiles.js').Runner} Runner */
@@ -19,7 +19,7 @@ import { CdpError, codes } from './cdp-error.js';
  * @throws {CdpError} the engine's code for any answer of 400 or above
  */
 export async function request(core, method, target, body) {
-  const text = body === undefined ? '' : JSON.stringify(body);
+  const text = body === undefined ? '' : jsonText(body, 'the request body');
   const [status, , answer] = /** @type {[number, string[], string]} */ (await core.handleOwn(method, target, text));
   /** @type {any} */
   let parsed;

@@ -1,7 +1,7 @@
 /**
  * `cdp.profiles`: typed helpers over the engine's commands and reads.
  */
-import { CdpError, codes, isPlainObject } from './cdp-error.js';
+import { CdpError, codes, isPlainObject, withJsonText } from './cdp-error.js';
 
 /** @typedef {import('./index.js').Profile} Profile */
 /** @typedef {import('./index.js').ProfileInput} ProfileInput */
@@ -56,11 +56,11 @@ export class Profiles {
       return Promise.reject(new CdpError(codes.invalidArgument, 'upsert takes { identities, attributes }'));
     }
     const { identities, attributes = {} } = input;
-    const command = JSON.stringify({ upsertProfile: { identities, attributes } });
-    return this.#run(async (core) => {
-      const outcome = JSON.parse(await core.execute(command));
-      return { id: outcome.profile, created: outcome.created };
-    }, 'write');
+    return withJsonText({ upsertProfile: { identities, attributes } }, 'the profile', (command) =>
+      this.#run(async (core) => {
+        const outcome = JSON.parse(await core.execute(command));
+        return { id: outcome.profile, created: outcome.created };
+      }, 'write'));
   }
 
   /**
@@ -85,11 +85,11 @@ export class Profiles {
       const { identities, attributes = {} } = input;
       batch[index] = { upsertProfile: { identities, attributes } };
     }
-    const command = JSON.stringify({ batch });
-    return this.#run(async (core) => {
-      const { results } = JSON.parse(await core.execute(command));
-      return results.map((/** @type {{ profile: string, created: boolean }} */ outcome) => ({ id: outcome.profile, created: outcome.created }));
-    }, 'write');
+    return withJsonText({ batch }, 'the records', (command) =>
+      this.#run(async (core) => {
+        const { results } = JSON.parse(await core.execute(command));
+        return results.map((/** @type {{ profile: string, created: boolean }} */ outcome) => ({ id: outcome.profile, created: outcome.created }));
+      }, 'write'));
   }
 
   /**

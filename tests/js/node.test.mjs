@@ -346,6 +346,36 @@ describe('engine commands', () => {
   });
 });
 
+describe('arguments JSON cannot hold', () => {
+  test('cyclic arguments reject with cdp.invalid_argument, commands nested past JSON\'s depth with engine.invalid_command, and nothing is stored', async () => {
+    const cdp = await Cdp.open({ storage: 'memory' });
+    try {
+      /** @type {any} */
+      const cyclic = { plan: 'pro' };
+      cyclic.self = cyclic;
+      const identities = { email: ['loop@example.com'] };
+      await rejectsWithCode(cdp.execute({ upsertProfile: { identities, attributes: cyclic } }), 'cdp.invalid_argument');
+      await rejectsWithCode(cdp.profiles.upsert({ identities, attributes: cyclic }), 'cdp.invalid_argument');
+      await rejectsWithCode(cdp.profiles.upsertMany([{ identities, attributes: cyclic }]), 'cdp.invalid_argument');
+      await rejectsWithCode(cdp.events.record({ identities, name: 'viewed', properties: cyclic }), 'cdp.invalid_argument');
+      await rejectsWithCode(cdp.execute({ upsertProfile: { identities, attributes: { big: 1n } } }), 'cdp.invalid_argument');
+      /** @type {unknown} */
+      let deep = 1;
+      for (let level = 0; level < 130; level += 1) deep = [deep];
+      await assert.rejects(cdp.profiles.upsert({ identities, attributes: { deep } }), (/** @type {any} */ error) => {
+        assert.equal(error.code, 'engine.invalid_command');
+        assert.match(error.message, /recursion limit exceeded/);
+        return true;
+      });
+      assert.equal(await cdp.profiles.count(), 0);
+      const stored = await cdp.profiles.upsert({ identities, attributes: { plan: 'pro' } });
+      assert.equal(stored.created, true);
+    } finally {
+      await cdp.close();
+    }
+  });
+});
+
 describe('closing', () => {
   test('calls issued before close finish; calls after it reject with cdp.closed', async () => {
     const cdp = await Cdp.open({ name: 'node-close', config: adminConfig });

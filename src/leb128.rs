@@ -34,12 +34,19 @@ pub(crate) fn unzigzag(raw: u64) -> i64 {
 }
 
 /// Reads an integer from the front of `bytes` and advances past it.
+#[inline(always)]
 pub(crate) fn read_unsigned(bytes: &mut &[u8]) -> Result<u64, ReadError> {
-    // Most numbers (lengths, counts, references) fit in one byte.
+    // Most numbers (lengths, counts, references) fit in one byte: read where they are used.
     if let [byte @ 0..=0x7f, rest @ ..] = *bytes {
         *bytes = rest;
         return Ok(u64::from(*byte));
     }
+    read_unsigned_long(bytes)
+}
+
+/// [`read_unsigned`] of a number of two bytes or more.
+#[inline(never)]
+fn read_unsigned_long(bytes: &mut &[u8]) -> Result<u64, ReadError> {
     // Numbers of up to eight bytes (timestamps take eight) from one word: find the last
     // byte, drop the continuation bits and close the gaps they leave.
     if let Some(word) = bytes.first_chunk::<8>() {
@@ -102,53 +109,83 @@ pub(crate) struct Reader<'a> {
     pub(crate) rest: &'a [u8],
 }
 
+// The readers are inlined into the loops that read snapshots and batches, and written with
+// `match` rather than `map_err`/`ok_or_else`: at the size-first optimization level those
+// combinators stay calls, several of them a number read. The errors are built out of line.
 impl<'a> Reader<'a> {
+    #[inline(always)]
     pub(crate) fn unsigned(&mut self) -> Result<u64, String> {
-        read_unsigned(&mut self.rest).map_err(|_| "a number that does not read".to_owned())
+        match read_unsigned(&mut self.rest) {
+            Ok(value) => Ok(value),
+            Err(_) => Err(failure("a number that does not read")),
+        }
     }
 
+    #[inline(always)]
     pub(crate) fn signed(&mut self) -> Result<i64, String> {
         self.unsigned().map(unzigzag)
     }
 
     /// A count of items, each at least a byte, so a damaged count cannot ask for more room
     /// than the bytes left could fill.
+    #[inline(always)]
     pub(crate) fn count(&mut self) -> Result<usize, String> {
         let count = self.unsigned()?;
-        usize::try_from(count)
-            .ok()
-            .filter(|count| *count <= self.rest.len())
-            .ok_or_else(|| format!("a count of {count} past the end of the record"))
+        match usize::try_from(count) {
+            Ok(fits) if fits <= self.rest.len() => Ok(fits),
+            _ => Err(past_the_end(count)),
+        }
     }
 
+    #[inline(always)]
     pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
-        let (taken, rest) = self
-            .rest
-            .split_at_checked(len)
-            .ok_or_else(|| "the record ends early".to_owned())?;
-        self.rest = rest;
-        Ok(taken)
+        match self.rest.split_at_checked(len) {
+            Some((taken, rest)) => {
+                self.rest = rest;
+                Ok(taken)
+            }
+            None => Err(failure("the record ends early")),
+        }
     }
 
+    #[inline(always)]
     pub(crate) fn byte(&mut self) -> Result<u8, String> {
-        let (first, rest) = self
-            .rest
-            .split_first()
-            .ok_or_else(|| "the record ends early".to_owned())?;
-        self.rest = rest;
-        Ok(*first)
+        match self.rest.split_first() {
+            Some((first, rest)) => {
+                self.rest = rest;
+                Ok(*first)
+            }
+            None => Err(failure("the record ends early")),
+        }
     }
 
     /// Bytes written after their length.
+    #[inline(always)]
     pub(crate) fn bytes(&mut self) -> Result<&'a [u8], String> {
         let len = self.count()?;
         self.take(len)
     }
 
     /// A text written as its UTF-8 bytes.
+    #[inline(always)]
     pub(crate) fn text(&mut self) -> Result<&'a str, String> {
-        std::str::from_utf8(self.bytes()?).map_err(|_| "a text that is not UTF-8".to_owned())
+        match std::str::from_utf8(self.bytes()?) {
+            Ok(text) => Ok(text),
+            Err(_) => Err(failure("a text that is not UTF-8")),
+        }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn failure(message: &str) -> String {
+    message.to_owned()
+}
+
+#[cold]
+#[inline(never)]
+fn past_the_end(count: u64) -> String {
+    format!("a count of {count} past the end of the record")
 }
 
 #[cfg(test)]

@@ -227,12 +227,26 @@ impl<'a> Reader<'a> {
     }
 
     /// Passes over the next entry.
+    #[inline(always)]
     pub(super) fn skip(&mut self) -> Option<()> {
         let tag = self.byte()?;
         if tag & OWN_TIME != 0 {
             self.signed()?;
         }
-        self.skip_payload(tag & KIND)
+        // Single values here; collections, which nest, out of line.
+        match tag & KIND {
+            TEXT => self.skip_text(),
+            INTEGER | DATE | DATE_TIME => {
+                self.unsigned()?;
+                Some(())
+            }
+            NUMBER => {
+                self.take(8)?;
+                Some(())
+            }
+            FALSE | TRUE => Some(()),
+            kind => self.skip_payload(kind),
+        }
     }
 
     /// Reads the next entry.
@@ -247,26 +261,31 @@ impl<'a> Reader<'a> {
         Some(AttributeValue { value, updated })
     }
 
+    #[inline(always)]
     fn byte(&mut self) -> Option<u8> {
         let (first, rest) = self.rest.split_first()?;
         self.rest = rest;
         Some(*first)
     }
 
+    #[inline(always)]
     fn take(&mut self, len: usize) -> Option<&'a [u8]> {
         let (taken, rest) = self.rest.split_at_checked(len)?;
         self.rest = rest;
         Some(taken)
     }
 
+    #[inline(always)]
     fn unsigned(&mut self) -> Option<u64> {
         leb128::read_unsigned(&mut self.rest).ok()
     }
 
+    #[inline(always)]
     fn signed(&mut self) -> Option<i64> {
-        self.unsigned().map(leb128::unzigzag)
+        Some(leb128::unzigzag(self.unsigned()?))
     }
 
+    #[inline(always)]
     fn count(&mut self) -> Option<usize> {
         usize::try_from(self.unsigned()?).ok()
     }
@@ -277,9 +296,11 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(bytes).ok().map(str::to_owned)
     }
 
+    #[inline(always)]
     fn skip_text(&mut self) -> Option<()> {
         let len = self.count()?;
-        self.take(len).map(drop)
+        self.take(len)?;
+        Some(())
     }
 
     fn nested(&mut self) -> Option<Value> {

@@ -208,54 +208,70 @@ impl<'a> SlotReader<'a> {
         })
     }
 
+    // Written with `let … else` and `match` rather than `ok_or`/`map_err`: at the size-first
+    // optimization level those combinators stay calls, and this runs for every profile.
     fn profile(&mut self) -> Read<Profile> {
         let reader = &mut self.reader;
-        let id: [u8; 16] = reader.take(16)?.try_into().map_err(|_| "a short id")?;
+        let Ok(id) = <[u8; 16]>::try_from(reader.take(16)?) else {
+            return Err("a short id".to_owned());
+        };
         let id = ProfileId::from(Uuid::from_bytes(id));
         let created = reader.signed()?;
-        let updated = created
-            .checked_add(reader.signed()?)
-            .ok_or("an update time out of range")?;
+        let Some(updated) = created.checked_add(reader.signed()?) else {
+            return Err("an update time out of range".to_owned());
+        };
         let version = reader.unsigned()?;
         let count = reader.count()?;
         let mut identities = Identities::default();
         identities.reserve_exact(count);
         for _ in 0..count {
-            let kind = usize::try_from(reader.unsigned()?)
-                .ok()
-                .and_then(|at| self.kinds.get(at))
-                .ok_or("an identifier type out of range")?;
-            identities.push(Identifier::normalized(kind, reader.text()?));
+            let at = reader.unsigned()?;
+            let Some(kind) = usize::try_from(at).ok().and_then(|at| self.kinds.get(at)) else {
+                return Err("an identifier type out of range".to_owned());
+            };
+            let Some(identifier) = Identifier::stored(kind, reader.bytes()?) else {
+                return Err("a text that is not UTF-8".to_owned());
+            };
+            identities.push(identifier);
         }
         let shape = match reader.unsigned()?.checked_sub(1) {
             None => None,
-            Some(at) => {
-                let shape = usize::try_from(at).ok().and_then(|at| self.shapes.get(at));
-                Some(shape.ok_or("a shape out of range")?)
-            }
+            Some(at) => match usize::try_from(at).ok().and_then(|at| self.shapes.get(at)) {
+                Some(shape) => Some(shape),
+                None => return Err("a shape out of range".to_owned()),
+            },
         };
-        let attributes = Attributes::from_stored(shape, reader.bytes()?)
-            .ok_or_else(|| format!("the values of profile {id} do not match their names"))?;
+        let Some(attributes) = Attributes::from_stored(shape, reader.bytes()?) else {
+            return Err(format!(
+                "the values of profile {id} do not match their names"
+            ));
+        };
         let flags = reader.byte()?;
-        let mut stored = |flag: u8| -> Read<Option<&'a [u8]>> {
-            if flags & flag == 0 {
-                Ok(None)
-            } else {
-                reader.bytes().map(Some)
-            }
-        };
-        let (tags, consents, aliases) = (stored(TAGS)?, stored(CONSENTS)?, stored(ALIASES)?);
-        Ok(Profile {
+        let mut profile = Profile {
             id,
             identities,
             attributes,
-            tags: rare(tags)?,
-            consents: rare(consents)?,
+            tags: Rare::default(),
+            consents: Rare::default(),
             created: Timestamp::from_micros(created),
             updated: Timestamp::from_micros(updated),
             version,
-            aliases: rare(aliases)?,
-        })
+            aliases: Rare::default(),
+        };
+        if flags != 0 {
+            let mut stored = |flag: u8| -> Read<Option<&'a [u8]>> {
+                if flags & flag == 0 {
+                    Ok(None)
+                } else {
+                    reader.bytes().map(Some)
+                }
+            };
+            let (tags, consents, aliases) = (stored(TAGS)?, stored(CONSENTS)?, stored(ALIASES)?);
+            profile.tags = rare(tags)?;
+            profile.consents = rare(consents)?;
+            profile.aliases = rare(aliases)?;
+        }
+        Ok(profile)
     }
 
     fn slot(&mut self) -> Read<Option<Profile>> {

@@ -47,6 +47,23 @@ impl Identifier {
         Self::from_text(&text, kind.len())
     }
 
+    /// From a type and the bytes of a value as stored, or `None` when the value is not UTF-8:
+    /// the text is checked once, joined, instead of the value and then the joined text.
+    pub(crate) fn stored(kind: &str, value: &[u8]) -> Option<Self> {
+        let mut joined = [0; 64];
+        let len = kind.len() + value.len();
+        if let Some(bytes) = joined.get_mut(..len) {
+            let (head, tail) = bytes.split_at_mut(kind.len());
+            head.copy_from_slice(kind.as_bytes());
+            tail.copy_from_slice(value);
+            return match std::str::from_utf8(bytes) {
+                Ok(text) => Some(Self::from_text(text, kind.len())),
+                Err(_) => None,
+            };
+        }
+        Some(Self::normalized(kind, std::str::from_utf8(value).ok()?))
+    }
+
     /// An identifier from its type followed by its value, the type `kind_len` bytes long.
     pub(super) fn from_text(text: &str, kind_len: usize) -> Self {
         Self {
@@ -126,6 +143,23 @@ mod tests {
         ] {
             let identifier = Identifier::normalized("email", value);
             assert_eq!((identifier.kind(), identifier.value()), ("email", value));
+        }
+    }
+
+    #[test]
+    fn stored_identifiers_are_their_normalized_ones_or_none_when_not_utf8() {
+        let long = "é".repeat(40);
+        for value in ["a@b.c", "", "é", long.as_str()] {
+            assert_eq!(
+                Identifier::stored("email", value.as_bytes()),
+                Some(Identifier::normalized("email", value))
+            );
+        }
+        let mut long_bad = long.into_bytes();
+        long_bad.push(0xff);
+        for value in [&[0xff][..], &[0x80, b'a'], &[b'a', 0xc3], &long_bad] {
+            assert_eq!(Identifier::stored("email", value), None, "{value:?}");
+            assert_eq!(Identifier::stored("é", value), None, "{value:?}");
         }
     }
 

@@ -293,27 +293,36 @@ impl Engine {
     /// [`Engine::insert_profile`] of a profile whose attribute names are the engine's shared
     /// ones already.
     fn insert_interned_profile(&mut self, profile: Profile) -> Result<(), String> {
-        let slot =
-            ProfileIndex(u32::try_from(self.profiles.len()).map_err(|_| "too many profiles")?);
-        let (id, aliases) = (profile.id, profile.aliases.clone());
         self.profiles.push(Some(profile));
+        self.index_last_slot()
+    }
+
+    /// Files the profile in the last slot (nothing for a tombstone) under its id, its
+    /// unique identifiers and its aliases; an error if another slot holds any of them. A
+    /// loaded profile goes straight into its slot and is indexed there, not moved again.
+    fn index_last_slot(&mut self) -> Result<(), String> {
+        let Some(Some(profile)) = self.profiles.last() else {
+            return Ok(());
+        };
+        let Ok(slot) = u32::try_from(self.profiles.len() - 1) else {
+            return Err("too many profiles".to_owned());
+        };
+        let (slot, id) = (ProfileIndex(slot), profile.id);
         self.live_profiles += 1;
         if self.slots.insert_new(id, slot, &self.profiles).is_some() {
             return Err(format!("profile {id} appears twice"));
         }
-        if let Some(Some(profile)) = self.profiles.last() {
-            for identifier in profile.identities.iter() {
-                if self.identity.is_unique(identifier.kind())
-                    && self
-                        .identities
-                        .claim(identifier, slot, &self.profiles)
-                        .is_some()
-                {
-                    return Err(format!("identifier {identifier} belongs to two profiles"));
-                }
+        for identifier in profile.identities.iter() {
+            if self.identity.is_unique(identifier.kind())
+                && self
+                    .identities
+                    .claim(identifier, slot, &self.profiles)
+                    .is_some()
+            {
+                return Err(format!("identifier {identifier} belongs to two profiles"));
             }
         }
-        for alias in aliases.iter() {
+        for alias in profile.aliases.iter() {
             self.slots.insert(*alias, slot, &self.profiles);
         }
         Ok(())
@@ -598,23 +607,16 @@ fn corrupt(reason: &str) -> EngineError {
     EngineError::CorruptSnapshot(reason.to_owned())
 }
 
-/// Restores one profile slot of a snapshot: a live profile (whose attribute names are the
-/// engine's shared ones already when `interned`), or the tombstone of one merged away.
-fn restore_slot(
-    engine: &mut Engine,
-    slot: Option<Profile>,
-    interned: bool,
-) -> Result<(), EngineError> {
+/// Restores one profile slot of a snapshot of the first two formats: a live profile (its
+/// attribute names interned into the engine's), or the tombstone of one merged away.
+fn restore_slot(engine: &mut Engine, slot: Option<Profile>) -> Result<(), EngineError> {
     let Some(profile) = slot else {
         engine.profiles.push(None);
         return Ok(());
     };
-    let inserted = if interned {
-        engine.insert_interned_profile(profile)
-    } else {
-        engine.insert_profile(profile)
-    };
-    inserted.map_err(|reason| corrupt(&reason))
+    engine
+        .insert_profile(profile)
+        .map_err(|reason| corrupt(&reason))
 }
 
 impl SnapshotLoader {
@@ -661,20 +663,27 @@ impl SnapshotLoader {
             SnapshotChunk::Schema(schema) => engine.schema = schema,
             SnapshotChunk::Profiles(profiles) => {
                 for slot in profiles.into_owned() {
-                    restore_slot(engine, slot, false)?;
+                    restore_slot(engine, slot)?;
                 }
             }
             SnapshotChunk::PackedProfiles(packed) => {
                 for slot in packed.decode::<Vec<Option<Profile>>>()? {
-                    restore_slot(engine, slot, false)?;
+                    restore_slot(engine, slot)?;
                 }
             }
             SnapshotChunk::ProfileSlots(packed) => {
                 let slots =
                     snapshot_profiles::SlotReader::new(packed.bytes(), &mut engine.attribute_names)
                         .map_err(|reason| corrupt(&reason))?;
+                // Each slot is read straight into place, then indexed there.
                 for slot in slots {
-                    restore_slot(engine, slot.map_err(|reason| corrupt(&reason))?, true)?;
+                    match slot {
+                        Ok(slot) => engine.profiles.push(slot),
+                        Err(reason) => return Err(corrupt(&reason)),
+                    }
+                    if let Err(reason) = engine.index_last_slot() {
+                        return Err(corrupt(&reason));
+                    }
                 }
             }
             SnapshotChunk::Merges(records) => {

@@ -21,61 +21,12 @@
 /// the compact encoding and the MessagePack writer differ only in those.
 macro_rules! serialize_compound {
     ($compound:ty, $error:ty) => {
-        impl serde::ser::SerializeSeq for $compound {
-            type Ok = ();
-            type Error = $error;
-            fn serialize_element<T: serde::Serialize + ?Sized>(
-                &mut self,
-                value: &T,
-            ) -> std::result::Result<(), $error> {
-                self.element(value)
-            }
-            fn end(self) -> std::result::Result<(), $error> {
-                self.finish()
-            }
-        }
-
-        impl serde::ser::SerializeTuple for $compound {
-            type Ok = ();
-            type Error = $error;
-            fn serialize_element<T: serde::Serialize + ?Sized>(
-                &mut self,
-                value: &T,
-            ) -> std::result::Result<(), $error> {
-                self.element(value)
-            }
-            fn end(self) -> std::result::Result<(), $error> {
-                self.finish()
-            }
-        }
-
-        impl serde::ser::SerializeTupleStruct for $compound {
-            type Ok = ();
-            type Error = $error;
-            fn serialize_field<T: serde::Serialize + ?Sized>(
-                &mut self,
-                value: &T,
-            ) -> std::result::Result<(), $error> {
-                self.element(value)
-            }
-            fn end(self) -> std::result::Result<(), $error> {
-                self.finish()
-            }
-        }
-
-        impl serde::ser::SerializeTupleVariant for $compound {
-            type Ok = ();
-            type Error = $error;
-            fn serialize_field<T: serde::Serialize + ?Sized>(
-                &mut self,
-                value: &T,
-            ) -> std::result::Result<(), $error> {
-                self.element(value)
-            }
-            fn end(self) -> std::result::Result<(), $error> {
-                self.finish()
-            }
-        }
+        serialize_compound!(@items $compound, $error,
+            SerializeSeq serialize_element,
+            SerializeTuple serialize_element,
+            SerializeTupleStruct serialize_field,
+            SerializeTupleVariant serialize_field);
+        serialize_compound!(@fields $compound, $error, SerializeStruct, SerializeStructVariant);
 
         impl serde::ser::SerializeMap for $compound {
             type Ok = ();
@@ -96,42 +47,47 @@ macro_rules! serialize_compound {
                 self.finish()
             }
         }
-
-        impl serde::ser::SerializeStruct for $compound {
-            type Ok = ();
-            type Error = $error;
-            fn serialize_field<T: serde::Serialize + ?Sized>(
-                &mut self,
-                _key: &'static str,
-                value: &T,
-            ) -> std::result::Result<(), $error> {
-                self.element(value)
+    };
+    // The compounds of items without names: each item is an element.
+    (@items $compound:ty, $error:ty, $($trait:ident $method:ident),*) => {
+        $(
+            impl serde::ser::$trait for $compound {
+                type Ok = ();
+                type Error = $error;
+                fn $method<T: serde::Serialize + ?Sized>(
+                    &mut self,
+                    value: &T,
+                ) -> std::result::Result<(), $error> {
+                    self.element(value)
+                }
+                fn end(self) -> std::result::Result<(), $error> {
+                    self.finish()
+                }
             }
-            fn skip_field(&mut self, key: &'static str) -> std::result::Result<(), $error> {
-                self.skip(key)
+        )*
+    };
+    // The compounds of named fields: a field is an element, a skipped one is the
+    // compound's to record.
+    (@fields $compound:ty, $error:ty, $($trait:ident),*) => {
+        $(
+            impl serde::ser::$trait for $compound {
+                type Ok = ();
+                type Error = $error;
+                fn serialize_field<T: serde::Serialize + ?Sized>(
+                    &mut self,
+                    _key: &'static str,
+                    value: &T,
+                ) -> std::result::Result<(), $error> {
+                    self.element(value)
+                }
+                fn skip_field(&mut self, key: &'static str) -> std::result::Result<(), $error> {
+                    self.skip(key)
+                }
+                fn end(self) -> std::result::Result<(), $error> {
+                    self.finish()
+                }
             }
-            fn end(self) -> std::result::Result<(), $error> {
-                self.finish()
-            }
-        }
-
-        impl serde::ser::SerializeStructVariant for $compound {
-            type Ok = ();
-            type Error = $error;
-            fn serialize_field<T: serde::Serialize + ?Sized>(
-                &mut self,
-                _key: &'static str,
-                value: &T,
-            ) -> std::result::Result<(), $error> {
-                self.element(value)
-            }
-            fn skip_field(&mut self, key: &'static str) -> std::result::Result<(), $error> {
-                self.skip(key)
-            }
-            fn end(self) -> std::result::Result<(), $error> {
-                self.finish()
-            }
-        }
+        )*
     };
 }
 

@@ -82,8 +82,9 @@ function u32(value) {
 
 /**
  * Splits the log file into its whole records; stops at the first torn or corrupt one.
+ * `position` is where a record starts in `bytes`.
  * @param {Buffer} bytes
- * @returns {{ records: Array<{ first: number, frames: Array<{ offset: number, frame: Buffer }>, bytes: Buffer }>, end: number }}
+ * @returns {{ records: Array<{ first: number, position: number, frames: Array<{ offset: number, frame: Buffer }>, bytes: Buffer }>, end: number }}
  */
 function parseLog(bytes) {
   const records = [];
@@ -115,7 +116,7 @@ function parseLog(bytes) {
       cursor += 12 + frameLength;
     }
     if (!whole || frames.length === 0) break;
-    records.push({ first: frames[0].offset, frames, bytes: bytes.subarray(position, bodyStart + length) });
+    records.push({ first: frames[0].offset, position, frames, bytes: bytes.subarray(position, bodyStart + length) });
     position = bodyStart + length;
   }
   return { records, end: position };
@@ -207,13 +208,21 @@ export async function openFileStorage(directory) {
   }
   const logPath = join(directory, LOG);
   const existing = await readFile(logPath).catch(() => Buffer.alloc(0));
-  const { end } = parseLog(existing);
+  const parsed = parseLog(existing);
   let log = await open(logPath, 'a+');
-  if (end !== existing.length) {
-    await log.truncate(end);
+  if (parsed.end !== existing.length) {
+    await log.truncate(parsed.end);
     await log.datasync();
   }
-  let size = end;
+  let size = parsed.end;
+  /**
+   * Where each whole record of the log starts and the offset of its first change, kept from
+   * the check above and updated by every append and compaction: reading the log from an
+   * offset reads only the records at or after it (none, on a restart right after a
+   * snapshot) instead of the whole file again.
+   * @type {Array<{ first: number, position: number }>}
+   */
+  let records = parsed.records.map(({ first, position }) => ({ first, position }));
   /** Serializes writes: one append or snapshot at a time. */
   let writing = Promise.resolve();
   /**
@@ -230,8 +239,18 @@ export async function openFileStorage(directory) {
     return result;
   };
 
-  async function readLogRecords() {
-    return parseLog(await readFile(logPath)).records.filter((record) => record.bytes.length > 0);
+  /**
+   * The bytes of the log's records from the first whose offset is `from` or later to the end
+   * (whole records only), and where they start in the file.
+   * @param {number} from
+   */
+  async function logFrom(from) {
+    const first = records.find((record) => record.first >= from);
+    if (first === undefined) return { bytes: Buffer.alloc(0), position: size };
+    const bytes = Buffer.alloc(size - first.position);
+    const { bytesRead } = await log.read(bytes, 0, bytes.length, first.position);
+    if (bytesRead !== bytes.length) throw storageError('storage.failed', 'the log file is shorter than written');
+    return { bytes, position: first.position };
   }
 
   async function snapshotOffsets() {
@@ -263,13 +282,17 @@ export async function openFileStorage(directory) {
     },
 
     /** @param {number} from */
-    async readLog(from) {
-      const frames = [];
-      for (const record of await readLogRecords()) {
-        if (record.first < from) continue;
-        for (const { frame } of record.frames) frames.push(new Uint8Array(frame));
-      }
-      return frames;
+    readLog(from) {
+      return exclusive(async () => {
+        const frames = [];
+        const tail = await logFrom(from).catch((error) => {
+          throw /** @type {{ code?: string }} */ (error).code?.startsWith('storage.') ? error : fromFsError(error);
+        });
+        for (const record of parseLog(tail.bytes).records) {
+          for (const { frame } of record.frames) frames.push(new Uint8Array(frame));
+        }
+        return frames;
+      });
     },
 
     /**
@@ -291,6 +314,7 @@ export async function openFileStorage(directory) {
         try {
           await log.write(record, 0, record.length, size);
           await log.datasync();
+          records.push({ first: offsets[0] ?? 0, position: size });
           size += record.length;
         } catch (error) {
           // Cut off whatever part of the record reached the file: it was not acknowledged.
@@ -316,11 +340,14 @@ export async function openFileStorage(directory) {
           for (const older of await snapshotOffsets()) {
             if (older < logStart) await rm(join(directory, snapshotName(older)), { force: true });
           }
-          const kept = (await readLogRecords()).filter((record) => record.first >= logStart);
-          await replaceFile(directory, LOG, kept.map((record) => record.bytes));
+          const kept = await logFrom(logStart);
+          await replaceFile(directory, LOG, [kept.bytes]);
           await log.close();
           log = await open(logPath, 'a+');
-          size = kept.reduce((total, record) => total + record.bytes.length, 0);
+          size = kept.bytes.length;
+          records = records
+            .filter((record) => record.position >= kept.position)
+            .map((record) => ({ first: record.first, position: record.position - kept.position }));
         } catch (error) {
           throw /** @type {{ code?: string }} */ (error).code?.startsWith('storage.') ? error : fromFsError(error);
         }

@@ -79,3 +79,57 @@ test('an owner killed but not yet reaped by its parent (a zombie) does not block
     parent.kill('SIGKILL');
   }
 });
+
+/**
+ * The frames `readLog(from)` gives, as text.
+ * @param {{ readLog(from: number): Promise<Uint8Array[]> }} storage
+ * @param {number} from
+ */
+async function framesFrom(storage, from) {
+  return (await storage.readLog(from)).map((frame) => Buffer.from(frame).toString());
+}
+
+/**
+ * Appends one record of frames named after their offsets.
+ * @param {{ append(offsets: number[], frames: Uint8Array[]): Promise<void> }} storage
+ * @param {number[]} offsets
+ */
+function appendAt(storage, offsets) {
+  return storage.append(offsets, offsets.map((offset) => Buffer.from(`frame ${offset}`)));
+}
+
+test('the log reads back from any offset across appends, compaction, a torn tail and a reopen', async () => {
+  const directory = join(scratch, 'log');
+  let storage = await openFileStorage(directory);
+  await appendAt(storage, [1, 2]);
+  await appendAt(storage, [3]);
+  await appendAt(storage, [4, 5, 6]);
+  const all = ['frame 1', 'frame 2', 'frame 3', 'frame 4', 'frame 5', 'frame 6'];
+  assert.deepEqual(await framesFrom(storage, 0), all);
+  assert.deepEqual(await framesFrom(storage, 3), all.slice(2));
+  assert.deepEqual(await framesFrom(storage, 4), all.slice(3));
+  assert.deepEqual(await framesFrom(storage, 7), []);
+  // A snapshot at 6 keeping the log from 3 drops the first record only.
+  await storage.writeSnapshot(6, 3, Buffer.from('manifest'), [Buffer.from('chunk')]);
+  assert.deepEqual(await framesFrom(storage, 0), all.slice(2));
+  await appendAt(storage, [7]);
+  assert.deepEqual(await framesFrom(storage, 4), ['frame 4', 'frame 5', 'frame 6', 'frame 7']);
+  assert.deepEqual(await framesFrom(storage, 7), ['frame 7']);
+  await storage.close();
+  // Half a record at the end (a write cut short) is dropped on the next open.
+  const log = join(directory, 'log');
+  await writeFile(log, Buffer.concat([await readFile(log), Buffer.from([40, 0, 0, 0, 1, 2, 3])]));
+  storage = await openFileStorage(directory);
+  assert.deepEqual(await framesFrom(storage, 0), [...all.slice(2), 'frame 7']);
+  await appendAt(storage, [8, 9]);
+  assert.deepEqual(await framesFrom(storage, 8), ['frame 8', 'frame 9']);
+  // Compaction past every record leaves an empty log that still takes appends.
+  await storage.writeSnapshot(9, 10, Buffer.from('manifest'), [Buffer.from('chunk')]);
+  assert.deepEqual(await framesFrom(storage, 0), []);
+  await appendAt(storage, [10]);
+  assert.deepEqual(await framesFrom(storage, 0), ['frame 10']);
+  await storage.close();
+  storage = await openFileStorage(directory);
+  assert.deepEqual(await framesFrom(storage, 0), ['frame 10']);
+  await storage.close();
+});

@@ -278,7 +278,8 @@ export async function openFileStorage(directory) {
       const bytes = await readFile(join(directory, snapshotName(offset))).catch((error) => {
         throw fromFsError(error);
       });
-      return parseSnapshot(bytes).chunks.map((chunk) => new Uint8Array(chunk));
+      // Views of the file's bytes: the engine copies each into its own memory as it decodes it.
+      return parseSnapshot(bytes).chunks;
     },
 
     /** @param {number} from */

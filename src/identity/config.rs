@@ -117,8 +117,12 @@ impl IdentityConfig {
 
     /// Whether values of `kind` are unique (undeclared types are).
     pub fn is_unique(&self, kind: &str) -> bool {
-        self.identifier_type(kind)
-            .is_none_or(|declared| declared.unique)
+        // Most configurations declare unique types only: then no name is compared (this is
+        // asked for every identifier a snapshot loads and every one a write indexes).
+        self.types.iter().all(|declared| declared.unique)
+            || self
+                .identifier_type(kind)
+                .is_none_or(|declared| declared.unique)
     }
 
     /// Whether every type is unique and unlimited (as undeclared types are): then the identity

@@ -59,7 +59,8 @@ export async function readRequest(request, init) {
  * segments resolved, characters escaped), the headers as a `Headers` object holds them, no
  * body on `GET` and `HEAD`.
  * @param {string} method
- * @param {string} target a path with an optional query, or an absolute URL
+ * @param {string} target a path with an optional query (read as a path even when it starts
+ *   with `//`), or an absolute URL
  * @param {string[]} headers flat name/value pairs
  * @param {string} body
  * @returns {CoreRequest}
@@ -80,7 +81,9 @@ export function coreRequest(method, target, headers, body) {
   /** @type {URL} */
   let url;
   try {
-    url = new URL(target, RELATIVE_BASE);
+    // A target starting with `/` is a path, as an HTTP server reads it (`//a/b` is the path
+    // `//a/b`, not the host `a`): it is parsed after the base's origin, never against it.
+    url = target.startsWith('/') ? new URL(`${RELATIVE_BASE}${target}`) : new URL(target, RELATIVE_BASE);
   } catch (error) {
     throw new CdpError(codes.invalidRequest, `invalid request target: ${target}`, { cause: error });
   }

@@ -249,6 +249,19 @@ describe('fetch speaks Arrigoo', () => {
     assert.equal(error, await (await cdp.fetch(target)).text());
   });
 
+  test('handle reads a target starting with // as a path, as an HTTP server does', async () => {
+    const token = await login(cdp);
+    const auth = ['Authorization', `Bearer ${token}`];
+    const [found] = await cdp.handle('GET', `/v1/customer/${bob.id}`, auth);
+    assert.equal(found, 200);
+    const [other] = await cdp.handle('GET', `//crm.example.com/v1/customer/${bob.id}`, auth);
+    assert.equal(other, 404, 'the path //crm.example.com/v1/customer/… is no route (not /v1/customer/… on another host)');
+    for (const target of ['//%zz/x', '// /x', '//[::1/x', '//281474976710656/v1/traits', '//urn:uuid:0/v1/traits']) {
+      const [status] = await cdp.handle('GET', target, auth);
+      assert.equal(status, 404, target);
+    }
+  });
+
   test('handle writes once durable and takes a body; bad arguments reject with cdp.invalid_request', async () => {
     const [status, , body] = await cdp.handle('POST', '/auth/api', ['content-type', 'application/json'], JSON.stringify(adminLogin));
     assert.equal(status, 200);

@@ -461,11 +461,48 @@ fn statistics_count_segments_events_customers_and_purchases() {
             "/cdp/v1/stats/events/by-type?context=MARS",
             "api.invalid_request",
         ),
+        // Every bucket of every series is answered: ranges whose answer would exceed
+        // 200,000 points are refused, not built (or cut short).
+        (
+            "/cdp/v1/stats/events/by-type?start=0001-01-01&end=9999-12-31",
+            "api.invalid_request",
+        ),
+        (
+            "/cdp/v1/stats/events/added?start=0001-01-01&end=9999-12-31",
+            "api.invalid_request",
+        ),
+        (
+            "/cdp/v1/stats/customers/created?resolution=daily&start=0001-01-01",
+            "api.invalid_request",
+        ),
+        (
+            "/cdp/v1/stats/customers/changed?start=0001-01-01&end=9999-12-31",
+            "api.invalid_request",
+        ),
     ];
     for (target, expected) in refused {
         let (status, body) = cdp(&mut harness, "GET", target, &Json::Null);
         assert_eq!((status, code(&body)), (400, expected), "{target}");
     }
+    let (status, body) = cdp(
+        &mut harness,
+        "GET",
+        &format!("/cdp/v1/profiles/{a}/stats/events?resolution=daily&start=0001-01-01"),
+        &Json::Null,
+    );
+    assert_eq!(
+        (status, code(&body)),
+        (400, "api.invalid_request"),
+        "{body}"
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|message| message.contains("more than 200000")));
+    // The same centuries by month fit.
+    get(
+        &mut harness,
+        "/cdp/v1/stats/customers/created?resolution=monthly&start=0001-01-01",
+    );
 }
 
 #[test]

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
-use super::{count_into, ChangeKind, DefaultSpan, Period, Resolution, Series, StatsError};
+use super::{
+    check_points, count_into, ChangeKind, DefaultSpan, Period, Resolution, Series, StatsError,
+};
 use crate::model::{Event, EventContext, ProfileId, Timestamp};
 use crate::Engine;
 
@@ -118,7 +120,7 @@ pub fn events_by_type_and_context(
     engine: &Engine,
     context: Option<EventContext>,
     period: &Period,
-) -> Vec<Series> {
+) -> Result<Vec<Series>, StatsError> {
     let mut groups: BTreeMap<(String, String), (EventContext, Vec<Timestamp>)> = BTreeMap::new();
     for event in days_of(engine) {
         if context.is_some_and(|wanted| wanted != event.context) || !period.contains(event.happened)
@@ -132,22 +134,27 @@ pub fn events_by_type_and_context(
             .1
             .push(event.happened);
     }
-    groups
+    check_points(period, Resolution::Daily, groups.len())?;
+    Ok(groups
         .into_iter()
         .map(|((name, _), (context, times))| Series {
             category: name,
             context: Some(context),
             points: count_into(period, Resolution::Daily, times.into_iter()),
         })
-        .collect()
+        .collect())
 }
 
 /// Events added in the range per name, daily, by the time the engine received them.
 /// Events are never changed or deleted, so `Updated` and `Deleted` give no series.
-pub fn events_added(engine: &Engine, kind: ChangeKind, period: &Period) -> Vec<Series> {
+pub fn events_added(
+    engine: &Engine,
+    kind: ChangeKind,
+    period: &Period,
+) -> Result<Vec<Series>, StatsError> {
     match kind {
         ChangeKind::Added => {}
-        ChangeKind::Updated | ChangeKind::Deleted => return Vec::new(),
+        ChangeKind::Updated | ChangeKind::Deleted => return Ok(Vec::new()),
     }
     let mut groups: BTreeMap<String, Vec<Timestamp>> = BTreeMap::new();
     for event in days_of(engine).filter(|event| period.contains(event.received)) {
@@ -156,14 +163,15 @@ pub fn events_added(engine: &Engine, kind: ChangeKind, period: &Period) -> Vec<S
             .or_default()
             .push(event.received);
     }
-    groups
+    check_points(period, Resolution::Daily, groups.len())?;
+    Ok(groups
         .into_iter()
         .map(|(name, times)| Series {
             category: name,
             context: None,
             points: count_into(period, Resolution::Daily, times.into_iter()),
         })
-        .collect()
+        .collect())
 }
 
 /// One customer's events in the range per (context as category, name as type), bucketed
@@ -189,6 +197,7 @@ pub fn customer_events_by_category(
             .1
             .push(event.happened);
     }
+    check_points(period, resolution, groups.len())?;
     Ok(groups
         .into_iter()
         .map(|((_, name), (context, times))| Series {

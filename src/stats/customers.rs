@@ -1,6 +1,6 @@
 //! Contacthub's customer counts: total, by creation date, by update date, by channel.
 
-use super::{count_into, Period, Resolution, Series};
+use super::{check_points, count_into, Period, Resolution, Series, StatsError};
 use crate::Engine;
 
 /// Which changes a "by update date" count looks at (Contacthub's `type`).
@@ -33,8 +33,13 @@ pub fn customer_count(engine: &Engine) -> u64 {
 }
 
 /// Customers created in the range, bucketed by `resolution` (`addedCustomers`).
-pub fn customers_created(engine: &Engine, period: &Period, resolution: Resolution) -> Series {
-    Series {
+pub fn customers_created(
+    engine: &Engine,
+    period: &Period,
+    resolution: Resolution,
+) -> Result<Series, StatsError> {
+    check_points(period, resolution, 1)?;
+    Ok(Series {
         category: "addedCustomers".to_owned(),
         context: None,
         points: count_into(
@@ -42,11 +47,16 @@ pub fn customers_created(engine: &Engine, period: &Period, resolution: Resolutio
             resolution,
             engine.profiles().map(|profile| profile.created),
         ),
-    }
+    })
 }
 
 /// Customers added, updated or deleted in the range, daily (`customers`).
-pub fn customers_changed(engine: &Engine, kind: ChangeKind, period: &Period) -> Series {
+pub fn customers_changed(
+    engine: &Engine,
+    kind: ChangeKind,
+    period: &Period,
+) -> Result<Series, StatsError> {
+    check_points(period, Resolution::Daily, 1)?;
     let times: Vec<_> = match kind {
         ChangeKind::Added => engine.profiles().map(|profile| profile.created).collect(),
         ChangeKind::Updated => engine
@@ -56,11 +66,11 @@ pub fn customers_changed(engine: &Engine, kind: ChangeKind, period: &Period) -> 
             .collect(),
         ChangeKind::Deleted => Vec::new(),
     };
-    Series {
+    Ok(Series {
         category: "customers".to_owned(),
         context: None,
         points: count_into(period, Resolution::Daily, times.into_iter()),
-    }
+    })
 }
 
 /// Customers by available channel: an `email` identifier, a `phone` identifier, both or

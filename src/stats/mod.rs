@@ -44,6 +44,14 @@ pub enum StatsError {
     /// No profile has this id.
     #[error("no profile has the id {0}")]
     UnknownProfile(ProfileId),
+    /// The answer would hold more points than [`MAX_POINTS`].
+    #[error(
+        "the answer would hold {points} points (buckets times series), more than {MAX_POINTS}: narrow the range or choose a coarser resolution"
+    )]
+    TooManyPoints {
+        /// Buckets in the range times series.
+        points: u64,
+    },
 }
 
 impl StatsError {
@@ -52,6 +60,7 @@ impl StatsError {
         match self {
             Self::EmptyRange => "stats.empty_range",
             Self::UnknownProfile(_) => "stats.unknown_profile",
+            Self::TooManyPoints { .. } => "stats.too_many_points",
         }
     }
 }
@@ -74,6 +83,28 @@ pub struct Series {
     pub context: Option<EventContext>,
     /// Every bucket of the range, zeros included, in order.
     pub points: Vec<Point>,
+}
+
+/// Most points (buckets times series) one time-series answer holds: a range, resolution
+/// and data whose answer would hold more are refused rather than built (every bucket of
+/// every series is in the answer, zeros included, so a century of days times a few hundred
+/// event names would take gigabytes). A year of days for 500 series fits.
+pub const MAX_POINTS: u64 = 200_000;
+
+/// Refuses `series` series over the buckets of `period` at `resolution` when together they
+/// would hold more than [`MAX_POINTS`] points.
+pub(crate) fn check_points(
+    period: &Period,
+    resolution: Resolution,
+    series: usize,
+) -> Result<(), StatsError> {
+    let points = period
+        .bucket_count(resolution)
+        .saturating_mul(series as u64);
+    if points > MAX_POINTS {
+        return Err(StatsError::TooManyPoints { points });
+    }
+    Ok(())
 }
 
 /// Counts `times` into the buckets of `period`, zeros included.

@@ -75,18 +75,43 @@ impl Period {
         at >= self.start && at < self.end
     }
 
-    /// The start of every bucket overlapping the range, in order.
-    pub fn buckets(&self, resolution: Resolution) -> Vec<NaiveDate> {
+    /// How many buckets overlap the range, counted without listing them.
+    pub fn bucket_count(&self, resolution: Resolution) -> u64 {
+        let Some((first, last)) = self.bucket_bounds(resolution) else {
+            return 0;
+        };
+        let days = u64::try_from((last - first).num_days()).unwrap_or(0);
+        let steps = match resolution {
+            Resolution::Daily => days,
+            Resolution::Weekly => days / 7,
+            Resolution::Monthly => {
+                let months =
+                    |date: NaiveDate| i64::from(date.year()) * 12 + i64::from(date.month0());
+                u64::try_from(months(last) - months(first)).unwrap_or(0)
+            }
+        };
+        steps + 1
+    }
+
+    /// The first and the last bucket overlapping the range.
+    fn bucket_bounds(&self, resolution: Resolution) -> Option<(NaiveDate, NaiveDate)> {
         let last_instant = Timestamp::from_micros(self.end.as_micros().saturating_sub(1));
-        let (Some(first), Some(last)) = (
-            bucket_of(self.start, resolution),
-            bucket_of(last_instant, resolution),
-        ) else {
+        let first = bucket_of(self.start, resolution)?;
+        let last = bucket_of(last_instant, resolution)?;
+        (first <= last).then_some((first, last))
+    }
+
+    /// The start of every bucket overlapping the range, in order: [`Period::bucket_count`]
+    /// of them, at most [`super::MAX_POINTS`] (series bound their size first with
+    /// `check_points`).
+    pub fn buckets(&self, resolution: Resolution) -> Vec<NaiveDate> {
+        let Some((first, last)) = self.bucket_bounds(resolution) else {
             return Vec::new();
         };
         let mut buckets = Vec::new();
         let mut current = first;
-        while current <= last && buckets.len() < 100_000 {
+        // Bounded whatever the caller checked: no list longer than an answer may be.
+        while current <= last && (buckets.len() as u64) < super::MAX_POINTS {
             buckets.push(current);
             let Some(next) = next_bucket(current, resolution) else {
                 break;
@@ -135,6 +160,47 @@ mod tests {
         assert_eq!(
             Period::resolve(Some(now), Some(now), DefaultSpan::LastMonth, now),
             Err(StatsError::EmptyRange)
+        );
+    }
+
+    #[test]
+    fn bucket_counts_are_the_number_of_buckets_listed() {
+        let ends = [
+            "2024-02-29T00:00:00Z",
+            "2024-02-29T00:00:00.000001Z",
+            "2024-03-04T23:59:59Z",
+            "2024-12-31T12:00:00Z",
+            "2025-01-01T00:00:00Z",
+            "2027-06-15T08:00:00Z",
+        ];
+        for start in [
+            "2023-12-31T23:00:00Z",
+            "2024-01-01T00:00:00Z",
+            "2024-02-28T12:00:00Z",
+        ] {
+            for end in ends {
+                let period = Period {
+                    start: at(start),
+                    end: at(end),
+                };
+                for resolution in [Resolution::Daily, Resolution::Weekly, Resolution::Monthly] {
+                    assert_eq!(
+                        period.bucket_count(resolution),
+                        period.buckets(resolution).len() as u64,
+                        "{start} to {end} {resolution:?}"
+                    );
+                }
+            }
+        }
+        let ages = Period {
+            start: at("0001-01-01T00:00:00Z"),
+            end: at("9999-12-31T00:00:00Z"),
+        };
+        assert_eq!(ages.bucket_count(Resolution::Monthly), 9999 * 12);
+        assert_eq!(ages.bucket_count(Resolution::Daily), 3_652_058);
+        assert_eq!(
+            ages.buckets(Resolution::Daily).len() as u64,
+            super::super::MAX_POINTS
         );
     }
 

@@ -210,13 +210,14 @@ fn contacthub_customer_counts() {
         (1, 1, 1, 1)
     );
     let year = Period::resolve(None, None, DefaultSpan::LastYear, engine.now()).unwrap();
-    let created = stats::customers_created(&engine, &year, Resolution::Monthly);
+    let created = stats::customers_created(&engine, &year, Resolution::Monthly).unwrap();
     assert_eq!(created.category, "addedCustomers");
     assert_eq!(created.points.len(), 13);
     assert_eq!(created.points.last().unwrap().value, 4);
-    let added = stats::customers_changed(&engine, ChangeKind::Added, &last_month(&engine));
+    let added = stats::customers_changed(&engine, ChangeKind::Added, &last_month(&engine)).unwrap();
     assert_eq!(added.points.iter().map(|point| point.value).sum::<u64>(), 4);
-    let updated = stats::customers_changed(&engine, ChangeKind::Updated, &last_month(&engine));
+    let updated =
+        stats::customers_changed(&engine, ChangeKind::Updated, &last_month(&engine)).unwrap();
     assert_eq!(
         updated.points.iter().map(|point| point.value).sum::<u64>(),
         0
@@ -227,7 +228,7 @@ fn contacthub_customer_counts() {
 fn contacthub_event_counts_by_type_context_and_update_date() {
     let (engine, [a, ..]) = shop();
     let month = last_month(&engine);
-    let web = stats::events_by_type_and_context(&engine, Some(EventContext::Web), &month);
+    let web = stats::events_by_type_and_context(&engine, Some(EventContext::Web), &month).unwrap();
     assert_eq!(web.len(), 1);
     assert_eq!(
         (
@@ -236,9 +237,9 @@ fn contacthub_event_counts_by_type_context_and_update_date() {
         ),
         ("viewedPage", 3)
     );
-    let all = stats::events_by_type_and_context(&engine, None, &month);
+    let all = stats::events_by_type_and_context(&engine, None, &month).unwrap();
     assert_eq!(all.len(), 5);
-    let added = stats::events_added(&engine, ChangeKind::Added, &month);
+    let added = stats::events_added(&engine, ChangeKind::Added, &month).unwrap();
     assert_eq!(
         added
             .iter()

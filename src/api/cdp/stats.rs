@@ -20,6 +20,7 @@ fn stats_error(error: StatsError) -> ApiError {
             resource: "profile",
             id: id.to_string(),
         },
+        StatsError::TooManyPoints { .. } => ApiError::InvalidRequest(error.to_string()),
     }
 }
 
@@ -96,6 +97,7 @@ pub(super) fn events_by_type(engine: &Engine, request: &Request) -> Result<Respo
     };
     let period = period(engine, request, DefaultSpan::LastMonth)?;
     let data = stats::events_by_type_and_context(engine, context, &period)
+        .map_err(stats_error)?
         .iter()
         .map(shape::series)
         .collect();
@@ -107,6 +109,7 @@ pub(super) fn events_by_type(engine: &Engine, request: &Request) -> Result<Respo
 pub(super) fn events_added(engine: &Engine, request: &Request) -> Result<Response, ApiError> {
     let period = period(engine, request, DefaultSpan::LastMonth)?;
     let data = stats::events_added(engine, ChangeKind::Added, &period)
+        .map_err(stats_error)?
         .iter()
         .map(shape::series)
         .collect();
@@ -135,7 +138,7 @@ pub(super) fn customers(engine: &Engine) -> Result<Response, ApiError> {
 pub(super) fn customers_created(engine: &Engine, request: &Request) -> Result<Response, ApiError> {
     let resolution = resolution(request, Resolution::Monthly)?;
     let period = period(engine, request, DefaultSpan::LastYear)?;
-    let series = stats::customers_created(engine, &period, resolution);
+    let series = stats::customers_created(engine, &period, resolution).map_err(stats_error)?;
     Ok(ranged(&period, vec![shape::series(&series)]))
 }
 
@@ -153,7 +156,7 @@ pub(super) fn customers_changed(engine: &Engine, request: &Request) -> Result<Re
         }
     };
     let period = period(engine, request, DefaultSpan::LastMonth)?;
-    let series = stats::customers_changed(engine, kind, &period);
+    let series = stats::customers_changed(engine, kind, &period).map_err(stats_error)?;
     Ok(ranged(&period, vec![shape::series(&series)]))
 }
 

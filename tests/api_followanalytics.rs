@@ -391,3 +391,24 @@ fn a_shared_attribute_shows_the_latest_enabled_value_globally_and_in_arrigoo() {
         arrigoo.body
     );
 }
+
+/// The spec asks for `customer_id` percent-encoded in the path: an id holding `/`, `%`, `?`
+/// or `@` reads back by its encoded form, an escaped `/` staying inside its segment.
+#[test]
+fn a_customer_id_with_reserved_characters_reads_back_percent_encoded() {
+    let mut harness = Harness::new();
+    let (sor, key) = create(&mut harness, "CRM");
+    declare(&mut harness, &sor, "fav_team", "String");
+    for (id, encoded) in [
+        ("a/b", "a%2Fb"),
+        ("50%", "50%25"),
+        ("a?b", "a%3Fb"),
+        ("me@gmail.com", "me%40gmail%2Ecom"),
+    ] {
+        assert_eq!(upload(&mut harness, &sor, &key, id, "PSG"), 200, "{id}");
+        let profile =
+            harness.followanalytics("GET", &format!("/api/customer_profiles/{encoded}"), "");
+        assert_eq!(profile.status, 200, "{id} as {encoded}");
+        assert_eq!(body(&profile)["result"][0]["customer_id"], id);
+    }
+}

@@ -53,6 +53,9 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body text (empty when there is none).
     pub body: String,
+    /// The path's non-empty segments, each percent-decoded on its own, so that an escaped
+    /// `/` (`%2F`) stays inside its segment.
+    segments: Vec<String>,
 }
 
 impl Request {
@@ -67,9 +70,15 @@ impl Request {
                 (decode_component(name, true), decode_component(value, true))
             })
             .collect();
+        let segments = path
+            .split('/')
+            .filter(|segment| !segment.is_empty())
+            .map(|segment| decode_component(segment, false))
+            .collect();
         Self {
             method,
             path: decode_component(path, false),
+            segments,
             query,
             headers: Vec::new(),
             body: String::new(),
@@ -105,12 +114,9 @@ impl Request {
             .map(|(_, value)| value.as_str())
     }
 
-    /// The path split into its non-empty segments.
+    /// The path's non-empty segments, each decoded on its own: `/a%2Fb/c` is `["a/b", "c"]`.
     pub fn segments(&self) -> Vec<&str> {
-        self.path
-            .split('/')
-            .filter(|segment| !segment.is_empty())
-            .collect()
+        self.segments.iter().map(String::as_str).collect()
     }
 }
 
@@ -220,6 +226,16 @@ mod tests {
         assert_eq!(request.query("flag"), Some(""));
         assert_eq!(request.query("bad"), Some("%zz"));
         assert_eq!(request.segments(), ["v1", "customers", "search"]);
+    }
+
+    #[test]
+    fn an_escaped_slash_stays_inside_its_segment() {
+        let request = Request::new(Method::Get, "/api/customer_profiles/a%2Fb//50%25?x=1");
+        assert_eq!(
+            request.segments(),
+            ["api", "customer_profiles", "a/b", "50%"]
+        );
+        assert_eq!(request.path, "/api/customer_profiles/a/b//50%");
     }
 
     #[test]

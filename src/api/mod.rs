@@ -163,7 +163,10 @@ pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(request: &Request) -> R
     })
 }
 
-/// A whole-number query parameter within `least..=most`, or `default` when absent.
+/// A whole-number query parameter within `least..=most`, or `default` when absent. When any
+/// size is allowed (`most` is `usize::MAX`: a page number, a page size that is capped), a
+/// number too large for the platform to count reads as the largest: on wasm32 that is
+/// 4,294,967,295, and page 4,294,967,296 is as much a page past the end as that one.
 pub(crate) fn query_number(
     request: &Request,
     name: &str,
@@ -173,14 +176,20 @@ pub(crate) fn query_number(
 ) -> Result<usize, ApiError> {
     match request.query(name) {
         None => Ok(default),
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|number| (least..=most).contains(number))
-            .ok_or_else(|| {
-                ApiError::InvalidRequest(format!(
-                    "{name} must be a whole number from {least} to {most}, not `{text}`"
-                ))
-            }),
+        Some(text) => match text.parse::<usize>() {
+            Ok(number) => Some(number),
+            Err(error)
+                if most == usize::MAX && *error.kind() == std::num::IntErrorKind::PosOverflow =>
+            {
+                Some(usize::MAX)
+            }
+            Err(_) => None,
+        }
+        .filter(|number| (least..=most).contains(number))
+        .ok_or_else(|| {
+            ApiError::InvalidRequest(format!(
+                "{name} must be a whole number from {least} to {most}, not `{text}`"
+            ))
+        }),
     }
 }

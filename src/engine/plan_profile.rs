@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use rustc_hash::FxHashMap as HashMap;
+
 use super::merge::{merge_delta, merge_into};
 use super::{Engine, EngineError, Operation, Outcome, UpsertProfile, WriteAttributes};
 use crate::identity::{ConflictPolicy, Identifier, IdentityError, LimitBehaviour};
@@ -309,16 +311,20 @@ impl Engine {
         writes: Vec<(AttributeKey, crate::schema::AttributeChange)>,
         operations: &mut Vec<Operation>,
     ) -> Result<(), EngineError> {
-        // Per source and key: the stored value (read once) and the value the writes leave.
+        // Per source and key: the stored value (read once) and the value the writes leave, in
+        // the order first written, found by a table (a body may write tens of thousands of
+        // keys: a scan per write would make it quadratic).
         let mut pending: Vec<Pending> = Vec::new();
+        let mut staged_at: HashMap<(SourceId, AttributeKey), usize> = HashMap::default();
         for (key, change) in writes {
             let target = schema.write_target(source, &key)?;
-            let staged = pending
-                .iter()
-                .position(|staged| staged.source == *target.source && staged.key == key);
-            let staged = match staged.and_then(|index| pending.get_mut(index)) {
+            let slot = (target.source.clone(), key);
+            let at = staged_at.get(&slot).copied();
+            let (_, key) = slot;
+            let staged = match at.and_then(|index| pending.get_mut(index)) {
                 Some(staged) => staged,
                 None => {
+                    staged_at.insert((target.source.clone(), key.clone()), pending.len());
                     let stored = profile
                         .source_attribute(target.source, &key)
                         .map(|written| written.value);

@@ -3,6 +3,7 @@
 //! attribute, tag and consent write against the schema.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -318,27 +319,24 @@ impl Engine {
         let mut staged_at: HashMap<(SourceId, AttributeKey), usize> = HashMap::default();
         for (key, change) in writes {
             let target = schema.write_target(source, &key)?;
-            let slot = (target.source.clone(), key);
-            let at = staged_at.get(&slot).copied();
-            let (_, key) = slot;
-            let staged = match at.and_then(|index| pending.get_mut(index)) {
-                Some(staged) => staged,
-                None => {
-                    staged_at.insert((target.source.clone(), key.clone()), pending.len());
+            let index = match staged_at.entry((target.source.clone(), key)) {
+                Entry::Occupied(found) => *found.get(),
+                Entry::Vacant(vacant) => {
+                    let (source, key) = vacant.key().clone();
                     let stored = profile
-                        .source_attribute(target.source, &key)
+                        .source_attribute(&source, &key)
                         .map(|written| written.value);
                     pending.push(Pending {
-                        source: target.source.clone(),
+                        source,
                         key,
                         stored,
                         result: None,
                     });
-                    let Some(staged) = pending.last_mut() else {
-                        continue;
-                    };
-                    staged
+                    *vacant.insert(pending.len() - 1)
                 }
+            };
+            let Some(staged) = pending.get_mut(index) else {
+                continue;
             };
             let current = match &staged.result {
                 Some(written) => written.as_ref(),

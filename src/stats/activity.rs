@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use super::{
-    check_points, count_into, ChangeKind, DefaultSpan, Period, Resolution, Series, StatsError,
+    count_into, series_of, ChangeKind, DefaultSpan, Period, Resolution, Series, StatsError,
 };
 use crate::model::{Event, EventContext, ProfileId, Timestamp};
 use crate::Engine;
@@ -134,15 +134,10 @@ pub fn events_by_type_and_context(
             .1
             .push(event.happened);
     }
-    check_points(period, Resolution::Daily, groups.len())?;
-    Ok(groups
+    let parts = groups
         .into_iter()
-        .map(|((name, _), (context, times))| Series {
-            category: name,
-            context: Some(context),
-            points: count_into(period, Resolution::Daily, times.into_iter()),
-        })
-        .collect())
+        .map(|((name, _), (context, times))| (name, Some(context), times));
+    series_of(period, Resolution::Daily, parts)
 }
 
 /// Events added in the range per name, daily, by the time the engine received them.
@@ -163,15 +158,8 @@ pub fn events_added(
             .or_default()
             .push(event.received);
     }
-    check_points(period, Resolution::Daily, groups.len())?;
-    Ok(groups
-        .into_iter()
-        .map(|(name, times)| Series {
-            category: name,
-            context: None,
-            points: count_into(period, Resolution::Daily, times.into_iter()),
-        })
-        .collect())
+    let parts = groups.into_iter().map(|(name, times)| (name, None, times));
+    series_of(period, Resolution::Daily, parts)
 }
 
 /// One customer's events in the range per (context as category, name as type), bucketed
@@ -197,13 +185,8 @@ pub fn customer_events_by_category(
             .1
             .push(event.happened);
     }
-    check_points(period, resolution, groups.len())?;
-    Ok(groups
+    let parts = groups
         .into_iter()
-        .map(|((_, name), (context, times))| Series {
-            category: name,
-            context: Some(context),
-            points: count_into(period, resolution, times.into_iter()),
-        })
-        .collect())
+        .map(|((_, name), (context, times))| (name, Some(context), times));
+    series_of(period, resolution, parts)
 }

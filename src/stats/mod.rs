@@ -107,6 +107,24 @@ pub(crate) fn check_points(
     Ok(())
 }
 
+/// One series per `(category, context, times)` of `parts`, each counted into the buckets of
+/// `period` at `resolution`; refused, before any is built, when together they would hold
+/// more than [`MAX_POINTS`] points.
+pub(crate) fn series_of<T: IntoIterator<Item = Timestamp>>(
+    period: &Period,
+    resolution: Resolution,
+    parts: impl ExactSizeIterator<Item = (String, Option<EventContext>, T)>,
+) -> Result<Vec<Series>, StatsError> {
+    check_points(period, resolution, parts.len())?;
+    Ok(parts
+        .map(|(category, context, times)| Series {
+            category,
+            context,
+            points: count_into(period, resolution, times.into_iter()),
+        })
+        .collect())
+}
+
 /// Counts `times` into the buckets of `period`, zeros included.
 pub(crate) fn count_into(
     period: &Period,

@@ -4,7 +4,8 @@
 //! (scenario 3: an email and six typed attributes each). `events`: what
 //! `cdp.execute({ batch })` sends for `N` events shaped like scenario 6's (an email, a name, a
 //! time and one property each, over `N / 2` profiles). `rest`: the same events as
-//! `cdp.events.recordMany` posts them to `POST /cdp/v1/events`, in arrays of 1,000. Not a
+//! `cdp.events.recordMany` posts them to `POST /cdp/v1/events`, in arrays of 1,000. `keys`:
+//! one upsert of a profile with `N` new attributes, then a replay of its log. Not a
 //! test and not a benchmark of record; run with
 //! `cargo run --release --example batch_timing [N] [upserts|events|rest]`, or under callgrind
 //! to count instructions.
@@ -49,7 +50,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None | Some("upserts") => (false, false),
         Some("events") => (true, false),
         Some("rest") => (true, true),
-        Some(other) => return Err(format!("upserts, events or rest, not {other}").into()),
+        Some("keys") => return one_profile_keys(count),
+        Some(other) => return Err(format!("upserts, events, rest or keys, not {other}").into()),
     };
     let profiles = (count / 2).max(1);
     if rest {
@@ -110,6 +112,35 @@ fn post_events(count: usize, profiles: usize) -> Result<(), Box<dyn std::error::
         start.elapsed(),
         engine.profile_count(),
         engine.take_unpersisted().len()
+    );
+    Ok(())
+}
+
+/// Upserts one profile with `count` new attributes, then replays the changes that wrote them.
+fn one_profile_keys(count: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let attributes: Vec<String> = (0..count)
+        .map(|index| format!(r#""k{}":{index}"#, (index * 7919) % count))
+        .collect();
+    let text = format!(
+        r#"{{"upsertProfile":{{"identities":{{"email":["keys@example.com"]}},"attributes":{{{}}}}}}}"#,
+        attributes.join(",")
+    );
+    let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));
+    let execution = Execution::from_json(&text, engine.identity_config())?;
+    let start = Instant::now();
+    execution.run(&mut engine)?;
+    let changes = engine.take_unpersisted();
+    println!(
+        "upsert of {count} keys: {:?}, {} changes",
+        start.elapsed(),
+        changes.len()
+    );
+    let start = Instant::now();
+    let replayed = Engine::replay(IdentityConfig::default(), Rc::new(SystemClock), changes)?;
+    println!(
+        "replay: {:?}, {} profiles",
+        start.elapsed(),
+        replayed.profile_count()
     );
     Ok(())
 }

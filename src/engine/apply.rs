@@ -279,6 +279,68 @@ impl Engine {
         }
     }
 
+    /// Applies consecutive attribute writes to one profile at one time (a run that
+    /// [`attribute_run`] finds) to the same state as applying them one by one, in time
+    /// proportional to the run and the profile's values instead of to their product. Writes to
+    /// a key no segment reads change no membership, so each stretch of them is written in one
+    /// pass and re-evaluated once; a write to a key a segment reads is applied and
+    /// re-evaluated alone, since a profile may enter a segment and leave it within the run.
+    pub(super) fn apply_attribute_run(&mut self, run: &[Change]) -> Result<(), EngineError> {
+        let mut rest = run;
+        while !rest.is_empty() {
+            let read = rest.iter().position(|change| {
+                attribute_key(&change.operation)
+                    .is_some_and(|key| self.derived.segments.reads_attribute(key))
+            });
+            let (unread, after) = rest.split_at(read.unwrap_or(rest.len()));
+            match unread {
+                [] => {}
+                [one] => self.apply(one)?,
+                _ => self.write_attributes_at_once(unread)?,
+            }
+            let Some((read, after)) = after.split_first() else {
+                break;
+            };
+            self.apply(read)?;
+            rest = after;
+        }
+        Ok(())
+    }
+
+    /// Applies attribute writes to one profile at one time in one pass over its values, then
+    /// re-evaluates the profile once.
+    fn write_attributes_at_once(&mut self, run: &[Change]) -> Result<(), EngineError> {
+        let Some(first) = run.first() else {
+            return Ok(());
+        };
+        let corrupt = || EngineError::CorruptLog {
+            offset: first.offset,
+            reason: "unknown profile".to_owned(),
+        };
+        let (profile, at) = attribute_run(first).ok_or_else(corrupt)?;
+        let slot = self.slot_of(profile).ok_or_else(corrupt)?;
+        let mut writes = Vec::with_capacity(run.len());
+        for change in run {
+            let write = match &change.operation {
+                _ if attribute_run(change) != Some((profile, at)) => return Err(corrupt()),
+                Operation::AttributeSet {
+                    source, key, value, ..
+                } => (source, key.as_str(), Some((value, at))),
+                Operation::AttributeRemoved { source, key, .. } => (source, key.as_str(), None),
+                _ => return Err(corrupt()),
+            };
+            writes.push(write);
+            self.touch(slot, at).ok_or_else(corrupt)?;
+        }
+        let mut names = std::mem::take(&mut self.attribute_names);
+        if let Some(target) = self.profiles.get_mut(slot.slot()).and_then(Option::as_mut) {
+            target.attributes.write_all(writes, &mut names);
+        }
+        self.attribute_names = names;
+        self.profile_touched(slot, at);
+        Ok(())
+    }
+
     /// The slot of the live profile `id` names exactly (not through an alias).
     fn slot_of(&self, id: ProfileId) -> Option<ProfileIndex> {
         self.slots
@@ -297,6 +359,32 @@ impl Engine {
         profile.updated = profile.updated.max(at);
         profile.version += 1;
         Some(profile)
+    }
+}
+
+/// The profile and time of an attribute write: consecutive changes with the same ones form a
+/// run that [`Engine::apply_attribute_run`] applies at once.
+pub(super) fn attribute_run(change: &Change) -> Option<(ProfileId, Timestamp)> {
+    Some((attribute_write_to(&change.operation)?, change.at))
+}
+
+/// The profile `operation` sets or removes an attribute value of, if it does.
+pub(super) fn attribute_write_to(operation: &Operation) -> Option<ProfileId> {
+    match operation {
+        Operation::AttributeSet { profile, .. } | Operation::AttributeRemoved { profile, .. } => {
+            Some(*profile)
+        }
+        _ => None,
+    }
+}
+
+/// The key an operation writes, if it writes an attribute value.
+fn attribute_key(operation: &Operation) -> Option<&str> {
+    match operation {
+        Operation::AttributeSet { key, .. } | Operation::AttributeRemoved { key, .. } => {
+            Some(key.as_str())
+        }
+        _ => None,
     }
 }
 

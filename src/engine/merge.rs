@@ -203,7 +203,7 @@ pub(super) fn merge_into(
     survivor: &mut Profile,
     absorbed: &Profile,
     delta: &MergeDelta,
-    mut names: Option<&mut AttributeNames>,
+    names: Option<&mut AttributeNames>,
 ) {
     if !delta.dropped.is_empty() {
         survivor
@@ -213,19 +213,19 @@ pub(super) fn merge_into(
     survivor
         .identities
         .extend(delta.identifiers.iter().cloned());
-    for moved in &delta.attributes {
-        let written = &moved.value;
-        match names.as_deref_mut() {
-            Some(names) => {
-                let attributes = &mut survivor.attributes;
-                let (source, key) = (&moved.source, &moved.key);
-                attributes.set(source, key, &written.value, written.updated, names);
-            }
-            None => {
-                let attributes = &mut survivor.attributes;
-                attributes.insert(&moved.source, &moved.key, written.clone());
-            }
-        }
+    if !delta.attributes.is_empty() {
+        let writes = delta
+            .attributes
+            .iter()
+            .map(|moved| {
+                let written = (&moved.value.value, moved.value.updated);
+                (&moved.source, moved.key.as_str(), Some(written))
+            })
+            .collect();
+        // A plan's scratch copy shares nothing with the engine's names.
+        let mut scratch = AttributeNames::default();
+        let names = names.unwrap_or(&mut scratch);
+        survivor.attributes.write_all(writes, names);
     }
     for (kind, tag) in &delta.tags {
         survivor.tags.of_mut(*kind).insert(tag.clone());
@@ -248,16 +248,18 @@ pub(super) fn unmerge_from(
         .identities
         .retain(|identifier| !delta.identifiers.contains(identifier));
     survivor.identities.extend(delta.regained.iter().cloned());
-    for (source, key, value) in &delta.attributes {
-        match value {
-            Some(written) => {
-                let attributes = &mut survivor.attributes;
-                attributes.set(source, key, &written.value, written.updated, names);
-            }
-            None => {
-                survivor.attributes.unset(source, key, names);
-            }
-        }
+    if !delta.attributes.is_empty() {
+        let writes = delta
+            .attributes
+            .iter()
+            .map(|(source, key, value)| {
+                let written = value
+                    .as_ref()
+                    .map(|written| (&written.value, written.updated));
+                (source, key.as_str(), written)
+            })
+            .collect();
+        survivor.attributes.write_all(writes, names);
     }
     for (kind, tag) in &delta.tags {
         survivor.tags.of_mut(*kind).remove(tag);

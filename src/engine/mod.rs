@@ -44,6 +44,7 @@ pub use snapshot::{
 };
 pub use transfer::{ImportBatch, ImportError, EXPORT_FORMAT};
 
+use apply::{attribute_run, attribute_write_to};
 use derived::Derived;
 use slots::ProfileSlots;
 
@@ -164,12 +165,34 @@ impl Engine {
         &mut self,
         changes: impl IntoIterator<Item = Change>,
     ) -> Result<(), EngineError> {
-        for change in changes {
+        let mut changes = changes.into_iter().peekable();
+        while let Some(change) = changes.next() {
             if change.offset != self.next_offset {
                 return Err(EngineError::CorruptLog {
                     offset: change.offset,
                     reason: format!("expected offset {}", self.next_offset),
                 });
+            }
+            // Attribute writes to one profile at one time apply as a run, as they did live.
+            let run_of = attribute_run(&change);
+            let continues = |next: &Change, run: &[Change]| {
+                run_of.is_some()
+                    && attribute_run(next) == run_of
+                    && run
+                        .last()
+                        .is_some_and(|last| next.offset == last.offset + 1)
+            };
+            if changes
+                .peek()
+                .is_some_and(|next| continues(next, std::slice::from_ref(&change)))
+            {
+                let mut run = vec![change];
+                while let Some(next) = changes.next_if(|next| continues(next, &run)) {
+                    run.push(next);
+                }
+                self.apply_attribute_run(&run)?;
+                self.next_offset += run.len() as u64;
+                continue;
             }
             // Owned here, so an imported profile moves in instead of being copied.
             if let Operation::ProfileImported { record } = change.operation {
@@ -361,6 +384,30 @@ impl Engine {
         let (operations, outcome) = self.plan(command, at)?;
         let mut operations = operations.into_iter();
         while let Some(operation) = operations.next() {
+            // A body of many attributes applies as one run, not one write at a time.
+            if let Some(profile) = attribute_write_to(&operation) {
+                let more = operations
+                    .as_slice()
+                    .iter()
+                    .take_while(|next| attribute_write_to(next) == Some(profile))
+                    .count();
+                if more > 0 {
+                    let first = self.next_offset;
+                    let run: Vec<Change> = std::iter::once(operation)
+                        .chain(operations.by_ref().take(more))
+                        .zip(first..)
+                        .map(|(operation, offset)| Change {
+                            offset,
+                            at,
+                            operation,
+                        })
+                        .collect();
+                    self.apply_attribute_run(&run)?;
+                    self.next_offset += run.len() as u64;
+                    self.unpersisted.extend(run);
+                    continue;
+                }
+            }
             let created = match operation {
                 Operation::ProfileCreated { profile } => Some(profile),
                 _ => None,

@@ -46,6 +46,42 @@ const RECORD_GRAIN: usize = 16;
 /// A value to write and the time it is written at.
 type Entry<'a> = (&'a Value, Timestamp);
 
+/// A write of [`Attributes::write_all`]: the source, the key, and the entry to set (`None`
+/// removes the value).
+pub(crate) type Write<'a> = (&'a SourceId, &'a str, Option<Entry<'a>>);
+
+/// A part of a record being rebuilt: a range of entries of the old record, or a new entry.
+enum Piece<'a> {
+    Old(std::ops::Range<usize>),
+    New(Entry<'a>),
+}
+
+/// Passes `reader` over the entries of `names` (the old record's next ones), noting their
+/// bytes as one range of the old record and keeping the names; `None` if the record does not
+/// read, or `names` is.
+fn copy_old(
+    names: Option<&[Arc<AttributeName>]>,
+    reader: &mut packed::Reader<'_>,
+    pieces: &mut Vec<Piece<'_>>,
+    kept: &mut Vec<Arc<AttributeName>>,
+) -> Option<()> {
+    let names = names?;
+    if names.is_empty() {
+        return Some(());
+    }
+    let start = reader.offset();
+    for name in names {
+        reader.skip()?;
+        kept.push(Arc::clone(name));
+    }
+    let end = reader.offset();
+    match pieces.last_mut() {
+        Some(Piece::Old(range)) if range.end == start => range.end = end,
+        _ => pieces.push(Piece::Old(start..end)),
+    }
+    Some(())
+}
+
 /// The names a profile has values for, in source and key order: shared by every profile
 /// with the same names, as a JavaScript engine shares an object's hidden class.
 #[derive(Debug, Default)]
@@ -201,16 +237,15 @@ impl Attributes {
     fn layout(&self, position: usize) -> Option<(std::ops::Range<usize>, usize)> {
         let names = self.names().len();
         let mut reader = self.reader_at(position)?;
-        let offset = |reader: &packed::Reader<'_>| self.record.len() - reader.remaining();
-        let start = offset(&reader);
+        let start = reader.offset();
         if position < names {
             reader.skip()?;
         }
-        let end = offset(&reader);
+        let end = reader.offset();
         for _ in position + 1..names {
             reader.skip()?;
         }
-        Some((start..end, offset(&reader)))
+        Some((start..end, reader.offset()))
     }
 
     /// The positions of `source`'s names in the shape.
@@ -313,6 +348,86 @@ impl Attributes {
                 self.insert_at(position, shape, (value, updated));
             }
         }
+    }
+
+    /// Applies several writes in one pass over the names and the record (a write sets the
+    /// value of a key on a source, or removes it when it has no entry; of two writes of one
+    /// key the later wins), sharing the shape it leads to through `names`. Writing n keys one
+    /// by one copies the names and the record n times; this copies them once, so one body of
+    /// many keys costs time in proportion to its size. The record keeps its base time, so
+    /// untouched entries are copied as they are.
+    pub(crate) fn write_all(&mut self, mut writes: Vec<Write<'_>>, names: &mut AttributeNames) {
+        // Latest first, then a stable sort and keeping the first of each key: the later wins.
+        writes.reverse();
+        writes.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+        writes.dedup_by(|later, earlier| (later.0, later.1) == (earlier.0, earlier.1));
+        let base = packed::base(&self.record)
+            .or_else(|| {
+                writes
+                    .iter()
+                    .find_map(|(_, _, entry)| Some(entry.as_ref()?.1))
+            })
+            .unwrap_or(Timestamp::EPOCH);
+        let old = self.names();
+        let mut reader = packed::Reader::new(&self.record);
+        // The new record as pieces: ranges of the old one, copied as they are, and new entries.
+        let mut pieces: Vec<Piece<'_>> = Vec::with_capacity(2 * writes.len() + 1);
+        let mut kept = Vec::with_capacity(old.len() + writes.len());
+        let mut next = 0;
+        for (source, key, entry) in &writes {
+            let rest = old.get(next..).unwrap_or_default();
+            let at = next
+                + rest.partition_point(|name| {
+                    (name.source.as_str(), name.key.as_str()) < (source.as_str(), *key)
+                });
+            let Some(()) = copy_old(old.get(next..at), &mut reader, &mut pieces, &mut kept) else {
+                return;
+            };
+            next = at;
+            let name = match old.get(at) {
+                Some(name) if name.source == **source && name.key == *key => {
+                    let Some(()) = reader.skip() else {
+                        return;
+                    };
+                    next = at + 1;
+                    Arc::clone(name)
+                }
+                _ if entry.is_none() => continue,
+                _ => names.intern(source, key),
+            };
+            if let Some(entry) = entry {
+                pieces.push(Piece::New(*entry));
+                kept.push(name);
+            }
+        }
+        let Some(()) = copy_old(old.get(next..), &mut reader, &mut pieces, &mut kept) else {
+            return;
+        };
+        if kept.is_empty() {
+            *self = Self::default();
+            return;
+        }
+        let len = |piece: &Piece<'_>| match piece {
+            Piece::Old(range) => range.len(),
+            Piece::New((value, updated)) => packed::entry_len(base, value, *updated),
+        };
+        let needed = packed::BASE_LEN + pieces.iter().map(len).sum::<usize>();
+        let mut record = vec![0; needed.next_multiple_of(RECORD_GRAIN)].into_boxed_slice();
+        let mut writer = packed::Writer::new(&mut record);
+        packed::start(&mut writer, base);
+        for piece in &pieces {
+            match piece {
+                Piece::Old(range) => {
+                    writer.extend_from_slice(self.record.get(range.clone()).unwrap_or_default())
+                }
+                Piece::New((value, updated)) => {
+                    packed::write_entry(&mut writer, base, value, *updated)
+                }
+            }
+        }
+        drop(pieces);
+        self.record = record;
+        self.shape = Some(names.shape(kept.into_boxed_slice()));
     }
 
     /// The names with `name` added at `position`.
@@ -819,6 +934,64 @@ mod tests {
                 return Ok(());
             };
             proptest::prop_assert!(Arc::ptr_eq(one, two), "equal names share one shape");
+        }
+    }
+
+    /// A write of [`Attributes::write_all`] with what it refers to.
+    type OwnedWrite = (SourceId, String, Option<(Value, Timestamp)>);
+
+    /// Applies writes of the property tests one by one.
+    fn write_one_by_one(attributes: &mut Attributes, writes: &[Write], names: &mut AttributeNames) {
+        for (source, key, number, at) in writes {
+            let (source, key) = (SourceId::new(format!("s{source}")), format!("k{key}"));
+            match number {
+                Some(number) => {
+                    let at = Timestamp::from_micros(1_700_000_000_000_000 + at);
+                    attributes.set(&source, &key, &value_of(*number), at, names);
+                }
+                None => drop(attributes.unset(&source, &key, names)),
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn writes_applied_at_once_equal_writes_applied_one_by_one(
+            before in proptest::collection::vec(
+                (0u8..3, 0u8..8, proptest::option::of(-1000i64..1000), -3i64..3),
+                0..30,
+            ),
+            writes in proptest::collection::vec(
+                (0u8..3, 0u8..8, proptest::option::of(-1000i64..1000), -3i64..3),
+                0..30,
+            )
+        ) {
+            let (before, writes): (Vec<Write>, Vec<Write>) = (before, writes);
+            let mut names = AttributeNames::default();
+            let mut one_by_one = Attributes::default();
+            write_one_by_one(&mut one_by_one, &before, &mut names);
+            let mut at_once = one_by_one.clone();
+            write_one_by_one(&mut one_by_one, &writes, &mut names);
+            let owned: Vec<OwnedWrite> = writes
+                .iter()
+                .map(|(source, key, number, at)| {
+                    let at = Timestamp::from_micros(1_700_000_000_000_000 + at);
+                    (SourceId::new(format!("s{source}")), format!("k{key}"), number.map(|n| (value_of(n), at)))
+                })
+                .collect();
+            let batch = owned
+                .iter()
+                .map(|(source, key, entry)| (source, key.as_str(), entry.as_ref().map(|(value, at)| (value, *at))))
+                .collect();
+            at_once.write_all(batch, &mut names);
+            proptest::prop_assert_eq!(&at_once, &one_by_one);
+            proptest::prop_assert_eq!(at_once.len(), one_by_one.len());
+            match (&at_once.shape, &one_by_one.shape) {
+                (Some(one), Some(two)) => proptest::prop_assert!(Arc::ptr_eq(one, two), "one shape"),
+                (one, two) => proptest::prop_assert!(one.is_none() && two.is_none()),
+            }
+            let stored = Attributes::from_stored(at_once.shape(), at_once.stored_record());
+            proptest::prop_assert_eq!(stored.as_ref(), Some(&at_once), "the record reads back");
         }
     }
 

@@ -200,6 +200,7 @@ pub(crate) fn read_value(bytes: &mut &[u8]) -> Option<Value> {
     let mut reader = Reader {
         rest: bytes,
         base: Timestamp::EPOCH,
+        len: bytes.len(),
     };
     let value = reader.nested()?;
     *bytes = reader.rest;
@@ -210,6 +211,8 @@ pub(crate) fn read_value(bytes: &mut &[u8]) -> Option<Value> {
 pub(super) struct Reader<'a> {
     rest: &'a [u8],
     base: Timestamp,
+    /// The length of the record read.
+    len: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -218,7 +221,13 @@ impl<'a> Reader<'a> {
         Self {
             rest: record.get(BASE_LEN..).unwrap_or_default(),
             base: base(record).unwrap_or(Timestamp::EPOCH),
+            len: record.len(),
         }
+    }
+
+    /// Where in the record the next entry starts.
+    pub(super) fn offset(&self) -> usize {
+        self.len - self.rest.len()
     }
 
     /// How many bytes are left to read.

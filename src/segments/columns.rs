@@ -367,6 +367,13 @@ impl ColumnStore {
         self.profile_columns.len() + self.trait_columns.len()
     }
 
+    /// Whether a column reads attribute `key` (of a rule in force or not: columns stay).
+    pub(crate) fn reads_attribute(&self, key: &str) -> bool {
+        self.profile_columns
+            .iter()
+            .any(|(field, _)| matches!(field, Field::Attribute(read) if read == key))
+    }
+
     pub(crate) fn has(&self, field: &Field) -> bool {
         self.column(field).is_some()
     }

@@ -513,6 +513,11 @@ impl SegmentStore {
         }
     }
 
+    /// Whether some segment reads attribute `key`: writing another changes no membership.
+    pub fn reads_attribute(&self, key: &str) -> bool {
+        self.columns.reads_attribute(key)
+    }
+
     /// Re-reads one profile's fields and re-evaluates every active segment for it.
     pub fn profile_changed(&mut self, slot: ProfileIndex, inputs: Inputs<'_>, now: Timestamp) {
         self.len = self.len.max(slot.slot() + 1).max(inputs.profiles.len());

@@ -52,6 +52,10 @@ enum Step {
         plan: Option<&'static str>,
         age: Option<i64>,
         signup_day: Option<u32>,
+        /// How many attributes no rule reads the upsert also writes (`n0`, `n1`, ...), their
+        /// values this number: with the ones rules read they make runs of writes the engine
+        /// applies in stretches.
+        notes: usize,
     },
     AddPhone {
         who: usize,
@@ -83,8 +87,8 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     let who = 0..EMAILS.len();
     prop_oneof![
-        4 => (who.clone(), prop::option::of(prop::sample::select(vec!["gold", "silver", "golden"])), prop::option::of(0i64..90), prop::option::of(1u32..28))
-            .prop_map(|(who, plan, age, signup_day)| Step::Upsert { who, plan, age, signup_day }),
+        4 => (who.clone(), prop::option::of(prop::sample::select(vec!["gold", "silver", "golden"])), prop::option::of(0i64..90), prop::option::of(1u32..28), 0usize..4)
+            .prop_map(|(who, plan, age, signup_day, notes)| Step::Upsert { who, plan, age, signup_day, notes }),
         1 => who.clone().prop_map(|who| Step::AddPhone { who }),
         4 => (who.clone(), prop::sample::select(vec!["buy", "view"]), 0i64..100, 0i64..5)
             .prop_map(|(who, name, amount, days_ago)| Step::Event { who, name, amount, days_ago }),
@@ -102,16 +106,19 @@ fn apply(engine: &mut Engine, clock: &cdp_engine::engine::ManualClock, step: &St
             plan,
             age,
             signup_day,
+            notes,
         } => {
             let plan = plan.map_or("null".to_owned(), |plan| format!("\"{plan}\""));
             let age = age.map_or("null".to_owned(), |age| age.to_string());
             let signup =
                 signup_day.map_or("null".to_owned(), |day| format!("\"2025-02-{day:02}\""));
+            let notes: String = (0..*notes).map(|n| format!(r#","n{n}":{notes}"#)).collect();
             ok(
                 engine,
                 &format!(
-                    r#"{{"upsertProfile":{{"identities":{{"email":"{}"}},"attributes":{{"plan":{plan},"age":{age},"signup":{signup}}}}}}}"#,
-                    EMAILS[*who]
+                    r#"{{"upsertProfile":{{"identities":{{"email":"{}"}},"attributes":{{"n9":{notes_len},"plan":{plan},"age":{age},"signup":{signup}{notes}}}}}}}"#,
+                    EMAILS[*who],
+                    notes_len = notes.len(),
                 ),
             );
         }

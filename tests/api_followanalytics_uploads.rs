@@ -328,3 +328,46 @@ fn a_shared_key_is_taken_from_any_sor_and_handed_back_to_it_on_unshare() {
         "PSG"
     );
 }
+
+#[test]
+fn a_page_of_profiles_lists_at_most_200_000_declared_keys() {
+    // Every profile lists every declared key, so the profiles of a page times the declared
+    // keys bound its size: with 400 declared keys a page holds 500 profiles, not 2,000, and
+    // `total_pages` counts pages of that size ("num_per_page: the maximal number").
+    let mut harness = Harness::new();
+    let (crm, key) = create(&mut harness, "CRM");
+    for index in 0..400 {
+        declare(&mut harness, &crm, &format!("k{index:03}"), "Number");
+    }
+    let values: Vec<Json> = (0..1_200)
+        .map(|index| json!({"customer_id": format!("u{index:04}"), "attribute_key": "k000", "attribute_value": index}))
+        .collect();
+    assert_eq!(
+        upload_values(&mut harness, &crm, &key, &json!(values)).status,
+        200
+    );
+    let mut page = |query: &str| {
+        let listed =
+            body(&harness.followanalytics("GET", &format!("/api/customer_profiles{query}"), ""));
+        let profiles = listed["result"]["profiles"].as_array().unwrap().clone();
+        (listed["result"]["total_pages"].clone(), profiles)
+    };
+    let (pages, first) = page("");
+    let listed_keys: usize = first[0]["attributes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|keys| keys.as_object().unwrap().len())
+        .sum();
+    assert!(listed_keys >= 400, "{listed_keys}");
+    let per_page = 200_000 / listed_keys;
+    assert_eq!(first.len(), per_page);
+    assert_eq!(pages, json!(1_200usize.div_ceil(per_page)));
+    let (_, last) = page(&format!("?page={}", 1_200usize.div_ceil(per_page)));
+    assert_eq!(last.len(), (1_200 - 1) % per_page + 1);
+    assert_eq!(last.last().unwrap()["customer_id"], "u1199");
+    let (pages, small) = page("?num_per_page=7");
+    assert_eq!((small.len(), pages), (7, json!(172)));
+    let (pages, one_sor) = page("?attribute_keys=k000");
+    assert_eq!((one_sor.len(), pages), (1_200, json!(1)));
+}

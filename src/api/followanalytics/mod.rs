@@ -31,6 +31,11 @@ use crate::schema::{
 const CUSTOMER_ID_TYPES: [&str; 2] = ["user_id", "device_id"];
 /// The default and largest page of `GET /api/customer_profiles`.
 const MAX_PER_PAGE: usize = 2_000;
+/// The most declared keys one page of `GET /api/customer_profiles` lists over its profiles:
+/// every profile lists every declared key (`null` where unset), so with many declared keys a
+/// page holds fewer profiles than `num_per_page` (which the spec calls the maximal number)
+/// and `total_pages` counts pages of that size.
+const MAX_DECLARED_PER_PAGE: usize = 200_000;
 
 pub(crate) struct FollowAnalytics {
     account_keys: KeyRing,
@@ -538,6 +543,8 @@ fn list_profiles(engine: &Engine, request: &Request) -> Result<Response, ApiErro
         query_number(request, "num_per_page", MAX_PER_PAGE, 1, usize::MAX)?.min(MAX_PER_PAGE);
     let wanted_ids = list_param(request, "customer_ids");
     let filters = filters(request);
+    let declared = shape::declared_per_profile(engine.schema(), &filters);
+    let per_page = per_page.min((MAX_DECLARED_PER_PAGE / declared.max(1)).max(1));
     let matching: Vec<(&Profile, &Identifier)> = engine
         .profiles()
         .filter_map(|profile| customer_identifier(profile, kind).map(|id| (profile, id)))

@@ -19,6 +19,20 @@ pub(super) struct Filters {
     pub(super) keys: Option<Vec<String>>,
 }
 
+impl Filters {
+    /// Whether `key` of `source` is listed.
+    fn wants(&self, source: &SourceId, key: &str) -> bool {
+        let name = sor_name(source);
+        self.sors
+            .as_ref()
+            .is_none_or(|sors| sors.iter().any(|sor| sor == name))
+            && self
+                .keys
+                .as_ref()
+                .is_none_or(|keys| keys.iter().any(|wanted| wanted == key))
+    }
+}
+
 /// The SOR name of a source.
 fn sor_name(source: &SourceId) -> &str {
     if source.as_str() == SourceId::DEFAULT {
@@ -46,41 +60,19 @@ pub(super) fn profile(
     customer: &Identifier,
     filters: &Filters,
 ) -> Json {
-    let wanted_sor = |name: &str| {
-        filters
-            .sors
-            .as_ref()
-            .is_none_or(|sors| sors.iter().any(|sor| sor == name))
-    };
-    let wanted_key = |key: &str| {
-        filters
-            .keys
-            .as_ref()
-            .is_none_or(|keys| keys.iter().any(|wanted| wanted == key))
-    };
     let mut attributes: Map<String, Json> = Map::new();
     let mut show = |source: &SourceId, key: &str, value: Json| {
-        let name = sor_name(source);
-        if !wanted_sor(name) || !wanted_key(key) {
+        if !filters.wants(source, key) {
             return;
         }
         if let Json::Object(values) = attributes
-            .entry(name.to_owned())
+            .entry(sor_name(source).to_owned())
             .or_insert_with(|| Json::Object(Map::new()))
         {
             values.insert(key.to_owned(), value);
         }
     };
-    let default_source = SourceId::default_source();
-    let declaring = schema
-        .sources()
-        .map(|declared| &declared.definition.id)
-        .chain(std::iter::once(&default_source));
-    for source in declaring {
-        for (key, _) in schema.attributes_of(source) {
-            show(source, key, Json::Null);
-        }
-    }
+    for_each_declared(schema, |source, key| show(source, key, Json::Null));
     // Values after the declarations' nulls. The default source and the schema's global one
     // are both `global`: the global source's values (met last, in id order) win.
     for (source, by_key) in &profile.attributes {
@@ -94,6 +86,30 @@ pub(super) fn profile(
         "attributes": attributes,
         "applications": [],
     })
+}
+
+/// Calls `visit` with every declared key of every SOR, the default source's included.
+fn for_each_declared(schema: &Schema, mut visit: impl FnMut(&SourceId, &str)) {
+    let default_source = SourceId::default_source();
+    let declaring = schema
+        .sources()
+        .map(|declared| &declared.definition.id)
+        .chain(std::iter::once(&default_source));
+    for source in declaring {
+        for (key, _) in schema.attributes_of(source) {
+            visit(source, key);
+        }
+    }
+}
+
+/// How many declared keys [`profile`] lists for every profile under `filters` (as `null`
+/// where the profile has no value), at most.
+pub(super) fn declared_per_profile(schema: &Schema, filters: &Filters) -> usize {
+    let mut count = 0;
+    for_each_declared(schema, |source, key| {
+        count += usize::from(filters.wants(source, key));
+    });
+    count
 }
 
 /// A customer attribute's identifier: `FACA_` with its source and key, so that the identifier

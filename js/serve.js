@@ -58,6 +58,65 @@ const LINGER_MS = 1_000;
 class UsageError extends Error {}
 
 /**
+ * The engine the server answers with. A wasm trap (an allocation the memory could not grow
+ * for) ends an engine instance; with `--data` the server opens the directory again, which
+ * holds every acknowledged write, and requests wait for it. In memory nothing survives the
+ * instance, so the server answers the request and exits with a failure instead of serving
+ * an empty engine as if it were the old one.
+ */
+class Engine {
+  /** @type {Promise<Cdp>} */
+  #current;
+
+  /**
+   * @param {() => Promise<Cdp>} open
+   * @param {boolean} durable whether `open` finds the acknowledged writes again
+   */
+  constructor(open, durable) {
+    this.open = open;
+    this.durable = durable;
+    this.#current = open();
+  }
+
+  /** @returns {Promise<Cdp>} */
+  get cdp() {
+    return this.#current;
+  }
+
+  /**
+   * Answers through `cdp.handle`; after a trap, opens the engine again (`--data`) or
+   * exits once the answer is sent (memory).
+   * @param {Parameters<Cdp['handle']>} request
+   * @param {import('node:http').ServerResponse} response
+   */
+  async handle(request, response) {
+    const current = this.#current;
+    const cdp = await current;
+    try {
+      return await cdp.handle(...request);
+    } catch (error) {
+      if (error instanceof CdpError && error.code === 'cdp.trapped') this.#trapped(current, response);
+      throw error;
+    }
+  }
+
+  /**
+   * @param {Promise<Cdp>} dead
+   * @param {import('node:http').ServerResponse} response
+   */
+  #trapped(dead, response) {
+    if (this.#current !== dead) return;
+    if (!this.durable) {
+      response.once('close', () => quit('the engine stopped on an internal error (a wasm trap); memory storage kept nothing to reopen', EXIT_FAILURE));
+      return;
+    }
+    process.stderr.write(`${PROGRAM}: the engine stopped on an internal error (a wasm trap); opening the data directory again\n`);
+    this.#current = this.open();
+    this.#current.catch((error) => quit(`cannot open the data directory again: ${error.message}`, EXIT_FAILURE));
+  }
+}
+
+/**
  * @typedef {object} ServeOptions
  * @property {number} port 0 picks a free port
  * @property {string} host
@@ -232,13 +291,13 @@ function linger(request) {
  * `cdp.fetch` does, without building Request and Response objects for it). A body
  * past `maxBodyBytes` reaches the engine cut to `maxBodyBytes + 1` bytes, which it refuses
  * with the dialect's 413; the rest is never kept (see `linger`).
- * @param {Cdp} cdp
+ * @param {Engine} engine
  * @param {number} maxBodyBytes
  * @param {import('node:http').IncomingMessage} request
  * @param {import('node:http').ServerResponse} response
  * @param {boolean} cdpOpen whether `/cdp/v1` needs no key
  */
-async function answer(cdp, maxBodyBytes, request, response, cdpOpen) {
+async function answer(engine, maxBodyBytes, request, response, cdpOpen) {
   const { body, complete } = await readBody(request, maxBodyBytes);
   if (!complete) response.once('finish', () => linger(request));
   const method = request.method ?? 'GET';
@@ -247,7 +306,7 @@ async function answer(cdp, maxBodyBytes, request, response, cdpOpen) {
     response.end();
     return;
   }
-  const [status, headers, text] = refuseOpenCdpToPages(request, cdpOpen) ?? (await viaEngine(cdp, request, method, body));
+  const [status, headers, text] = refuseOpenCdpToPages(request, cdpOpen) ?? (await viaEngine(engine, request, response, method, body));
   response.statusCode = status;
   for (let index = 0; index + 1 < headers.length; index += 2) response.appendHeader(headers[index], headers[index + 1]);
   for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
@@ -256,15 +315,16 @@ async function answer(cdp, maxBodyBytes, request, response, cdpOpen) {
 
 /**
  * The engine's answer to a request, through `cdp.handle`.
- * @param {Cdp} cdp
+ * @param {Engine} engine
  * @param {import('node:http').IncomingMessage} request
+ * @param {import('node:http').ServerResponse} response
  * @param {string} method
  * @param {Buffer} body
  * @returns {Promise<Answer>}
  */
-async function viaEngine(cdp, request, method, body) {
+async function viaEngine(engine, request, response, method, body) {
   try {
-    return await cdp.handle(method, request.url ?? '/', request.rawHeaders, UTF8.decode(body));
+    return await engine.handle([method, request.url ?? '/', request.rawHeaders, UTF8.decode(body)], response);
   } catch (error) {
     return errorReply(error);
   }
@@ -295,20 +355,24 @@ function quit(message, exitCode) {
 async function main() {
   const options = parseCommandLine(process.argv.slice(2));
   const config = await readConfig(options.configPath);
-  let cdp;
+  const durable = options.dataDirectory !== undefined;
+  const engine = new Engine(
+    () =>
+      Cdp.open(
+        durable
+          ? { name: 'cdp-engine-serve', config, directory: options.dataDirectory }
+          : { name: 'cdp-engine-serve', config, storage: 'memory' },
+      ),
+    durable,
+  );
   try {
-    cdp = await Cdp.open(
-      options.dataDirectory === undefined
-        ? { name: 'cdp-engine-serve', config, storage: 'memory' }
-        : { name: 'cdp-engine-serve', config, directory: options.dataDirectory },
-    );
+    await engine.cdp;
   } catch (error) {
     if (error instanceof CdpError && error.code.startsWith('config.')) {
       throw new UsageError(`config file ${options.configPath} was rejected: ${error.message} (${error.code})`);
     }
     throw error;
   }
-  const engine = cdp;
   const cdpOpen = cdpSurfaceIsOpen(config);
   const limit = config.maxBodyBytes;
   const maxBodyBytes = typeof limit === 'number' && Number.isSafeInteger(limit) ? limit : DEFAULT_MAX_BODY_BYTES;
@@ -333,7 +397,7 @@ async function main() {
   const stop = () => {
     server.close();
     server.closeAllConnections();
-    engine.close().then(
+    engine.cdp.then((cdp) => cdp.close()).then(
       () => process.exit(0),
       (error) => quit(`failed to close the engine: ${error.message}`, EXIT_FAILURE),
     );

@@ -5,9 +5,8 @@
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
-use super::{engine_error, CdpCore};
+use super::{engine_error, promise_now, CdpCore};
 use crate::engine::MembershipEvent;
 
 #[wasm_bindgen]
@@ -17,7 +16,7 @@ impl CdpCore {
     #[wasm_bindgen(js_name = watchMembership)]
     pub fn watch_membership(&self, watching: bool) -> Promise {
         let inner = self.inner();
-        future_to_promise(async move {
+        promise_now(Box::pin(async move {
             inner.open()?;
             inner
                 .database
@@ -25,7 +24,7 @@ impl CdpCore {
                 .await
                 .map_err(|error| engine_error(&error))?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 
     /// Resolves to the entries and exits committed since the last call, as JSON text of an
@@ -34,7 +33,7 @@ impl CdpCore {
     #[wasm_bindgen(js_name = takeMembershipEvents)]
     pub fn take_membership_events(&self) -> Promise {
         let inner = self.inner();
-        future_to_promise(async move {
+        promise_now(Box::pin(async move {
             inner.open()?;
             let events = inner
                 .database
@@ -50,6 +49,6 @@ impl CdpCore {
             Ok(JsValue::from_str(
                 &serde_json::Value::Array(json).to_string(),
             ))
-        })
+        }))
     }
 }

@@ -6,11 +6,11 @@ use std::rc::Rc;
 
 mod backend;
 mod membership;
+mod promise;
 mod sync;
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::api::{Api, ApiError, Credentials, Method, Request};
 use crate::config::Config;
@@ -24,6 +24,7 @@ use crate::storage::indexeddb::{Durability, IndexedDbStorage};
 use crate::storage::js::JsStorage;
 use crate::storage::MemoryStorage;
 use backend::Backend;
+use promise::promise_now;
 use serde::Serialize;
 
 /// Logs a Rust panic to the console before the instance traps, so a bug is visible.
@@ -257,7 +258,7 @@ impl CdpCore {
     /// outcome as JSON once durable. A refused batch record rejects with its `index`.
     pub fn execute(&self, command: String) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        promise_now(Box::pin(async move {
             inner.open()?;
             let (outcome, changes) = inner
                 .database
@@ -270,7 +271,7 @@ impl CdpCore {
             inner.keep_committed(changes);
             let executed = outcome.map_err(|error| execute_error(&error))?;
             Ok(JsValue::from_str(&executed.to_json_text()))
-        })
+        }))
     }
 
     /// [`CdpCore::execute`] given the command as a JS object, read without JSON text
@@ -279,7 +280,7 @@ impl CdpCore {
     #[wasm_bindgen(js_name = executeObject)]
     pub fn execute_object(&self, command: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        promise_now(Box::pin(async move {
             inner.open()?;
             let (outcome, changes) = inner
                 .database
@@ -293,7 +294,7 @@ impl CdpCore {
             inner.keep_committed(changes);
             let executed = outcome.map_err(|error| execute_error(&error))?;
             Ok(JsValue::from_str(&executed.to_json_text()))
-        })
+        }))
     }
 
     /// The canonical profile with this id as a plain JS object, or `undefined`.
@@ -386,7 +387,7 @@ fn serve(
     body: String,
     caller: Caller,
 ) -> Promise {
-    future_to_promise(async move {
+    promise_now(Box::pin(async move {
         inner.open()?;
         let mut request = Request::new(Method::parse(&method), &target).with_body(body);
         for pair in headers.chunks_exact(2) {
@@ -426,5 +427,5 @@ fn serve(
             &JsValue::from_str(&response.body),
         )
         .into())
-    })
+    }))
 }

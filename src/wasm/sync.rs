@@ -3,9 +3,8 @@
 
 use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
-use super::{cdp_error, engine_error, CdpCore};
+use super::{cdp_error, engine_error, promise_now, CdpCore};
 use crate::engine::{EngineError, ImportBatch};
 use crate::storage::codec::decode_batch;
 
@@ -26,7 +25,7 @@ impl CdpCore {
     #[wasm_bindgen(js_name = catchUp)]
     pub fn catch_up(&self) -> Promise {
         let inner = self.inner();
-        future_to_promise(async move {
+        promise_now(Box::pin(async move {
             inner.open()?;
             let applied = inner
                 .database
@@ -34,7 +33,7 @@ impl CdpCore {
                 .await
                 .map_err(|error| engine_error(&error))?;
             Ok(number(applied))
-        })
+        }))
     }
 
     /// Applies a batch frame another tab announced (skipping what this engine has, filling a
@@ -42,7 +41,7 @@ impl CdpCore {
     #[wasm_bindgen(js_name = applyRemote)]
     pub fn apply_remote(&self, frame: Uint8Array) -> Promise {
         let inner = self.inner();
-        future_to_promise(async move {
+        promise_now(Box::pin(async move {
             inner.open()?;
             let changes = decode_batch(&frame.to_vec())
                 .map_err(|error| cdp_error(error.code(), &error.to_string()))?;
@@ -52,13 +51,13 @@ impl CdpCore {
                 .await
                 .map_err(|error| engine_error(&error))?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 
     /// Writes a snapshot now and compacts the log.
     pub fn snapshot(&self) -> Promise {
         let inner = self.inner();
-        future_to_promise(async move {
+        promise_now(Box::pin(async move {
             inner.open()?;
             inner
                 .database
@@ -66,7 +65,7 @@ impl CdpCore {
                 .await
                 .map_err(|error| engine_error(&error))?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 
     /// Whether enough was written since the newest snapshot for a new one; the facade then
@@ -143,7 +142,7 @@ impl CdpCore {
     #[wasm_bindgen(js_name = importCommit)]
     pub fn import_commit(&self) -> Promise {
         let inner = self.inner();
-        future_to_promise(async move {
+        promise_now(Box::pin(async move {
             inner.open()?;
             let batch = inner.import.borrow_mut().take().unwrap_or_default();
             // An import is not re-run on a lost race (its batch is consumed): the facade
@@ -156,7 +155,7 @@ impl CdpCore {
             let count = count.map_err(|error| engine_error(&error))?;
             inner.keep_committed(changes);
             Ok(number(count as u64))
-        })
+        }))
     }
 
     /// Drops the pending import.

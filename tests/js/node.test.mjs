@@ -3,10 +3,12 @@
  * call ordering, and errors as CdpError with a code.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Cdp, CdpError } from '../../pkg/index.js';
 import { assertCustomer, assertJsonError, assertTokens, readAnswer, unknownUuid } from './helpers/arrigoo.mjs';
-import { adminConfig, adminLogin } from './helpers/paths.mjs';
+import { adminConfig, adminLogin, repoRoot } from './helpers/paths.mjs';
+import { runNode } from './helpers/processes.mjs';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -401,6 +403,16 @@ describe('closing', () => {
     await rejectsWithCode(cdp.profiles.get(unknownUuid), 'cdp.closed');
     await rejectsWithCode(cdp.profiles.upsert({ identities: { email: ['x@example.com'] } }), 'cdp.closed');
     await rejectsWithCode(cdp.fetch('/auth/api', { method: 'POST', body: '{}' }), 'cdp.closed');
+  });
+
+  test('a real out-of-memory trap inside a write rejects that call, and the next open works', async () => {
+    // Under a 100-page (6.4 MB) wasm memory limit, one body of 20,000 attributes cannot be
+    // held. The trap must reach the caller (the call's work runs inside the call), not escape
+    // from a microtask, which would end the process and leave the promise pending.
+    const script = join(repoRoot, 'tests/js/fixtures/trap/write.mjs');
+    const { code, stdout, stderr } = await runNode(['--wasm-max-mem-pages=100', script]);
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(stdout), { small: true, huge: 'cdp.trapped', afterTrap: 'cdp.closed', reopened: true, count: 1 });
   });
 
   test('a wasm trap closes the instance and the next open gets a fresh engine', async () => {

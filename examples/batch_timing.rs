@@ -5,7 +5,8 @@
 //! `cdp.execute({ batch })` sends for `N` events shaped like scenario 6's (an email, a name, a
 //! time and one property each, over `N / 2` profiles). `rest`: the same events as
 //! `cdp.events.recordMany` posts them to `POST /cdp/v1/events`, in arrays of 1,000. `keys`:
-//! one upsert of a profile with `N` new attributes, then a replay of its log. Not a
+//! one upsert of a profile with `N` new attributes, then a replay of its log. `sor`: one
+//! FollowAnalytics upload of `N` new keys to an app SOR, which declares them. Not a
 //! test and not a benchmark of record; run with
 //! `cargo run --release --example batch_timing [N] [upserts|events|rest]`, or under callgrind
 //! to count instructions.
@@ -51,7 +52,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("events") => (true, false),
         Some("rest") => (true, true),
         Some("keys") => return one_profile_keys(count),
-        Some(other) => return Err(format!("upserts, events, rest or keys, not {other}").into()),
+        Some("sor") => return one_upload_of_new_keys(count),
+        Some(other) => {
+            return Err(format!("upserts, events, rest, keys or sor, not {other}").into())
+        }
     };
     let profiles = (count / 2).max(1);
     if rest {
@@ -141,6 +145,40 @@ fn one_profile_keys(count: usize) -> Result<(), Box<dyn std::error::Error>> {
         "replay: {:?}, {} profiles",
         start.elapsed(),
         replayed.profile_count()
+    );
+    Ok(())
+}
+
+/// Uploads `count` values of new keys for one customer to an app SOR, which declares each key.
+fn one_upload_of_new_keys(count: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_json(
+        r#"{"schema":{"sources":[{"id":"SOR-SDK_app","name":"App","kind":"app"}]},
+            "followanalytics":{"apiKeys":["fk1"],"sources":[{"identifier":"SOR-SDK_app","apiKeys":["k"]}]}}"#,
+    )?;
+    let values: Vec<String> = (0..count)
+        .map(|index| {
+            format!(
+                r#"{{"customer_id":"u1","attribute_key":"f{index}","attribute_value":"v{index}"}}"#
+            )
+        })
+        .collect();
+    let mut request = Request::new(Method::Post, "/api/attribute_values");
+    request.body = format!(
+        r#"{{"sor":"SOR-SDK_app","api_key":"k","customer_attribute_values":[{}]}}"#,
+        values.join(",")
+    );
+    let mut engine = Engine::with_schema(
+        config.identity.clone(),
+        config.schema.clone(),
+        Rc::new(SystemClock),
+    )?;
+    let mut api = Api::new(&config);
+    let start = Instant::now();
+    let response = api.handle(&mut engine, &request);
+    println!(
+        "upload of {count} new keys: {:?}, status {}",
+        start.elapsed(),
+        response.status
     );
     Ok(())
 }

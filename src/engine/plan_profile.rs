@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::merge::{merge_delta, merge_into};
 use super::{Engine, EngineError, Operation, Outcome, UpsertProfile, WriteAttributes};
@@ -419,23 +419,33 @@ impl Engine {
     }
 }
 
+/// The identifiers without repeats, first occurrences kept in order. A few are compared
+/// with each other; more go through a set, so an upsert naming thousands stays linear.
 fn dedup(identifiers: Vec<Identifier>) -> Vec<Identifier> {
-    let repeats = |(position, identifier): (usize, &Identifier)| {
+    const COMPARED: usize = 16;
+    let keep: Vec<bool> = if identifiers.len() <= COMPARED {
+        let first = |(position, identifier): (usize, &Identifier)| {
+            !identifiers
+                .iter()
+                .take(position)
+                .any(|seen| seen == identifier)
+        };
+        identifiers.iter().enumerate().map(first).collect()
+    } else {
+        let mut seen = HashSet::default();
         identifiers
             .iter()
-            .take(position)
-            .any(|seen| seen == identifier)
+            .map(|identifier| seen.insert(identifier))
+            .collect()
     };
-    if !identifiers.iter().enumerate().any(repeats) {
+    if keep.iter().all(|kept| *kept) {
         return identifiers;
     }
-    let mut seen = Vec::with_capacity(identifiers.len());
-    for identifier in identifiers {
-        if !seen.contains(&identifier) {
-            seen.push(identifier);
-        }
-    }
-    seen
+    identifiers
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(identifier, kept)| kept.then_some(identifier))
+        .collect()
 }
 
 #[cfg(test)]
@@ -446,6 +456,22 @@ mod tests {
     use crate::engine::{Command, SystemClock};
     use crate::identity::IdentityConfig;
     use crate::schema::{AttributeChange, AttributeDefinition, AttributeType};
+
+    #[test]
+    fn dedup_keeps_first_occurrences_in_order_for_few_and_many() {
+        for count in [0, 1, 5, 16, 17, 200] {
+            let identifiers: Vec<Identifier> = (0..count)
+                .map(|index| Identifier::normalized("email", &format!("e{}", index * 7 % 11)))
+                .collect();
+            let mut expected: Vec<Identifier> = Vec::new();
+            for identifier in &identifiers {
+                if !expected.contains(identifier) {
+                    expected.push(identifier.clone());
+                }
+            }
+            assert_eq!(dedup(identifiers), expected, "{count} identifiers");
+        }
+    }
 
     fn engine_with_profile() -> (Engine, ProfileId) {
         let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));

@@ -11,6 +11,7 @@ mod sources;
 
 pub(crate) use error::error_response;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -264,9 +265,13 @@ impl FollowAnalytics {
                 EngineError::from(SchemaError::SourceDisabled { source_id: source }).into(),
             );
         }
+        // In order of first appearance, each found again through its table: an upload of
+        // thousands of keys or customers stays linear.
         let mut commands: Vec<UpsertProfile> = Vec::new();
-        let mut declarations: Vec<AttributeDefinition> = Vec::new();
+        let mut command_of: FxHashMap<Identifier, usize> = FxHashMap::default();
+        let mut declarations = Declarations::default();
         let mut unknown: Vec<&str> = Vec::new();
+        let mut unknown_seen: FxHashSet<&str> = FxHashSet::default();
         let mut unknown_count = 0_usize;
         for value in &values {
             let kind = value
@@ -287,7 +292,7 @@ impl FollowAnalytics {
             .map_err(EngineError::from)?;
             if !accepts_key(engine.schema(), &source, &value.attribute_key) {
                 unknown_count += 1;
-                if !unknown.contains(&value.attribute_key.as_str()) {
+                if unknown_seen.insert(&value.attribute_key) {
                     unknown.push(&value.attribute_key);
                 }
                 continue;
@@ -306,18 +311,15 @@ impl FollowAnalytics {
                 .identity_config()
                 .normalize(kind, &value.customer_id)
                 .map_err(EngineError::from)?;
-            let position = commands
-                .iter()
-                .position(|command| command.identifiers.first() == Some(&identifier));
-            let command = match position.and_then(|at| commands.get_mut(at)) {
-                Some(command) => command,
-                None => {
-                    commands.push(UpsertProfile::new(vec![identifier], source.clone()));
-                    commands
-                        .last_mut()
-                        .ok_or_else(|| ApiError::InvalidRequest("no values".to_owned()))?
-                }
-            };
+            let position = *command_of
+                .entry(identifier)
+                .or_insert_with_key(|identifier| {
+                    commands.push(UpsertProfile::new(vec![identifier.clone()], source.clone()));
+                    commands.len() - 1
+                });
+            let command = commands
+                .get_mut(position)
+                .ok_or_else(|| ApiError::InvalidRequest("no values".to_owned()))?;
             command
                 .attributes
                 .push((value.attribute_key.clone(), change));
@@ -332,6 +334,7 @@ impl FollowAnalytics {
             engine.check(command)?;
         }
         let batch: Vec<Command> = declarations
+            .list
             .into_iter()
             .map(|definition| Command::DeclareAttribute {
                 source: source.clone(),
@@ -437,28 +440,40 @@ fn auto_declares(schema: &Schema, source: &SourceId, key: &str) -> bool {
 /// them), and checks every value of the key against it, so a value that does not fit is
 /// refused (400) before anything is declared or written. Removals declare nothing.
 fn auto_declare(
-    declarations: &mut Vec<AttributeDefinition>,
+    declarations: &mut Declarations,
     key: &str,
     shared_type: Option<AttributeType>,
     change: &AttributeChange,
 ) -> Result<(), ApiError> {
-    let definition = match declarations.iter().find(|declared| declared.key == key) {
-        Some(declared) => declared.clone(),
+    let position = match declarations.by_key.get(key) {
+        Some(position) => *position,
         None => {
             let Some(inferred) = auto_declared_type(key, change)? else {
                 return Ok(());
             };
             let value_type = shared_type.unwrap_or(inferred);
-            let definition = AttributeDefinition::new(key, value_type);
-            declarations.push(definition.clone());
-            definition
+            declarations
+                .list
+                .push(AttributeDefinition::new(key, value_type));
+            declarations
+                .by_key
+                .insert(key.to_owned(), declarations.list.len() - 1);
+            declarations.list.len() - 1
         }
     };
+    let definition = declarations.list.get(position);
     change
         .clone()
-        .resulting_value(key, Some(&definition), None)
+        .resulting_value(key, definition, None)
         .map_err(EngineError::from)?;
     Ok(())
+}
+
+/// The declarations an upload makes, in the order their keys first appear.
+#[derive(Default)]
+struct Declarations {
+    list: Vec<AttributeDefinition>,
+    by_key: FxHashMap<String, usize>,
 }
 
 /// The type an app SOR declares `key` with on its first value; `None` for a removal.
@@ -541,7 +556,8 @@ fn list_profiles(engine: &Engine, request: &Request) -> Result<Response, ApiErro
     let page = query_number(request, "page", 1, 1, usize::MAX)?;
     let per_page =
         query_number(request, "num_per_page", MAX_PER_PAGE, 1, usize::MAX)?.min(MAX_PER_PAGE);
-    let wanted_ids = list_param(request, "customer_ids");
+    let wanted_ids: Option<FxHashSet<String>> =
+        list_param(request, "customer_ids").map(|ids| ids.into_iter().collect());
     let filters = filters(request);
     let declared = shape::declared_per_profile(engine.schema(), &filters);
     let per_page = per_page.min((MAX_DECLARED_PER_PAGE / declared.max(1)).max(1));
@@ -551,7 +567,7 @@ fn list_profiles(engine: &Engine, request: &Request) -> Result<Response, ApiErro
         .filter(|(_, identifier)| {
             wanted_ids
                 .as_ref()
-                .is_none_or(|ids| ids.iter().any(|id| id == identifier.value()))
+                .is_none_or(|ids| ids.contains(identifier.value()))
         })
         .collect();
     let total = matching.len();

@@ -410,6 +410,8 @@ export interface Segments {
   list(): Promise<Segment[]>;
   /** The segment, or null when none has that system title. */
   get(systemTitle: string): Promise<Segment | null>;
+  /** The system titles of the segments a profile is a member of now. Rejects with `api.not_found` for an unknown profile. */
+  of(profileId: string): Promise<string[]>;
   activate(systemTitle: string): Promise<DefinitionOutcome>;
   deactivate(systemTitle: string): Promise<DefinitionOutcome>;
   /** Rejects with `segments.unknown`. */

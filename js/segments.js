@@ -155,6 +155,22 @@ export class Segments {
   }
 
   /**
+   * The system titles of the segments a profile is a member of now.
+   * @param {string} profileId
+   * @returns {Promise<string[]>}
+   * @throws {CdpError} `api.not_found` for an unknown profile, `model.invalid_id` for a malformed id
+   */
+  of(profileId) {
+    let path;
+    try {
+      path = `/cdp/v1/profiles/${segment(profileId, 'a profile id')}/segments`;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#run(async (core) => (await request(core, 'GET', path)).body.segments);
+  }
+
+  /**
    * Turns a segment on: its members are evaluated again and kept up to date.
    * @param {string} title
    * @returns {Promise<import('./index.js').DefinitionOutcome>} `changed` is false when it was on

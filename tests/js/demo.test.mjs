@@ -1,6 +1,7 @@
 /**
  * The demo app (www/) in headless Chromium: it shows the real profile count, adds a profile
- * through its form, keeps it across a reload, and its REST console talks Arrigoo.
+ * through its form, keeps it across a reload, records purchases whose computed traits and
+ * segment follow at once, and its REST console talks Arrigoo.
  */
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -89,6 +90,40 @@ test('adding a profile through the form raises the count by one, and a reload ke
   assert.match(await page.textContent('#recent-list') ?? '', /ada@example\.com/);
 });
 
+test('recorded purchases update the traits and the segment, live and after a reload', async () => {
+  await openDemo();
+  assert.equal(await page.textContent('#segment-count'), '0');
+  assert.equal(await page.inputValue('#purchase-email'), 'ada@example.com');
+  const ada = '#recent-list li:first-child';
+  const traits = `${ada} .traits`;
+  /** @param {string} expected */
+  const traitsShow = (expected) => page.waitForFunction(
+    ([selector, text]) => document.querySelector(selector)?.textContent === text,
+    [traits, expected],
+  );
+  assert.equal(await page.textContent(traits), 'spent 0 · 0 purchases');
+
+  await page.fill('#amount', '60');
+  await page.click('#purchase-form button[type="submit"]');
+  await traitsShow('spent 60 · 1 purchase');
+  assert.equal(await page.textContent('#purchase-status'), 'Recorded a purchase of 60 for ada@example.com.');
+  assert.equal(await page.textContent('#segment-count'), '0');
+  assert.equal(await page.$(`${ada} .badge`), null);
+
+  await page.fill('#amount', '45.5');
+  await page.click('#purchase-form button[type="submit"]');
+  await traitsShow('spent 105.5 · 2 purchases');
+  assert.equal(await page.textContent('#segment-count'), '1');
+  assert.equal(await page.textContent(`${ada} .badge`), 'Big spenders');
+  await page.waitForSelector('#segment-feed li.enter');
+  assert.match(await page.textContent('#segment-feed') ?? '', /ada@example\.com entered Big spenders/);
+
+  await openDemo();
+  assert.equal(await page.textContent('#segment-count'), '1');
+  assert.match(await page.textContent('#segment-feed li:first-child') ?? '', /ada@example\.com entered Big spenders$/, 'the stored history after a reload');
+  assert.equal(await page.textContent(traits), 'spent 105.5 · 2 purchases');
+});
+
 test('the REST console logs in and reads the picked profile through cdp.fetch', async () => {
   await openDemo();
   await page.click('#recent-list button.profile >> nth=0');
@@ -98,6 +133,7 @@ test('the REST console logs in and reads the picked profile through cdp.fetch', 
   assert.deepEqual(statuses, ['200', '200']);
   const customer = JSON.parse((await page.textContent('#console-output .exchange:nth-child(2) pre')) ?? '');
   assert.deepEqual(customer.p, [{ lab: 'name', val: 'Ada Lovelace' }]);
+  assert.deepEqual(customer.s, ['big-spenders'], 'the segment the purchases put her in');
 
   await mkdir(join(buildDir, 'screenshots'), { recursive: true });
   await page.screenshot({ path: join(buildDir, 'screenshots', 'demo.png'), fullPage: true });

@@ -152,6 +152,10 @@ describe('cdp.segments', () => {
     const b = await cdp.events.record({ identities: { email: 'b@x.y' }, name: 'purchase', properties: { amount: 120 } });
     const listed = await cdp.segments.list();
     assert.deepEqual(listed.map((segment) => [segment.systemTitle, segment.name, segment.members]), [['big', 'Big spenders', 2]]);
+    assert.deepEqual(await cdp.segments.of(a.profile), ['big']);
+    const small = await cdp.events.record({ identities: { email: 'c@x.y' }, name: 'purchase', properties: { amount: 5 } });
+    assert.deepEqual(await cdp.segments.of(small.profile), []);
+    await rejectsWith(cdp.segments.of('not-a-uuid'), 'model.invalid_id', { status: 400 });
     const first = await cdp.segments.members('big', { limit: 1 });
     assert.deepEqual([first.data, first.total], [[a.profile], 2]);
     const second = await cdp.segments.members('big', { limit: 1, cursor: first.next });

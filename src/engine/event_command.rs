@@ -245,16 +245,27 @@ impl NewEvent {
         match present(fields.properties) {
             None => {}
             Some(Tree::Map(entries)) => {
-                let mut properties = Vec::with_capacity(entries.len());
+                let mut properties: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+                // A few keys are compared with each other as they come; more are sorted once
+                // at the end, so an event with thousands of properties stays fast.
+                let compare_each = entries.len() <= 16;
                 for (key, raw) in entries {
                     let Tree::Text(key) = key else {
                         return None;
                     };
-                    if properties.iter().any(|(seen, _)| seen == key) {
+                    if compare_each && properties.iter().any(|(seen, _)| seen == key) {
                         return None;
                     }
                     if let Some(value) = value_from_tree(key, raw)? {
                         properties.push((key.clone(), value));
+                    }
+                }
+                if !compare_each {
+                    let mut keys: Vec<&str> =
+                        properties.iter().map(|(key, _)| key.as_str()).collect();
+                    keys.sort_unstable();
+                    if keys.windows(2).any(|pair| pair.first() == pair.last()) {
+                        return None;
                     }
                 }
                 event.properties = properties.into_iter().collect();
@@ -401,6 +412,39 @@ mod tests {
             r#"{"identities":{"email":"a@b.dk"},"name":"x","properties":[1]}"#,
         ] {
             assert_eq!(both(text).0, None, "left to from_json: {text}");
+        }
+    }
+
+    #[test]
+    fn many_properties_read_straight_and_a_repeated_one_is_left_to_from_json() {
+        for (count, repeat) in [
+            (17, None),
+            (40, Some(3)),
+            (40, Some(39)),
+            (2_000, Some(1_000)),
+        ] {
+            let mut keys: Vec<String> = (0..count).map(|index| format!("p{index}")).collect();
+            if let Some(at) = repeat {
+                keys.push(format!("p{at}"));
+            }
+            let properties: Vec<String> = keys
+                .iter()
+                .enumerate()
+                .map(|(value, key)| format!(r#""{key}":{value}"#))
+                .collect();
+            let text = format!(
+                r#"{{"identities":{{"email":"a@b.dk"}},"name":"x","properties":{{{}}}}}"#,
+                properties.join(",")
+            );
+            let (quick, slow) = both(&text);
+            match repeat {
+                None => {
+                    let read = quick.expect("read straight");
+                    assert_eq!(read.properties.len(), count);
+                    assert_eq!(Some(read), slow.ok());
+                }
+                Some(at) => assert_eq!(quick, None, "{count} properties, p{at} twice"),
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
@@ -479,12 +480,13 @@ impl Rule {
         }
     }
 
-    /// Every field the rule reads, each once.
+    /// Every field the rule reads, each once, in tree order.
     pub fn fields(&self) -> Vec<Field> {
+        let mut seen = FxHashSet::default();
         let mut fields = Vec::new();
         self.visit(&mut |rule| {
             if let Self::Compare { field, .. } = rule {
-                if !fields.contains(field) {
+                if seen.insert(field) {
                     fields.push(field.clone());
                 }
             }
@@ -492,12 +494,13 @@ impl Rule {
         fields
     }
 
-    /// Every event name the rule's event conditions read, each once.
+    /// Every event name the rule's event conditions read, each once, in tree order.
     pub fn event_names(&self) -> Vec<String> {
+        let mut seen = FxHashSet::default();
         let mut names = Vec::new();
         self.visit(&mut |rule| {
             if let Self::Event(condition) = rule {
-                if !names.contains(&condition.name) {
+                if seen.insert(&condition.name) {
                     names.push(condition.name.clone());
                 }
             }

@@ -147,14 +147,27 @@ async function recordPurchase(cdp, form) {
   const data = new FormData(form);
   const email = String(data.get('email') ?? '');
   const amount = Number(data.get('amount'));
-  const status = byId('purchase-status');
+  await submitting(cdp, form, byId('purchase-status'), async () => {
+    await cdp.events.record({ identities: { email }, name: 'purchase', properties: { amount } });
+    /** @type {HTMLInputElement} */ (byId('amount')).value = '';
+    return `Recorded a purchase of ${amount} for ${email}.`;
+  });
+}
+
+/**
+ * Runs a form's write with its button disabled, shows what it did or why it failed, then
+ * refreshes the page.
+ * @param {Cdp} cdp
+ * @param {HTMLFormElement} form
+ * @param {HTMLElement} status
+ * @param {() => Promise<string>} write resolves to what to tell the user
+ */
+async function submitting(cdp, form, status, write) {
   const submit = /** @type {HTMLButtonElement} */ (form.querySelector('button'));
   submit.disabled = true;
   try {
-    await cdp.events.record({ identities: { email }, name: 'purchase', properties: { amount } });
-    status.textContent = `Recorded a purchase of ${amount} for ${email}.`;
+    status.textContent = await write();
     status.className = 'hint ok';
-    /** @type {HTMLInputElement} */ (byId('amount')).value = '';
     await refresh(cdp);
   } catch (error) {
     status.textContent = explain(error);
@@ -205,26 +218,16 @@ async function addProfile(cdp, form) {
   const data = new FormData(form);
   const email = String(data.get('email') ?? '').trim();
   const name = String(data.get('name') ?? '').trim();
-  const status = byId('add-status');
-  const submit = /** @type {HTMLButtonElement} */ (form.querySelector('button'));
-  submit.disabled = true;
-  try {
+  await submitting(cdp, form, byId('add-status'), async () => {
     const { id, created } = await cdp.profiles.upsert({
       identities: { email: [email] },
       attributes: name === '' ? {} : { name },
     });
     remember(id);
-    status.textContent = `${created ? 'Created' : 'Updated'} profile ${id}.`;
-    status.className = 'hint ok';
     /** @type {HTMLInputElement} */ (byId('console-id')).value = id;
     form.reset();
-    await refresh(cdp);
-  } catch (error) {
-    status.textContent = explain(error);
-    status.className = 'hint error';
-  } finally {
-    submit.disabled = false;
-  }
+    return `${created ? 'Created' : 'Updated'} profile ${id}.`;
+  });
 }
 
 /**

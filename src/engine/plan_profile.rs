@@ -432,10 +432,11 @@ fn dedup(identifiers: Vec<Identifier>) -> Vec<Identifier> {
         };
         identifiers.iter().enumerate().map(first).collect()
     } else {
+        // Owned entries, the set type the profile's identities use: one less in the code.
         let mut seen = HashSet::default();
         identifiers
             .iter()
-            .map(|identifier| seen.insert(identifier))
+            .map(|identifier| seen.insert(identifier.clone()))
             .collect()
     };
     if keep.iter().all(|kept| *kept) {

@@ -500,7 +500,7 @@ impl Rule {
         let mut names = Vec::new();
         self.visit(&mut |rule| {
             if let Self::Event(condition) = rule {
-                if seen.insert(&condition.name) {
+                if seen.insert(condition.name.as_str()) {
                     names.push(condition.name.clone());
                 }
             }

@@ -556,8 +556,10 @@ fn list_profiles(engine: &Engine, request: &Request) -> Result<Response, ApiErro
     let page = query_number(request, "page", 1, 1, usize::MAX)?;
     let per_page =
         query_number(request, "num_per_page", MAX_PER_PAGE, 1, usize::MAX)?.min(MAX_PER_PAGE);
-    let wanted_ids: Option<FxHashSet<String>> =
-        list_param(request, "customer_ids").map(|ids| ids.into_iter().collect());
+    let listed_ids = list_param(request, "customer_ids");
+    let wanted_ids: Option<FxHashSet<&str>> = listed_ids
+        .as_ref()
+        .map(|ids| ids.iter().map(String::as_str).collect());
     let filters = filters(request);
     let declared = shape::declared_per_profile(engine.schema(), &filters);
     let per_page = per_page.min((MAX_DECLARED_PER_PAGE / declared.max(1)).max(1));

@@ -6,7 +6,8 @@
  *     DIR/log                  appended records: u32 length | u32 CRC-32 | body, where the
  *                              body is u32 count, then per frame f64 first offset | u32 length | frame
  *     DIR/snapshot-<offset>    u32 length | manifest frame | u32 count | (u32 length | chunk)*
- *     DIR/owner                the pid of the process using the directory
+ *     DIR/owner                the pid of the process using the directory, removed when its
+ *                              last storage on the directory closes
  *
  * An append is one record, written and fdatasync'ed before its promise resolves. A record cut
  * short by a crash (SIGKILL, power loss) fails its length or CRC check on the next open and is
@@ -15,12 +16,15 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 
 const LOG = 'log';
 const OWNER = 'owner';
 const SNAPSHOT = /^snapshot-(\d{20})$/;
+
+/** How many storages of this process have each directory (resolved) open. */
+const openHere = new Map();
 
 /**
  * A storage error the engine understands (src/storage/js.rs maps `code`).
@@ -262,6 +266,10 @@ export async function openFileStorage(directory) {
     return offsets.sort((a, b) => a - b);
   }
 
+  // Counted once the storage is ready: a failed open leaves the count as it was.
+  const held = resolve(directory);
+  openHere.set(held, (openHere.get(held) ?? 0) + 1);
+  let closed = false;
   return {
     async manifests() {
       const manifests = [];
@@ -355,10 +363,20 @@ export async function openFileStorage(directory) {
       });
     },
 
-    /** Closes the log file. */
+    /** Closes the log file and, when no other storage of this process has the directory open, gives it up. */
     async close() {
+      if (closed) return;
+      closed = true;
       await writing;
       await log.close();
+      const others = (openHere.get(held) ?? 1) - 1;
+      if (others > 0) {
+        openHere.set(held, others);
+        return;
+      }
+      openHere.delete(held);
+      const owner = (await readFile(ownerFile, 'utf8').catch(() => '')).trim();
+      if (owner === String(process.pid)) await rm(ownerFile, { force: true });
     },
   };
 }

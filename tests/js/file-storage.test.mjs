@@ -59,8 +59,13 @@ test('a directory owned by a running process is blocked; a dead owner is not', a
   }
   await new Promise((resolve) => sleeper.once('exit', resolve));
   const directory = join(scratch, 'live');
-  await (await openFileStorage(directory)).close();
+  const first = await openFileStorage(directory);
   assert.equal((await readFile(join(directory, 'owner'), 'utf8')).trim(), String(process.pid));
+  const second = await openFileStorage(directory);
+  await first.close();
+  assert.equal((await readFile(join(directory, 'owner'), 'utf8')).trim(), String(process.pid), 'still open here');
+  await second.close();
+  await assert.rejects(readFile(join(directory, 'owner')), { code: 'ENOENT' }, 'given up once closed');
 });
 
 test('an owner killed but not yet reaped by its parent (a zombie) does not block', { skip: process.platform !== 'linux' }, async () => {
@@ -73,8 +78,9 @@ test('an owner killed but not yet reaped by its parent (a zombie) does not block
     process.kill(pid, 'SIGKILL');
     await until(async () => (await readFile(`/proc/${pid}/stat`, 'utf8')).includes(') Z '));
     const directory = await ownedBy('zombie', pid);
-    await (await openFileStorage(directory)).close();
+    const storage = await openFileStorage(directory);
     assert.equal((await readFile(join(directory, 'owner'), 'utf8')).trim(), String(process.pid));
+    await storage.close();
   } finally {
     parent.kill('SIGKILL');
   }

@@ -131,7 +131,18 @@ impl CdpCore {
     /// `js/idb-open.js`; the connection is then the engine's to close),
     /// `backend` (the object a `"js"` storage keeps its bytes in),
     /// `snapshotMinChanges`, `announce` (keep each write's changes for `takeCommitted`).
-    pub async fn open(
+    /// Resolves to the `CdpCore`; a trap while replaying rejects it.
+    pub fn open(config: JsValue, storage: String, options: JsValue) -> Promise {
+        promise_now(Box::pin(async move {
+            Self::open_with(config, storage, options)
+                .await
+                .map(JsValue::from)
+        }))
+    }
+}
+
+impl CdpCore {
+    async fn open_with(
         config: JsValue,
         storage: String,
         options: JsValue,
@@ -227,7 +238,10 @@ impl CdpCore {
             }),
         })
     }
+}
 
+#[wasm_bindgen]
+impl CdpCore {
     /// Serves one REST request; resolves to `[status, headers, body]` with headers as flat
     /// name/value pairs, once any write the request made is durable.
     pub fn handle(

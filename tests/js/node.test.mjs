@@ -3,6 +3,8 @@
  * call ordering, and errors as CdpError with a code.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Cdp, CdpError } from '../../pkg/index.js';
@@ -413,6 +415,33 @@ describe('closing', () => {
     const { code, stdout, stderr } = await runNode(['--wasm-max-mem-pages=100', script]);
     assert.equal(code, 0, stderr);
     assert.deepEqual(JSON.parse(stdout), { small: true, huge: 'cdp.trapped', afterTrap: 'cdp.closed', reopened: true, count: 1 });
+  });
+
+  test('a trap while an open reads the stored data back rejects the open, and the data is intact', async () => {
+    // 20,000 profiles need more than a 100-page (6.4 MB) wasm memory once read back. The
+    // trap comes after the open's first wait (the files are read first), where every later
+    // step of a call must still reject the caller's promise.
+    const directory = await mkdtemp(join(tmpdir(), 'cdp-trap-open-'));
+    try {
+      const filled = await Cdp.open({ directory });
+      const bio = 'x'.repeat(200);
+      for (let first = 0; first < 20_000; first += 1_000) {
+        await filled.profiles.upsertMany(Array.from({ length: 1_000 }, (_, index) => ({
+          identities: { email: [`p${first + index}@example.com`] },
+          attributes: { bio: `${bio}${first + index}` },
+        })));
+      }
+      await filled.close();
+      const script = join(repoRoot, 'tests/js/fixtures/trap/open.mjs');
+      const { code, stdout, stderr } = await runNode(['--wasm-max-mem-pages=100', script, directory]);
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(JSON.parse(stdout), { opened: 'cdp.trapped', next: true });
+      const reopened = await Cdp.open({ directory });
+      assert.equal(await reopened.profiles.count(), 20_000);
+      await reopened.close();
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   test('a wasm trap closes the instance and the next open gets a fresh engine', async () => {

@@ -57,7 +57,10 @@ export class Events {
    * Records several events in one durable write, all or nothing. They are all checked first
    * (a malformed one rejects the call naming its `path`, e.g. `$[1].mode`); an event the
    * engine refuses while recording (an identity conflict the earlier events made) rejects the
-   * call with its `index`. Either way nothing is recorded.
+   * call with its `index`. Either way nothing is recorded. One call takes 1 to 1,000 events
+   * within the body limit (`maxBodyBytes`, 1 MB by default), as `POST /cdp/v1/events` does;
+   * more is `api.invalid_request` (or `api.body_too_large`): split them, or send one
+   * `cdp.execute({ batch })` of `recordEvent` commands.
    * @param {import('./index.js').EventInput[]} events
    * @returns {Promise<import('./index.js').EventOutcome[]>}
    */

@@ -384,7 +384,11 @@ export interface MembershipEvent {
 export interface Events {
   /** Records one event. Rejects with e.g. `events.invalid_event` (with `path`) or `events.unknown_profile`. */
   record(event: EventInput): Promise<EventOutcome>;
-  /** Records several events as one durable write, all or nothing; a refusal names the event by `path` or `index`. */
+  /**
+   * Records several events as one durable write, all or nothing; a refusal names the event by
+   * `path` or `index`. 1 to 1,000 events a call, within the body limit (`maxBodyBytes`), as
+   * `POST /cdp/v1/events`; `cdp.execute({ batch })` takes more.
+   */
   recordMany(events: EventInput[]): Promise<EventOutcome[]>;
   /** One page of a profile's events. */
   query(query: EventQuery): Promise<Page<CdpEvent>>;

@@ -65,6 +65,18 @@ describe('cdp.events', () => {
     await cdp.close();
   });
 
+  test('one recordMany call takes 1 to 1,000 events, as POST /cdp/v1/events does', async () => {
+    const cdp = await Cdp.open({ name: 'events-limit' });
+    const { profile } = await cdp.events.record({ identities: { email: 'a@x.y' }, name: 'first' });
+    const tooMany = Array.from({ length: 1_001 }, () => ({ profileId: profile, name: 'many' }));
+    await rejectsWith(cdp.events.recordMany(tooMany), 'api.invalid_request', { status: 400 });
+    await rejectsWith(cdp.events.recordMany([]), 'api.invalid_request', { status: 400 });
+    // Nothing of them was recorded: the name is still unknown.
+    await rejectsWith(cdp.events.query({ profileId: profile, names: ['many'] }), 'events.unknown_name');
+    assert.equal((await cdp.events.recordMany(tooMany.slice(1))).length, 1_000);
+    await cdp.close();
+  });
+
   test('an event refused because of the events before it refuses the whole batch', async () => {
     const cdp = await Cdp.open({ name: 'events-batch-conflict' });
     await cdp.events.record({ identities: { email: 'kept@x.y' }, name: 'before' });

@@ -97,6 +97,9 @@ impl Engine {
         let first_offset = self.next_offset;
         let at = self.now();
         let mut outcomes = Vec::with_capacity(commands.len());
+        // Every command that changes anything logs at least one change (an event exactly one):
+        // room for them at once rather than by doubling through the batch.
+        self.unpersisted.reserve(commands.len());
         for (index, command) in commands.into_iter().enumerate() {
             match self.execute_at(command, at) {
                 Ok(outcome) => outcomes.push(outcome),

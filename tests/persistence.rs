@@ -66,6 +66,42 @@ fn write_strategy() -> impl Strategy<Value = (u8, u8, Option<i64>)> {
     (0u8..12, 0u8..3, proptest::option::of(-5i64..5))
 }
 
+#[test]
+fn an_average_past_the_largest_sum_comes_back_from_a_snapshot() {
+    // Two purchases of 1.7e308 sum past f64: the trait keeps a scaled sum, which the snapshot
+    // stores and the reopened engine reads back with the same average.
+    let storage = MemoryStorage::new();
+    let live = open(&storage, 1);
+    for text in [
+        r#"{"defineTrait":{"name":"mean","aggregate":"avg","event":"buy","property":"amount"}}"#,
+        r#"{"recordEvent":{"identities":{"email":"a@x.dk"},"name":"buy","properties":{"amount":1.7e308}}}"#,
+        r#"{"recordEvent":{"identities":{"email":"a@x.dk"},"name":"buy","properties":{"amount":1.7e308}}}"#,
+    ] {
+        let command = Command::from_json(text, &IdentityConfig::default()).unwrap();
+        block_on(live.write(|engine| engine.execute(command)))
+            .unwrap()
+            .unwrap();
+    }
+    block_on(live.write_snapshot()).unwrap();
+    let mean = |database: &Database<&MemoryStorage>| {
+        database
+            .read(|engine| {
+                let profile = engine.profiles().next().unwrap().id;
+                engine.trait_values(profile)
+            })
+            .unwrap()
+    };
+    let values = mean(&live);
+    assert_eq!(
+        values.get("mean"),
+        Some(&cdp_engine::model::Value::Number(1.7e308))
+    );
+    let reopened = open(&storage, 1);
+    assert!(reopened.skipped_snapshots().is_empty());
+    assert_eq!(reopened.snapshot_offset(), live.snapshot_offset());
+    assert_eq!(mean(&reopened), values);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

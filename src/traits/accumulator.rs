@@ -60,7 +60,17 @@ pub(crate) enum Accumulator {
         earliest: bool,
     },
     Distinct(HashSet<String>),
+    /// A sum that went past the largest `f64`, kept as `sum × 2⁻⁶⁴` so the average stays
+    /// right (the sum itself is then out of range and reads as infinite). Last, so stored
+    /// accumulators of the other kinds read as before.
+    ScaledSum {
+        scaled: f64,
+        count: u64,
+    },
 }
+
+/// [`Accumulator::ScaledSum`]'s scale: a power of two, so scaling loses no precision.
+const SCALE: f64 = 1.0 / 18_446_744_073_709_551_616.0;
 
 impl Accumulator {
     pub(crate) fn new(aggregate: Aggregate) -> Self {
@@ -93,12 +103,21 @@ impl Accumulator {
         match self {
             Self::Count(count) => *count += 1,
             Self::Sum { sum, count } => {
-                let number = match value {
-                    Some(Value::Integer(number)) => *number as f64,
-                    Some(Value::Number(number)) => *number,
-                    _ => return,
-                };
-                *sum += number;
+                let Some(number) = summand(value) else { return };
+                if (*sum + number).is_finite() {
+                    *sum += number;
+                    *count += 1;
+                } else {
+                    let scaled = *sum * SCALE + number * SCALE;
+                    *self = Self::ScaledSum {
+                        scaled,
+                        count: *count + 1,
+                    };
+                }
+            }
+            Self::ScaledSum { scaled, count } => {
+                let Some(number) = summand(value) else { return };
+                *scaled += number * SCALE;
                 *count += 1;
             }
             Self::Extreme { best, lowest } => {
@@ -144,12 +163,19 @@ impl Accumulator {
         match self {
             Self::Count(0) => None,
             Self::Count(count) => Some(Value::Integer(i64::try_from(*count).unwrap_or(i64::MAX))),
-            Self::Sum { count: 0, .. } => None,
+            Self::Sum { count: 0, .. } | Self::ScaledSum { count: 0, .. } => None,
             Self::Sum { sum, count } => Some(Value::Number(if aggregate == Aggregate::Avg {
                 *sum / *count as f64
             } else {
                 *sum
             })),
+            Self::ScaledSum { scaled, count } => {
+                Some(Value::Number(if aggregate == Aggregate::Avg {
+                    *scaled / *count as f64 / SCALE
+                } else {
+                    *scaled / SCALE
+                }))
+            }
             Self::Extreme { best, .. } => best.as_ref().map(|(_, value)| value.clone()),
             Self::Edge { best, .. } => best.as_ref().map(|(_, value)| value.clone()),
             Self::Distinct(seen) if seen.is_empty() => None,
@@ -157,5 +183,68 @@ impl Accumulator {
                 i64::try_from(seen.len()).unwrap_or(i64::MAX),
             )),
         }
+    }
+}
+
+/// The number an event adds to a sum: an integer or a number property.
+fn summand(value: Option<&Value>) -> Option<f64> {
+    match value {
+        Some(Value::Integer(number)) => Some(*number as f64),
+        Some(Value::Number(number)) => Some(*number),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folded(numbers: &[f64]) -> Accumulator {
+        let mut accumulator = Accumulator::new(Aggregate::Avg);
+        for (index, number) in numbers.iter().enumerate() {
+            let key = (Timestamp::from_micros(index as i64), index as u64);
+            accumulator.fold(key, Some(&Value::Number(*number)));
+        }
+        accumulator
+    }
+
+    #[test]
+    fn an_average_of_numbers_whose_sum_overflows_stays_right() {
+        let huge = 1.7e308;
+        let accumulator = folded(&[huge, huge, 1.0e308]);
+        assert!(matches!(
+            accumulator,
+            Accumulator::ScaledSum { count: 3, .. }
+        ));
+        let Some(Value::Number(average)) = accumulator.value(Aggregate::Avg) else {
+            panic!("an average");
+        };
+        assert!(
+            (average - 1.4666666666666667e308).abs() < 1e294,
+            "{average}"
+        );
+        assert_eq!(
+            accumulator.value(Aggregate::Sum),
+            Some(Value::Number(f64::INFINITY)),
+            "the sum itself is out of range"
+        );
+        let negative = folded(&[-huge, -huge]);
+        assert_eq!(negative.value(Aggregate::Avg), Some(Value::Number(-huge)));
+    }
+
+    #[test]
+    fn sums_in_range_are_kept_as_they_were() {
+        let accumulator = folded(&[0.1, 0.2, 0.3]);
+        assert_eq!(
+            accumulator,
+            Accumulator::Sum {
+                sum: 0.1 + 0.2 + 0.3,
+                count: 3
+            }
+        );
+        assert_eq!(
+            accumulator.value(Aggregate::Avg),
+            Some(Value::Number((0.1 + 0.2 + 0.3) / 3.0))
+        );
     }
 }

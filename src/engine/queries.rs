@@ -132,10 +132,24 @@ impl Engine {
 
     /// The members of a segment, in profile creation order.
     pub fn segment_members(&self, system_title: &str) -> Option<Vec<ProfileId>> {
+        self.segment_members_page(system_title, 0, usize::MAX)
+    }
+
+    /// At most `len` members of a segment from position `start` of
+    /// [`Engine::segment_members`]: only those are looked up, so a page deep in a large
+    /// segment costs its own size.
+    pub fn segment_members_page(
+        &self,
+        system_title: &str,
+        start: usize,
+        len: usize,
+    ) -> Option<Vec<ProfileId>> {
         let members = self.derived.segments.members(system_title)?;
         Some(
             members
                 .iter()
+                .skip(start)
+                .take(len)
                 .filter_map(|slot| self.id_at(ProfileIndex(slot)))
                 .collect(),
         )
@@ -163,13 +177,31 @@ impl Engine {
 
     /// A segment's entry/exit history, oldest first.
     pub fn segment_history(&self, system_title: &str) -> Option<Vec<MembershipEvent>> {
+        self.segment_history_page(system_title, 0, usize::MAX)
+    }
+
+    /// At most `len` records of [`Engine::segment_history`] from position `start`: only
+    /// those are built.
+    pub fn segment_history_page(
+        &self,
+        system_title: &str,
+        start: usize,
+        len: usize,
+    ) -> Option<Vec<MembershipEvent>> {
         let history = self.derived.segments.history(system_title)?;
         Some(
             history
                 .iter()
+                .skip(start)
+                .take(len)
                 .filter_map(|record| self.membership_event(system_title.to_owned(), *record))
                 .collect(),
         )
+    }
+
+    /// How many entries and exits a segment's history holds.
+    pub fn segment_history_len(&self, system_title: &str) -> Option<usize> {
+        self.derived.segments.history(system_title).map(<[_]>::len)
     }
 
     /// Starts or stops collecting entries and exits for

@@ -280,15 +280,13 @@ impl Arrigoo {
     ) -> Result<Response, ApiError> {
         let skip = self.page_start(request)?;
         let members = engine
-            .segment_members(system_title)
+            .segment_members_page(system_title, skip, self.page_size)
             .ok_or_else(|| ApiError::NotFound {
                 resource: "segment",
                 id: system_title.to_owned(),
             })?;
         let entries: Vec<Json> = members
             .into_iter()
-            .skip(skip)
-            .take(self.page_size)
             .filter_map(|id| engine.profile(id))
             .map(|profile| shape::summary(profile, &engine.segments_of(profile.id)))
             .collect();

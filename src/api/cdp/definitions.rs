@@ -118,18 +118,18 @@ pub(super) fn members(
     title: &str,
 ) -> Result<Response, ApiError> {
     known_segment(engine, title)?;
-    let members = engine.segment_members(title).unwrap_or_default();
-    let (start, end, next) = page_window(request, members.len())?;
-    let data = members
-        .get(start..end)
+    let total = engine
+        .segment_size(title)
+        .and_then(|size| usize::try_from(size).ok())
+        .unwrap_or_default();
+    let (start, end, next) = page_window(request, total)?;
+    let data = engine
+        .segment_members_page(title, start, end - start)
         .unwrap_or_default()
         .iter()
         .map(|id| Json::String(id.to_string()))
         .collect();
-    Ok(Response::json(
-        200,
-        &shape::page(data, next, Some(members.len())),
-    ))
+    Ok(Response::json(200, &shape::page(data, next, Some(total))))
 }
 
 /// `GET /cdp/v1/segments/{title}/history?limit&cursor`: entries and exits, oldest first,
@@ -140,18 +140,15 @@ pub(super) fn history(
     title: &str,
 ) -> Result<Response, ApiError> {
     known_segment(engine, title)?;
-    let history = engine.segment_history(title).unwrap_or_default();
-    let (start, end, next) = page_window(request, history.len())?;
-    let data = history
-        .get(start..end)
+    let total = engine.segment_history_len(title).unwrap_or_default();
+    let (start, end, next) = page_window(request, total)?;
+    let data = engine
+        .segment_history_page(title, start, end - start)
         .unwrap_or_default()
         .iter()
         .map(shape::membership)
         .collect();
-    Ok(Response::json(
-        200,
-        &shape::page(data, next, Some(history.len())),
-    ))
+    Ok(Response::json(200, &shape::page(data, next, Some(total))))
 }
 
 fn known_segment<'a>(engine: &'a Engine, title: &str) -> Result<&'a SegmentDefinition, ApiError> {

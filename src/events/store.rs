@@ -555,18 +555,25 @@ impl EventStore {
             list.partition_point(|stored| stored.happened < end)
         });
         let window = list.get(low..high.max(low)).unwrap_or(&[]);
+        // The list is in key order, so the cursor is found by bisection: a page deep in a
+        // long list costs what the page reads, not what comes before it.
+        let window = match (query.order, query.cursor) {
+            (_, None) => window,
+            (Order::Asc, Some(cursor)) => {
+                let after = window.partition_point(|stored| stored.key() <= cursor);
+                window.get(after..).unwrap_or(&[])
+            }
+            (Order::Desc, Some(cursor)) => {
+                let before = window.partition_point(|stored| stored.key() < cursor);
+                window.get(..before).unwrap_or(&[])
+            }
+        };
         let passes = |stored: &&StoredEvent| query.matches_event(&stored.event);
         let mut picked: Vec<&StoredEvent> = match query.order {
-            Order::Asc => window
-                .iter()
-                .filter(|stored| query.cursor.is_none_or(|cursor| stored.key() > cursor))
-                .filter(passes)
-                .take(query.limit + 1)
-                .collect(),
+            Order::Asc => window.iter().filter(passes).take(query.limit + 1).collect(),
             Order::Desc => window
                 .iter()
                 .rev()
-                .filter(|stored| query.cursor.is_none_or(|cursor| stored.key() < cursor))
                 .filter(passes)
                 .take(query.limit + 1)
                 .collect(),

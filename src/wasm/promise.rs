@@ -104,14 +104,22 @@ fn drive(wake: &Promise, mut future: Work, id: u32) -> Promise {
 /// callback. One function for every call (boxed futures), so the binding's size does not grow
 /// per call.
 pub(super) fn promise_now(mut future: Work) -> Promise {
-    let id = WAKERS.with(|wakers| {
-        let mut wakers = wakers.borrow_mut();
-        wakers.last = wakers.last.wrapping_add(1);
-        wakers.last
-    });
-    match step(&mut future, id) {
-        Ok(Ok(value)) => Promise::resolve(&value),
-        Ok(Err(error)) => Promise::reject(&error),
-        Err(wake) => drive(&wake, future, id),
+    // Most calls finish in their first poll (reads, writes to memory): that poll takes no
+    // task number and makes no wake promise. One still pending is polled again at once by
+    // `drive`, which then waits on a waker of its own: a poll more, which futures allow.
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(Ok(value)) => Promise::resolve(&value),
+        Poll::Ready(Err(error)) => Promise::reject(&error),
+        Poll::Pending => {
+            let id = WAKERS.with(|wakers| {
+                let mut wakers = wakers.borrow_mut();
+                wakers.last = wakers.last.wrapping_add(1);
+                wakers.last
+            });
+            drive(&Promise::resolve(&JsValue::UNDEFINED), future, id)
+        }
     }
 }

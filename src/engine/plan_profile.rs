@@ -430,6 +430,10 @@ fn dedup(identifiers: Vec<Identifier>) -> Vec<Identifier> {
                 .take(position)
                 .any(|seen| seen == identifier)
         };
+        // The common case (a few, none repeated) allocates nothing.
+        if identifiers.iter().enumerate().all(first) {
+            return identifiers;
+        }
         identifiers.iter().enumerate().map(first).collect()
     } else {
         // Owned entries, the set type the profile's identities use: one less in the code.

@@ -940,15 +940,22 @@ mod tests {
     /// A write of [`Attributes::write_all`] with what it refers to.
     type OwnedWrite = (SourceId, String, Option<(Value, Timestamp)>);
 
+    /// What a write of the property tests writes.
+    fn owned(&(source, key, number, at): &Write) -> OwnedWrite {
+        let at = Timestamp::from_micros(1_700_000_000_000_000 + at);
+        let entry = number.map(|number| (value_of(number), at));
+        (
+            SourceId::new(format!("s{source}")),
+            format!("k{key}"),
+            entry,
+        )
+    }
+
     /// Applies writes of the property tests one by one.
     fn write_one_by_one(attributes: &mut Attributes, writes: &[Write], names: &mut AttributeNames) {
-        for (source, key, number, at) in writes {
-            let (source, key) = (SourceId::new(format!("s{source}")), format!("k{key}"));
-            match number {
-                Some(number) => {
-                    let at = Timestamp::from_micros(1_700_000_000_000_000 + at);
-                    attributes.set(&source, &key, &value_of(*number), at, names);
-                }
+        for (source, key, entry) in writes.iter().map(owned) {
+            match entry {
+                Some((value, at)) => attributes.set(&source, &key, &value, at, names),
                 None => drop(attributes.unset(&source, &key, names)),
             }
         }
@@ -972,14 +979,8 @@ mod tests {
             write_one_by_one(&mut one_by_one, &before, &mut names);
             let mut at_once = one_by_one.clone();
             write_one_by_one(&mut one_by_one, &writes, &mut names);
-            let owned: Vec<OwnedWrite> = writes
-                .iter()
-                .map(|(source, key, number, at)| {
-                    let at = Timestamp::from_micros(1_700_000_000_000_000 + at);
-                    (SourceId::new(format!("s{source}")), format!("k{key}"), number.map(|n| (value_of(n), at)))
-                })
-                .collect();
-            let batch = owned
+            let written: Vec<OwnedWrite> = writes.iter().map(owned).collect();
+            let batch = written
                 .iter()
                 .map(|(source, key, entry)| (source, key.as_str(), entry.as_ref().map(|(value, at)| (value, *at))))
                 .collect();

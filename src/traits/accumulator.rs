@@ -164,17 +164,9 @@ impl Accumulator {
             Self::Count(0) => None,
             Self::Count(count) => Some(Value::Integer(i64::try_from(*count).unwrap_or(i64::MAX))),
             Self::Sum { count: 0, .. } | Self::ScaledSum { count: 0, .. } => None,
-            Self::Sum { sum, count } => Some(Value::Number(if aggregate == Aggregate::Avg {
-                *sum / *count as f64
-            } else {
-                *sum
-            })),
+            Self::Sum { sum, count } => Some(Value::Number(total(aggregate, *sum, *count))),
             Self::ScaledSum { scaled, count } => {
-                Some(Value::Number(if aggregate == Aggregate::Avg {
-                    *scaled / *count as f64 / SCALE
-                } else {
-                    *scaled / SCALE
-                }))
+                Some(Value::Number(total(aggregate, *scaled, *count) / SCALE))
             }
             Self::Extreme { best, .. } => best.as_ref().map(|(_, value)| value.clone()),
             Self::Edge { best, .. } => best.as_ref().map(|(_, value)| value.clone()),
@@ -183,6 +175,15 @@ impl Accumulator {
                 i64::try_from(seen.len()).unwrap_or(i64::MAX),
             )),
         }
+    }
+}
+
+/// The sum, or for `avg` the average, of `count` numbers that add up to `sum`.
+fn total(aggregate: Aggregate, sum: f64, count: u64) -> f64 {
+    if aggregate == Aggregate::Avg {
+        sum / count as f64
+    } else {
+        sum
     }
 }
 

@@ -35,9 +35,14 @@ function storageError(code, message) {
   return Object.assign(new Error(message), { code });
 }
 
-/** @param {unknown} error */
+/**
+ * The storage error for a failure: a storage error already made here as it is, a file
+ * system error by its code.
+ * @param {unknown} error
+ */
 function fromFsError(error) {
   const code = /** @type {{ code?: string }} */ (error).code;
+  if (code?.startsWith('storage.')) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (code === 'ENOSPC' || code === 'EDQUOT') return storageError('storage.quota_exceeded', message);
   return storageError('storage.failed', message);
@@ -295,7 +300,7 @@ export async function openFileStorage(directory) {
       return exclusive(async () => {
         const frames = [];
         const tail = await logFrom(from).catch((error) => {
-          throw /** @type {{ code?: string }} */ (error).code?.startsWith('storage.') ? error : fromFsError(error);
+          throw fromFsError(error);
         });
         for (const record of parseLog(tail.bytes).records) {
           for (const { frame } of record.frames) frames.push(new Uint8Array(frame));
@@ -358,7 +363,7 @@ export async function openFileStorage(directory) {
             .filter((record) => record.position >= kept.position)
             .map((record) => ({ first: record.first, position: record.position - kept.position }));
         } catch (error) {
-          throw /** @type {{ code?: string }} */ (error).code?.startsWith('storage.') ? error : fromFsError(error);
+          throw fromFsError(error);
         }
       });
     },

@@ -57,6 +57,24 @@ export function segment(value, what) {
 }
 
 /**
+ * Reads `/cdp/v1/profiles/{id}/{part}` and answers its `part` field (a profile's `traits`,
+ * its `segments`); a malformed id rejects before anything is queued.
+ * @param {Runner} run
+ * @param {string} profileId
+ * @param {'traits' | 'segments'} part
+ * @returns {Promise<any>}
+ */
+export function profilePart(run, profileId, part) {
+  let path;
+  try {
+    path = `/cdp/v1/profiles/${segment(profileId, 'a profile id')}/${part}`;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return run(async (core) => (await request(core, 'GET', path)).body[part]);
+}
+
+/**
  * `?limit=…&cursor=…` from paging options.
  * @param {{ limit?: number, cursor?: string | null } | undefined} options
  * @returns {URLSearchParams}

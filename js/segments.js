@@ -5,7 +5,7 @@
  * durable.
  */
 import { CdpError, codes, isPlainObject } from './cdp-error.js';
-import { badArgument, pageQuery, request, segment, withQuery } from './own-api.js';
+import { badArgument, pageQuery, profilePart, request, segment, withQuery } from './own-api.js';
 
 /** @typedef {import('./profiles.js').Core} Core */
 /** @typedef {import('./profiles.js').Runner} Runner */
@@ -161,13 +161,7 @@ export class Segments {
    * @throws {CdpError} `api.not_found` for an unknown profile, `model.invalid_id` for a malformed id
    */
   of(profileId) {
-    let path;
-    try {
-      path = `/cdp/v1/profiles/${segment(profileId, 'a profile id')}/segments`;
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#run(async (core) => (await request(core, 'GET', path)).body.segments);
+    return profilePart(this.#run, profileId, 'segments');
   }
 
   /**

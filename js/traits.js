@@ -3,7 +3,7 @@
  * through the engine's `/cdp/v1` surface. Each write resolves once durable.
  */
 import { isPlainObject } from './cdp-error.js';
-import { badArgument, request, segment } from './own-api.js';
+import { badArgument, profilePart, request, segment } from './own-api.js';
 
 /** @typedef {import('./profiles.js').Runner} Runner */
 
@@ -82,12 +82,6 @@ export class Traits {
    * @throws {CdpError} `api.not_found` for an unknown profile, `model.invalid_id` for a malformed id
    */
   valuesOf(profileId) {
-    let path;
-    try {
-      path = `/cdp/v1/profiles/${segment(profileId, 'a profile id')}/traits`;
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#run(async (core) => (await request(core, 'GET', path)).body.traits);
+    return profilePart(this.#run, profileId, 'traits');
   }
 }

@@ -6,7 +6,9 @@
 //! time and one property each, over `N / 2` profiles). `rest`: the same events as
 //! `cdp.events.recordMany` posts them to `POST /cdp/v1/events`, in arrays of 1,000. `keys`:
 //! one upsert of a profile with `N` new attributes, then a replay of its log. `sor`: one
-//! FollowAnalytics upload of `N` new keys to an app SOR, which declares them. Not a
+//! FollowAnalytics upload of `N` new keys to an app SOR, which declares them. `newest-first`
+//! and `oldest-first`: `N` events of one profile in batches of 1,000, as a history exported
+//! newest first (or oldest first) is imported. Not a
 //! test and not a benchmark of record; run with
 //! `cargo run --release --example batch_timing [N] [upserts|events|rest]`, or under callgrind
 //! to count instructions.
@@ -53,8 +55,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("rest") => (true, true),
         Some("keys") => return one_profile_keys(count),
         Some("sor") => return one_upload_of_new_keys(count),
+        Some("newest-first") => return one_profile_history(count, true),
+        Some("oldest-first") => return one_profile_history(count, false),
         Some(other) => {
-            return Err(format!("upserts, events, rest, keys or sor, not {other}").into())
+            return Err(format!(
+                "upserts, events, rest, keys, sor, newest-first or oldest-first, not {other}"
+            )
+            .into())
         }
     };
     let profiles = (count / 2).max(1);
@@ -147,6 +154,59 @@ fn one_profile_keys(count: usize) -> Result<(), Box<dyn std::error::Error>> {
         replayed.profile_count()
     );
     Ok(())
+}
+
+/// Records `count` events of one profile, a minute apart, in batches of 1,000: the newest
+/// first when `newest_first`, else the oldest first.
+fn one_profile_history(count: usize, newest_first: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let mut engine = Engine::new(IdentityConfig::default(), Rc::new(SystemClock));
+    let minutes: Vec<usize> = if newest_first {
+        (0..count).rev().collect()
+    } else {
+        (0..count).collect()
+    };
+    let batches: Vec<String> = minutes
+        .chunks(1_000)
+        .map(|part| {
+            let records: Vec<String> = part
+                .iter()
+                .map(|&minute| {
+                    format!(
+                        r#"{{"recordEvent":{{"identities":{{"email":["history@example.com"]}},"name":"view","happened":"{}","properties":{{"minute":{minute}}}}}}}"#,
+                        minute_text(minute)
+                    )
+                })
+                .collect();
+            format!(r#"{{"batch":[{}]}}"#, records.join(","))
+        })
+        .collect();
+    let start = Instant::now();
+    for text in batches {
+        Execution::from_json(&text, engine.identity_config())?.run(&mut engine)?;
+        engine.take_unpersisted();
+    }
+    println!(
+        "{count} events of one profile, {}: {:?}",
+        if newest_first {
+            "newest first"
+        } else {
+            "oldest first"
+        },
+        start.elapsed()
+    );
+    Ok(())
+}
+
+/// `minute` minutes after 2026-01-01T00:00:00Z, as RFC 3339 text.
+fn minute_text(minute: usize) -> String {
+    let (days, rest) = (minute / 1_440, minute % 1_440);
+    let (month, day) = (1 + days / 28 % 12, 1 + days % 28);
+    let year = 2026 + days / (28 * 12);
+    format!(
+        "{year}-{month:02}-{day:02}T{:02}:{:02}:00Z",
+        rest / 60,
+        rest % 60
+    )
 }
 
 /// Uploads `count` values of new keys for one customer to an app SOR, which declares each key.

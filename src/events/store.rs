@@ -197,11 +197,104 @@ struct Row {
     name: NameId,
 }
 
+/// One profile's events in key order (time happened, then arrival), after a gap: an event
+/// stored in the older half of a long list takes the gap's last entry and moves the events
+/// before its place, so a history recorded newest first moves nothing but the new event
+/// instead of every event after it. The gap's entries are copies of a live event, never
+/// read; a short list, or one never stored into its older half, has none.
+#[derive(Clone, Debug, Default)]
+struct EventList {
+    events: Vec<StoredEvent>,
+    /// How many entries at the front of `events` are gap.
+    gap: usize,
+}
+
+impl EventList {
+    /// The shortest list given a gap; shorter ones move their few later events.
+    const GAP_FROM: usize = 64;
+
+    fn as_slice(&self) -> &[StoredEvent] {
+        self.events.get(self.gap..).unwrap_or(&[])
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [StoredEvent] {
+        self.events.get_mut(self.gap..).unwrap_or(&mut [])
+    }
+
+    /// Puts `stored` after every event that happened at or before it (it arrived last);
+    /// returns its index in [`EventList::as_slice`].
+    fn insert(&mut self, stored: StoredEvent) -> usize {
+        let live = self.as_slice();
+        let len = live.len();
+        let at = stored.happened;
+        if live.last().is_none_or(|last| last.happened <= at) {
+            self.events.push(stored);
+            return len;
+        }
+        let index = live.partition_point(|existing| existing.happened <= at);
+        if index >= len / 2 || (self.gap == 0 && len < Self::GAP_FROM) {
+            self.events.insert(self.gap + index, stored);
+            return index;
+        }
+        if self.gap == 0 {
+            self.open_gap();
+        }
+        // The gap's last entry takes the new event, which then moves past the `index` events
+        // before its place.
+        let gap = self.gap;
+        if let Some(place) = gap
+            .checked_sub(1)
+            .and_then(|last| self.events.get_mut(last..gap + index))
+        {
+            if let Some(entry) = place.first_mut() {
+                *entry = stored;
+                place.rotate_left(1);
+                self.gap -= 1;
+                return index;
+            }
+        }
+        self.events.insert(gap + index, stored);
+        index
+    }
+
+    /// Puts as much gap as there are events before the first (a live list is not empty here).
+    fn open_gap(&mut self) {
+        let Some(first) = self.as_slice().first().cloned() else {
+            return;
+        };
+        let live = self.take();
+        let mut events = Vec::with_capacity(2 * live.len() + 1);
+        events.resize(live.len(), first);
+        self.gap = events.len();
+        events.extend(live);
+        self.events = events;
+    }
+
+    fn push(&mut self, stored: StoredEvent) {
+        self.events.push(stored);
+    }
+
+    /// The events, without the gap, leaving the list empty.
+    fn take(&mut self) -> Vec<StoredEvent> {
+        let mut events = std::mem::take(&mut self.events);
+        events.drain(..self.gap.min(events.len()));
+        self.gap = 0;
+        events
+    }
+
+    /// Makes the list `events`, sorted into key order.
+    fn set_sorted(&mut self, mut events: Vec<StoredEvent>) {
+        events.sort_by_key(StoredEvent::key);
+        self.events = events;
+        self.gap = 0;
+    }
+}
+
 /// Every profile's events, each profile's list sorted by (time happened, arrival), and the
 /// same events as rows for scans over all of them.
 #[derive(Clone, Debug, Default)]
 pub struct EventStore {
-    by_profile: Vec<Vec<StoredEvent>>,
+    by_profile: Vec<EventList>,
     owners: HashMap<EventId, Owner>,
     rows: Vec<Row>,
     /// Every name an event stored had, once each, with its number. Events recorded live
@@ -231,22 +324,15 @@ impl EventStore {
     fn store(&mut self, slot: ProfileIndex, event: Rc<Event>) -> Option<&StoredEvent> {
         let position = slot.slot();
         if self.by_profile.len() <= position {
-            self.by_profile.resize_with(position + 1, Vec::new);
+            self.by_profile
+                .resize_with(position + 1, EventList::default);
         }
         let sequence = self.next_sequence;
         self.next_sequence += 1;
         let stored = self.stored_event(slot, event, sequence);
         let list = self.by_profile.get_mut(position)?;
-        let at = stored.happened;
-        // Scanned from the end rather than bisected: the insert moves every later event
-        // anyway, so the scan reads no more than the move does, in order, where a binary
-        // search waits on one cache miss after another in a long list.
-        let index = list
-            .iter()
-            .rposition(|existing| existing.happened <= at)
-            .map_or(0, |before| before + 1);
-        list.insert(index, stored);
-        list.get(index)
+        let index = list.insert(stored);
+        list.as_slice().get(index)
     }
 
     /// The event as stored, its name the store's copy, and its row added. An event read
@@ -312,7 +398,7 @@ impl EventStore {
         let bit = u8::try_from(free).ok()?;
         let mut only = Marks::default();
         only.lists.push(Some((name.to_owned(), filters.to_vec())));
-        for stored in self.by_profile.iter_mut().flatten() {
+        for stored in self.by_profile.iter_mut().flat_map(EventList::as_mut_slice) {
             let passes = only.of(&stored.event) != 0;
             stored.marks = (stored.marks & !(1 << bit)) | (u32::from(passes) << bit);
         }
@@ -355,7 +441,7 @@ impl EventStore {
             .enumerate()
             .flat_map(|(position, list)| {
                 let slot = ProfileIndex(u32::try_from(position).unwrap_or(u32::MAX));
-                list.iter().map(move |stored| (slot, stored))
+                list.as_slice().iter().map(move |stored| (slot, stored))
             })
     }
 
@@ -372,7 +458,8 @@ impl EventStore {
             return Err(format!("events of profile slot {} out of order", slot.0));
         }
         if self.by_profile.len() <= position {
-            self.by_profile.resize_with(position + 1, Vec::new);
+            self.by_profile
+                .resize_with(position + 1, EventList::default);
         }
         let row = u32::try_from(self.rows.len()).map_err(|_| "too many events".to_owned())?;
         if self.owners.insert(event.id, Owner { slot, row }).is_some() {
@@ -383,7 +470,11 @@ impl EventStore {
             .by_profile
             .get_mut(position)
             .ok_or_else(|| "no list for the profile".to_owned())?;
-        if list.last().is_some_and(|last| last.key() >= stored.key()) {
+        if list
+            .as_slice()
+            .last()
+            .is_some_and(|last| last.key() >= stored.key())
+        {
             return Err(format!("event {} is out of time order", stored.event.id));
         }
         self.next_sequence = self.next_sequence.max(stored.sequence.saturating_add(1));
@@ -462,7 +553,9 @@ impl EventStore {
 
     /// The events of the profile at `slot`, oldest first.
     pub fn of_profile(&self, slot: ProfileIndex) -> &[StoredEvent] {
-        self.by_profile.get(slot.slot()).map_or(&[], Vec::as_slice)
+        self.by_profile
+            .get(slot.slot())
+            .map_or(&[], EventList::as_slice)
     }
 
     /// Every stored event, profile by profile.
@@ -472,7 +565,9 @@ impl EventStore {
             .enumerate()
             .flat_map(|(position, list)| {
                 let slot = ProfileIndex(u32::try_from(position).unwrap_or(u32::MAX));
-                list.iter().map(move |stored| (slot, &*stored.event))
+                list.as_slice()
+                    .iter()
+                    .map(move |stored| (slot, &*stored.event))
             })
     }
 
@@ -500,16 +595,23 @@ impl EventStore {
 
     /// Moves every event of `from` to `into` (a merge), keeping time order.
     pub fn reassign(&mut self, from: ProfileIndex, into: ProfileIndex) {
-        let Some(moved) = self.by_profile.get_mut(from.slot()).map(std::mem::take) else {
+        let Some(moved) = self.by_profile.get_mut(from.slot()).map(EventList::take) else {
             return;
         };
+        self.add_moved(moved, into);
+    }
+
+    /// Adds events taken from another profile to the list of `into`, in key order.
+    fn add_moved(&mut self, moved: Vec<StoredEvent>, into: ProfileIndex) {
         self.move_owners(&moved, into);
         if self.by_profile.len() <= into.slot() {
-            self.by_profile.resize_with(into.slot() + 1, Vec::new);
+            self.by_profile
+                .resize_with(into.slot() + 1, EventList::default);
         }
         if let Some(list) = self.by_profile.get_mut(into.slot()) {
-            list.extend(moved);
-            list.sort_by_key(StoredEvent::key);
+            let mut events = list.take();
+            events.extend(moved);
+            list.set_sorted(events);
         }
     }
 
@@ -525,21 +627,14 @@ impl EventStore {
         let Some(list) = self.by_profile.get_mut(from.slot()) else {
             return 0;
         };
-        let (moved, kept): (Vec<StoredEvent>, Vec<StoredEvent>) = std::mem::take(list)
+        let (moved, kept): (Vec<StoredEvent>, Vec<StoredEvent>) = list
+            .take()
             .into_iter()
             .partition(|stored| belongs(&stored.event));
-        *list = kept;
+        list.set_sorted(kept);
         let count = moved.len();
-        if count == 0 {
-            return 0;
-        }
-        self.move_owners(&moved, into);
-        if self.by_profile.len() <= into.slot() {
-            self.by_profile.resize_with(into.slot() + 1, Vec::new);
-        }
-        if let Some(list) = self.by_profile.get_mut(into.slot()) {
-            list.extend(moved);
-            list.sort_by_key(StoredEvent::key);
+        if count > 0 {
+            self.add_moved(moved, into);
         }
         count
     }
@@ -810,6 +905,103 @@ mod tests {
         let mut query = EventQuery::for_profile(profile);
         query.order = Order::Asc;
         assert_eq!(seconds(&store.query(ProfileIndex(0), &query)), [1, 3, 5]);
+    }
+
+    /// (second, arrival) of the stored events of `slot`, in stored order.
+    fn keys_of(store: &EventStore, slot: u32) -> Vec<(i64, u64)> {
+        store
+            .of_profile(ProfileIndex(slot))
+            .iter()
+            .map(|stored| (stored.happened.as_micros() / 1_000_000, stored.sequence))
+            .collect()
+    }
+
+    #[test]
+    fn a_history_stored_newest_first_fills_a_gap_before_the_first_event() {
+        let mut store = EventStore::default();
+        let profile = ProfileId::random();
+        let mut ids = Vec::new();
+        for second in (0..1_000).rev() {
+            let event = event(profile, "view", second);
+            ids.push(event.id);
+            store.insert(ProfileIndex(0), Rc::new(event));
+        }
+        // The older half of a long list was stored into through its gap.
+        assert!(store.by_profile[0].gap > 0);
+        let seconds: Vec<i64> = keys_of(&store, 0).iter().map(|key| key.0).collect();
+        assert_eq!(seconds, (0..1_000).collect::<Vec<_>>());
+        // Stored in the newer half, between two events, and at the very front.
+        for second in [700, 0] {
+            store.insert(ProfileIndex(0), Rc::new(event(profile, "late", second)));
+        }
+        let keys = keys_of(&store, 0);
+        assert_eq!(keys.len(), 1_002);
+        assert!(keys.windows(2).all(|pair| pair[0] < pair[1]));
+        assert_eq!(&keys[..2], [(0, 999), (0, 1_001)]);
+        // Every reader sees the events only.
+        for id in &ids {
+            assert_eq!(
+                store.get(*id).map(|(slot, event)| (slot, event.id)),
+                Some((ProfileIndex(0), *id))
+            );
+        }
+        assert_eq!(store.stored().count(), 1_002);
+        assert_eq!(store.iter().count(), 1_002);
+        let mark = store.mark("late", &[]).unwrap();
+        assert_eq!(marked(&store, mark), [0, 700]);
+        // Moved whole to another profile, the gap is left behind.
+        store.reassign(ProfileIndex(0), ProfileIndex(1));
+        assert_eq!(keys_of(&store, 1), keys);
+        assert!(store.of_profile(ProfileIndex(0)).is_empty());
+        assert_eq!(store.by_profile[1].gap, 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_profile_list_is_in_key_order_whatever_the_order_of_arrival(
+            steps in proptest::collection::vec((0u32..3, 0i64..200, 0u8..40), 0..600)
+        ) {
+            let mut store = EventStore::default();
+            let profile = ProfileId::random();
+            // What each slot must hold: (second, arrival), sorted.
+            let mut expected: Vec<Vec<(i64, u64)>> = vec![Vec::new(); 3];
+            let mut arrival = 0;
+            for (slot, second, what) in steps {
+                match what {
+                    0 => {
+                        let into = (slot + 1) % 3;
+                        store.reassign(ProfileIndex(slot), ProfileIndex(into));
+                        let moved = std::mem::take(&mut expected[slot as usize]);
+                        expected[into as usize].extend(moved);
+                        expected[into as usize].sort_unstable();
+                    }
+                    1 => {
+                        let into = (slot + 2) % 3;
+                        let odd = |event: &Event| event.happened.as_micros() / 1_000_000 % 2 == 1;
+                        store.reclaim(ProfileIndex(slot), ProfileIndex(into), odd);
+                        let (moved, kept) = std::mem::take(&mut expected[slot as usize])
+                            .into_iter()
+                            .partition(|key: &(i64, u64)| key.0 % 2 == 1);
+                        expected[slot as usize] = kept;
+                        let moved: Vec<(i64, u64)> = moved;
+                        expected[into as usize].extend(moved);
+                        expected[into as usize].sort_unstable();
+                    }
+                    _ => {
+                        // Mostly newest first, with ties and strays.
+                        let second = if what < 30 { 10_000 - i64::from(arrival as u32) } else { second };
+                        store.insert(ProfileIndex(slot), Rc::new(event(profile, "a", second)));
+                        expected[slot as usize].push((second, arrival));
+                        expected[slot as usize].sort_unstable();
+                        arrival += 1;
+                    }
+                }
+            }
+            for slot in 0..3 {
+                proptest::prop_assert_eq!(&keys_of(&store, slot), &expected[slot as usize]);
+            }
+            proptest::prop_assert_eq!(store.stored().count(), store.len());
+        }
     }
 
     #[test]

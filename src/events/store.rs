@@ -92,6 +92,7 @@ pub struct PerName<T> {
 impl<T> PerName<T> {
     /// The answer for `key` at `generation`, worked out by `make` from the name's text
     /// unless it is known.
+    #[inline]
     pub fn get_or_insert_with(
         &mut self,
         generation: u64,
@@ -197,11 +198,12 @@ struct Row {
     name: NameId,
 }
 
-/// One profile's events in key order (time happened, then arrival), after a gap: an event
-/// stored in the older half of a long list takes the gap's last entry and moves the events
-/// before its place, so a history recorded newest first moves nothing but the new event
-/// instead of every event after it. The gap's entries are copies of a live event, never
-/// read; a short list, or one never stored into its older half, has none.
+/// One profile's events in key order (time happened, then arrival), after a gap. A long
+/// list gets one when an event older than all of it arrives (a history recorded newest
+/// first); while it has one, an event stored in its older half takes the gap's last entry
+/// and moves the events before its place instead of every event after it, so such a
+/// history moves little more than the new events. The gap's entries are copies of a live
+/// event, never read.
 #[derive(Clone, Debug, Default)]
 struct EventList {
     events: Vec<StoredEvent>,
@@ -213,6 +215,7 @@ impl EventList {
     /// The shortest list given a gap; shorter ones move their few later events.
     const GAP_FROM: usize = 64;
 
+    #[inline]
     fn as_slice(&self) -> &[StoredEvent] {
         self.events.get(self.gap..).unwrap_or(&[])
     }
@@ -231,8 +234,21 @@ impl EventList {
             self.events.push(stored);
             return len;
         }
-        let index = live.partition_point(|existing| existing.happened <= at);
-        if index >= len / 2 || (self.gap == 0 && len < Self::GAP_FROM) {
+        // Events of a live feed land near the end: scanned from there, in order, where a
+        // bisection waits on one cache miss after another. A list being filled from its
+        // front is bisected, since its new events land anywhere in it.
+        let index = if live.first().is_some_and(|first| first.happened > at) {
+            0
+        } else if self.gap > 0 {
+            live.partition_point(|existing| existing.happened <= at)
+        } else {
+            live.iter()
+                .rposition(|existing| existing.happened <= at)
+                .map_or(0, |before| before + 1)
+        };
+        // Events at random among many (a live feed's late arrivals) get no gap: opening one
+        // copies the list, and their moves are short where they land near the end.
+        if index >= len / 2 || (self.gap == 0 && (index > 0 || len < Self::GAP_FROM)) {
             self.events.insert(self.gap + index, stored);
             return index;
         }

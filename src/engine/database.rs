@@ -213,10 +213,11 @@ impl<S: Storage> Database<S> {
             if previous == Some(engine.next_offset()) {
                 return Ok(());
             }
+            // Each chunk is dropped once framed, so the snapshot is held about once, not twice.
             let chunks = engine
                 .snapshot_chunks()?
-                .iter()
-                .map(|chunk| encode_frame(CHUNK_MAGIC, chunk))
+                .into_iter()
+                .map(|chunk| encode_frame(CHUNK_MAGIC, &chunk))
                 .collect::<Result<Vec<_>, _>>()?;
             let manifest = SnapshotManifest {
                 offset: engine.next_offset(),

@@ -50,12 +50,26 @@ impl Storage for CountingStorage {
         self.inner.append(changes).await
     }
 
-    async fn write_snapshot(
+    type SnapshotWriter = <MemoryStorage as Storage>::SnapshotWriter;
+
+    fn begin_snapshot(
         &self,
-        manifest: &SnapshotManifest,
-        chunks: &[Vec<u8>],
+        offset: u64,
+        log_start: u64,
+    ) -> Result<Self::SnapshotWriter, StorageError> {
+        self.inner.begin_snapshot(offset, log_start)
+    }
+
+    fn put_chunk(
+        &self,
+        writer: &mut Self::SnapshotWriter,
+        chunk: Vec<u8>,
     ) -> Result<(), StorageError> {
-        self.inner.write_snapshot(manifest, chunks).await
+        self.inner.put_chunk(writer, chunk)
+    }
+
+    async fn commit_snapshot(&self, writer: Self::SnapshotWriter) -> Result<(), StorageError> {
+        self.inner.commit_snapshot(writer).await
     }
 }
 

@@ -324,6 +324,35 @@ async fn snapshots_and_tail_reload_to_the_same_state_and_compact_the_log() {
 }
 
 #[wasm_bindgen_test]
+async fn a_snapshot_given_up_before_its_commit_leaves_nothing_stored() {
+    let storage = open_storage(&fresh_name(), Durability::Strict)
+        .await
+        .unwrap();
+    let mut writer = storage.begin_snapshot(10, 0).unwrap();
+    storage.put_chunk(&mut writer, vec![1, 2, 3]).unwrap();
+    drop(writer);
+    assert!(storage.snapshots().await.unwrap().is_empty());
+    // Its chunk was never stored either: the snapshot's chunks at offset 10 are none.
+    let manifest = cdp_engine::storage::manifest_of(10, 0, 1).unwrap();
+    assert!(storage.read_snapshot(&manifest).await.unwrap().is_empty());
+    // A snapshot at the same offset, committed, reads back exactly its own chunks.
+    let mut writer = storage.begin_snapshot(10, 0).unwrap();
+    for chunk in [vec![4], vec![5, 6]] {
+        storage.put_chunk(&mut writer, chunk).unwrap();
+    }
+    storage.commit_snapshot(writer).await.unwrap();
+    let manifests = storage.snapshots().await.unwrap();
+    assert_eq!(
+        manifests,
+        [cdp_engine::storage::manifest_of(10, 0, 2).unwrap()]
+    );
+    assert_eq!(
+        storage.read_snapshot(&manifests[0]).await.unwrap(),
+        [vec![4], vec![5, 6]]
+    );
+}
+
+#[wasm_bindgen_test]
 async fn corrupted_snapshot_chunk_is_detected_and_recovered_from() {
     let name = fresh_name();
     let database = open_with(&name, 5).await;

@@ -208,27 +208,23 @@ impl<S: Storage> Database<S> {
     pub async fn write_snapshot(&self) -> Result<(), EngineError> {
         self.usable()?;
         let previous = self.snapshot.get();
-        let (manifest, chunks) = {
+        let (offset, writer) = {
             let engine = self.engine.borrow();
-            if previous == Some(engine.next_offset()) {
+            let offset = engine.next_offset();
+            if previous == Some(offset) {
                 return Ok(());
             }
-            // Each chunk is dropped once framed, so the snapshot is held about once, not twice.
-            let chunks = engine
-                .snapshot_chunks()?
-                .into_iter()
-                .map(|chunk| encode_frame(CHUNK_MAGIC, &chunk))
-                .collect::<Result<Vec<_>, _>>()?;
-            let manifest = SnapshotManifest {
-                offset: engine.next_offset(),
-                chunks: u32::try_from(chunks.len())
-                    .map_err(|_| StorageError::Failed("too many snapshot chunks".to_owned()))?,
-                log_start: previous.unwrap_or(0),
-            };
-            (manifest, chunks)
+            // Each chunk is framed and handed over as it is made, so the snapshot is never
+            // held whole here (wasm memory, once grown for it, would stay grown).
+            let mut writer = self.storage.begin_snapshot(offset, previous.unwrap_or(0))?;
+            engine.for_each_snapshot_chunk(|chunk| {
+                let frame = encode_frame(CHUNK_MAGIC, &chunk)?;
+                Ok(self.storage.put_chunk(&mut writer, frame)?)
+            })?;
+            (offset, writer)
         };
-        self.storage.write_snapshot(&manifest, &chunks).await?;
-        self.snapshot.set(Some(manifest.offset));
+        self.storage.commit_snapshot(writer).await?;
+        self.snapshot.set(Some(offset));
         Ok(())
     }
 

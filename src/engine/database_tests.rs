@@ -62,12 +62,26 @@ impl Storage for FlakyStorage {
         self.inner.append(changes).await
     }
 
-    async fn write_snapshot(
+    type SnapshotWriter = <MemoryStorage as Storage>::SnapshotWriter;
+
+    fn begin_snapshot(
         &self,
-        manifest: &SnapshotManifest,
-        chunks: &[Vec<u8>],
+        offset: u64,
+        log_start: u64,
+    ) -> Result<Self::SnapshotWriter, StorageError> {
+        self.inner.begin_snapshot(offset, log_start)
+    }
+
+    fn put_chunk(
+        &self,
+        writer: &mut Self::SnapshotWriter,
+        chunk: Vec<u8>,
     ) -> Result<(), StorageError> {
-        self.inner.write_snapshot(manifest, chunks).await
+        self.inner.put_chunk(writer, chunk)
+    }
+
+    async fn commit_snapshot(&self, writer: Self::SnapshotWriter) -> Result<(), StorageError> {
+        self.inner.commit_snapshot(writer).await
     }
 
     fn take_created(&self) -> bool {
@@ -534,12 +548,11 @@ fn storage_with_snapshot(hex: &str, offset: u64) -> MemoryStorage {
         })
         .collect();
     let storage = MemoryStorage::new();
-    let manifest = SnapshotManifest {
-        offset,
-        chunks: u32::try_from(chunks.len()).unwrap(),
-        log_start: 0,
-    };
-    block_on(storage.write_snapshot(&manifest, &chunks)).unwrap();
+    let mut writer = storage.begin_snapshot(offset, 0).unwrap();
+    for chunk in chunks {
+        storage.put_chunk(&mut writer, chunk).unwrap();
+    }
+    block_on(storage.commit_snapshot(writer)).unwrap();
     storage
 }
 

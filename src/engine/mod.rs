@@ -215,6 +215,21 @@ impl Engine {
     /// encoded here, chunk by chunk (a record that cannot be encoded is an error). Pending
     /// unpersisted changes must have been taken first.
     pub fn snapshot_chunks(&self) -> Result<Vec<SnapshotChunk<'_>>, EngineError> {
+        let mut chunks = Vec::new();
+        self.for_each_snapshot_chunk(|chunk| {
+            chunks.push(chunk);
+            Ok(())
+        })?;
+        Ok(chunks)
+    }
+
+    /// Hands the chunks of [`Engine::snapshot_chunks`] to `each` as they are made, in order,
+    /// stopping at the first error: a writer that stores (or copies out) each chunk before
+    /// the next is made never holds the whole snapshot.
+    pub fn for_each_snapshot_chunk<'a>(
+        &'a self,
+        mut each: impl FnMut(SnapshotChunk<'a>) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
         let merges: Vec<MergeRecord> = self
             .merges
             .values()
@@ -223,29 +238,25 @@ impl Engine {
         let events = &self.derived.events;
         let traits = self.derived.traits.stored(RECORDS_PER_CHUNK);
         let (scope, segments) = self.derived.segments.stored(RECORDS_PER_CHUNK);
-        let mut chunks = vec![
-            SnapshotChunk::Header(SnapshotHeader {
-                format: SNAPSHOT_FORMAT,
-                next_offset: self.next_offset,
-                profiles: self.profiles.len() as u64,
-                merges: merges.len() as u64,
-                events: events.len() as u64,
-                event_sequence: events.next_sequence(),
-                traits: traits.len() as u64,
-                segments: segments.len() as u64,
-            }),
-            SnapshotChunk::Schema(self.schema.clone()),
-        ];
+        each(SnapshotChunk::Header(SnapshotHeader {
+            format: SNAPSHOT_FORMAT,
+            next_offset: self.next_offset,
+            profiles: self.profiles.len() as u64,
+            merges: merges.len() as u64,
+            events: events.len() as u64,
+            event_sequence: events.next_sequence(),
+            traits: traits.len() as u64,
+            segments: segments.len() as u64,
+        }))?;
+        each(SnapshotChunk::Schema(self.schema.clone()))?;
         for profiles in self.profiles.chunks(RECORDS_PER_CHUNK) {
-            chunks.push(SnapshotChunk::ProfileSlots(Packed::from_bytes(
+            each(SnapshotChunk::ProfileSlots(Packed::from_bytes(
                 snapshot_profiles::encode(profiles)?,
-            )));
+            )))?;
         }
-        chunks.extend(
-            merges
-                .chunks(RECORDS_PER_CHUNK)
-                .map(|records| SnapshotChunk::Merges(records.to_vec())),
-        );
+        for records in merges.chunks(RECORDS_PER_CHUNK) {
+            each(SnapshotChunk::Merges(records.to_vec()))?;
+        }
         let mut part = Vec::with_capacity(RECORDS_PER_CHUNK.min(events.len()));
         for (slot, stored) in events.stored() {
             part.push(EventRecord {
@@ -254,33 +265,33 @@ impl Engine {
                 event: Rc::clone(&stored.event),
             });
             if part.len() == RECORDS_PER_CHUNK {
-                chunks.push(SnapshotChunk::Events(Packed::encode(&part)?));
+                each(SnapshotChunk::Events(Packed::encode(&part)?))?;
                 part.clear();
             }
         }
         if !part.is_empty() {
-            chunks.push(SnapshotChunk::Events(Packed::encode(&part)?));
+            each(SnapshotChunk::Events(Packed::encode(&part)?))?;
         }
         for (definition, cells, deadlines) in traits {
-            chunks.push(SnapshotChunk::Trait(definition));
+            each(SnapshotChunk::Trait(definition))?;
             for part in cells {
-                chunks.push(SnapshotChunk::TraitCells(Packed::encode(&part)?));
+                each(SnapshotChunk::TraitCells(Packed::encode(&part)?))?;
             }
             for part in deadlines {
-                chunks.push(SnapshotChunk::TraitDeadlines(Packed::encode(&part)?));
+                each(SnapshotChunk::TraitDeadlines(Packed::encode(&part)?))?;
             }
         }
-        chunks.push(SnapshotChunk::SegmentScope(Packed::encode(&scope)?));
+        each(SnapshotChunk::SegmentScope(Packed::encode(&scope)?))?;
         for (definition, segment, history) in segments {
-            chunks.push(SnapshotChunk::Segment(
+            each(SnapshotChunk::Segment(
                 definition,
                 Packed::encode(&segment)?,
-            ));
+            ))?;
             for part in history {
-                chunks.push(SnapshotChunk::SegmentHistory(Packed::encode(&part)?));
+                each(SnapshotChunk::SegmentHistory(Packed::encode(&part)?))?;
             }
         }
-        Ok(chunks)
+        Ok(())
     }
 
     /// Rebuilds an engine from the chunks [`Engine::snapshot_chunks`] produced (this format

@@ -308,23 +308,45 @@ impl Storage for IndexedDbStorage {
         transaction_done(&transaction).await
     }
 
-    async fn write_snapshot(
+    type SnapshotWriter = IdbSnapshotWriter;
+
+    fn begin_snapshot(
         &self,
-        manifest: &SnapshotManifest,
-        chunks: &[Vec<u8>],
+        offset: u64,
+        log_start: u64,
+    ) -> Result<IdbSnapshotWriter, StorageError> {
+        Ok(IdbSnapshotWriter {
+            transaction: self
+                .transaction(&[LOG_STORE, SNAPSHOT_STORE, MANIFEST_STORE], "readwrite")?,
+            offset,
+            log_start,
+            chunks: 0,
+            committed: false,
+        })
+    }
+
+    fn put_chunk(
+        &self,
+        writer: &mut IdbSnapshotWriter,
+        chunk: Vec<u8>,
     ) -> Result<(), StorageError> {
-        let manifest_bytes = encode_frame(MANIFEST_MAGIC, manifest)?;
-        let transaction =
-            self.transaction(&[LOG_STORE, SNAPSHOT_STORE, MANIFEST_STORE], "readwrite")?;
-        let snapshots = store(&transaction, SNAPSHOT_STORE)?;
-        let manifests = store(&transaction, MANIFEST_STORE)?;
-        for (index, chunk) in chunks.iter().enumerate() {
-            #[allow(clippy::cast_precision_loss)]
-            let chunk_key = Array::of2(&key(manifest.offset), &JsValue::from_f64(index as f64));
-            snapshots
-                .put_with_key(&Uint8Array::from(chunk.as_slice()), &chunk_key)
-                .map_err(storage_error)?;
-        }
+        #[allow(clippy::cast_precision_loss)]
+        let chunk_key = Array::of2(
+            &key(writer.offset),
+            &JsValue::from_f64(writer.chunks as f64),
+        );
+        store(&writer.transaction, SNAPSHOT_STORE)?
+            .put_with_key(&Uint8Array::from(chunk.as_slice()), &chunk_key)
+            .map_err(storage_error)?;
+        writer.chunks += 1;
+        Ok(())
+    }
+
+    async fn commit_snapshot(&self, mut writer: IdbSnapshotWriter) -> Result<(), StorageError> {
+        let manifest = super::manifest_of(writer.offset, writer.log_start, writer.chunks)?;
+        let manifest_bytes = encode_frame(MANIFEST_MAGIC, &manifest)?;
+        let transaction = &writer.transaction;
+        let manifests = store(transaction, MANIFEST_STORE)?;
         manifests
             .put_with_key(
                 &Uint8Array::from(manifest_bytes.as_slice()),
@@ -339,14 +361,37 @@ impl Storage for IndexedDbStorage {
             };
             let cutoff = key(manifest.log_start);
             manifests.delete(&below(&cutoff)?).map_err(storage_error)?;
-            snapshots
+            store(transaction, SNAPSHOT_STORE)?
                 .delete(&below(&Array::of1(&cutoff))?)
                 .map_err(storage_error)?;
-            store(&transaction, LOG_STORE)?
+            store(transaction, LOG_STORE)?
                 .delete(&below(&cutoff)?)
                 .map_err(storage_error)?;
         }
-        transaction_done(&transaction).await
+        writer.committed = true;
+        transaction_done(&writer.transaction).await
+    }
+}
+
+/// A snapshot being written to IndexedDB: one transaction over the log, snapshot and
+/// manifest stores, each chunk put (copied out of the wasm) as it is handed over. Dropped
+/// before [`Storage::commit_snapshot`] has made its requests, it aborts the transaction, so
+/// no chunk of an unfinished snapshot stays.
+#[derive(Debug)]
+pub struct IdbSnapshotWriter {
+    transaction: IdbTransaction,
+    offset: u64,
+    log_start: u64,
+    chunks: usize,
+    committed: bool,
+}
+
+impl Drop for IdbSnapshotWriter {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Already finished or aborted is the only failure, and then nothing is pending.
+            let _ = self.transaction.abort();
+        }
     }
 }
 

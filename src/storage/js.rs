@@ -170,21 +170,37 @@ impl Storage for JsStorage {
             .map(drop)
     }
 
-    async fn write_snapshot(
+    /// The snapshot's offset, the log start it keeps, and its chunks copied out so far.
+    type SnapshotWriter = (u64, u64, Array);
+
+    fn begin_snapshot(
         &self,
-        manifest: &SnapshotManifest,
-        chunks: &[Vec<u8>],
+        offset: u64,
+        log_start: u64,
+    ) -> Result<Self::SnapshotWriter, StorageError> {
+        Ok((offset, log_start, Array::new()))
+    }
+
+    fn put_chunk(
+        &self,
+        (_, _, chunks): &mut Self::SnapshotWriter,
+        chunk: Vec<u8>,
     ) -> Result<(), StorageError> {
-        let manifest_frame = encode_frame(MANIFEST_MAGIC, manifest)?;
-        let list: Array = chunks
-            .iter()
-            .map(|chunk| JsValue::from(Uint8Array::from(chunk.as_slice())))
-            .collect();
+        chunks.push(&Uint8Array::from(chunk.as_slice()));
+        Ok(())
+    }
+
+    async fn commit_snapshot(
+        &self,
+        (offset, log_start, chunks): Self::SnapshotWriter,
+    ) -> Result<(), StorageError> {
+        let manifest = super::manifest_of(offset, log_start, chunks.length() as usize)?;
+        let manifest_frame = encode_frame(MANIFEST_MAGIC, &manifest)?;
         settle(self.backend.write_snapshot(
             number(manifest.offset),
             number(manifest.log_start),
             Uint8Array::from(manifest_frame.as_slice()),
-            list,
+            chunks,
         ))
         .await
         .map(drop)

@@ -104,13 +104,32 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
-    async fn write_snapshot(
+    type SnapshotWriter = (u64, u64, Vec<Vec<u8>>);
+
+    fn begin_snapshot(
         &self,
-        manifest: &SnapshotManifest,
-        chunks: &[Vec<u8>],
+        offset: u64,
+        log_start: u64,
+    ) -> Result<Self::SnapshotWriter, StorageError> {
+        Ok((offset, log_start, Vec::new()))
+    }
+
+    fn put_chunk(
+        &self,
+        (_, _, chunks): &mut Self::SnapshotWriter,
+        chunk: Vec<u8>,
     ) -> Result<(), StorageError> {
+        chunks.push(chunk);
+        Ok(())
+    }
+
+    async fn commit_snapshot(
+        &self,
+        (offset, log_start, chunks): Self::SnapshotWriter,
+    ) -> Result<(), StorageError> {
+        let manifest = super::manifest_of(offset, log_start, chunks.len())?;
         let mut snapshots = self.snapshots.borrow_mut();
-        snapshots.insert(manifest.offset, (*manifest, chunks.to_vec()));
+        snapshots.insert(manifest.offset, (manifest, chunks));
         snapshots.retain(|offset, _| *offset >= manifest.log_start);
         self.log
             .borrow_mut()

@@ -158,12 +158,31 @@ pub trait Storage {
     /// stored whole or not at all.
     fn append(&self, changes: &[Change]) -> impl Future<Output = Result<(), StorageError>>;
 
-    /// Stores a snapshot's chunks and manifest together, then applies the retention rule
-    /// (module docs) for `manifest.log_start`, all or nothing.
-    fn write_snapshot(
+    /// A snapshot being written ([`Storage::begin_snapshot`]).
+    type SnapshotWriter;
+
+    /// Starts a snapshot at `offset` that keeps the log from `log_start`: its chunks are
+    /// handed over one at a time ([`Storage::put_chunk`]), so the writer never needs the
+    /// whole snapshot at once, and nothing is stored unless [`Storage::commit_snapshot`]
+    /// succeeds (a writer dropped uncommitted leaves the storage as it was).
+    fn begin_snapshot(
         &self,
-        manifest: &SnapshotManifest,
-        chunks: &[Vec<u8>],
+        offset: u64,
+        log_start: u64,
+    ) -> Result<Self::SnapshotWriter, StorageError>;
+
+    /// Hands over the snapshot's next chunk; the backend keeps the bytes (or its own copy).
+    fn put_chunk(
+        &self,
+        writer: &mut Self::SnapshotWriter,
+        chunk: Vec<u8>,
+    ) -> Result<(), StorageError>;
+
+    /// Stores the chunks handed over and the snapshot's manifest together, then applies the
+    /// retention rule (module docs) for its `log_start`, all or nothing.
+    fn commit_snapshot(
+        &self,
+        writer: Self::SnapshotWriter,
     ) -> impl Future<Output = Result<(), StorageError>>;
 
     /// Whether opening this backend created its store, so it holds nothing yet and loading
@@ -181,6 +200,21 @@ pub fn hand_over<E>(
     mut each: impl FnMut(Vec<u8>) -> Result<(), E>,
 ) -> Result<(), E> {
     chunks.into_iter().try_for_each(&mut each)
+}
+
+/// The manifest of a snapshot at `offset` keeping the log from `log_start`, of `chunks`
+/// chunks.
+pub fn manifest_of(
+    offset: u64,
+    log_start: u64,
+    chunks: usize,
+) -> Result<SnapshotManifest, StorageError> {
+    Ok(SnapshotManifest {
+        offset,
+        chunks: u32::try_from(chunks)
+            .map_err(|_| StorageError::Failed("too many snapshot chunks".to_owned()))?,
+        log_start,
+    })
 }
 
 /// The oldest log offset still stored, given the manifests newest first.
@@ -218,12 +252,29 @@ impl<T: Storage> Storage for &T {
         (**self).append(changes)
     }
 
-    fn write_snapshot(
+    type SnapshotWriter = T::SnapshotWriter;
+
+    fn begin_snapshot(
         &self,
-        manifest: &SnapshotManifest,
-        chunks: &[Vec<u8>],
+        offset: u64,
+        log_start: u64,
+    ) -> Result<Self::SnapshotWriter, StorageError> {
+        (**self).begin_snapshot(offset, log_start)
+    }
+
+    fn put_chunk(
+        &self,
+        writer: &mut Self::SnapshotWriter,
+        chunk: Vec<u8>,
+    ) -> Result<(), StorageError> {
+        (**self).put_chunk(writer, chunk)
+    }
+
+    fn commit_snapshot(
+        &self,
+        writer: Self::SnapshotWriter,
     ) -> impl Future<Output = Result<(), StorageError>> {
-        (**self).write_snapshot(manifest, chunks)
+        (**self).commit_snapshot(writer)
     }
 
     fn take_created(&self) -> bool {

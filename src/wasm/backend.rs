@@ -63,15 +63,45 @@ impl Storage for Backend {
         }
     }
 
-    async fn write_snapshot(
-        &self,
-        manifest: &SnapshotManifest,
-        chunks: &[Vec<u8>],
-    ) -> Result<(), StorageError> {
-        match self {
-            Self::Memory(storage) => storage.write_snapshot(manifest, chunks).await,
-            Self::IndexedDb(storage) => storage.write_snapshot(manifest, chunks).await,
-            Self::Js(storage) => storage.write_snapshot(manifest, chunks).await,
+    type SnapshotWriter = SnapshotWriter;
+
+    fn begin_snapshot(&self, offset: u64, log_start: u64) -> Result<SnapshotWriter, StorageError> {
+        Ok(match self {
+            Self::Memory(storage) => {
+                SnapshotWriter::Memory(storage.begin_snapshot(offset, log_start)?)
+            }
+            Self::IndexedDb(storage) => {
+                SnapshotWriter::IndexedDb(storage.begin_snapshot(offset, log_start)?)
+            }
+            Self::Js(storage) => SnapshotWriter::Js(storage.begin_snapshot(offset, log_start)?),
+        })
+    }
+
+    fn put_chunk(&self, writer: &mut SnapshotWriter, chunk: Vec<u8>) -> Result<(), StorageError> {
+        match (self, writer) {
+            (Self::Memory(storage), SnapshotWriter::Memory(writer)) => {
+                storage.put_chunk(writer, chunk)
+            }
+            (Self::IndexedDb(storage), SnapshotWriter::IndexedDb(writer)) => {
+                storage.put_chunk(writer, chunk)
+            }
+            (Self::Js(storage), SnapshotWriter::Js(writer)) => storage.put_chunk(writer, chunk),
+            _ => Err(another_backends_writer()),
+        }
+    }
+
+    async fn commit_snapshot(&self, writer: SnapshotWriter) -> Result<(), StorageError> {
+        match (self, writer) {
+            (Self::Memory(storage), SnapshotWriter::Memory(writer)) => {
+                storage.commit_snapshot(writer).await
+            }
+            (Self::IndexedDb(storage), SnapshotWriter::IndexedDb(writer)) => {
+                storage.commit_snapshot(writer).await
+            }
+            (Self::Js(storage), SnapshotWriter::Js(writer)) => {
+                storage.commit_snapshot(writer).await
+            }
+            _ => Err(another_backends_writer()),
         }
     }
 
@@ -82,4 +112,15 @@ impl Storage for Backend {
             Self::Js(storage) => storage.take_created(),
         }
     }
+}
+
+/// A snapshot being written to one of the backends.
+pub(crate) enum SnapshotWriter {
+    Memory(<MemoryStorage as Storage>::SnapshotWriter),
+    IndexedDb(<IndexedDbStorage as Storage>::SnapshotWriter),
+    Js(<JsStorage as Storage>::SnapshotWriter),
+}
+
+fn another_backends_writer() -> StorageError {
+    StorageError::Failed("a snapshot writer of another backend".to_owned())
 }

@@ -201,10 +201,15 @@ impl Storage for IndexedDbStorage {
         &self,
         manifest: &SnapshotManifest,
     ) -> Result<Vec<Vec<u8>>, StorageError> {
+        // The manifest's chunks only: a snapshot cut off by a trap before its commit may
+        // have left chunks of its own at the same offset.
+        let Some(last) = manifest.chunks.checked_sub(1) else {
+            return Ok(Vec::new());
+        };
         let transaction = self.transaction(&[SNAPSHOT_STORE], "readonly")?;
         let range = IdbKeyRange::bound(
-            &Array::of2(&key(manifest.offset), &JsValue::from_f64(0.0)),
-            &Array::of2(&key(manifest.offset), &JsValue::from_f64(f64::INFINITY)),
+            &Array::of2(&key(manifest.offset), &JsValue::from(0)),
+            &Array::of2(&key(manifest.offset), &JsValue::from(last)),
         )
         .map_err(storage_error)?;
         let request = store(&transaction, SNAPSHOT_STORE)?
@@ -376,7 +381,9 @@ impl Storage for IndexedDbStorage {
 /// A snapshot being written to IndexedDB: one transaction over the log, snapshot and
 /// manifest stores, each chunk put (copied out of the wasm) as it is handed over. Dropped
 /// before [`Storage::commit_snapshot`] has made its requests, it aborts the transaction, so
-/// no chunk of an unfinished snapshot stays.
+/// no chunk of an unfinished snapshot stays. (A trap while chunks are made runs no drop:
+/// its chunks may then be stored without a manifest, which no read follows, until the
+/// retention rule deletes them.)
 #[derive(Debug)]
 pub struct IdbSnapshotWriter {
     transaction: IdbTransaction,

@@ -334,6 +334,38 @@ fn an_invalid_segment_rule_is_400_naming_the_bad_node_and_defines_nothing() {
 }
 
 #[test]
+fn an_average_order_value_stays_right_past_the_largest_revenue() {
+    let mut harness = Harness::with_config("{}");
+    for email in ["a@x.y", "b@x.y"] {
+        let body = json!({"identities": {"email": email}, "name": "purchase",
+            "happened": "2025-01-10T12:00:00Z", "properties": {"amount": 1.7e308}});
+        let (status, outcome) = cdp(&mut harness, "POST", "/cdp/v1/events", &body);
+        assert_eq!(status, 201, "{outcome}");
+    }
+    let kpis = get(
+        &mut harness,
+        "/cdp/v1/stats/kpis/purchases?start=2025-01-01&end=2025-02-01",
+    );
+    let kpi = |name: &str| {
+        kpis["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|kpi| kpi["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let average = kpi("averageOrderValue");
+    assert_eq!(
+        (average["value"].as_f64(), average["total"].as_f64()),
+        (Some(1.7e308), Some(1.7e308))
+    );
+    // The revenue itself is past the largest number: out of range, as a trait's sum.
+    assert_eq!(kpi("totalRevenue")["value"], Json::Null);
+    assert_eq!(kpi("orders")["value"].as_f64(), Some(2.0));
+}
+
+#[test]
 fn statistics_count_segments_events_customers_and_purchases() {
     let (mut harness, a, b) = shop();
     upsert(&mut harness, "c@x.y", json!({}));

@@ -13,6 +13,7 @@ pub(crate) mod packed;
 mod profile;
 mod properties;
 mod rare;
+mod running_sum;
 mod slot_table;
 mod time;
 mod value;
@@ -27,6 +28,7 @@ pub use profile::{AttributeKey, AttributeValue, Profile, SourceId, TagKind, Tags
 pub use properties::Properties;
 pub(crate) use properties::SortedEntries;
 pub use rare::{Empty, Rare};
+pub use running_sum::RunningSum;
 pub(crate) use slot_table::{slot_hash, SlotTable};
 pub use time::Timestamp;
 pub use value::Value;

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::{Period, StatsError};
-use crate::model::{Event, EventContext, ProfileId, Value};
+use crate::model::{Event, EventContext, ProfileId, RunningSum, Value};
 use crate::Engine;
 
 /// What a KPI's value measures.
@@ -94,7 +94,7 @@ fn currency(event: &Event) -> Option<&str> {
 /// Money totals over a set of purchases.
 #[derive(Default)]
 struct Purchases<'a> {
-    revenue: f64,
+    revenue: RunningSum,
     orders: u64,
     buyers: HashSet<ProfileId>,
     currencies: BTreeMap<&'a str, u64>,
@@ -102,7 +102,7 @@ struct Purchases<'a> {
 
 impl<'a> Purchases<'a> {
     fn add(&mut self, event: &'a Event) {
-        self.revenue += amount(event);
+        self.revenue.add(amount(event));
         self.orders += 1;
         self.buyers.insert(event.profile);
         if let Some(code) = currency(event) {
@@ -114,7 +114,7 @@ impl<'a> Purchases<'a> {
         if self.orders == 0 {
             0.0
         } else {
-            self.revenue / self.orders as f64
+            self.revenue.mean(self.orders)
         }
     }
 
@@ -171,8 +171,8 @@ fn purchase_kpis_of(
     vec![
         money(
             revenue_name,
-            in_range.revenue,
-            all_time.revenue,
+            in_range.revenue.total(),
+            all_time.revenue.total(),
             currency.clone(),
         ),
         count("orders", in_range.orders, all_time.orders),

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::Aggregate;
-use crate::model::{Timestamp, Value};
+use crate::model::{RunningSum, Timestamp, Value};
 
 /// Where an event sits in a profile's order: time happened, then arrival.
 pub(crate) type EventKey = (Timestamp, u64);
@@ -69,9 +69,6 @@ pub(crate) enum Accumulator {
     },
 }
 
-/// [`Accumulator::ScaledSum`]'s scale: a power of two, so scaling loses no precision.
-const SCALE: f64 = 1.0 / 18_446_744_073_709_551_616.0;
-
 impl Accumulator {
     pub(crate) fn new(aggregate: Aggregate) -> Self {
         match aggregate {
@@ -102,23 +99,22 @@ impl Accumulator {
     pub(crate) fn fold(&mut self, key: EventKey, value: Option<&Value>) {
         match self {
             Self::Count(count) => *count += 1,
-            Self::Sum { sum, count } => {
-                let Some(number) = summand(value) else { return };
-                if (*sum + number).is_finite() {
-                    *sum += number;
-                    *count += 1;
-                } else {
-                    let scaled = *sum * SCALE + number * SCALE;
-                    *self = Self::ScaledSum {
+            Self::Sum { .. } | Self::ScaledSum { .. } => {
+                let (Some(number), Some((mut sum, count))) = (summand(value), self.running())
+                else {
+                    return;
+                };
+                sum.add(number);
+                *self = match sum.parts() {
+                    (sum, false) => Self::Sum {
+                        sum,
+                        count: count + 1,
+                    },
+                    (scaled, true) => Self::ScaledSum {
                         scaled,
-                        count: *count + 1,
-                    };
-                }
-            }
-            Self::ScaledSum { scaled, count } => {
-                let Some(number) = summand(value) else { return };
-                *scaled += number * SCALE;
-                *count += 1;
+                        count: count + 1,
+                    },
+                };
             }
             Self::Extreme { best, lowest } => {
                 let Some((value, rank)) = value.and_then(|value| Some((value, Rank::of(value)?)))
@@ -158,15 +154,28 @@ impl Accumulator {
         }
     }
 
+    /// A sum accumulator's sum and count.
+    fn running(&self) -> Option<(RunningSum, u64)> {
+        match self {
+            Self::Sum { sum, count } => Some((RunningSum::plain(*sum), *count)),
+            Self::ScaledSum { scaled, count } => Some((RunningSum::scaled(*scaled), *count)),
+            _ => None,
+        }
+    }
+
     /// The trait's value, or `None` when no event contributed.
     pub(crate) fn value(&self, aggregate: Aggregate) -> Option<Value> {
         match self {
             Self::Count(0) => None,
             Self::Count(count) => Some(Value::Integer(i64::try_from(*count).unwrap_or(i64::MAX))),
             Self::Sum { count: 0, .. } | Self::ScaledSum { count: 0, .. } => None,
-            Self::Sum { sum, count } => Some(Value::Number(total(aggregate, *sum, *count))),
-            Self::ScaledSum { scaled, count } => {
-                Some(Value::Number(total(aggregate, *scaled, *count) / SCALE))
+            Self::Sum { .. } | Self::ScaledSum { .. } => {
+                let (sum, count) = self.running()?;
+                Some(Value::Number(if aggregate == Aggregate::Avg {
+                    sum.mean(count)
+                } else {
+                    sum.total()
+                }))
             }
             Self::Extreme { best, .. } => best.as_ref().map(|(_, value)| value.clone()),
             Self::Edge { best, .. } => best.as_ref().map(|(_, value)| value.clone()),
@@ -175,15 +184,6 @@ impl Accumulator {
                 i64::try_from(seen.len()).unwrap_or(i64::MAX),
             )),
         }
-    }
-}
-
-/// The sum, or for `avg` the average, of `count` numbers that add up to `sum`.
-fn total(aggregate: Aggregate, sum: f64, count: u64) -> f64 {
-    if aggregate == Aggregate::Avg {
-        sum / count as f64
-    } else {
-        sum
     }
 }
 

@@ -338,17 +338,23 @@ impl EventStore {
     }
 
     fn store(&mut self, slot: ProfileIndex, event: Rc<Event>) -> Option<&StoredEvent> {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        let stored = self.stored_event(slot, event, sequence);
+        let list = self.list_mut(slot)?;
+        let index = list.insert(stored);
+        list.as_slice().get(index)
+    }
+
+    /// The list of the profile at `slot`, made (with those of the slots before it) if the
+    /// store has none yet.
+    fn list_mut(&mut self, slot: ProfileIndex) -> Option<&mut EventList> {
         let position = slot.slot();
         if self.by_profile.len() <= position {
             self.by_profile
                 .resize_with(position + 1, EventList::default);
         }
-        let sequence = self.next_sequence;
-        self.next_sequence += 1;
-        let stored = self.stored_event(slot, event, sequence);
-        let list = self.by_profile.get_mut(position)?;
-        let index = list.insert(stored);
-        list.as_slice().get(index)
+        self.by_profile.get_mut(position)
     }
 
     /// The event as stored, its name the store's copy, and its row added. An event read
@@ -473,18 +479,14 @@ impl EventStore {
         if self.by_profile.len() > position + 1 {
             return Err(format!("events of profile slot {} out of order", slot.0));
         }
-        if self.by_profile.len() <= position {
-            self.by_profile
-                .resize_with(position + 1, EventList::default);
-        }
         let row = u32::try_from(self.rows.len()).map_err(|_| "too many events".to_owned())?;
         if self.owners.insert(event.id, Owner { slot, row }).is_some() {
             return Err(format!("event {} appears twice", event.id));
         }
         let stored = self.stored_event(slot, event, sequence);
+        let next_sequence = self.next_sequence.max(stored.sequence.saturating_add(1));
         let list = self
-            .by_profile
-            .get_mut(position)
+            .list_mut(slot)
             .ok_or_else(|| "no list for the profile".to_owned())?;
         if list
             .as_slice()
@@ -493,8 +495,8 @@ impl EventStore {
         {
             return Err(format!("event {} is out of time order", stored.event.id));
         }
-        self.next_sequence = self.next_sequence.max(stored.sequence.saturating_add(1));
         list.push(stored);
+        self.next_sequence = next_sequence;
         Ok(())
     }
 
@@ -620,11 +622,7 @@ impl EventStore {
     /// Adds events taken from another profile to the list of `into`, in key order.
     fn add_moved(&mut self, moved: Vec<StoredEvent>, into: ProfileIndex) {
         self.move_owners(&moved, into);
-        if self.by_profile.len() <= into.slot() {
-            self.by_profile
-                .resize_with(into.slot() + 1, EventList::default);
-        }
-        if let Some(list) = self.by_profile.get_mut(into.slot()) {
+        if let Some(list) = self.list_mut(into) {
             let mut events = list.take();
             events.extend(moved);
             list.set_sorted(events);

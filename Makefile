@@ -23,7 +23,15 @@ setup:
 
 ## build: release wasm -> wasm-bindgen -> wasm-opt -> pkg/ (pkg.json, js/, types)
 build: setup
-	$(CARGO_RUN) build --release --target wasm32-unknown-unknown --lib
+	@# With the standard library's source (CDP_BUILD_STD, written by setup), the standard
+	@# library is built with the crate's release settings and a panic traps at once: no
+	@# panic messages, locations or their formatting linked (about 24 KB of gzip). A panic
+	@# is a bug either way (the core returns errors); the facade reports the trap as
+	@# `cdp.trapped`. Without the source, the prebuilt library and panic=abort.
+	$(TOOLCHAIN) if [ -n "$${CDP_BUILD_STD:-}" ]; then \
+		export RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"; \
+		set -- -Zbuild-std=std,panic_abort; else set --; fi; \
+		"$${CARGO:-cargo}" build --release --target wasm32-unknown-unknown --lib "$$@"
 	rm -rf build/bindgen pkg
 	mkdir -p build pkg
 	$(TOOLCHAIN) wasm-bindgen --target web $(BINDGEN_NAMES) --out-dir build/bindgen "$(WASM)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a fresh machine ready to build and test cdp-engine, and does nothing that is already done.
 #
-#   - the wasm32 standard library (rustup, or Debian's compiler with a self-built sysroot);
+#   - the wasm32 standard library (rustup, or Debian's compiler with a self-built sysroot),
+#     and rustup's standard library source, which the release wasm is rebuilt from;
 #   - the wasm-bindgen CLI at exactly the version Cargo.lock pins;
 #   - Chromium and ChromeDriver from Debian;
 #   - Node.js, when the machine has none, and the npm dev dependencies from package-lock.json
@@ -69,10 +70,19 @@ build_debian_sysroot() {
   rm -rf "$scratch"
 }
 
-if wasm_target_ready; then
+std_source_ready() {
+  [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std" ]
+}
+
+if wasm_target_ready || { timeout 120 rustup target add wasm32-unknown-unknown && wasm_target_ready; }; then
   : >"$toolchain_env"
-elif timeout 120 rustup target add wasm32-unknown-unknown && wasm_target_ready; then
-  : >"$toolchain_env"
+  # With the standard library's source (rustup's rust-src), `make build` rebuilds it for the
+  # release wasm, where a panic then traps at once; without it, the prebuilt one is linked.
+  if std_source_ready || { timeout 120 rustup component add rust-src && std_source_ready; }; then
+    echo 'export CDP_BUILD_STD=1' >"$toolchain_env"
+  else
+    say "no rust-src: the release wasm links the prebuilt standard library (larger)"
+  fi
 else
   debian_sysroot_ready || build_debian_sysroot
   # Debian's compiler builds both targets then: mixing it with rustup's gives E0514.

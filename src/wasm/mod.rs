@@ -27,7 +27,8 @@ use backend::Backend;
 use promise::promise_now;
 use serde::Serialize;
 
-/// Logs a Rust panic to the console before the instance traps, so a bug is visible.
+/// Logs a Rust panic to the console before the instance traps, so a bug is visible. (The
+/// release build of `make build` traps at once instead, without the message.)
 #[wasm_bindgen(start)]
 fn start() {
     std::panic::set_hook(Box::new(|info| {

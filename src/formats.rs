@@ -42,6 +42,10 @@ pub(crate) enum Tree {
     List(Vec<Tree>),
     /// A map, its entries in the order they were read.
     Map(Vec<(Tree, Tree)>),
+    /// A field the map of a stored struct lacks (made only by [`fields_in_order`], never
+    /// read from a format): an optional field reads it as none, any other as the error of a
+    /// missing field.
+    Missing(&'static str),
 }
 
 /// How a document read through a [`Doc`] may write a struct.
@@ -50,7 +54,8 @@ pub(crate) trait Layout {
     const LISTS: bool;
 }
 
-/// Stored records: a struct is a list (MessagePack) or a map (JSON, the first stored format).
+/// Stored records: a struct is a list (MessagePack) or a map (JSON: the first log format,
+/// export lines), the map read as the list of its fields ([`fields_in_order`]).
 pub(crate) enum Stored {}
 
 /// Documents received as JSON (requests, commands, configuration, JS objects): a struct is a
@@ -348,11 +353,15 @@ impl Tree {
             Self::Bytes(value) => Unexpected::Bytes(value),
             Self::List(_) => Unexpected::Seq,
             Self::Map(_) => Unexpected::Map,
+            Self::Missing(_) => Unexpected::Other("a missing field"),
         }
     }
 
     fn invalid_type(&self, expected: &dyn Expected) -> Error {
-        de::Error::invalid_type(self.unexpected(), expected)
+        match self {
+            Self::Missing(field) => de::Error::missing_field(field),
+            _ => de::Error::invalid_type(self.unexpected(), expected),
+        }
     }
 }
 
@@ -420,12 +429,13 @@ impl<'de, L: Layout> Deserializer<'de> for Doc<L> {
             Tree::Bytes(value) => visitor.visit_byte_buf(value),
             Tree::List(items) => visit_list::<L, _>(items, visitor),
             Tree::Map(entries) => visit_map::<L, _>(entries, visitor),
+            missing @ Tree::Missing(_) => Err(missing.invalid_type(&visitor)),
         }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.0 {
-            Tree::Null => visitor.visit_none(),
+            Tree::Null | Tree::Missing(_) => visitor.visit_none(),
             other => visitor.visit_some(Self::new(other)),
         }
     }
@@ -583,15 +593,43 @@ impl<'de, L: Layout> Deserializer<'de> for Doc<L> {
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
         match self.0 {
             Tree::List(items) if L::LISTS => visit_list::<L, _>(items, visitor),
+            Tree::Map(entries) if L::LISTS => {
+                visit_list::<L, _>(fields_in_order(entries, fields)?, visitor)
+            }
             Tree::Map(entries) => visit_map::<L, _>(entries, visitor),
             other => Err(other.invalid_type(&visitor)),
         }
     }
+}
+
+/// The values of a stored struct written as a map (the first log format, export lines) in
+/// the order of its fields, so it is read as the list MessagePack writes: every stored type
+/// then has one reader, its map half never compiled. As serde's map reader: keys the struct
+/// does not name are ignored, a key given twice is refused, and a field the map lacks reads
+/// as none if optional and is missing otherwise. Unlike it, a `#[serde(default)]` field the
+/// map lacks is missing too: a field added to a type read from maps must be optional.
+fn fields_in_order(
+    mut entries: Vec<(Tree, Tree)>,
+    fields: &'static [&'static str],
+) -> Result<Vec<Tree>, Error> {
+    let mut values = Vec::with_capacity(fields.len());
+    for field in fields {
+        let mut found = entries
+            .iter_mut()
+            .filter(|(key, _)| matches!(key, Tree::Text(name) if name == field));
+        let value = match (found.next(), found.next()) {
+            (Some((_, value)), None) => std::mem::replace(value, Tree::Null),
+            (Some(_), Some(_)) => return Err(de::Error::duplicate_field(field)),
+            (None, _) => Tree::Missing(field),
+        };
+        values.push(value);
+    }
+    Ok(values)
 }
 
 struct ListAccess<L> {
@@ -707,10 +745,13 @@ impl<'de, L: Layout> VariantAccess<'de> for VariantContent<L> {
 
     fn struct_variant<V: Visitor<'de>>(
         self,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
         match self.0 {
+            Some(Tree::Map(entries)) if L::LISTS => {
+                visit_list::<L, _>(fields_in_order(entries, fields)?, visitor)
+            }
             Some(Tree::Map(entries)) => visit_map::<L, _>(entries, visitor),
             Some(Tree::List(items)) if L::LISTS => visit_list::<L, _>(items, visitor),
             Some(other) => Err(other.invalid_type(&"struct variant")),
@@ -836,6 +877,46 @@ mod tests {
         assert_eq!(from_json_str::<Outer>(&text).unwrap(), value);
         let json: Json = serde_json::from_str(&text).unwrap();
         assert_eq!(from_json_value::<Outer>(&json).unwrap(), value);
+    }
+
+    /// A stored struct without `deny_unknown_fields` or defaults, as export lines are.
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Record {
+        id: ProfileId,
+        count: u32,
+        note: Option<String>,
+        plain: Plain,
+    }
+
+    #[test]
+    fn a_stored_struct_written_as_a_map_reads_as_serde_json_reads_it() {
+        let id = ProfileId::random();
+        let cases = [
+            format!(r#"{{"id":"{id}","count":1,"note":"n","plain":"Bare"}}"#),
+            format!(
+                r#"{{"plain":{{"Fields":{{"unit":null,"id":"{id}"}}}},"count":2,"id":"{id}"}}"#
+            ),
+            format!(r#"{{"count":3,"extra":[1],"id":"{id}","plain":{{"Pair":[1,true]}}}}"#),
+            format!(r#"{{"id":"{id}","note":null,"plain":"Bare"}}"#),
+            format!(r#"{{"id":"{id}","count":"4","plain":"Bare"}}"#),
+            format!(r#"{{"id":"{id}","count":5,"plain":{{"Fields":{{"id":"{id}"}}}}}}"#),
+            format!(
+                r#"{{"id":"{id}","count":6,"plain":{{"Fields":{{"id":"{id}","unit":null,"x":1}}}}}}"#
+            ),
+            format!(r#"{{"id":"{id}","count":7,"plain":{{"Wrapped":{{"count":1}}}}}}"#),
+        ];
+        for text in &cases {
+            let json: Json = serde_json::from_str(text).unwrap();
+            let expected =
+                serde_json::from_value::<Record>(json).map_err(|error| error.to_string());
+            let found = from_stored_json::<Record>(text).map_err(|error| error.to_string());
+            assert_eq!(found, expected, "{text}");
+        }
+        let twice = format!(r#"{{"id":"{id}","count":1,"count":2,"plain":"Bare"}}"#);
+        assert_eq!(
+            from_stored_json::<Record>(&twice).unwrap_err().to_string(),
+            "duplicate field `count`"
+        );
     }
 
     #[test]

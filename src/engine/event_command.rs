@@ -316,7 +316,7 @@ fn value_from_tree(key: &str, tree: &Tree) -> Option<Option<Value>> {
         Tree::Null => return Some(None),
         Tree::Bool(flag) => return Some(Some(Value::Boolean(*flag))),
         Tree::Text(text) => return Some(Some(Value::String(text.clone()))),
-        Tree::Bytes(_) => return None,
+        Tree::Bytes(_) | Tree::Missing(_) => return None,
         Tree::Unsigned(whole) => Json::from(*whole),
         Tree::Signed(whole) => Json::from(*whole),
         Tree::Float(float) => Json::from(*float),

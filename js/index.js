@@ -10,7 +10,7 @@
  * This file is the one facade. Only the wasm bytes are found differently per environment,
  * in `load-browser.js` and `load-node.js`.
  */
-import { CdpError, codes, isPlainObject, isTrap, toCdpError, withJsonText } from './cdp-error.js';
+import { CdpError, codes, isPlainObject, isTrap, toCdpError, utf8, withJsonText } from './cdp-error.js';
 import { checkedAnswer, coreRequest, readRequest, readsOnly, toRequest, toResponse } from './http.js';
 import { Events } from './events.js';
 import { Profiles } from './profiles.js';
@@ -348,7 +348,7 @@ export class Cdp {
       return Promise.reject(new CdpError(codes.invalidArgument, 'execute takes an object with one key, the command'));
     }
     return withJsonText(command, 'the command', (text) =>
-      this.#run(async (core) => JSON.parse(await core.execute(text)), 'write'));
+      this.#run(async (core) => JSON.parse(await core.execute(utf8(text))), 'write'));
   }
 
   /**
@@ -394,7 +394,7 @@ export class Cdp {
     return this.#run(async (core) => {
       core.importAbort();
       try {
-        for await (const piece of wholeLines(source)) core.importLines(piece);
+        for await (const piece of wholeLines(source)) core.importLines(utf8(piece));
         if (this.#sync !== undefined) await core.catchUp();
         return { profiles: await core.importCommit() };
       } finally {

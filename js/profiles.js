@@ -1,19 +1,19 @@
 /**
  * `cdp.profiles`: typed helpers over the engine's commands and reads.
  */
-import { CdpError, codes, isPlainObject, withJsonText } from './cdp-error.js';
+import { CdpError, codes, isPlainObject, utf8, withJsonText } from './cdp-error.js';
 
 /** @typedef {import('./index.js').Profile} Profile */
 /** @typedef {import('./index.js').ProfileInput} ProfileInput */
 /** @typedef {import('./index.js').UpsertOutcome} UpsertOutcome */
 
 /**
- * @typedef {object} Core the wasm-bindgen `CdpCore` instance (src/wasm.rs)
+ * @typedef {object} Core the wasm-bindgen `CdpCore` instance (src/wasm/mod.rs)
  * @property {(method: string, target: string, headers: string[], body: string) => Promise<unknown>} handle
  * @property {(method: string, target: string, body: string) => Promise<unknown>} handleOwn
  * @property {(watching: boolean) => Promise<void>} watchMembership
  * @property {() => Promise<string>} takeMembershipEvents
- * @property {(command: string) => Promise<string>} execute
+ * @property {(command: Uint8Array) => Promise<string>} execute the command as UTF-8 JSON text ({@link utf8})
  * @property {(id: string) => Profile | undefined} profile
  * @property {() => number} profileCount
  * @property {(credentials: string) => void} setCredentials
@@ -27,7 +27,7 @@ import { CdpError, codes, isPlainObject, withJsonText } from './cdp-error.js';
  * @property {() => any} info
  * @property {() => string} exportHeader
  * @property {(start: number, limit: number) => string} exportProfiles
- * @property {(text: string) => void} importLines
+ * @property {(text: Uint8Array) => void} importLines whole lines as UTF-8 ({@link utf8})
  * @property {() => Promise<number>} importCommit
  * @property {() => void} importAbort
  */
@@ -58,7 +58,7 @@ export class Profiles {
     const { identities, attributes = {} } = input;
     return withJsonText({ upsertProfile: { identities, attributes } }, 'the profile', (command) =>
       this.#run(async (core) => {
-        const outcome = JSON.parse(await core.execute(command));
+        const outcome = JSON.parse(await core.execute(utf8(command)));
         return { id: outcome.profile, created: outcome.created };
       }, 'write'));
   }
@@ -87,7 +87,7 @@ export class Profiles {
     }
     return withJsonText({ batch }, 'the records', (command) =>
       this.#run(async (core) => {
-        const { results } = JSON.parse(await core.execute(command));
+        const { results } = JSON.parse(await core.execute(utf8(command)));
         return results.map((/** @type {{ profile: string, created: boolean }} */ outcome) => ({ id: outcome.profile, created: outcome.created }));
       }, 'write'));
   }

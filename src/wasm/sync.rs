@@ -4,7 +4,7 @@
 use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use super::{cdp_error, engine_error, promise_now, CdpCore};
+use super::{cdp_error, engine_error, promise_now, utf8_text, CdpCore};
 use crate::engine::{EngineError, ImportBatch};
 use crate::storage::codec::decode_batch;
 
@@ -126,11 +126,12 @@ impl CdpCore {
     /// one when none is pending). A malformed line throws with its `line` number and drops
     /// the pending import.
     #[wasm_bindgen(js_name = importLines)]
-    pub fn import_lines(&self, text: &str) -> Result<(), JsValue> {
+    pub fn import_lines(&self, text: Vec<u8>) -> Result<(), JsValue> {
+        let text = utf8_text(text, "an import document")?;
         self.inner.open()?;
         let mut pending = self.inner.import.borrow_mut();
         let batch = pending.get_or_insert_with(ImportBatch::new);
-        if let Err(error) = batch.read_lines(text) {
+        if let Err(error) = batch.read_lines(&text) {
             *pending = None;
             return Err(engine_error(&EngineError::Import(error)));
         }

@@ -111,6 +111,24 @@ describe('profiles', () => {
     assert.ok((profile?.version ?? 0) > versionBefore, 'the version grows with each change');
   });
 
+  test('text beyond ASCII reaches the engine intact through every write path', async () => {
+    // Two-, three- and four-byte UTF-8 (a surrogate pair in JS), mixed with ASCII.
+    const name = 'Søren Ærø · 東京 · 😀 ok';
+    const one = await cdp.profiles.upsert({ identities: { email: ['søren@ærø.dk'] }, attributes: { name } });
+    const many = await cdp.profiles.upsertMany([{ identities: { email: ['zoë@example.com'] }, attributes: { name: `${name} 2` } }]);
+    const { results } = await cdp.execute({ batch: [{ upsertProfile: { identities: { email: ['😀@example.com'] }, attributes: { name: `${name} 3` } } }] });
+    assert.equal((await cdp.profiles.get(one.id))?.attributes.name, name);
+    assert.deepEqual((await cdp.profiles.get(one.id))?.identities, { email: ['søren@ærø.dk'] });
+    assert.equal((await cdp.profiles.get(many[0].id))?.attributes.name, `${name} 2`);
+    assert.equal((await cdp.profiles.get(/** @type {any} */ (results[0]).profile))?.attributes.name, `${name} 3`);
+    const copy = await Cdp.open({ name: 'node-profiles-utf8-copy' });
+    let text = '';
+    for await (const piece of cdp.export()) text += piece;
+    assert.ok((await copy.import(text)).profiles >= 3);
+    assert.equal((await copy.profiles.get(one.id))?.attributes.name, name);
+    await copy.close();
+  });
+
   test('calls run in call order, so a read issued right after a write sees it', async () => {
     const countBefore = await cdp.profiles.count();
     const first = cdp.profiles.upsert({ identities: { email: ['order@example.com'] }, attributes: { n: 1 } });

@@ -91,7 +91,9 @@ export const steps = {
     if (engine === 'objects') {
       for (const event of events) if ('event' in JSON.parse(await core.executeObject({ recordEvent: event }))) recorded += 1;
     } else if (engine === 'text') {
-      for (const event of events) if ('event' in JSON.parse(await core.execute(JSON.stringify({ recordEvent: event })))) recorded += 1;
+      // As the package hands text over: its UTF-8 bytes, encoded natively.
+      const encoder = new TextEncoder();
+      for (const event of events) if ('event' in JSON.parse(await core.execute(encoder.encode(JSON.stringify({ recordEvent: event }))))) recorded += 1;
     } else if (ours !== undefined) {
       if (engine === 'batch') {
         const { results } = await ours.execute({ batch: events.map((event) => ({ recordEvent: event })) });

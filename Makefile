@@ -14,6 +14,8 @@ BROWSER_TEST_ENV := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test
 PORT ?= 8080
 # What `build` strips from the wasm; `build-names` keeps the function names instead.
 WASM_OPT_NAMES ?= --strip-debug --strip-producers
+# Set to 1 to link panic messages into the release wasm (see `build`).
+PANIC_MESSAGES ?=
 BINDGEN_NAMES ?=
 
 .PHONY: setup build build-names test test-native test-browser test-js demo bench bench-quick clean
@@ -27,8 +29,9 @@ build: setup
 	@# library is built with the crate's release settings and a panic traps at once: no
 	@# panic messages, locations or their formatting linked (about 24 KB of gzip). A panic
 	@# is a bug either way (the core returns errors); the facade reports the trap as
-	@# `cdp.trapped`. Without the source, the prebuilt library and panic=abort.
-	$(TOOLCHAIN) if [ -n "$${CDP_BUILD_STD:-}" ]; then \
+	@# `cdp.trapped`. Without the source, or with PANIC_MESSAGES=1 (to read a panic's
+	@# message and place in the console), the prebuilt library and panic=abort.
+	$(TOOLCHAIN) if [ -n "$${CDP_BUILD_STD:-}" ] && [ -z "$(PANIC_MESSAGES)" ]; then \
 		export RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"; \
 		set -- -Zbuild-std=std,panic_abort; else set --; fi; \
 		"$${CARGO:-cargo}" build --release --target wasm32-unknown-unknown --lib "$$@"

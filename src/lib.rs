@@ -40,6 +40,7 @@ mod formats;
 pub mod identity;
 mod leb128;
 pub mod model;
+mod parts;
 pub mod schema;
 pub mod segments;
 pub mod stats;

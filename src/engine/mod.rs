@@ -50,6 +50,7 @@ use slots::ProfileSlots;
 
 use crate::identity::{Identifier, IdentityConfig, IdentityError, IdentityIndex};
 use crate::model::{AttributeNames, Profile, ProfileId, ProfileIndex, TagKind, Timestamp};
+use crate::parts::in_parts;
 use crate::schema::{Schema, SchemaConfig};
 use crate::segments;
 
@@ -230,23 +231,16 @@ impl Engine {
         &'a self,
         mut each: impl FnMut(SnapshotChunk<'a>) -> Result<(), EngineError>,
     ) -> Result<(), EngineError> {
-        let merges: Vec<MergeRecord> = self
-            .merges
-            .values()
-            .map(|record| (**record).clone())
-            .collect();
         let events = &self.derived.events;
-        let traits = self.derived.traits.stored(RECORDS_PER_CHUNK);
-        let (scope, segments) = self.derived.segments.stored(RECORDS_PER_CHUNK);
         each(SnapshotChunk::Header(SnapshotHeader {
             format: SNAPSHOT_FORMAT,
             next_offset: self.next_offset,
             profiles: self.profiles.len() as u64,
-            merges: merges.len() as u64,
+            merges: self.merges.len() as u64,
             events: events.len() as u64,
             event_sequence: events.next_sequence(),
-            traits: traits.len() as u64,
-            segments: segments.len() as u64,
+            traits: self.derived.traits.definitions().count() as u64,
+            segments: self.derived.segments.definitions().count() as u64,
         }))?;
         each(SnapshotChunk::Schema(self.schema.clone()))?;
         for profiles in self.profiles.chunks(RECORDS_PER_CHUNK) {
@@ -254,8 +248,9 @@ impl Engine {
                 snapshot_profiles::encode(profiles)?,
             )))?;
         }
-        for records in merges.chunks(RECORDS_PER_CHUNK) {
-            each(SnapshotChunk::Merges(records.to_vec()))?;
+        let merges = self.merges.values().map(|record| (**record).clone());
+        for records in in_parts(merges, RECORDS_PER_CHUNK) {
+            each(SnapshotChunk::Merges(records))?;
         }
         let mut part = Vec::with_capacity(RECORDS_PER_CHUNK.min(events.len()));
         for (slot, stored) in events.stored() {
@@ -272,8 +267,8 @@ impl Engine {
         if !part.is_empty() {
             each(SnapshotChunk::Events(Packed::encode(&part)?))?;
         }
-        for (definition, cells, deadlines) in traits {
-            each(SnapshotChunk::Trait(definition))?;
+        for (definition, cells, deadlines) in self.derived.traits.stored(RECORDS_PER_CHUNK) {
+            each(SnapshotChunk::Trait(definition.clone()))?;
             for part in cells {
                 each(SnapshotChunk::TraitCells(Packed::encode(&part)?))?;
             }
@@ -281,10 +276,11 @@ impl Engine {
                 each(SnapshotChunk::TraitDeadlines(Packed::encode(&part)?))?;
             }
         }
+        let (scope, segments) = self.derived.segments.stored(RECORDS_PER_CHUNK);
         each(SnapshotChunk::SegmentScope(Packed::encode(&scope)?))?;
         for (definition, segment, history) in segments {
             each(SnapshotChunk::Segment(
-                definition,
+                definition.clone(),
                 Packed::encode(&segment)?,
             ))?;
             for part in history {

@@ -11,6 +11,7 @@ use super::rule::Field;
 use super::{SegmentDefinition, SegmentError};
 use crate::events::{next_generation, EventStore, NameKey, PerName};
 use crate::model::{Profile, ProfileIndex, Timestamp};
+use crate::parts::in_parts;
 use crate::traits::TraitStore;
 
 /// Whether a profile entered or left a segment.
@@ -113,13 +114,6 @@ pub struct SegmentScope {
     retired: RoaringBitmap,
     len: u64,
 }
-
-/// The segments for a snapshot: the shared scope, then each segment's definition, state and
-/// history parts.
-pub type StoredSegments = (
-    SegmentScope,
-    Vec<(SegmentDefinition, StoredSegment, Vec<SegmentHistory>)>,
-);
 
 /// Every segment with its members, history and the columns its rules scan.
 #[derive(Clone, Debug, Default)]
@@ -271,38 +265,42 @@ impl SegmentStore {
         }
     }
 
-    /// Every segment for a snapshot, in system-title order, its history in parts of at most
-    /// `per_part` records. Columns and reader indexes are not stored: they are rebuilt from
+    /// The segments for a snapshot: the shared scope, then every segment in system-title
+    /// order with its state and its history in parts of at most `per_part` records, each part
+    /// copied as it is read. Columns and reader indexes are not stored: they are rebuilt from
     /// the profiles and traits by [`SegmentStore::finish_restore`].
-    pub fn stored(&self, per_part: usize) -> StoredSegments {
-        let per_part = per_part.max(1);
+    pub fn stored(
+        &self,
+        per_part: usize,
+    ) -> (
+        SegmentScope,
+        impl Iterator<
+                Item = (
+                    &SegmentDefinition,
+                    StoredSegment,
+                    impl Iterator<Item = SegmentHistory> + '_,
+                ),
+            > + '_,
+    ) {
         let scope = SegmentScope {
             retired: self.retired.clone(),
             len: self.len as u64,
         };
-        let segments = self
-            .segments
-            .iter()
-            .map(|state| {
-                let history: Vec<(Timestamp, u32, MembershipChange)> = state
-                    .history
-                    .iter()
-                    .map(|record| (record.at, record.profile.0, record.change))
-                    .collect();
-                (
-                    state.definition.clone(),
-                    StoredSegment {
-                        members: state.members.clone(),
-                        ever: state.ever.clone(),
-                        history: state.history.len() as u64,
-                    },
-                    history
-                        .chunks(per_part)
-                        .map(|part| SegmentHistory(part.to_vec()))
-                        .collect(),
-                )
-            })
-            .collect();
+        let segments = self.segments.iter().map(move |state| {
+            let history = state
+                .history
+                .iter()
+                .map(|record| (record.at, record.profile.0, record.change));
+            (
+                &state.definition,
+                StoredSegment {
+                    members: state.members.clone(),
+                    ever: state.ever.clone(),
+                    history: state.history.len() as u64,
+                },
+                in_parts(history, per_part).map(SegmentHistory),
+            )
+        });
         (scope, segments)
     }
 

@@ -13,6 +13,6 @@ pub use definition::SegmentDefinition;
 pub use error::SegmentError;
 pub use membership::{
     Inputs, MembershipChange, MembershipRecord, SegmentCounts, SegmentHistory, SegmentScope,
-    SegmentStore, StoredSegment, StoredSegments,
+    SegmentStore, StoredSegment,
 };
 pub use rule::{EventCondition, Field, Rule, Subject};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
 pub use error::TraitError;
-pub use store::{StoredTrait, TraitCells, TraitDeadlines, TraitStore};
+pub use store::{TraitCells, TraitDeadlines, TraitStore};
 
 use crate::events::shape::Node;
 use crate::events::{PropertyFilter, ShapeError, ShapeProblem};

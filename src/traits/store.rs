@@ -11,6 +11,7 @@ use super::accumulator::Accumulator;
 use super::TraitDefinition;
 use crate::events::{next_generation, EventStore, PerName, StoredEvent};
 use crate::model::{ProfileIndex, Timestamp, Value};
+use crate::parts::in_parts;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct TraitCell {
@@ -103,10 +104,6 @@ pub struct TraitCells(Vec<(u32, TraitCell)>);
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraitDeadlines(Vec<(Timestamp, u32)>);
 
-/// One computed trait as a snapshot stores it: its definition, then its values and pending
-/// refolds in parts.
-pub type StoredTrait = (TraitDefinition, Vec<TraitCells>, Vec<TraitDeadlines>);
-
 /// The computed traits and their values, in name order.
 #[derive(Clone, Debug, Default)]
 pub struct TraitStore {
@@ -184,36 +181,27 @@ impl TraitStore {
         slots
     }
 
-    /// Every trait for a snapshot, in name order, its values and deadlines in parts of at
-    /// most `per_part` entries.
-    pub fn stored(&self, per_part: usize) -> Vec<StoredTrait> {
-        let per_part = per_part.max(1);
-        self.traits
-            .iter()
-            .map(|state| {
-                let cells: Vec<(u32, TraitCell)> = state
-                    .cells
-                    .iter()
-                    .map(|(slot, cell)| (*slot, cell.clone()))
-                    .collect();
-                let deadlines: Vec<(Timestamp, u32)> = state
-                    .deadlines
-                    .iter()
-                    .map(|Reverse(deadline)| *deadline)
-                    .collect();
-                (
-                    state.definition.clone(),
-                    cells
-                        .chunks(per_part)
-                        .map(|part| TraitCells(part.to_vec()))
-                        .collect(),
-                    deadlines
-                        .chunks(per_part)
-                        .map(|part| TraitDeadlines(part.to_vec()))
-                        .collect(),
-                )
-            })
-            .collect()
+    /// Every trait for a snapshot, in name order: its definition, then its values and its
+    /// pending refolds in parts of at most `per_part` entries, each part copied as it is read.
+    pub fn stored(
+        &self,
+        per_part: usize,
+    ) -> impl Iterator<
+        Item = (
+            &TraitDefinition,
+            impl Iterator<Item = TraitCells> + '_,
+            impl Iterator<Item = TraitDeadlines> + '_,
+        ),
+    > + '_ {
+        self.traits.iter().map(move |state| {
+            let cells = state.cells.iter().map(|(slot, cell)| (*slot, cell.clone()));
+            let deadlines = state.deadlines.iter().map(|Reverse(deadline)| *deadline);
+            (
+                &state.definition,
+                in_parts(cells, per_part).map(TraitCells),
+                in_parts(deadlines, per_part).map(TraitDeadlines),
+            )
+        })
     }
 
     /// Puts back a trait [`TraitStore::stored`] listed, in name order, with no values yet;

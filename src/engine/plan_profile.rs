@@ -313,26 +313,42 @@ impl Engine {
         operations: &mut Vec<Operation>,
     ) -> Result<(), EngineError> {
         // Per source and key: the stored value (read once) and the value the writes leave, in
-        // the order first written, found by a table (a body may write tens of thousands of
-        // keys: a scan per write would make it quadratic).
-        let mut pending: Vec<Pending> = Vec::new();
-        let mut staged_at: HashMap<(SourceId, AttributeKey), usize> = HashMap::default();
+        // the order first written. A few writes are compared with each other; more are found
+        // by a table (a body may write tens of thousands of keys: a scan per write would make
+        // it quadratic).
+        const COMPARED: usize = 16;
+        let mut pending: Vec<Pending> = Vec::with_capacity(writes.len());
+        let mut staged_at: Option<HashMap<(SourceId, AttributeKey), usize>> =
+            (writes.len() > COMPARED).then(HashMap::default);
         for (key, change) in writes {
             let target = schema.write_target(source, &key)?;
-            let index = match staged_at.entry((target.source.clone(), key)) {
-                Entry::Occupied(found) => *found.get(),
-                Entry::Vacant(vacant) => {
-                    let (source, key) = vacant.key().clone();
+            let seen = match &mut staged_at {
+                Some(staged_at) => match staged_at.entry((target.source.clone(), key)) {
+                    Entry::Occupied(found) => Ok(*found.get()),
+                    Entry::Vacant(vacant) => {
+                        let key = vacant.key().1.clone();
+                        vacant.insert(pending.len());
+                        Err(key)
+                    }
+                },
+                None => pending
+                    .iter()
+                    .position(|staged| staged.key == key && staged.source == *target.source)
+                    .ok_or(key),
+            };
+            let index = match seen {
+                Ok(index) => index,
+                Err(key) => {
                     let stored = profile
-                        .source_attribute(&source, &key)
+                        .source_attribute(target.source, &key)
                         .map(|written| written.value);
                     pending.push(Pending {
-                        source,
+                        source: target.source.clone(),
                         key,
                         stored,
                         result: None,
                     });
-                    *vacant.insert(pending.len() - 1)
+                    pending.len() - 1
                 }
             };
             let Some(staged) = pending.get_mut(index) else {

@@ -395,7 +395,7 @@ impl UpsertProfile {
 }
 
 /// The writes a JSON object of attributes asks for, in key order: values typed by their
-/// shape, `null` removing. Refuses names other than letters, digits and `_`.
+/// shape, `null` removing. Refuses names [`validate_key`] refuses.
 pub(super) fn attribute_changes<K, V>(
     attributes: impl IntoIterator<Item = (K, V)>,
 ) -> Result<Vec<(AttributeKey, AttributeChange)>, EngineError>

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::command::attribute_changes;
+use super::event_command::{identifiers_from_tree, value_from_tree};
 use super::{
     BatchError, ChangeTags, Command, EngineError, ExecuteError, Execution, NewEvent, TagWrite,
     UpsertProfile, WriteAttributes,
@@ -279,8 +280,8 @@ impl Execution {
         }
         let tree =
             crate::formats::json_text_tree(text).map_err(|error| locate_malformed(text, &error))?;
-        if let Some(event) = recorded_event(&tree, identity) {
-            return Ok(Self::One(Command::RecordEvent(event)));
+        if let Some(command) = quick_command(&tree, identity) {
+            return Ok(Self::One(command));
         }
         match crate::formats::from_json_tree(tree) {
             Ok(raw) => Self::from_raw(raw, identity),
@@ -302,18 +303,77 @@ fn read_batch_streamed(text: &str, identity: &IdentityConfig) -> Option<Vec<Comm
     Some(commands)
 }
 
-/// A `{"recordEvent": {...}}` record read the quick way ([`NewEvent::from_tree`]), if it
-/// is one and of the common shape.
-fn recorded_event(tree: &Tree, identity: &IdentityConfig) -> Option<NewEvent> {
-    match tree {
-        Tree::Map(entries) => match entries.as_slice() {
-            [(Tree::Text(tag), payload)] if tag == "recordEvent" => {
-                NewEvent::from_tree(payload, identity)
-            }
-            _ => None,
-        },
+/// A record of the two common commands read straight from its tree, as the ordinary way
+/// would read it: `{"recordEvent": {...}}` ([`NewEvent::from_tree`]) and
+/// `{"upsertProfile": {...}}` ([`upsert_from_tree`]). `None` for any other record and for
+/// anything the ordinary way might refuse or read otherwise, which is then left to it.
+fn quick_command(tree: &Tree, identity: &IdentityConfig) -> Option<Command> {
+    let Tree::Map(entries) = tree else {
+        return None;
+    };
+    let [(Tree::Text(tag), payload)] = entries.as_slice() else {
+        return None;
+    };
+    match tag.as_str() {
+        "recordEvent" => NewEvent::from_tree(payload, identity).map(Command::RecordEvent),
+        "upsertProfile" => upsert_from_tree(payload, identity).map(Command::UpsertProfile),
         _ => None,
     }
+}
+
+/// An upsert of identities, attributes and a source read from its tree as
+/// [`RawUpsert::into_upsert`] reads it, without the JSON values in between. `None` for any
+/// other field (set actions, tags, consents) and wherever the ordinary way might refuse.
+fn upsert_from_tree(tree: &Tree, identity: &IdentityConfig) -> Option<UpsertProfile> {
+    let Tree::Map(fields) = tree else {
+        return None;
+    };
+    let (mut identities, mut attributes, mut source) = (None, None, None);
+    for (name, value) in fields {
+        let Tree::Text(name) = name else {
+            return None;
+        };
+        let field = match name.as_str() {
+            "identities" => &mut identities,
+            "attributes" => &mut attributes,
+            "source" => &mut source,
+            _ => return None,
+        };
+        if field.replace(value).is_some() {
+            return None;
+        }
+    }
+    let source = match source {
+        None | Some(Tree::Null) => SourceId::default_source(),
+        Some(Tree::Text(name)) => SourceId::new(name.as_str()),
+        Some(_) => return None,
+    };
+    let mut upsert = UpsertProfile::new(identifiers_from_tree(identities?, identity)?, source);
+    let Some(attributes) = attributes else {
+        return Some(upsert);
+    };
+    let Tree::Map(entries) = attributes else {
+        return None;
+    };
+    let mut named = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        let Tree::Text(key) = key else {
+            return None;
+        };
+        named.push((key.clone(), value));
+    }
+    // In key order, of a key given twice the last value: as the JSON object reads.
+    let SortedEntries(named) = SortedEntries::from(named);
+    upsert.attributes.reserve_exact(named.len());
+    for (key, value) in named {
+        validate_key(&key).ok()?;
+        let change = match value_from_tree(&key, value)? {
+            Some(value) => AttributeChange::Set(value),
+            None => AttributeChange::Remove,
+        };
+        upsert.attributes.push((key, change));
+    }
+    Some(upsert)
 }
 
 /// Reads `{"batch": [...]}`, and only that.
@@ -366,8 +426,8 @@ impl<'de> serde::de::Visitor<'de> for RecordsSeed<'_> {
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut commands = Vec::new();
         while let Some(tree) = seq.next_element::<Tree>()? {
-            if let Some(event) = recorded_event(&tree, self.identity) {
-                commands.push(Command::RecordEvent(event));
+            if let Some(command) = quick_command(&tree, self.identity) {
+                commands.push(command);
                 continue;
             }
             let command = RawCommand::deserialize(Doc::<Received>::new(tree))
@@ -493,6 +553,8 @@ impl RawUpsert {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::model::Value;
 
@@ -543,6 +605,112 @@ mod tests {
                 format!("{:?}", through_the_tree(&text)),
                 "{text}"
             );
+        }
+    }
+
+    /// Both ways of reading an upsert record: straight from its tree, and the ordinary way.
+    fn both_upserts(text: &str) -> (Option<UpsertProfile>, Result<UpsertProfile, String>) {
+        let identity = IdentityConfig::default();
+        let tree: Tree = serde_json::from_str(text).unwrap();
+        let quick = match quick_command(&tree, &identity) {
+            Some(Command::UpsertProfile(upsert)) => Some(upsert),
+            Some(other) => panic!("not an upsert: {other:?}"),
+            None => None,
+        };
+        let slow = match Command::from_json(text, &identity) {
+            Ok(Command::UpsertProfile(upsert)) => Ok(upsert),
+            Ok(other) => panic!("not an upsert: {other:?}"),
+            Err(error) => Err(error.to_string()),
+        };
+        (quick, slow)
+    }
+
+    #[test]
+    fn common_upserts_read_straight_from_the_tree_as_the_ordinary_way() {
+        for text in [
+            r#"{"upsertProfile":{"identities":{"email":["Person1@Example.com"]},"attributes":{"name":"Person 1","age":19,"country":"SE","plan":"gold","spend":1.25,"optIn":true}}}"#,
+            r#"{"upsertProfile":{"attributes":{"z":null,"a":-4,"l":[1,"a",null],"o":{"k":{"j":1},"n":null},"big":9223372036854775807},"identities":{"phone":"+4512345678","email":[" A@B.C ","d@e.f"]}}}"#,
+            r#"{"upsertProfile":{"identities":{"crm":"X1"},"source":"SOR_1"}}"#,
+            r#"{"upsertProfile":{"identities":{"crm":"X1"},"source":null,"attributes":{}}}"#,
+            r#"{"upsertProfile":{"identities":{"crm":"X1"},"attributes":{"b":1,"a":2,"b":3}}}"#,
+        ] {
+            let (quick, slow) = both_upserts(text);
+            assert!(quick.is_some(), "read straight: {text}");
+            assert_eq!(quick, Some(slow.unwrap()), "{text}");
+        }
+    }
+
+    #[test]
+    fn upserts_the_ordinary_way_might_refuse_or_read_otherwise_are_left_to_it() {
+        for text in [
+            r#"{"upsertProfile":[]}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"}},"tick":{}}"#,
+            r#"{"upsertProfile":{"attributes":{"a":1}}}"#,
+            r#"{"upsertProfile":{"identities":{}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c","email":"d@e.f"}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":[1]}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"identities":{"email":"a@b.c"}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":null}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":[1]}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":{" lead":1}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":{"n":18446744073709551615}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"source":5}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"tags":{"manual":["vip"]}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"bogus":1}}"#,
+        ] {
+            assert_eq!(
+                both_upserts(text).0,
+                None,
+                "left to the ordinary way: {text}"
+            );
+        }
+    }
+
+    fn upsert_field() -> impl Strategy<Value = String> {
+        let value = prop_oneof![
+            Just("null".to_owned()),
+            Just("false".to_owned()),
+            Just("\"\"".to_owned()),
+            Just("\"SOR_1\"".to_owned()),
+            Just("\" A@B.dk \"".to_owned()),
+            (-5i64..5).prop_map(|n| n.to_string()),
+            Just("2.5".to_owned()),
+            Just("18446744073709551615".to_owned()),
+            Just("[\"a@b.dk\", \"C@D.dk\"]".to_owned()),
+            Just("[\"a@b.dk\", 3]".to_owned()),
+            Just("{}".to_owned()),
+            Just("{\"email\": \"x@y.dk\"}".to_owned()),
+            Just("{\"email\": [\"x@y.dk\"], \"crm\": \"C1\"}".to_owned()),
+            Just("{\"age\": 3, \"name\": \"N\", \"gone\": null}".to_owned()),
+            Just("{\"trail \": 1, \"in side\": 2}".to_owned()),
+            Just(
+                "{\"l\": [1, null], \"o\": {\"k\": 1, \"k\": null}, \"age\": 1, \"age\": 2}"
+                    .to_owned()
+            ),
+        ];
+        let key = prop_oneof![
+            Just("identities"),
+            Just("attributes"),
+            Just("source"),
+            Just("tags"),
+            Just("other"),
+        ];
+        (key, value).prop_map(|(key, value)| format!("\"{key}\": {value}"))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn whatever_upsert_is_read_straight_reads_as_the_ordinary_way_reads_it(
+            fields in proptest::collection::vec(upsert_field(), 0..4),
+        ) {
+            let text = format!(
+                r#"{{"upsertProfile": {{"identities": {{"email": "base@x.dk"}}, {}}}}}"#,
+                fields.join(", ")
+            ).replace(", }", "}");
+            let (quick, slow) = both_upserts(&text);
+            if let Some(quick) = quick {
+                proptest::prop_assert_eq!(Ok(quick), slow);
+            }
         }
     }
 

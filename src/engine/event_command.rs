@@ -277,7 +277,10 @@ impl NewEvent {
 }
 
 /// [`read_identities`] of a tree: `None` where it would refuse or read otherwise.
-fn identifiers_from_tree(tree: &Tree, identity: &IdentityConfig) -> Option<Vec<Identifier>> {
+pub(super) fn identifiers_from_tree(
+    tree: &Tree,
+    identity: &IdentityConfig,
+) -> Option<Vec<Identifier>> {
     let Tree::Map(entries) = tree else {
         return None;
     };
@@ -311,7 +314,7 @@ fn identifiers_from_tree(tree: &Tree, identity: &IdentityConfig) -> Option<Vec<I
 
 /// [`infer_value`] of a tree: `Some(None)` for `null`, `None` where it would refuse. Numbers
 /// and nested values go through `infer_value` itself, as the JSON value the tree reads as.
-fn value_from_tree(key: &str, tree: &Tree) -> Option<Option<Value>> {
+pub(super) fn value_from_tree(key: &str, tree: &Tree) -> Option<Option<Value>> {
     let json = match tree {
         Tree::Null => return Some(None),
         Tree::Bool(flag) => return Some(Some(Value::Boolean(*flag))),

@@ -135,6 +135,12 @@ impl<V> Default for SortedEntries<V> {
     }
 }
 
+impl<V> From<Vec<(String, V)>> for SortedEntries<V> {
+    fn from(entries: Vec<(String, V)>) -> Self {
+        Self(sorted_by_name(entries))
+    }
+}
+
 impl<'de, V: Deserialize<'de>> Deserialize<'de> for SortedEntries<V> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Entries<V>(PhantomData<V>);

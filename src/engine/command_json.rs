@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::command::attribute_changes;
-use super::event_command::{identifiers_from_tree, value_from_tree};
+use super::upsert_json::upsert_from_text;
 use super::{
     BatchError, ChangeTags, Command, EngineError, ExecuteError, Execution, NewEvent, TagWrite,
     UpsertProfile, WriteAttributes,
@@ -278,10 +278,13 @@ impl Execution {
         if let Some(commands) = read_batch_streamed(text, identity) {
             return Ok(Self::Batch(commands));
         }
+        if let Some(upsert) = upsert_from_text(text, identity) {
+            return Ok(Self::One(Command::UpsertProfile(upsert)));
+        }
         let tree =
             crate::formats::json_text_tree(text).map_err(|error| locate_malformed(text, &error))?;
-        if let Some(command) = quick_command(&tree, identity) {
-            return Ok(Self::One(command));
+        if let Some(event) = recorded_event(&tree, identity) {
+            return Ok(Self::One(Command::RecordEvent(event)));
         }
         match crate::formats::from_json_tree(tree) {
             Ok(raw) => Self::from_raw(raw, identity),
@@ -290,8 +293,8 @@ impl Execution {
     }
 }
 
-/// A batch read record by record: each record's tree is converted to its command as soon as
-/// it is read, so a large batch never holds the trees of all its records at once (for
+/// A batch read record by record: each record is converted to its command as soon as it is
+/// read (an upsert straight from its text, anything else through its tree), so a large batch never holds the trees of all its records at once (for
 /// 100,000 upserts, tens of megabytes of fresh memory to fault in). `None` for anything else
 /// and for any batch with an error, which [`Execution::from_json`] then reads the one way
 /// every error is reported, so both ways give the same answers.
@@ -303,77 +306,18 @@ fn read_batch_streamed(text: &str, identity: &IdentityConfig) -> Option<Vec<Comm
     Some(commands)
 }
 
-/// A record of the two common commands read straight from its tree, as the ordinary way
-/// would read it: `{"recordEvent": {...}}` ([`NewEvent::from_tree`]) and
-/// `{"upsertProfile": {...}}` ([`upsert_from_tree`]). `None` for any other record and for
-/// anything the ordinary way might refuse or read otherwise, which is then left to it.
-fn quick_command(tree: &Tree, identity: &IdentityConfig) -> Option<Command> {
-    let Tree::Map(entries) = tree else {
-        return None;
-    };
-    let [(Tree::Text(tag), payload)] = entries.as_slice() else {
-        return None;
-    };
-    match tag.as_str() {
-        "recordEvent" => NewEvent::from_tree(payload, identity).map(Command::RecordEvent),
-        "upsertProfile" => upsert_from_tree(payload, identity).map(Command::UpsertProfile),
+/// A `{"recordEvent": {...}}` record read the quick way ([`NewEvent::from_tree`]), if it
+/// is one and of the common shape.
+fn recorded_event(tree: &Tree, identity: &IdentityConfig) -> Option<NewEvent> {
+    match tree {
+        Tree::Map(entries) => match entries.as_slice() {
+            [(Tree::Text(tag), payload)] if tag == "recordEvent" => {
+                NewEvent::from_tree(payload, identity)
+            }
+            _ => None,
+        },
         _ => None,
     }
-}
-
-/// An upsert of identities, attributes and a source read from its tree as
-/// [`RawUpsert::into_upsert`] reads it, without the JSON values in between. `None` for any
-/// other field (set actions, tags, consents) and wherever the ordinary way might refuse.
-fn upsert_from_tree(tree: &Tree, identity: &IdentityConfig) -> Option<UpsertProfile> {
-    let Tree::Map(fields) = tree else {
-        return None;
-    };
-    let (mut identities, mut attributes, mut source) = (None, None, None);
-    for (name, value) in fields {
-        let Tree::Text(name) = name else {
-            return None;
-        };
-        let field = match name.as_str() {
-            "identities" => &mut identities,
-            "attributes" => &mut attributes,
-            "source" => &mut source,
-            _ => return None,
-        };
-        if field.replace(value).is_some() {
-            return None;
-        }
-    }
-    let source = match source {
-        None | Some(Tree::Null) => SourceId::default_source(),
-        Some(Tree::Text(name)) => SourceId::new(name.as_str()),
-        Some(_) => return None,
-    };
-    let mut upsert = UpsertProfile::new(identifiers_from_tree(identities?, identity)?, source);
-    let Some(attributes) = attributes else {
-        return Some(upsert);
-    };
-    let Tree::Map(entries) = attributes else {
-        return None;
-    };
-    let mut named = Vec::with_capacity(entries.len());
-    for (key, value) in entries {
-        let Tree::Text(key) = key else {
-            return None;
-        };
-        named.push((key.clone(), value));
-    }
-    // In key order, of a key given twice the last value: as the JSON object reads.
-    let SortedEntries(named) = SortedEntries::from(named);
-    upsert.attributes.reserve_exact(named.len());
-    for (key, value) in named {
-        validate_key(&key).ok()?;
-        let change = match value_from_tree(&key, value)? {
-            Some(value) => AttributeChange::Set(value),
-            None => AttributeChange::Remove,
-        };
-        upsert.attributes.push((key, change));
-    }
-    Some(upsert)
 }
 
 /// Reads `{"batch": [...]}`, and only that.
@@ -425,9 +369,15 @@ impl<'de> serde::de::Visitor<'de> for RecordsSeed<'_> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut commands = Vec::new();
-        while let Some(tree) = seq.next_element::<Tree>()? {
-            if let Some(command) = quick_command(&tree, self.identity) {
-                commands.push(command);
+        while let Some(record) = seq.next_element::<&'de serde_json::value::RawValue>()? {
+            if let Some(upsert) = upsert_from_text(record.get(), self.identity) {
+                commands.push(Command::UpsertProfile(upsert));
+                continue;
+            }
+            let tree =
+                crate::formats::json_text_tree(record.get()).map_err(serde::de::Error::custom)?;
+            if let Some(event) = recorded_event(&tree, self.identity) {
+                commands.push(Command::RecordEvent(event));
                 continue;
             }
             let command = RawCommand::deserialize(Doc::<Received>::new(tree))
@@ -608,15 +558,10 @@ mod tests {
         }
     }
 
-    /// Both ways of reading an upsert record: straight from its tree, and the ordinary way.
+    /// Both ways of reading an upsert record: straight from its text, and the ordinary way.
     fn both_upserts(text: &str) -> (Option<UpsertProfile>, Result<UpsertProfile, String>) {
         let identity = IdentityConfig::default();
-        let tree: Tree = serde_json::from_str(text).unwrap();
-        let quick = match quick_command(&tree, &identity) {
-            Some(Command::UpsertProfile(upsert)) => Some(upsert),
-            Some(other) => panic!("not an upsert: {other:?}"),
-            None => None,
-        };
+        let quick = upsert_from_text(text, &identity);
         let slow = match Command::from_json(text, &identity) {
             Ok(Command::UpsertProfile(upsert)) => Ok(upsert),
             Ok(other) => panic!("not an upsert: {other:?}"),
@@ -626,10 +571,11 @@ mod tests {
     }
 
     #[test]
-    fn common_upserts_read_straight_from_the_tree_as_the_ordinary_way() {
+    fn common_upserts_read_straight_from_the_text_as_the_ordinary_way() {
         for text in [
             r#"{"upsertProfile":{"identities":{"email":["Person1@Example.com"]},"attributes":{"name":"Person 1","age":19,"country":"SE","plan":"gold","spend":1.25,"optIn":true}}}"#,
-            r#"{"upsertProfile":{"attributes":{"z":null,"a":-4,"l":[1,"a",null],"o":{"k":{"j":1},"n":null},"big":9223372036854775807},"identities":{"phone":"+4512345678","email":[" A@B.C ","d@e.f"]}}}"#,
+            r#"{"upsertProfile":{"attributes":{"z":null,"a":-4,"f":-0.5,"e":1e300,"big":9223372036854775807,"t":false,"l":["x","y"],"none":[]},"identities":{"phone":"+4512345678","email":[" A@B.C ","d@e.f"]}}}"#,
+            r#" { "upsertProfile" : { "identities" : { "em\u0061il" : "\u00c5se@b.dk" } , "attributes" : { "n\u00e6vn" : "\"quoted\"\n" } } } "#,
             r#"{"upsertProfile":{"identities":{"crm":"X1"},"source":"SOR_1"}}"#,
             r#"{"upsertProfile":{"identities":{"crm":"X1"},"source":null,"attributes":{}}}"#,
             r#"{"upsertProfile":{"identities":{"crm":"X1"},"attributes":{"b":1,"a":2,"b":3}}}"#,
@@ -654,6 +600,13 @@ mod tests {
             r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":[1]}}"#,
             r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":{" lead":1}}}"#,
             r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":{"n":18446744073709551615}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":{"l":[1,"a",null]}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":{"l":["a",null]}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"source":["S"]}}"#,
+            r#"{"upsertProfile":{"identities":{"email":true}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":{"o":{"k":1}}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"}}} trailing"#,
+            r#"{"upsertProfile":{"identities":{"email":"a@b.c"}}"#,
             r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"source":5}}"#,
             r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"tags":{"manual":["vip"]}}}"#,
             r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"bogus":1}}"#,
@@ -683,6 +636,7 @@ mod tests {
             Just("{\"email\": [\"x@y.dk\"], \"crm\": \"C1\"}".to_owned()),
             Just("{\"age\": 3, \"name\": \"N\", \"gone\": null}".to_owned()),
             Just("{\"trail \": 1, \"in side\": 2}".to_owned()),
+            Just("{\"l\": [\"a\", \"b\"], \"m\": [], \"age\": 2.5}".to_owned()),
             Just(
                 "{\"l\": [1, null], \"o\": {\"k\": 1, \"k\": null}, \"age\": 1, \"age\": 2}"
                     .to_owned()

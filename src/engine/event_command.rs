@@ -277,7 +277,7 @@ impl NewEvent {
 }
 
 /// [`read_identities`] of a tree: `None` where it would refuse or read otherwise.
-pub(super) fn identifiers_from_tree(
+fn identifiers_from_tree(
     tree: &Tree,
     identity: &IdentityConfig,
 ) -> Option<Vec<Identifier>> {
@@ -314,7 +314,7 @@ pub(super) fn identifiers_from_tree(
 
 /// [`infer_value`] of a tree: `Some(None)` for `null`, `None` where it would refuse. Numbers
 /// and nested values go through `infer_value` itself, as the JSON value the tree reads as.
-pub(super) fn value_from_tree(key: &str, tree: &Tree) -> Option<Option<Value>> {
+fn value_from_tree(key: &str, tree: &Tree) -> Option<Option<Value>> {
     let json = match tree {
         Tree::Null => return Some(None),
         Tree::Bool(flag) => return Some(Some(Value::Boolean(*flag))),

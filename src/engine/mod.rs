@@ -24,6 +24,7 @@ mod slots;
 mod snapshot;
 mod snapshot_profiles;
 mod transfer;
+mod upsert_json;
 
 use std::rc::Rc;
 

@@ -147,6 +147,9 @@ export class Cdp {
   #generation;
   /** Tail of the call queue: every call runs after the one issued before it. */
   #tail = Promise.resolve();
+  /** The snapshot being committed, if any: writes go on meanwhile; `close` waits for it. */
+  /** @type {Promise<unknown>} */
+  #snapshotting = Promise.resolve();
   #closed = false;
   /** @type {Promise<void> | undefined} */
   #closing;
@@ -417,7 +420,11 @@ export class Cdp {
    * @returns {Promise<void>}
    */
   snapshot() {
-    return this.#run((core) => core.snapshot(), 'write');
+    return this.#run(async (core) => {
+      // One started on its own may not hold the latest writes: it commits first.
+      await this.#snapshotting;
+      await core.snapshot();
+    }, 'write');
   }
 
   /**
@@ -431,6 +438,7 @@ export class Cdp {
       this.#closed = true;
       const sync = this.#sync;
       this.#closing = this.#tail
+        .then(() => this.#snapshotting)
         .then(async () => {
           if (this.#generation !== generation) return;
           try {
@@ -510,7 +518,7 @@ export class Cdp {
   /**
    * Queues a snapshot behind the write now running, if that write makes one due: a write is
    * acknowledged once its changes are durable in the log, and the snapshot (which speeds up
-   * the next open and compacts the log) follows as its own step.
+   * the next open and compacts the log) follows as its own step (`#snapshotBeside`).
    */
   #snapshotWhenDue() {
     const written = this.#tail;
@@ -522,8 +530,21 @@ export class Cdp {
       } catch {
         return;
       }
-      if (due) this.#run((core) => (core.snapshotDue() ? core.snapshot() : undefined), 'write').catch(() => undefined);
+      if (due) this.#run((core) => this.#snapshotBeside(core), 'write').catch(() => undefined);
     });
+  }
+
+  /**
+   * Starts a due snapshot as a step of the queue and lets the queue go on: the engine's state
+   * is read and handed to storage within the call, and the commit (IndexedDB's transaction
+   * over the snapshot stores, beside the log's) completes on its own, so a write that comes
+   * meanwhile does not wait for it.
+   * @param {Core} core
+   */
+  #snapshotBeside(core) {
+    if (!core.snapshotDue()) return;
+    // A failed snapshot costs only a longer replay; an instance that trapped is forgotten.
+    this.#snapshotting = core.snapshot().catch((error) => this.#fail(error));
   }
 
   /**

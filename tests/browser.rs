@@ -53,6 +53,12 @@ export async function flip_a_byte_in_newest_snapshot(name, chunk) {
   db.close();
   return newest;
 }
+export async function oldest_log_key(name) {
+  const db = await request(indexedDB.open(name));
+  const keys = await request(db.transaction('log').objectStore('log').getAllKeys());
+  db.close();
+  return keys.length === 0 ? -1 : Math.min(...keys);
+}
 export function delete_database(name) {
   return request(indexedDB.deleteDatabase(name));
 }
@@ -69,6 +75,7 @@ extern "C" {
     async fn open_version_one_and_keep_it(name: &str) -> JsValue;
     async fn flip_a_byte_in_newest_snapshot(name: &str, chunk: u32) -> JsValue;
     async fn delete_database(name: &str) -> JsValue;
+    async fn oldest_log_key(name: &str) -> JsValue;
     fn make_log_writes_fail_with(name: &str);
     fn restore_log_writes();
 }
@@ -316,6 +323,9 @@ async fn snapshots_and_tail_reload_to_the_same_state_and_compact_the_log() {
     assert_eq!(manifests.len(), 2, "two snapshots are kept");
     let expired = database.storage().read_log(0).await.unwrap_err();
     assert_eq!(expired.code(), "storage.offset_expired");
+    // The log below the older snapshot kept is dropped, after the snapshot's own commit.
+    let oldest = oldest_log_key(&name).await.as_f64().unwrap();
+    assert_eq!(oldest, manifests[1].offset as f64, "{manifests:?}");
     let before = profiles(&database);
     database.storage().close();
     let reopened = open_with(&name, 5).await;

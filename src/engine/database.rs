@@ -55,6 +55,8 @@ pub struct Database<S> {
     clock: Rc<dyn Clock>,
     options: DatabaseOptions,
     snapshot: Cell<Option<u64>>,
+    /// Whether a snapshot is being committed: writes go on meanwhile, and no second one starts.
+    snapshotting: Cell<bool>,
     skipped: RefCell<Vec<EngineError>>,
     broken: Cell<bool>,
 }
@@ -112,6 +114,7 @@ impl<S: Storage> Database<S> {
             clock,
             options,
             snapshot: Cell::new(loaded.snapshot),
+            snapshotting: Cell::new(false),
             skipped: RefCell::new(loaded.skipped),
             broken: Cell::new(false),
         })
@@ -204,9 +207,16 @@ impl<S: Storage> Database<S> {
     }
 
     /// Writes a snapshot of the current state now (if any change came since the last one)
-    /// and compacts the log by the retention rule of [`crate::storage`].
+    /// and compacts the log by the retention rule of [`crate::storage`]. The state is read
+    /// and handed to storage before the first await, so writes may go on while the snapshot
+    /// commits; while one is in flight, this returns at once and [`Database::snapshot_due`]
+    /// is false.
     pub async fn write_snapshot(&self) -> Result<(), EngineError> {
         self.usable()?;
+        if self.snapshotting.get() {
+            return Ok(());
+        }
+        let _in_flight = InFlight::start(&self.snapshotting);
         let previous = self.snapshot.get();
         let (offset, writer) = {
             let engine = self.engine.borrow();
@@ -288,6 +298,9 @@ impl<S: Storage> Database<S> {
     /// Whether the log has grown enough past the newest snapshot for a new one
     /// ([`DatabaseOptions::snapshot_min_changes`]).
     pub fn snapshot_due(&self) -> bool {
+        if self.snapshotting.get() {
+            return false;
+        }
         let engine = self.engine.borrow();
         let since = engine
             .next_offset()
@@ -452,3 +465,19 @@ async fn load_snapshot<S: Storage>(
 #[cfg(test)]
 #[path = "database_tests.rs"]
 mod tests;
+
+/// Marks a snapshot in flight until dropped: committed, failed or abandoned.
+struct InFlight<'a>(&'a Cell<bool>);
+
+impl<'a> InFlight<'a> {
+    fn start(flag: &'a Cell<bool>) -> Self {
+        flag.set(true);
+        Self(flag)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}

@@ -27,6 +27,8 @@ struct FlakyStorage {
     failing: Cell<bool>,
     created: Cell<bool>,
     reads: Cell<usize>,
+    /// While set, a snapshot's commit waits (as IndexedDB's transaction does, in the page).
+    holding_commits: Cell<bool>,
 }
 
 impl Storage for FlakyStorage {
@@ -81,6 +83,14 @@ impl Storage for FlakyStorage {
     }
 
     async fn commit_snapshot(&self, writer: Self::SnapshotWriter) -> Result<(), StorageError> {
+        std::future::poll_fn(|_| {
+            if self.holding_commits.get() {
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+        .await;
         self.inner.commit_snapshot(writer).await
     }
 
@@ -133,6 +143,43 @@ fn write_that_cannot_be_persisted_leaves_no_trace_in_memory() {
     assert_eq!(error.code(), "storage.quota_exceeded");
     assert_eq!(database.read(Engine::profile_count).unwrap(), 1);
     assert_eq!(database.read(Engine::next_offset).unwrap(), 3);
+}
+
+#[test]
+fn writes_go_on_while_a_snapshot_commits_and_no_second_snapshot_starts() {
+    let database = block_on(Database::open_with(
+        FlakyStorage::default(),
+        IdentityConfig::default(),
+        Rc::new(SystemClock),
+        DatabaseOptions {
+            snapshot_min_changes: 1,
+            snapshot_after_write: false,
+        },
+    ))
+    .unwrap();
+    write_profiles(&database, "before", 3);
+    assert!(database.snapshot_due());
+    let taken = database.read(Engine::next_offset).unwrap();
+    database.storage.holding_commits.set(true);
+    let mut snapshot = pin!(database.write_snapshot());
+    let mut context = Context::from_waker(Waker::noop());
+    assert!(snapshot.as_mut().poll(&mut context).is_pending());
+    // The state is taken; writes go on and are durable while the snapshot commits.
+    write_profiles(&database, "during", 2);
+    assert!(!database.snapshot_due(), "one snapshot at a time");
+    assert_eq!(block_on(database.write_snapshot()), Ok(()));
+    assert_eq!(database.snapshot_offset(), None);
+    database.storage.holding_commits.set(false);
+    assert_eq!(snapshot.as_mut().poll(&mut context), Poll::Ready(Ok(())));
+    assert_eq!(database.snapshot_offset(), Some(taken));
+    assert!(database.snapshot_due(), "the writes during it are past it");
+    write_profiles(&database, "after", 1);
+
+    // Reopened: the snapshot holds the state it was taken at, the log replays the rest.
+    let reopened = open(&database.storage.inner, 1);
+    assert_eq!(reopened.snapshot_offset(), Some(taken));
+    assert_eq!(profiles(&reopened), profiles(&database));
+    assert_eq!(profiles(&reopened).len(), 6);
 }
 
 #[test]

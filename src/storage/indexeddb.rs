@@ -7,7 +7,9 @@
 //! | `manifests` | snapshot offset | a manifest frame |
 //!
 //! Every write is one `readwrite` transaction, strict durability unless the caller asked for
-//! relaxed, and resolves only when the transaction completes. Log records are *added*, never
+//! relaxed, and resolves only when the transaction completes. A snapshot's transaction
+//! leaves the log out of its scope, so appends run beside it; the log it makes obsolete is
+//! dropped in a transaction of its own after it. Log records are *added*, never
 //! overwritten, so two writers that both believe they own an offset cannot both succeed.
 //! Reads take one transaction (one round trip) each, reading whole ranges with `getAll`. A
 //! database the open just created (the upgrade started from version 0) is not read at all.
@@ -133,6 +135,17 @@ impl IndexedDbStorage {
     /// Closes the connection; later calls fail with [`StorageError::Closed`].
     pub fn close(&self) {
         self.database.close();
+    }
+
+    /// Deletes the log records below `offset`.
+    async fn drop_log_below(&self, offset: u64) -> Result<(), StorageError> {
+        let transaction = self.transaction(&[LOG_STORE], "readwrite")?;
+        let below =
+            IdbKeyRange::upper_bound_with_open(&key(offset), true).map_err(storage_error)?;
+        store(&transaction, LOG_STORE)?
+            .delete(&below)
+            .map_err(storage_error)?;
+        transaction_done(&transaction).await
     }
 
     fn transaction(&self, stores: &[&str], mode: &str) -> Result<IdbTransaction, StorageError> {
@@ -321,8 +334,8 @@ impl Storage for IndexedDbStorage {
         log_start: u64,
     ) -> Result<IdbSnapshotWriter, StorageError> {
         Ok(IdbSnapshotWriter {
-            transaction: self
-                .transaction(&[LOG_STORE, SNAPSHOT_STORE, MANIFEST_STORE], "readwrite")?,
+            // Not over the log: appends go on while the snapshot commits.
+            transaction: self.transaction(&[SNAPSHOT_STORE, MANIFEST_STORE], "readwrite")?,
             offset,
             log_start,
             chunks: 0,
@@ -369,17 +382,21 @@ impl Storage for IndexedDbStorage {
             store(transaction, SNAPSHOT_STORE)?
                 .delete(&below(&Array::of1(&cutoff))?)
                 .map_err(storage_error)?;
-            store(transaction, LOG_STORE)?
-                .delete(&below(&cutoff)?)
-                .map_err(storage_error)?;
         }
         writer.committed = true;
-        transaction_done(&writer.transaction).await
+        transaction_done(&writer.transaction).await?;
+        if manifest.log_start > 0 {
+            // The log below the retained start, dropped once the manifest that retains less
+            // is stored. Records left there by a failure here are never read (the manifest
+            // says where the log starts) and go with the next compaction.
+            let _ = self.drop_log_below(manifest.log_start).await;
+        }
+        Ok(())
     }
 }
 
-/// A snapshot being written to IndexedDB: one transaction over the log, snapshot and
-/// manifest stores, each chunk put (copied out of the wasm) as it is handed over. Dropped
+/// A snapshot being written to IndexedDB: one transaction over the snapshot and manifest
+/// stores, each chunk put (copied out of the wasm) as it is handed over. Dropped
 /// before [`Storage::commit_snapshot`] has made its requests, it aborts the transaction, so
 /// no chunk of an unfinished snapshot stays. (A trap while chunks are made runs no drop:
 /// its chunks may then be stored without a manifest, which no read follows, until the

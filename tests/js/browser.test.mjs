@@ -216,6 +216,52 @@ test('a profile written survives closing the engine and reloading the page', asy
   assert.equal(read.count, written.count);
 });
 
+test('a write made while a snapshot commits does not wait for it, and close waits for the snapshot', async () => {
+  await openInPage('browser-snapshot-beside');
+  const events = await page.evaluate(async () => {
+    const { cdp } = globalThis;
+    /** @type {string[]} */
+    const seen = [];
+    const original = IDBDatabase.prototype.transaction;
+    IDBDatabase.prototype.transaction = function (stores, mode, options) {
+      const transaction = original.call(this, stores, mode, options);
+      if (mode === 'readwrite') {
+        const scope = [stores].flat().join('+');
+        seen.push(`begin ${scope}`);
+        transaction.addEventListener('complete', () => seen.push(`complete ${scope}`));
+      }
+      return transaction;
+    };
+    try {
+      // Over 10,000 changes and more than there are profiles: a snapshot is due after it.
+      const records = Array.from({ length: 2000 }, (_, index) => ({
+        identities: { email: [`p${index}@x.dk`] },
+        attributes: { name: `P${index}`, age: index % 90, plan: 'gold', visits: index },
+      }));
+      await cdp.profiles.upsertMany(records);
+      // The due snapshot is queued behind one of these writes, the next ones behind it.
+      for (let index = 0; index < 10; index += 1) {
+        await cdp.profiles.upsert({ identities: { email: [`late${index}@x.dk`] } });
+      }
+      await cdp.close();
+      seen.push('closed');
+    } finally {
+      IDBDatabase.prototype.transaction = original;
+    }
+    return seen;
+  });
+  const at = (/** @type {string} */ event, from = 0) => {
+    const index = events.indexOf(event, from);
+    assert.ok(index >= 0, `${event} in ${events.join(', ')}`);
+    return index;
+  };
+  const snapshotBegun = at('begin snapshots+manifests');
+  const snapshotDone = at('complete snapshots+manifests');
+  assert.ok(at('begin log', snapshotBegun) < snapshotDone, `a write began while the snapshot committed: ${events.join(', ')}`);
+  assert.equal(events.filter((event) => event === 'begin snapshots+manifests').length, 1, 'one snapshot');
+  assert.ok(at('closed') > snapshotDone, `close waited for the snapshot: ${events.join(', ')}`);
+});
+
 test('a trap closes the engine and opening again re-reads the data from IndexedDB', async () => {
   await openInPage('browser-trap');
   const outcome = await page.evaluate(async (config) => {

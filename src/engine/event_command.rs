@@ -277,10 +277,7 @@ impl NewEvent {
 }
 
 /// [`read_identities`] of a tree: `None` where it would refuse or read otherwise.
-fn identifiers_from_tree(
-    tree: &Tree,
-    identity: &IdentityConfig,
-) -> Option<Vec<Identifier>> {
+fn identifiers_from_tree(tree: &Tree, identity: &IdentityConfig) -> Option<Vec<Identifier>> {
     let Tree::Map(entries) = tree else {
         return None;
     };

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::command::attribute_changes;
-use super::upsert_json::upsert_from_text;
+use super::upsert_json::{upsert_from_body, upsert_from_text};
 use super::{
     BatchError, ChangeTags, Command, EngineError, ExecuteError, Execution, NewEvent, TagWrite,
     UpsertProfile, WriteAttributes,
@@ -294,10 +294,11 @@ impl Execution {
 }
 
 /// A batch read record by record: each record is converted to its command as soon as it is
-/// read (an upsert straight from its text, anything else through its tree), so a large batch never holds the trees of all its records at once (for
-/// 100,000 upserts, tens of megabytes of fresh memory to fault in). `None` for anything else
-/// and for any batch with an error, which [`Execution::from_json`] then reads the one way
-/// every error is reported, so both ways give the same answers.
+/// read (an upsert's body straight from its text, anything else through its tree), so a batch
+/// never holds the trees of all its records at once (for 100,000 upserts, tens of megabytes
+/// of fresh memory to fault in). `None` for anything else and for any batch with an error,
+/// which [`Execution::from_json`] then reads the one way every error is reported, so both
+/// ways give the same answers.
 fn read_batch_streamed(text: &str, identity: &IdentityConfig) -> Option<Vec<Command>> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let commands =
@@ -369,26 +370,68 @@ impl<'de> serde::de::Visitor<'de> for RecordsSeed<'_> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut commands = Vec::new();
-        while let Some(record) = seq.next_element::<&'de serde_json::value::RawValue>()? {
-            if let Some(upsert) = upsert_from_text(record.get(), self.identity) {
-                commands.push(Command::UpsertProfile(upsert));
-                continue;
-            }
-            let tree =
-                crate::formats::json_text_tree(record.get()).map_err(serde::de::Error::custom)?;
-            if let Some(event) = recorded_event(&tree, self.identity) {
-                commands.push(Command::RecordEvent(event));
-                continue;
-            }
-            let command = RawCommand::deserialize(Doc::<Received>::new(tree))
-                .map_err(|error| error.to_string())
-                .and_then(|raw| {
-                    Command::from_raw(raw, self.identity).map_err(|error| error.to_string())
-                })
-                .map_err(serde::de::Error::custom)?;
+        let record = RecordSeed {
+            identity: self.identity,
+        };
+        while let Some(command) = seq.next_element_seed(record)? {
             commands.push(command);
         }
         Ok(commands)
+    }
+}
+
+/// Reads one record of a batch into its command: an upsert's body straight from its text
+/// when it can ([`upsert_from_body`]), anything else through its tree. A record of more than
+/// one command is an error, which sends the whole batch the ordinary way.
+#[derive(Clone, Copy)]
+struct RecordSeed<'a> {
+    identity: &'a IdentityConfig,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = Command;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, data: D) -> Result<Self::Value, D::Error> {
+        data.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RecordSeed<'_> {
+    type Value = Command;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a command")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Command, A::Error> {
+        let Some(tag) = map.next_key::<String>()? else {
+            return Err(serde::de::Error::custom("an empty command"));
+        };
+        let body = if tag == "upsertProfile" {
+            let body: &'de serde_json::value::RawValue = map.next_value()?;
+            if let Some(upsert) = upsert_from_body(body.get(), self.identity) {
+                return match map.next_key::<serde::de::IgnoredAny>()? {
+                    None => Ok(Command::UpsertProfile(upsert)),
+                    Some(_) => Err(serde::de::Error::custom("more than one command")),
+                };
+            }
+            crate::formats::json_text_tree(body.get()).map_err(serde::de::Error::custom)?
+        } else {
+            map.next_value::<Tree>()?
+        };
+        if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(serde::de::Error::custom("more than one command"));
+        }
+        let tree = Tree::Map(vec![(Tree::Text(tag), body)]);
+        if let Some(event) = recorded_event(&tree, self.identity) {
+            return Ok(Command::RecordEvent(event));
+        }
+        RawCommand::deserialize(Doc::<Received>::new(tree))
+            .map_err(|error| error.to_string())
+            .and_then(|raw| {
+                Command::from_raw(raw, self.identity).map_err(|error| error.to_string())
+            })
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -582,7 +625,13 @@ mod tests {
         ] {
             let (quick, slow) = both_upserts(text);
             assert!(quick.is_some(), "read straight: {text}");
-            assert_eq!(quick, Some(slow.unwrap()), "{text}");
+            let slow = slow.unwrap();
+            assert_eq!(quick.as_ref(), Some(&slow), "{text}");
+            // In a batch, its body is read straight too, to the same command.
+            let batch = format!(r#"{{"batch":[{text},{text}]}}"#);
+            let streamed = read_batch_streamed(&batch, &IdentityConfig::default());
+            let expected = vec![Command::UpsertProfile(slow.clone()); 2];
+            assert_eq!(streamed, Some(expected), "{batch}");
         }
     }
 

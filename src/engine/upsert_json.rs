@@ -1,10 +1,11 @@
-//! An upsert record read straight from its JSON text: `{"upsertProfile": {...}}` with
-//! identities, attributes of scalars or lists of strings, and a source, the shape nearly every upsert a batch carries
-//! has. The ordinary way reads text into a tree, the tree into JSON values and those into the
-//! command, allocating each string three times and freeing the tree after; this reads the
-//! command from the text, borrowing what it only looks at. Anything else, and anything the
-//! ordinary way might refuse or read otherwise, is `None`: the caller then reads the record
-//! the ordinary way, so answers and errors do not depend on which way read it.
+//! An upsert record (or its body) read straight from its JSON text: `{"upsertProfile": {...}}` with
+//! identities, attributes (scalars or lists of strings) and a source, the shape nearly every
+//! upsert of a batch has. The ordinary way reads text into a tree, the tree into JSON values
+//! and those into the command, allocating each string three times and freeing the tree
+//! after; this reads the command from the text, borrowing what it only looks at. Anything
+//! else, and anything the ordinary way might refuse or read otherwise, is `None`: the caller
+//! then reads the record the ordinary way, so answers and errors do not depend on which way
+//! read it.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -16,10 +17,18 @@ use crate::identity::IdentityConfig;
 use crate::model::{AttributeKey, SortedEntries, SourceId, Value};
 use crate::schema::{validate_key, AttributeChange};
 
-/// Reads `text` as one upsert record, or `None` (see the module).
+/// Reads `text` as one upsert record, `{"upsertProfile": {...}}`, or `None` (see the module).
 pub(super) fn upsert_from_text(text: &str, identity: &IdentityConfig) -> Option<UpsertProfile> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let raw = deserializer.deserialize_map(Record).ok()?;
+    deserializer.end().ok()?;
+    raw.into_upsert(identity)
+}
+
+/// Reads `text` as the body of an upsert record, the object under `upsertProfile`, or `None`.
+pub(super) fn upsert_from_body(text: &str, identity: &IdentityConfig) -> Option<UpsertProfile> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let raw = deserializer.deserialize_map(Upsert).ok()?;
     deserializer.end().ok()?;
     raw.into_upsert(identity)
 }

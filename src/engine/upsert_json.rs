@@ -69,7 +69,7 @@ impl RawParts<'_> {
         let mut identifiers = Vec::with_capacity(by_kind.len());
         for (kind, values) in by_kind {
             let values = match values {
-                Item::Text(value) => vec![Text(value)],
+                Item::Text(value) => vec![value],
                 Item::Texts(values) => values,
                 _ => return None,
             };
@@ -82,7 +82,7 @@ impl RawParts<'_> {
         }
         let source = match self.source {
             None | Some(Item::Null) => SourceId::default_source(),
-            Some(Item::Text(name)) => SourceId::new(name.into_owned()),
+            Some(Item::Text(name)) => SourceId::new(name.0.into_owned()),
             Some(_) => return None,
         };
         let mut upsert = UpsertProfile::new(identifiers, source);
@@ -134,7 +134,7 @@ enum Item<'de> {
     Flag(bool),
     Whole(i64),
     Fraction(f64),
-    Text(Cow<'de, str>),
+    Text(Text<'de>),
     Texts(Vec<Text<'de>>),
 }
 
@@ -146,7 +146,7 @@ impl<'de> Item<'de> {
             Self::Flag(flag) => Value::Boolean(flag),
             Self::Whole(whole) => Value::Integer(whole),
             Self::Fraction(fraction) => Value::Number(fraction),
-            Self::Text(text) => Value::String(text.into_owned()),
+            Self::Text(text) => Value::String(text.0.into_owned()),
             Self::Texts(texts) => Value::List(
                 texts
                     .into_iter()
@@ -197,16 +197,16 @@ impl<'de> Visitor<'de> for ItemVisitor {
         }
     }
 
-    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-        Ok(Item::Text(Cow::Borrowed(text)))
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+        TextVisitor.visit_borrowed_str(text).map(Item::Text)
     }
 
-    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-        Ok(Item::Text(Cow::Owned(text.to_owned())))
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        TextVisitor.visit_str(text).map(Item::Text)
     }
 
-    fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
-        Ok(Item::Text(Cow::Owned(text)))
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+        TextVisitor.visit_string(text).map(Item::Text)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {

@@ -147,8 +147,7 @@ export class Cdp {
   #generation;
   /** Tail of the call queue: every call runs after the one issued before it. */
   #tail = Promise.resolve();
-  /** The snapshot being committed, if any: writes go on meanwhile; `close` waits for it. */
-  /** @type {Promise<unknown>} */
+  /** @type {Promise<unknown>} the snapshot being committed, if any: writes go on meanwhile; `close` waits for it */
   #snapshotting = Promise.resolve();
   #closed = false;
   /** @type {Promise<void> | undefined} */

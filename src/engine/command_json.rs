@@ -407,22 +407,25 @@ impl<'de> serde::de::Visitor<'de> for RecordSeed<'_> {
         let Some(tag) = map.next_key::<String>()? else {
             return Err(serde::de::Error::custom("an empty command"));
         };
-        let body = if tag == "upsertProfile" {
-            let body: &'de serde_json::value::RawValue = map.next_value()?;
-            if let Some(upsert) = upsert_from_body(body.get(), self.identity) {
-                return match map.next_key::<serde::de::IgnoredAny>()? {
-                    None => Ok(Command::UpsertProfile(upsert)),
-                    Some(_) => Err(serde::de::Error::custom("more than one command")),
-                };
-            }
-            crate::formats::json_text_tree(body.get()).map_err(serde::de::Error::custom)?
-        } else {
-            map.next_value::<Tree>()?
-        };
+        // An upsert read straight from its body's text, or the body's tree.
+        let body =
+            if tag == "upsertProfile" {
+                let body: &'de serde_json::value::RawValue = map.next_value()?;
+                match upsert_from_body(body.get(), self.identity) {
+                    Some(upsert) => Ok(upsert),
+                    None => Err(crate::formats::json_text_tree(body.get())
+                        .map_err(serde::de::Error::custom)?),
+                }
+            } else {
+                Err(map.next_value::<Tree>()?)
+            };
         if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
             return Err(serde::de::Error::custom("more than one command"));
         }
-        let tree = Tree::Map(vec![(Tree::Text(tag), body)]);
+        let tree = match body {
+            Ok(upsert) => return Ok(Command::UpsertProfile(upsert)),
+            Err(body) => Tree::Map(vec![(Tree::Text(tag), body)]),
+        };
         if let Some(event) = recorded_event(&tree, self.identity) {
             return Ok(Command::RecordEvent(event));
         }

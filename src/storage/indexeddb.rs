@@ -140,10 +140,8 @@ impl IndexedDbStorage {
     /// Deletes the log records below `offset`.
     async fn drop_log_below(&self, offset: u64) -> Result<(), StorageError> {
         let transaction = self.transaction(&[LOG_STORE], "readwrite")?;
-        let below =
-            IdbKeyRange::upper_bound_with_open(&key(offset), true).map_err(storage_error)?;
         store(&transaction, LOG_STORE)?
-            .delete(&below)
+            .delete(&keys_below(&key(offset))?)
             .map_err(storage_error)?;
         transaction_done(&transaction).await
     }
@@ -372,15 +370,12 @@ impl Storage for IndexedDbStorage {
             )
             .map_err(storage_error)?;
         if manifest.log_start > 0 {
-            let below = |bound: &JsValue| {
-                IdbKeyRange::upper_bound_with_open(bound, true)
-                    .map(JsValue::from)
-                    .map_err(storage_error)
-            };
             let cutoff = key(manifest.log_start);
-            manifests.delete(&below(&cutoff)?).map_err(storage_error)?;
+            manifests
+                .delete(&keys_below(&cutoff)?)
+                .map_err(storage_error)?;
             store(transaction, SNAPSHOT_STORE)?
-                .delete(&below(&Array::of1(&cutoff))?)
+                .delete(&keys_below(&Array::of1(&cutoff))?)
                 .map_err(storage_error)?;
         }
         writer.committed = true;
@@ -417,6 +412,13 @@ impl Drop for IdbSnapshotWriter {
             let _ = self.transaction.abort();
         }
     }
+}
+
+/// The range of keys below `bound`, excluding it.
+fn keys_below(bound: &JsValue) -> Result<JsValue, StorageError> {
+    IdbKeyRange::upper_bound_with_open(bound, true)
+        .map(JsValue::from)
+        .map_err(storage_error)
 }
 
 /// A promise settled by `request`'s success or error, made before either can fire.

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::command::attribute_changes;
-use super::upsert_json::{upsert_from_body, upsert_from_text};
+use super::record_json::{command_from_text, upsert_from_body, EventSeed, Text};
 use super::{
     BatchError, ChangeTags, Command, EngineError, ExecuteError, Execution, NewEvent, TagWrite,
     UpsertProfile, WriteAttributes,
@@ -278,14 +278,11 @@ impl Execution {
         if let Some(commands) = read_batch_streamed(text, identity) {
             return Ok(Self::Batch(commands));
         }
-        if let Some(upsert) = upsert_from_text(text, identity) {
-            return Ok(Self::One(Command::UpsertProfile(upsert)));
+        if let Some(command) = command_from_text(text, identity) {
+            return Ok(Self::One(command));
         }
         let tree =
             crate::formats::json_text_tree(text).map_err(|error| locate_malformed(text, &error))?;
-        if let Some(event) = recorded_event(&tree, identity) {
-            return Ok(Self::One(Command::RecordEvent(event)));
-        }
         match crate::formats::from_json_tree(tree) {
             Ok(raw) => Self::from_raw(raw, identity),
             Err(error) => Err(locate_malformed(text, &error)),
@@ -305,20 +302,6 @@ fn read_batch_streamed(text: &str, identity: &IdentityConfig) -> Option<Vec<Comm
         serde::Deserializer::deserialize_map(&mut deserializer, BatchVisitor { identity }).ok()?;
     deserializer.end().ok()?;
     Some(commands)
-}
-
-/// A `{"recordEvent": {...}}` record read the quick way ([`NewEvent::from_tree`]), if it
-/// is one and of the common shape.
-fn recorded_event(tree: &Tree, identity: &IdentityConfig) -> Option<NewEvent> {
-    match tree {
-        Tree::Map(entries) => match entries.as_slice() {
-            [(Tree::Text(tag), payload)] if tag == "recordEvent" => {
-                NewEvent::from_tree(payload, identity)
-            }
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// Reads `{"batch": [...]}`, and only that.
@@ -380,9 +363,10 @@ impl<'de> serde::de::Visitor<'de> for RecordsSeed<'_> {
     }
 }
 
-/// Reads one record of a batch into its command: an upsert's body straight from its text
-/// when it can ([`upsert_from_body`]), anything else through its tree. A record of more than
-/// one command is an error, which sends the whole batch the ordinary way.
+/// Reads one record of a batch into its command: an event straight from the text
+/// ([`EventSeed`]), an upsert's body straight from its text when it can
+/// ([`upsert_from_body`]), anything else through its tree. A record of more than one command,
+/// or an event of another shape, is an error, which sends the whole batch the ordinary way.
 #[derive(Clone, Copy)]
 struct RecordSeed<'a> {
     identity: &'a IdentityConfig,
@@ -404,31 +388,33 @@ impl<'de> serde::de::Visitor<'de> for RecordSeed<'_> {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Command, A::Error> {
-        let Some(tag) = map.next_key::<String>()? else {
+        let Some(Text(tag)) = map.next_key::<Text<'de>>()? else {
             return Err(serde::de::Error::custom("an empty command"));
         };
-        // An upsert read straight from its body's text, or the body's tree.
-        let body =
-            if tag == "upsertProfile" {
+        // An event read straight from the text (any other shape sends the whole batch the
+        // ordinary way); an upsert straight from its body's text when it can, else through
+        // the body's tree, as any other command.
+        let body = match tag.as_ref() {
+            "recordEvent" => Ok(Command::RecordEvent(map.next_value_seed(EventSeed {
+                identity: self.identity,
+            })?)),
+            "upsertProfile" => {
                 let body: &'de serde_json::value::RawValue = map.next_value()?;
                 match upsert_from_body(body.get(), self.identity) {
-                    Some(upsert) => Ok(upsert),
+                    Some(upsert) => Ok(Command::UpsertProfile(upsert)),
                     None => Err(crate::formats::json_text_tree(body.get())
                         .map_err(serde::de::Error::custom)?),
                 }
-            } else {
-                Err(map.next_value::<Tree>()?)
-            };
+            }
+            _ => Err(map.next_value::<Tree>()?),
+        };
         if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
             return Err(serde::de::Error::custom("more than one command"));
         }
         let tree = match body {
-            Ok(upsert) => return Ok(Command::UpsertProfile(upsert)),
-            Err(body) => Tree::Map(vec![(Tree::Text(tag), body)]),
+            Ok(command) => return Ok(command),
+            Err(body) => Tree::Map(vec![(Tree::Text(tag.into_owned()), body)]),
         };
-        if let Some(event) = recorded_event(&tree, self.identity) {
-            return Ok(Command::RecordEvent(event));
-        }
         RawCommand::deserialize(Doc::<Received>::new(tree))
             .map_err(|error| error.to_string())
             .and_then(|raw| {
@@ -570,6 +556,7 @@ mod tests {
             r#"{"batch":[]}"#,
             r#" { "batch" : [ {"upsertProfile":{"identities":{"email":[" A@B.C "],"crm":"X1"},"attributes":{"visits":3,"gone":null,"ltv":12.5,"vip":true,"tags":["a","b"]}}}, {"tick":{}} ] } "#,
             r#"{"b\u0061tch":[{"changeTags":{"profile":"0123456789ab4def8123456789abcdef","add":["x"]}},{"setSegmentActive":{"systemTitle":"s","active":false}}]}"#,
+            r#"{"batch":[{"recordEvent":{"identities":{"email":["S1@Example.com"]},"name":"viewedPage","happened":"2026-11-01T10:00:00.000Z","properties":{"sequence":1,"o":{"k":[null]}}}},{"upsertProfile":{"identities":{"email":"a@b.c"}}},{"recordEvent":{"profileId":"0123456789ab4def8123456789abcdef","name":"buy","context":"ECOMMERCE","mode":"PASSIVE"}}]}"#,
         ] {
             let streamed = read_batch_streamed(text, &identity)
                 .unwrap_or_else(|| panic!("not read record by record: {text}"));
@@ -582,7 +569,8 @@ mod tests {
     }
 
     #[test]
-    fn batches_with_any_error_are_left_to_the_tree_path_and_answer_as_it_does() {
+    fn batches_with_an_error_or_an_uncommon_event_are_left_to_the_tree_path_and_answer_as_it_does()
+    {
         let identity = IdentityConfig::default();
         let upsert = r#"{"upsertProfile":{"identities":{"email":"a@b.c"}}}"#;
         for text in [
@@ -591,6 +579,15 @@ mod tests {
             format!(r#"{{"batch":[{upsert}],"batch":[{upsert}]}}"#),
             format!(r#"{{"batch":[{upsert}],"extra":1}}"#),
             format!(r#"{{"batch":[{upsert},{{"upsertProfile":{{"identities":{{"email":5}}}}}}]}}"#),
+            format!(
+                r#"{{"batch":[{upsert},{{"recordEvent":{{"identities":{{"email":"a@b.c"}},"name":"x","context":"MARS"}}}}]}}"#
+            ),
+            r#"{"batch":[{"recordEvent":{"identities":{"email":"a@b.c"},"name":"x"},"tick":{}}]}"#
+                .to_owned(),
+            // Valid, but not the common shape: a repeated property (a JSON value keeps the last).
+            format!(
+                r#"{{"batch":[{upsert},{{"recordEvent":{{"identities":{{"email":"a@b.c"}},"name":"x","properties":{{"a":1,"a":2}}}}}}]}}"#
+            ),
             format!(r#"{{"batch":[{upsert}]}} trailing"#),
             format!(r#"{{"batch":[{upsert},"#),
             upsert.to_owned(),
@@ -604,10 +601,42 @@ mod tests {
         }
     }
 
+    #[test]
+    fn one_event_record_is_read_straight_as_the_ordinary_way() {
+        let identity = IdentityConfig::default();
+        let event = r#"{"identities":{"email":" A@B.C "},"name":"buy","happened":"2026-11-01T10:00:00Z","properties":{"amount":12.5,"sku":["a","b"]}}"#;
+        let straight = format!(r#"{{"recordEvent":{event}}}"#);
+        assert!(matches!(
+            command_from_text(&straight, &identity),
+            Some(Command::RecordEvent(_))
+        ));
+        assert_eq!(
+            Execution::from_json(&straight, &identity).unwrap(),
+            through_the_tree(&straight).unwrap()
+        );
+        for text in [
+            format!(r#"{{"recordEvent":{event},"tick":{{}}}}"#),
+            format!(r#"{{"recordEvent":{event}}} trailing"#),
+            r#"{"recordEvent":{"identities":{"email":"a@b.c"},"name":"x","mode":"SLEEPY"}}"#
+                .to_owned(),
+        ] {
+            assert!(command_from_text(&text, &identity).is_none(), "{text}");
+            assert_eq!(
+                format!("{:?}", Execution::from_json(&text, &identity)),
+                format!("{:?}", through_the_tree(&text)),
+                "{text}"
+            );
+        }
+    }
+
     /// Both ways of reading an upsert record: straight from its text, and the ordinary way.
     fn both_upserts(text: &str) -> (Option<UpsertProfile>, Result<UpsertProfile, String>) {
         let identity = IdentityConfig::default();
-        let quick = upsert_from_text(text, &identity);
+        let quick = match command_from_text(text, &identity) {
+            Some(Command::UpsertProfile(upsert)) => Some(upsert),
+            Some(other) => panic!("not an upsert: {other:?}"),
+            None => None,
+        };
         let slow = match Command::from_json(text, &identity) {
             Ok(Command::UpsertProfile(upsert)) => Ok(upsert),
             Ok(other) => panic!("not an upsert: {other:?}"),

@@ -1,14 +1,12 @@
 //! The `recordEvent` command's payload and its JSON form.
 
-use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::EngineError;
 use crate::events::shape::Node;
 use crate::events::{EventError, ShapeError, ShapeProblem};
-use crate::formats::{Doc, Received, Tree};
 use crate::identity::{Identifier, IdentityConfig};
-use crate::model::{EventContext, EventId, EventMode, ProfileId, Properties, Timestamp, Value};
+use crate::model::{EventContext, EventId, EventMode, ProfileId, Properties, Timestamp};
 use crate::schema::infer_value;
 
 /// Whose event it is.
@@ -138,195 +136,6 @@ impl NewEvent {
     }
 }
 
-/// The fields of an event read straight from its tree ([`NewEvent::from_tree`]), each at
-/// most once.
-#[derive(Default)]
-struct EventFields<'a> {
-    id: Option<&'a Tree>,
-    profile_id: Option<&'a Tree>,
-    identities: Option<&'a Tree>,
-    name: Option<&'a Tree>,
-    context: Option<&'a Tree>,
-    mode: Option<&'a Tree>,
-    happened: Option<&'a Tree>,
-    sent: Option<&'a Tree>,
-    properties: Option<&'a Tree>,
-    schema_version: Option<&'a Tree>,
-}
-
-impl<'a> EventFields<'a> {
-    /// The fields of `tree`; `None` for anything but an object of known fields, each given
-    /// once (a JSON value would keep the last of a repeated one).
-    fn of(tree: &'a Tree) -> Option<Self> {
-        let Tree::Map(entries) = tree else {
-            return None;
-        };
-        let mut fields = Self::default();
-        for (key, value) in entries {
-            let Tree::Text(key) = key else {
-                return None;
-            };
-            let slot = match key.as_str() {
-                "id" => &mut fields.id,
-                "profileId" => &mut fields.profile_id,
-                "identities" => &mut fields.identities,
-                "name" => &mut fields.name,
-                "context" => &mut fields.context,
-                "mode" => &mut fields.mode,
-                "happened" => &mut fields.happened,
-                "sent" => &mut fields.sent,
-                "properties" => &mut fields.properties,
-                "schemaVersion" => &mut fields.schema_version,
-                _ => return None,
-            };
-            if slot.replace(value).is_some() {
-                return None;
-            }
-        }
-        Some(fields)
-    }
-}
-
-/// A field `null` or absent as `None`, as [`Node::optional`] reads it.
-fn present(field: Option<&Tree>) -> Option<&Tree> {
-    field.filter(|value| !matches!(value, Tree::Null))
-}
-
-/// A non-empty string, as [`Node::text`] accepts it; `Err` for anything else.
-fn text(field: &Tree) -> Result<&str, ()> {
-    match field {
-        Tree::Text(text) if !text.trim().is_empty() => Ok(text),
-        _ => Err(()),
-    }
-}
-
-/// An optional non-empty string, as [`Node::optional_text`] reads it.
-fn optional_text(field: Option<&Tree>) -> Result<Option<&str>, ()> {
-    present(field).map(text).transpose()
-}
-
-impl NewEvent {
-    /// The common shape of an event read straight from its tree, without the JSON value
-    /// [`NewEvent::from_json`] reads: `None` for anything `from_json` might refuse or read
-    /// otherwise (an unknown, repeated or mistyped field, an identifier or time that does not
-    /// parse, a number out of range), which the caller then reads with `from_json` for its
-    /// answer or its error. Tests hold the two to the same results. Reading a batch of
-    /// events this way skips building and dropping a B-tree map per object.
-    pub(crate) fn from_tree(tree: &Tree, identity: &IdentityConfig) -> Option<Self> {
-        let fields = EventFields::of(tree)?;
-        let subject = if let Some(id) = optional_text(fields.profile_id).ok()? {
-            EventSubject::Profile(id.parse().ok()?)
-        } else {
-            EventSubject::Identifiers(identifiers_from_tree(
-                present(fields.identities)?,
-                identity,
-            )?)
-        };
-        let mut event = Self::new(subject, text(fields.name?).ok()?);
-        if let Some(id) = optional_text(fields.id).ok()? {
-            event.id = Some(id.parse().ok()?);
-        }
-        if let Some(context) = present(fields.context) {
-            event.context =
-                EventContext::deserialize(Doc::<Received>::new(context.clone())).ok()?;
-        }
-        if let Some(mode) = present(fields.mode) {
-            event.mode = EventMode::deserialize(Doc::<Received>::new(mode.clone())).ok()?;
-        }
-        if let Some(happened) = optional_text(fields.happened).ok()? {
-            event.happened = Some(Timestamp::parse(happened).ok()?);
-        }
-        if let Some(sent) = optional_text(fields.sent).ok()? {
-            event.sent = Some(Timestamp::parse(sent).ok()?);
-        }
-        event.schema_version = optional_text(fields.schema_version)
-            .ok()?
-            .map(str::to_owned);
-        match present(fields.properties) {
-            None => {}
-            Some(Tree::Map(entries)) => {
-                let mut properties: Vec<(String, Value)> = Vec::with_capacity(entries.len());
-                // A few keys are compared with each other as they come; more are sorted once
-                // at the end, so an event with thousands of properties stays fast.
-                let compare_each = entries.len() <= 16;
-                for (key, raw) in entries {
-                    let Tree::Text(key) = key else {
-                        return None;
-                    };
-                    if compare_each && properties.iter().any(|(seen, _)| seen == key) {
-                        return None;
-                    }
-                    if let Some(value) = value_from_tree(key, raw)? {
-                        properties.push((key.clone(), value));
-                    }
-                }
-                if !compare_each {
-                    let mut keys: Vec<&str> =
-                        properties.iter().map(|(key, _)| key.as_str()).collect();
-                    keys.sort_unstable();
-                    if keys.windows(2).any(|pair| pair.first() == pair.last()) {
-                        return None;
-                    }
-                }
-                event.properties = properties.into_iter().collect();
-            }
-            Some(_) => return None,
-        }
-        Some(event)
-    }
-}
-
-/// [`read_identities`] of a tree: `None` where it would refuse or read otherwise.
-fn identifiers_from_tree(tree: &Tree, identity: &IdentityConfig) -> Option<Vec<Identifier>> {
-    let Tree::Map(entries) = tree else {
-        return None;
-    };
-    // In kind order, as the JSON object's map iterates.
-    let mut by_kind: Vec<(&str, &Tree)> = Vec::with_capacity(entries.len());
-    for (kind, values) in entries {
-        let Tree::Text(kind) = kind else {
-            return None;
-        };
-        if by_kind.iter().any(|(seen, _)| *seen == kind.as_str()) {
-            return None;
-        }
-        by_kind.push((kind, values));
-    }
-    by_kind.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut identifiers = Vec::new();
-    for (kind, values) in by_kind {
-        let values = match values {
-            Tree::List(items) => items.iter().collect(),
-            single => vec![single],
-        };
-        for value in values {
-            let Tree::Text(text) = value else {
-                return None;
-            };
-            identifiers.push(identity.normalize(kind, text).ok()?);
-        }
-    }
-    (!identifiers.is_empty()).then_some(identifiers)
-}
-
-/// [`infer_value`] of a tree: `Some(None)` for `null`, `None` where it would refuse. Numbers
-/// and nested values go through `infer_value` itself, as the JSON value the tree reads as.
-fn value_from_tree(key: &str, tree: &Tree) -> Option<Option<Value>> {
-    let json = match tree {
-        Tree::Null => return Some(None),
-        Tree::Bool(flag) => return Some(Some(Value::Boolean(*flag))),
-        Tree::Text(text) => return Some(Some(Value::String(text.clone()))),
-        Tree::Bytes(_) | Tree::Missing(_) => return None,
-        Tree::Unsigned(whole) => Json::from(*whole),
-        Tree::Signed(whole) => Json::from(*whole),
-        Tree::Float(float) => Json::from(*float),
-        Tree::List(_) | Tree::Map(_) => {
-            Json::deserialize(Doc::<Received>::new(tree.clone())).ok()?
-        }
-    };
-    infer_value(key, &json).ok()
-}
-
 fn read_identities(
     node: &Node<'_>,
     raw: &Json,
@@ -366,18 +175,21 @@ mod tests {
 
     use super::*;
 
-    /// Both ways of reading `text`'s event: straight from the tree, and through the JSON
-    /// value as every other caller reads it.
-    fn both(text: &str) -> (Option<NewEvent>, Result<NewEvent, EngineError>) {
+    /// Both ways of reading `text`'s event: straight from the text, and through the JSON
+    /// value as every error is reported.
+    fn both(text: &str) -> (Option<NewEvent>, Result<NewEvent, String>) {
         let identity = IdentityConfig::default();
-        let tree: Tree = serde_json::from_str(text).unwrap();
-        let quick = NewEvent::from_tree(&tree, &identity);
-        let json = Json::deserialize(Doc::<Received>::new(tree)).unwrap();
-        (quick, NewEvent::from_json(&json, "$", &identity))
+        let quick = crate::engine::event_from_body(text, &identity);
+        let slow = serde_json::from_str::<Json>(text)
+            .map_err(|error| error.to_string())
+            .and_then(|json| {
+                NewEvent::from_json(&json, "$", &identity).map_err(|error| error.to_string())
+            });
+        (quick, slow)
     }
 
     #[test]
-    fn the_common_shapes_read_straight_from_the_tree_as_from_json() {
+    fn the_common_shapes_read_straight_from_the_text_as_from_json() {
         for text in [
             r#"{"identities":{"email":["S1@Example.com"]},"name":"viewedPage","happened":"2026-11-01T10:00:00.000Z","properties":{"sequence":1}}"#,
             r#"{"identities":{"phone":"+4512345678","email":"a@b.dk"},"name":"buy","context":"ECOMMERCE","mode":"PASSIVE","sent":"2026-11-01T10:00:01Z","schemaVersion":"2"}"#,
@@ -385,6 +197,7 @@ mod tests {
             r#"{"identities":{"email":"a@b.dk"},"name":"x","context":null,"mode":null,"happened":null,"properties":null}"#,
             r#"{"identities":{"email":"a@b.dk"},"name":"x","properties":{"z":-3,"a":2.5,"n":null,"t":true,"s":"text","l":[1,"a",null],"o":{"k":{"j":1}},"big":9223372036854775807}}"#,
             r#"{"name":"x","identities":{"email":["a@b.dk","c@d.dk"]}}"#,
+            r#" { "n\u0061me" : "\u00e6ble" , "identities" : { "email" : "\u00c5se@b.dk" } , "context" : "W\u0045B" , "properties" : { "o" : { "k" : 1 , "k" : null , "j" : [ { "x" : null } , [ ] ] } , "q" : "\"\n" } } "#,
         ] {
             let (quick, slow) = both(text);
             assert!(quick.is_some(), "read straight: {text}");
@@ -409,6 +222,11 @@ mod tests {
             r#"{"identities":{"email":"a@b.dk"},"name":"x","happened":"yesterday"}"#,
             r#"{"identities":{"email":"a@b.dk"},"name":"x","properties":{"n":18446744073709551615}}"#,
             r#"{"identities":{"email":"a@b.dk"},"name":"x","properties":{"a":1,"a":2}}"#,
+            r#"{"identities":{"email":"a@b.dk"},"name":"x","properties":{"a":1,"a":null}}"#,
+            r#"{"identities":{"email":"a@b.dk"},"name":"x","properties":{"a":null,"a":1}}"#,
+            r#"{"identities":{"email":"a@b.dk"},"name":"x","identities":{"email":"a@b.dk"}}"#,
+            r#"{"identities":{"email":"a@b.dk"},"name":"x","properties":{},"properties":{}}"#,
+            r#"{"identities":{"email":"a@b.dk"},"name":"x"} trailing"#,
             r#"{"identities":{"email":"a@b.dk"},"name":"x","properties":[1]}"#,
         ] {
             assert_eq!(both(text).0, None, "left to from_json: {text}");
@@ -417,21 +235,20 @@ mod tests {
 
     #[test]
     fn many_properties_read_straight_and_a_repeated_one_is_left_to_from_json() {
+        // A key repeated with `null` too: a JSON value keeps the last word, dropping it.
         for (count, repeat) in [
             (17, None),
-            (40, Some(3)),
-            (40, Some(39)),
-            (2_000, Some(1_000)),
+            (40, Some((3, "7"))),
+            (40, Some((39, "null"))),
+            (2_000, Some((1_000, "null"))),
+            (2_000, Some((1_999, "7"))),
         ] {
-            let mut keys: Vec<String> = (0..count).map(|index| format!("p{index}")).collect();
-            if let Some(at) = repeat {
-                keys.push(format!("p{at}"));
-            }
-            let properties: Vec<String> = keys
-                .iter()
-                .enumerate()
-                .map(|(value, key)| format!(r#""{key}":{value}"#))
+            let mut properties: Vec<String> = (0..count)
+                .map(|index| format!(r#""p{index}":{index}"#))
                 .collect();
+            if let Some((at, value)) = repeat {
+                properties.push(format!(r#""p{at}":{value}"#));
+            }
             let text = format!(
                 r#"{{"identities":{{"email":"a@b.dk"}},"name":"x","properties":{{{}}}}}"#,
                 properties.join(",")
@@ -443,7 +260,9 @@ mod tests {
                     assert_eq!(read.properties.len(), count);
                     assert_eq!(Some(read), slow.ok());
                 }
-                Some(at) => assert_eq!(quick, None, "{count} properties, p{at} twice"),
+                Some((at, value)) => {
+                    assert_eq!(quick, None, "{count} properties, p{at} again as {value}");
+                }
             }
         }
     }

@@ -20,11 +20,11 @@ mod merge;
 mod plan_profile;
 mod plan_schema;
 mod queries;
+mod record_json;
 mod slots;
 mod snapshot;
 mod snapshot_profiles;
 mod transfer;
-mod upsert_json;
 
 use std::rc::Rc;
 
@@ -39,6 +39,7 @@ pub use error::EngineError;
 pub use event_command::{EventSubject, NewEvent};
 pub use merge::{AttributeMove, MergeDelta, MergeRecord, UnmergeDelta};
 pub use queries::MembershipEvent;
+pub(crate) use record_json::{event_from_body, events_from_list};
 pub use snapshot::{
     EventRecord, Packed, SnapshotChunk, SnapshotHeader, READABLE_SNAPSHOT_FORMATS,
     RECORDS_PER_CHUNK, SNAPSHOT_FORMAT,

@@ -9,9 +9,11 @@ use serde_json::{json, Value as Json};
 use super::profiles::by_identity;
 use super::{error_response, profile_id, shape};
 use crate::api::{ApiError, Request, Response};
-use crate::engine::{Command, Engine, EngineError, EventSubject, NewEvent, Outcome};
+use crate::engine::{
+    event_from_body, events_from_list, Command, Engine, EngineError, EventSubject, NewEvent,
+    Outcome,
+};
 use crate::events::{parse_time, Cursor, EventError, EventQuery, Order};
-use crate::formats::{json_text_tree, Tree};
 use crate::identity::IdentityConfig;
 use crate::model::{ProfileId, Timestamp};
 
@@ -68,18 +70,16 @@ enum Body {
     Array(Vec<NewEvent>),
 }
 
-/// The events of a body whose every event has the common shape, read straight from the
-/// JSON tree ([`NewEvent::from_tree`]); `None` for anything else, which [`read_events`]
-/// then reads, so every error is reported one way.
+/// The events of a body whose every event has the common shape, read straight from its text
+/// ([`event_from_body`], [`events_from_list`]); `None` for anything else, which
+/// [`read_events`] then reads, so every error is reported one way.
 fn quick_events(body: &str, identity: &IdentityConfig) -> Option<Body> {
-    match json_text_tree(body).ok()? {
-        Tree::List(items) if recordable(items.len()) => items
-            .iter()
-            .map(|item| NewEvent::from_tree(item, identity))
-            .collect::<Option<_>>()
-            .map(Body::Array),
-        tree @ Tree::Map(_) => NewEvent::from_tree(&tree, identity).map(Body::One),
-        _ => None,
+    if body.trim_start().starts_with('[') {
+        events_from_list(body, identity)
+            .filter(|events| recordable(events.len()))
+            .map(Body::Array)
+    } else {
+        event_from_body(body, identity).map(Body::One)
     }
 }
 
@@ -240,6 +240,7 @@ mod tests {
         let quick = [
             event.to_owned(),
             format!("[{event},{by_id}]"),
+            format!(" \n [ {event} , {by_id} ] "),
             format!("[{}]", vec![event; MAX_BATCH].join(",")),
         ];
         for body in &quick {

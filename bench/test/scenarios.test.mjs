@@ -13,6 +13,7 @@ import * as ingest from '../pages/scenarios/ingest.mjs';
 import * as persist from '../pages/scenarios/persist.mjs';
 import * as rest from '../pages/scenarios/rest.mjs';
 import * as segments from '../pages/scenarios/segments.mjs';
+import * as startup from '../pages/scenarios/startup.mjs';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -37,6 +38,20 @@ test('scenarios 1, 2, 3, 6 and 7 have no pending rows, and every side of a case 
   const scenario2 = segments.plan({ sizes: [100, 200], reps: 1 });
   assert.deepEqual(scenario2.tasks.map((task) => task.engine), ['duckdb:100', 'cdp:100', 'duckdb:200', 'cdp:200']);
   assert.deepEqual(Object.keys(scenario2.tasks[0].rows), Object.keys(scenario2.tasks[1].rows), 'ours fills every row DuckDB fills');
+});
+
+test('scenario 5 times opening an empty database on the IndexedDB engines only, ours and Dexie alike', () => {
+  const planned = startup.plan({ reps: 1, brotliQuality: 11 });
+  const opening = planned.tasks.filter((task) => 'open' in task.rows);
+  assert.deepEqual(opening.map((task) => task.engine), ['cdp', 'dexie']);
+  for (const task of opening) assert.deepEqual(task.steps, ['start', 'open'], task.engine);
+  const [ours, dexie] = opening.map((task) => /** @type {any} */ (task.rows.open));
+  assert.equal(ours.case, dexie.case);
+  assert.equal(ours.unit, dexie.unit);
+  assert.equal(dexie.versus, 'cdp-engine');
+  for (const task of planned.tasks.filter((task) => !('open' in task.rows))) {
+    assert.deepEqual(task.steps, ['start'], task.engine);
+  }
 });
 
 test("scenario 2's shifted event window selects exactly DuckDB's events for half an hour", () => {

@@ -4,6 +4,10 @@
  * reused), the time from `import()` to the first answered query. Warm: right after, in the
  * same page, a second database opened and queried (whatever each library does again then).
  * Size: every file each engine fetched to answer that first query, raw, gzip and brotli.
+ * Opening an empty database (the IndexedDB engines, ours and Dexie): in another fresh page,
+ * with the library loaded (ours: its wasm compiled and instantiated by a memory engine
+ * opened and closed first), the time of the first open of a new IndexedDB database there,
+ * its creation included.
  */
 import { DUCKDB_WORKER_FILES, loadDexie, loadPGlite, loadSqlite, openDuckDb } from '../peers.mjs';
 import { freshName } from '../runner.mjs';
@@ -19,6 +23,12 @@ const ENGINES = {
   duckdb: { label: 'DuckDB-wasm (eh)', note: 'worker + instantiate + connect + SELECT 1; warm: a second worker and instance' },
 };
 
+/** What the `open` step times, per IndexedDB engine. */
+const OPEN_NOTES = {
+  cdp: 'Cdp.open of a new IndexedDB database; the wasm instantiated first (a memory engine opened and closed)',
+  dexie: 'new Dexie(name), version(1).stores(…), open(): a new IndexedDB database',
+};
+
 /**
  * @param {{ reps: number, brotliQuality: number }} options
  */
@@ -31,12 +41,19 @@ export function plan(options) {
   return {
     scenario,
     title: 'Startup (import to first answered query) and size',
-    tasks: Object.keys(ENGINES).map((key) => ({
-      engine: key,
-      steps: ['start'],
-      reps: options.reps,
-      rows: { cold: row(key, 'startup, cold page'), warm: row(key, 'startup, warm (second open in the page)') },
-    })),
+    tasks: Object.keys(ENGINES).map((key) => {
+      const indexedDb = key === 'cdp' || key === 'dexie';
+      return {
+        engine: key,
+        steps: indexedDb ? ['start', 'open'] : ['start'],
+        reps: options.reps,
+        rows: {
+          cold: row(key, 'startup, cold page'),
+          warm: row(key, 'startup, warm (second open in the page)'),
+          ...(indexedDb ? { open: { ...row(key, 'open an empty IndexedDB database, first in a page (library loaded)'), note: OPEN_NOTES[key] } } : {}),
+        },
+      };
+    }),
     pending: [],
     /**
      * Adds the size rows, measured in Node on the files the cold starts fetched.
@@ -86,6 +103,33 @@ async function openAndQuery(engine) {
 }
 
 export const steps = {
+  /**
+   * The first open of a new IndexedDB database in this fresh page, the library loaded.
+   * @param {string} engine
+   */
+  async open(engine) {
+    const name = freshName('bench-open');
+    if (engine === 'cdp') {
+      const { Cdp } = await import('/pkg/index.js');
+      await (await Cdp.open({ name: 'bench-open-memory', storage: 'memory' })).close();
+      const start = performance.now();
+      const cdp = await Cdp.open({ name, storage: 'indexeddb' });
+      const open = performance.now() - start;
+      await cdp.close();
+      return { metrics: { open } };
+    }
+    if (engine === 'dexie') {
+      const Dexie = await loadDexie();
+      const start = performance.now();
+      const db = new Dexie(name);
+      db.version(1).stores({ profiles: 'email' });
+      await db.open();
+      const open = performance.now() - start;
+      db.close();
+      return { metrics: { open } };
+    }
+    throw new Error(`no open step for ${engine}`);
+  },
   /**
    * A cold start, then a warm one, in this fresh page.
    * @param {string} engine

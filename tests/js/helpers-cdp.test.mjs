@@ -50,6 +50,19 @@ describe('cdp.events', () => {
     await cdp.close();
   });
 
+  test("an event without a time happened and was received at the host clock's time", async () => {
+    const cdp = await Cdp.open({ name: 'events-clock' });
+    const before = Date.now();
+    const { profile } = await cdp.events.record({ identities: { email: 'now@x.y' }, name: 'tick' });
+    const after = Date.now();
+    const [event] = (await cdp.events.query({ profileId: profile })).data;
+    for (const field of ['happened', 'received']) {
+      const at = Date.parse(event[field]);
+      assert.ok(at >= before && at <= after, `${field} ${event[field]} between ${before} and ${after}`);
+    }
+    await cdp.close();
+  });
+
   test('a malformed event of a batch rejects the call and records nothing', async () => {
     const cdp = await Cdp.open({ name: 'events-refused' });
     const { profile } = await cdp.events.record({ identities: { email: 'a@x.y' }, name: 'first' });

@@ -171,10 +171,10 @@ enum Item<'de> {
 }
 
 impl<'de> Item<'de> {
-    /// The attribute write this value asks for, typed by its shape as `infer_value` types it.
-    fn into_change(self) -> AttributeChange {
-        let value = match self {
-            Self::Null => return AttributeChange::Remove,
+    /// The value, typed by its shape as `infer_value` types it; `None` for `null`.
+    fn into_value(self) -> Option<Value> {
+        Some(match self {
+            Self::Null => return None,
             Self::Flag(flag) => Value::Boolean(flag),
             Self::Whole(whole) => Value::Integer(whole),
             Self::Fraction(fraction) => Value::Number(fraction),
@@ -185,8 +185,13 @@ impl<'de> Item<'de> {
                     .map(|text| Value::String(text.0.into_owned()))
                     .collect(),
             ),
-        };
-        AttributeChange::Set(value)
+        })
+    }
+
+    /// The attribute write this value asks for: `null` removes it.
+    fn into_change(self) -> AttributeChange {
+        self.into_value()
+            .map_or(AttributeChange::Remove, AttributeChange::Set)
     }
 }
 
@@ -582,38 +587,33 @@ impl<'de> Visitor<'de> for InferredVisitor {
         formatter.write_str("a JSON value")
     }
 
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    // Scalars are typed as an upsert's attribute values are ([`Item::into_value`]).
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        ItemVisitor.visit_unit().map(Item::into_value)
     }
 
-    fn visit_bool<E>(self, flag: bool) -> Result<Self::Value, E> {
-        Ok(Some(Value::Boolean(flag)))
+    fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Self::Value, E> {
+        ItemVisitor.visit_bool(flag).map(Item::into_value)
     }
 
-    fn visit_i64<E>(self, whole: i64) -> Result<Self::Value, E> {
-        Ok(Some(Value::Integer(whole)))
+    fn visit_i64<E: de::Error>(self, whole: i64) -> Result<Self::Value, E> {
+        ItemVisitor.visit_i64(whole).map(Item::into_value)
     }
 
     fn visit_u64<E: de::Error>(self, whole: u64) -> Result<Self::Value, E> {
-        i64::try_from(whole)
-            .map(|whole| Some(Value::Integer(whole)))
-            .map_err(|_| other())
+        ItemVisitor.visit_u64(whole).map(Item::into_value)
     }
 
     fn visit_f64<E: de::Error>(self, fraction: f64) -> Result<Self::Value, E> {
-        if fraction.is_finite() {
-            Ok(Some(Value::Number(fraction)))
-        } else {
-            Err(other())
-        }
+        ItemVisitor.visit_f64(fraction).map(Item::into_value)
     }
 
-    fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-        Ok(Some(Value::String(text.to_owned())))
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        ItemVisitor.visit_str(text).map(Item::into_value)
     }
 
-    fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
-        Ok(Some(Value::String(text)))
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+        ItemVisitor.visit_string(text).map(Item::into_value)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {

@@ -19,7 +19,7 @@ impl Timestamp {
     /// The Unix epoch.
     pub const EPOCH: Self = Self(0);
 
-    /// The current time of the host clock (the browser's `Date.now` in wasm).
+    /// The current time of the host clock (the system's, through chrono).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn now() -> Self {
         Self(Utc::now().timestamp_micros())

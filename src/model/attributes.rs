@@ -357,10 +357,16 @@ impl Attributes {
     /// many keys costs time in proportion to its size. The record keeps its base time, so
     /// untouched entries are copied as they are.
     pub(crate) fn write_all(&mut self, mut writes: Vec<Write<'_>>, names: &mut AttributeNames) {
-        // Latest first, then a stable sort and keeping the first of each key: the later wins.
-        writes.reverse();
+        // A stable sort, then the last of each key's writes: the later wins. (Writes usually
+        // come in key order already, which the sort only checks.)
         writes.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
-        writes.dedup_by(|later, earlier| (later.0, later.1) == (earlier.0, earlier.1));
+        writes.dedup_by(|later, kept| {
+            let same = (later.0, later.1) == (kept.0, kept.1);
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
         let base = packed::base(&self.record)
             .or_else(|| {
                 writes

@@ -401,19 +401,28 @@ impl Engine {
                     .take_while(|next| attribute_write_to(next) == Some(profile))
                     .count();
                 if more > 0 {
+                    // The run's changes go straight into the unpersisted log and are applied
+                    // from there (taken out of the engine meanwhile), not gathered apart first.
                     let first = self.next_offset;
-                    let run: Vec<Change> = std::iter::once(operation)
-                        .chain(operations.by_ref().take(more))
-                        .zip(first..)
-                        .map(|(operation, offset)| Change {
-                            offset,
-                            at,
-                            operation,
-                        })
-                        .collect();
-                    self.apply_attribute_run(&run)?;
-                    self.next_offset += run.len() as u64;
-                    self.unpersisted.extend(run);
+                    let mut log = std::mem::take(&mut self.unpersisted);
+                    let start = log.len();
+                    log.extend(
+                        std::iter::once(operation)
+                            .chain(operations.by_ref().take(more))
+                            .zip(first..)
+                            .map(|(operation, offset)| Change {
+                                offset,
+                                at,
+                                operation,
+                            }),
+                    );
+                    let applied = self.apply_attribute_run(log.get(start..).unwrap_or_default());
+                    if applied.is_err() {
+                        log.truncate(start);
+                    }
+                    self.unpersisted = log;
+                    applied?;
+                    self.next_offset += (more + 1) as u64;
                     continue;
                 }
             }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::command::attribute_changes;
-use super::record_json::{command_from_text, upsert_from_body, EventSeed, Text};
+use super::record_json::{command_from_text, upsert_from_body, EventSeed, Text, UpsertSeed};
 use super::{
     BatchError, ChangeTags, Command, EngineError, ExecuteError, Execution, NewEvent, TagWrite,
     UpsertProfile, WriteAttributes,
@@ -291,22 +291,40 @@ impl Execution {
 }
 
 /// A batch read record by record: each record is converted to its command as soon as it is
-/// read (an upsert's body straight from its text, anything else through its tree), so a batch
-/// never holds the trees of all its records at once (for 100,000 upserts, tens of megabytes
-/// of fresh memory to fault in). `None` for anything else and for any batch with an error,
-/// which [`Execution::from_json`] then reads the one way every error is reported, so both
-/// ways give the same answers.
+/// read (upserts and events straight from their text, anything else through its tree), so a
+/// batch never holds the trees of all its records at once (for 100,000 upserts, tens of
+/// megabytes of fresh memory to fault in). `None` for anything else and for any batch with an
+/// error, which [`Execution::from_json`] then reads the one way every error is reported, so
+/// all ways give the same answers.
+///
+/// Upserts are first read where the parser stands; an upsert of a shape that reader leaves
+/// to the ordinary way (tags, set actions, nested values) sends the batch to a second
+/// reading, where each upsert body is first taken whole as text and read on its own, through
+/// its tree if need be, so one such record does not send the whole batch through trees.
 fn read_batch_streamed(text: &str, identity: &IdentityConfig) -> Option<Vec<Command>> {
+    read_batch(text, identity, true).or_else(|| read_batch(text, identity, false))
+}
+
+/// One reading of [`read_batch_streamed`].
+fn read_batch(
+    text: &str,
+    identity: &IdentityConfig,
+    upserts_in_place: bool,
+) -> Option<Vec<Command>> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
+    let record = RecordSeed {
+        identity,
+        upserts_in_place,
+    };
     let commands =
-        serde::Deserializer::deserialize_map(&mut deserializer, BatchVisitor { identity }).ok()?;
+        serde::Deserializer::deserialize_map(&mut deserializer, BatchVisitor { record }).ok()?;
     deserializer.end().ok()?;
     Some(commands)
 }
 
 /// Reads `{"batch": [...]}`, and only that.
 struct BatchVisitor<'a> {
-    identity: &'a IdentityConfig,
+    record: RecordSeed<'a>,
 }
 
 impl<'de> serde::de::Visitor<'de> for BatchVisitor<'_> {
@@ -322,7 +340,7 @@ impl<'de> serde::de::Visitor<'de> for BatchVisitor<'_> {
             return Err(not_a_batch());
         }
         let commands = map.next_value_seed(RecordsSeed {
-            identity: self.identity,
+            record: self.record,
         })?;
         match map.next_key::<serde::de::IgnoredAny>()? {
             Some(_) => Err(not_a_batch()),
@@ -333,7 +351,7 @@ impl<'de> serde::de::Visitor<'de> for BatchVisitor<'_> {
 
 /// Reads a batch's records, converting each to its command as it is read.
 struct RecordsSeed<'a> {
-    identity: &'a IdentityConfig,
+    record: RecordSeed<'a>,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for RecordsSeed<'_> {
@@ -353,10 +371,7 @@ impl<'de> serde::de::Visitor<'de> for RecordsSeed<'_> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut commands = Vec::new();
-        let record = RecordSeed {
-            identity: self.identity,
-        };
-        while let Some(command) = seq.next_element_seed(record)? {
+        while let Some(command) = seq.next_element_seed(self.record)? {
             commands.push(command);
         }
         Ok(commands)
@@ -364,12 +379,14 @@ impl<'de> serde::de::Visitor<'de> for RecordsSeed<'_> {
 }
 
 /// Reads one record of a batch into its command: an event straight from the text
-/// ([`EventSeed`]), an upsert's body straight from its text when it can
-/// ([`upsert_from_body`]), anything else through its tree. A record of more than one command,
-/// or an event of another shape, is an error, which sends the whole batch the ordinary way.
+/// ([`EventSeed`]), an upsert straight from the text ([`UpsertSeed`]) or, in the second
+/// reading, from its body's text when it can ([`upsert_from_body`]), anything else through
+/// its tree. A record of more than one command, an event of another shape, or in the first
+/// reading an upsert of another shape, is an error, which sends the batch on to the next way.
 #[derive(Clone, Copy)]
 struct RecordSeed<'a> {
     identity: &'a IdentityConfig,
+    upserts_in_place: bool,
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for RecordSeed<'_> {
@@ -392,12 +409,17 @@ impl<'de> serde::de::Visitor<'de> for RecordSeed<'_> {
             return Err(serde::de::Error::custom("an empty command"));
         };
         // An event read straight from the text (any other shape sends the whole batch the
-        // ordinary way); an upsert straight from its body's text when it can, else through
-        // the body's tree, as any other command.
+        // ordinary way); an upsert straight from the text, or from its body's text when it
+        // can, else through the body's tree, as any other command.
         let body = match tag.as_ref() {
             "recordEvent" => Ok(Command::RecordEvent(map.next_value_seed(EventSeed {
                 identity: self.identity,
             })?)),
+            "upsertProfile" if self.upserts_in_place => {
+                Ok(Command::UpsertProfile(map.next_value_seed(UpsertSeed {
+                    identity: self.identity,
+                })?))
+            }
             "upsertProfile" => {
                 let body: &'de serde_json::value::RawValue = map.next_value()?;
                 match upsert_from_body(body.get(), self.identity) {
@@ -659,11 +681,12 @@ mod tests {
             assert!(quick.is_some(), "read straight: {text}");
             let slow = slow.unwrap();
             assert_eq!(quick.as_ref(), Some(&slow), "{text}");
-            // In a batch, its body is read straight too, to the same command.
+            // In a batch, it is read straight too, where the parser stands, to the same
+            // command.
             let batch = format!(r#"{{"batch":[{text},{text}]}}"#);
-            let streamed = read_batch_streamed(&batch, &IdentityConfig::default());
+            let in_place = read_batch(&batch, &IdentityConfig::default(), true);
             let expected = vec![Command::UpsertProfile(slow.clone()); 2];
-            assert_eq!(streamed, Some(expected), "{batch}");
+            assert_eq!(in_place, Some(expected), "{batch}");
         }
     }
 
@@ -697,6 +720,23 @@ mod tests {
                 None,
                 "left to the ordinary way: {text}"
             );
+        }
+    }
+
+    #[test]
+    fn a_batch_with_upserts_of_other_shapes_is_read_again_body_by_body_not_as_a_tree() {
+        let identity = IdentityConfig::default();
+        let common = r#"{"upsertProfile":{"identities":{"email":"a@b.c"},"attributes":{"n":1}}}"#;
+        for other in [
+            r#"{"upsertProfile":{"identities":{"email":"d@e.f"},"tags":{"manual":["vip"]}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"d@e.f"},"attributes":{"o":{"k":[1,null]}}}}"#,
+            r#"{"upsertProfile":{"identities":{"email":"d@e.f"},"setActions":[{"key":"s","action":"ADD","value":"x"}]}}"#,
+        ] {
+            let text = format!(r#"{{"batch":[{common},{other},{common}]}}"#);
+            assert_eq!(read_batch(&text, &identity, true), None, "{text}");
+            let streamed = read_batch_streamed(&text, &identity)
+                .unwrap_or_else(|| panic!("not read record by record: {text}"));
+            assert_eq!(Execution::Batch(streamed), through_the_tree(&text).unwrap());
         }
     }
 

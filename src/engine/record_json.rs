@@ -269,11 +269,11 @@ impl<'de> Visitor<'de> for Record<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let command = match map.next_key::<Text<'de>>()? {
-            Some(tag) if tag.0 == "upsertProfile" => map
-                .next_value_seed(Upsert)?
-                .into_upsert(self.identity)
-                .map(Command::UpsertProfile)
-                .ok_or_else(other)?,
+            Some(tag) if tag.0 == "upsertProfile" => {
+                Command::UpsertProfile(map.next_value_seed(UpsertSeed {
+                    identity: self.identity,
+                })?)
+            }
             Some(tag) if tag.0 == "recordEvent" => {
                 Command::RecordEvent(map.next_value_seed(EventSeed {
                     identity: self.identity,
@@ -285,6 +285,24 @@ impl<'de> Visitor<'de> for Record<'_> {
             None => Ok(command),
             Some(_) => Err(other()),
         }
+    }
+}
+
+/// An upsert's body read where the deserializer stands (the body of an upsert record of a
+/// batch): an error wherever [`upsert_from_body`] would be `None`.
+#[derive(Clone, Copy)]
+pub(super) struct UpsertSeed<'a> {
+    pub(super) identity: &'a IdentityConfig,
+}
+
+impl<'de> DeserializeSeed<'de> for UpsertSeed<'_> {
+    type Value = UpsertProfile;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        Upsert
+            .deserialize(deserializer)?
+            .into_upsert(self.identity)
+            .ok_or_else(other)
     }
 }
 

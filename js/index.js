@@ -154,6 +154,13 @@ export class Cdp {
   #closing;
   /** @type {TabSync | undefined} */
   #sync;
+  /**
+   * Whether a read has caught up on the stored log since this tab's channel was made: from
+   * then on every other tab's commit is announced to it, so a tab that has seen no other
+   * reads from memory. Once another tab has shown up, every read catches up first, so it
+   * sees each write acknowledged anywhere before it.
+   */
+  #readCaughtUp = false;
   /** @type {{ close(): Promise<void> } | undefined} */
   #files;
   /** Subscribers to segment entries and exits, fed after every call. */
@@ -495,7 +502,13 @@ export class Cdp {
         const core = this.#core;
         if (mode === 'write') this.#snapshotWhenDue();
         if (sync === undefined || mode === 'remote') return task(core);
-        if (mode === 'read') return core.catchUp().then(() => task(core));
+        if (mode === 'read') {
+          if (this.#readCaughtUp && !sync.othersSeen) return task(core);
+          return core.catchUp().then(() => {
+            this.#readCaughtUp = true;
+            return task(core);
+          });
+        }
         return sync.exclusive(async () => {
           if (sync.othersSeen) await core.catchUp();
           const value = await task(core);

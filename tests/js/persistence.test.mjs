@@ -152,6 +152,44 @@ test('a read right after another page acknowledged a write sees it', async () =>
   await Promise.all([writer.close(), reader.close()]);
 });
 
+test('a page alone reads from memory after its first read; with another page open, every read catches up', async () => {
+  const [alone, other] = [await newPage(), await newPage()];
+  // Counts the IndexedDB transactions the page starts.
+  await alone.evaluate(() => {
+    const start = IDBDatabase.prototype.transaction;
+    globalThis.transactions = 0;
+    IDBDatabase.prototype.transaction = function counted(...args) {
+      globalThis.transactions += 1;
+      return start.apply(this, args);
+    };
+  });
+  await openIn(alone, 'alone-reads');
+  const reads = (/** @type {number} */ count) =>
+    alone.evaluate(async (count) => {
+      const id = (await globalThis.cdp.profiles.upsert({ identities: { email: ['a@x.dk'] } })).id;
+      const before = globalThis.transactions;
+      for (let index = 0; index < count; index += 1) assert(await globalThis.cdp.profiles.get(id));
+      return globalThis.transactions - before;
+      /** @param {unknown} found */
+      function assert(found) {
+        if (found === null) throw new Error('profile not found');
+        return found;
+      }
+    }, count);
+  // The first read catches up on the log (a commit may have come between the load and the
+  // channel); the next ones start no transaction.
+  assert.equal(await reads(1), 1, 'the first read catches up');
+  assert.equal(await reads(20), 0, 'later reads alone start no transaction');
+
+  await openIn(other, 'alone-reads');
+  await other.evaluate(() => globalThis.cdp.profiles.upsert({ identities: { email: ['b@x.dk'] } }));
+  await alone.evaluate(async () => {
+    while ((await globalThis.cdp.profiles.count()) < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  });
+  assert.ok((await reads(5)) >= 5, 'with another page, each read catches up');
+  await Promise.all([alone.close(), other.close()]);
+});
+
 test('100k profiles survive a reload equal to before, and a corrupted snapshot chunk is recovered from', { timeout: 300_000 }, async () => {
   const page = await newPage();
   await openIn(page, 'hundred-k');

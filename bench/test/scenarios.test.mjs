@@ -10,6 +10,7 @@ import { DATA_NOW, segmentColumns } from '../lib/data.mjs';
 import { OPTIONS } from '../options.mjs';
 import * as identity from '../pages/scenarios/identity.mjs';
 import * as ingest from '../pages/scenarios/ingest.mjs';
+import * as latency from '../pages/scenarios/latency.mjs';
 import * as persist from '../pages/scenarios/persist.mjs';
 import * as rest from '../pages/scenarios/rest.mjs';
 import * as segments from '../pages/scenarios/segments.mjs';
@@ -18,9 +19,9 @@ import * as startup from '../pages/scenarios/startup.mjs';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-test('scenarios 1, 2, 3, 6 and 7 have no pending rows, and every side of a case reports the same metric', () => {
+test('scenarios 1, 2, 3, 4, 6 and 7 have no pending rows, and every side of a case reports the same metric', () => {
   for (const [module, options] of [
-    [identity, OPTIONS.full.s1], [segments, OPTIONS.full.s2], [persist, OPTIONS.full.s3],
+    [identity, OPTIONS.full.s1], [segments, OPTIONS.full.s2], [persist, OPTIONS.full.s3], [latency, OPTIONS.full.s4],
     [ingest, OPTIONS.full.s6], [rest, OPTIONS.full.s7],
   ]) {
     const planned = /** @type {any} */ (module).plan(options);
@@ -34,6 +35,10 @@ test('scenarios 1, 2, 3, 6 and 7 have no pending rows, and every side of a case 
         units.set(what, unit);
       }
     }
+  }
+  const scenario4 = latency.plan(OPTIONS.full.s4);
+  for (const task of scenario4.tasks) {
+    assert.deepEqual(Object.keys(task.rows), ['p50', 'p99', 'readP50', 'readP99'], `scenario 4 ${task.engine}: writes and reads`);
   }
   const scenario2 = segments.plan({ sizes: [100, 200], reps: 1 });
   assert.deepEqual(scenario2.tasks.map((task) => task.engine), ['duckdb:100', 'cdp:100', 'duckdb:200', 'cdp:200']);

@@ -35,18 +35,20 @@ pub(super) fn command_from_text(text: &str, identity: &IdentityConfig) -> Option
 /// Reads `text` as the body of an upsert record, the object under `upsertProfile`, or `None`.
 pub(super) fn upsert_from_body(text: &str, identity: &IdentityConfig) -> Option<UpsertProfile> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let raw = deserializer.deserialize_map(Upsert).ok()?;
+    let upsert = UpsertSeed { identity }
+        .deserialize(&mut deserializer)
+        .ok()?;
     deserializer.end().ok()?;
-    raw.into_upsert(identity)
+    Some(upsert)
 }
 
 /// Reads `text` as one event, the object under `recordEvent` (or the body of
 /// `POST /cdp/v1/events`), or `None`.
 pub(crate) fn event_from_body(text: &str, identity: &IdentityConfig) -> Option<NewEvent> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let raw = deserializer.deserialize_map(EventBody).ok()?;
+    let event = EventSeed { identity }.deserialize(&mut deserializer).ok()?;
     deserializer.end().ok()?;
-    raw.into_event(identity)
+    Some(event)
 }
 
 /// Reads `text` as an array of events, or `None` if any of them is not read this way.

@@ -17,9 +17,6 @@ import {
 
 const OURS = 'cdp-engine (IndexedDB)';
 
-/**
- * @param {{ preload: number, writes: number, reps: number }} options
- */
 /** What the read rows time, per engine (each reads by its own key, the written records in order). */
 const readNotes = {
   [OURS]: 'profiles.get(id) of each written profile, the tab alone on the database',
@@ -27,6 +24,9 @@ const readNotes = {
   'PGlite (idb://)': 'SELECT * … WHERE email = $1 of each written row',
 };
 
+/**
+ * @param {{ preload: number, writes: number, reps: number }} options
+ */
 export function plan(options) {
   const scenario = 4;
   const rows = (/** @type {string} */ engine, /** @type {string} */ note) => {
@@ -51,37 +51,40 @@ export function plan(options) {
 }
 
 /**
- * Times each write in turn.
- * @param {import('../../lib/data.mjs').ProfileRecord[]} records
- * @param {(record: import('../../lib/data.mjs').ProfileRecord) => Promise<unknown>} write
- * @returns {Promise<{ p50: number, p99: number }>}
+ * Runs `operation` on each item in turn, timing each call.
+ * @template T, R
+ * @param {T[]} items
+ * @param {(item: T) => Promise<R>} operation
+ * @returns {Promise<{ p50: number, p99: number, results: R[] }>}
  */
-async function timeWrites(records, write) {
+async function timeEach(items, operation) {
   const latencies = [];
-  for (const record of records) {
+  const results = [];
+  for (const item of items) {
     const start = performance.now();
-    await write(record);
+    results.push(await operation(item));
     latencies.push(performance.now() - start);
   }
-  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), results };
 }
 
 /**
- * Times reading each key in turn.
+ * Times each write in turn, then reading each written record back by its key.
  * @template K
- * @param {K[]} keys
+ * @param {import('../../lib/data.mjs').ProfileRecord[]} records
+ * @param {(record: import('../../lib/data.mjs').ProfileRecord) => Promise<unknown>} write
+ * @param {(record: import('../../lib/data.mjs').ProfileRecord, written: any) => K} keyOf the
+ *   record's key, given what its write resolved with
  * @param {(key: K) => Promise<unknown>} read resolves with the record, or something falsy when missing
- * @returns {Promise<{ readP50: number, readP99: number }>}
+ * @returns {Promise<{ p50: number, p99: number, readP50: number, readP99: number }>}
  */
-async function timeReads(keys, read) {
-  const latencies = [];
-  for (const key of keys) {
-    const start = performance.now();
-    const found = await read(key);
-    latencies.push(performance.now() - start);
-    if (!found) throw new Error(`read of ${String(key)} found nothing`);
-  }
-  return { readP50: quantile(latencies, 0.5), readP99: quantile(latencies, 0.99) };
+async function timeWritesThenReads(records, write, keyOf, read) {
+  const writes = await timeEach(records, write);
+  const keys = records.map((record, index) => keyOf(record, writes.results[index]));
+  const reads = await timeEach(keys, read);
+  const missing = keys.find((_, index) => !reads.results[index]);
+  if (missing !== undefined) throw new Error(`read of ${String(missing)} found nothing`);
+  return { p50: writes.p50, p99: writes.p99, readP50: reads.p50, readP99: reads.p99 };
 }
 
 export const steps = {
@@ -98,10 +101,8 @@ export const steps = {
       const Cdp = await loadCdp();
       const cdp = await Cdp.open({ name, storage: 'indexeddb' });
       for (const record of preload) await cdp.profiles.upsert(asUpsert(record));
-      /** @type {string[]} */
-      const ids = [];
-      const metrics = await timeWrites(writes, async (record) => ids.push((await cdp.profiles.upsert(asUpsert(record))).id));
-      Object.assign(metrics, await timeReads(ids, (id) => cdp.profiles.get(id)));
+      const metrics = await timeWritesThenReads(writes, (record) => cdp.profiles.upsert(asUpsert(record)),
+        (_, written) => written.id, (id) => cdp.profiles.get(id));
       const profiles = await cdp.profiles.count();
       await cdp.close();
       await deleteDatabase(name);
@@ -111,8 +112,8 @@ export const steps = {
       const db = await openDexie(name, 'strict');
       const table = db.table('profiles');
       await table.bulkPut(preload.map(asRow));
-      const metrics = await timeWrites(writes, (record) => table.put(asRow(record)));
-      Object.assign(metrics, await timeReads(writes.map((record) => record.email), (email) => table.get(email)));
+      const metrics = await timeWritesThenReads(writes, (record) => table.put(asRow(record)),
+        (record) => record.email, (email) => table.get(email));
       const profiles = await table.count();
       db.close();
       await deleteDatabase(name);
@@ -121,9 +122,8 @@ export const steps = {
     if (engine === 'pglite-idb') {
       const db = await openPGliteIdb(name, await pgliteAssets(), true);
       await pgliteInsertAll(db, preload);
-      const metrics = await timeWrites(writes, (record) => pgliteInsertOne(db, record));
-      Object.assign(metrics, await timeReads(writes.map((record) => record.email),
-        async (email) => (await db.query('SELECT * FROM profiles WHERE email = $1', [email])).rows[0]));
+      const metrics = await timeWritesThenReads(writes, (record) => pgliteInsertOne(db, record),
+        (record) => record.email, async (email) => (await db.query('SELECT * FROM profiles WHERE email = $1', [email])).rows[0]);
       const profiles = (await db.query('SELECT count(*)::int AS n FROM profiles')).rows[0].n;
       await db.close();
       await deleteDatabase(pgliteDatabaseName(name));

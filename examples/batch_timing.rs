@@ -1,7 +1,8 @@
 //! Where one JSON batch spends its time: builds the text the package would send, then times
 //! reading it into commands and running them. `upserts` (the default): what
 //! `cdp.profiles.upsertMany` sends for `N` profiles shaped like the browser benchmark's
-//! (scenario 3: an email and six typed attributes each). `events`: what
+//! (scenario 3: an email and six typed attributes each). `persist`: the same batch through a
+//! database write, as the page persists it (log records encoded, the answer built). `events`: what
 //! `cdp.execute({ batch })` sends for `N` events shaped like scenario 6's (an email, a name, a
 //! time and one property each, over `N / 2` profiles). `rest`: the same events as
 //! `cdp.events.recordMany` posts them to `POST /cdp/v1/events`, in arrays of 1,000. `keys`:
@@ -13,13 +14,17 @@
 //! `cargo run --release --example batch_timing [N] [upserts|events|rest]`, or under callgrind
 //! to count instructions.
 
+use std::future::Future;
+use std::pin::pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use cdp_engine::api::{Api, Method, Request};
 use cdp_engine::config::Config;
-use cdp_engine::engine::{Engine, Execution, SystemClock};
+use cdp_engine::engine::{Database, DatabaseOptions, Engine, Execution, SystemClock};
 use cdp_engine::identity::IdentityConfig;
+use cdp_engine::storage::MemoryStorage;
 
 fn upsert(index: usize) -> String {
     let countries = ["DK", "SE", "NO", "DE", "FR", "NL"];
@@ -51,18 +56,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: usize = args.next().map_or(Ok(100_000), |text| text.parse())?;
     let (events, rest) = match args.next().as_deref() {
         None | Some("upserts") => (false, false),
+        Some("persist") => return persist_upserts(count),
         Some("events") => (true, false),
         Some("rest") => (true, true),
         Some("keys") => return one_profile_keys(count),
         Some("sor") => return one_upload_of_new_keys(count),
         Some("newest-first") => return one_profile_history(count, true),
         Some("oldest-first") => return one_profile_history(count, false),
-        Some(other) => {
-            return Err(format!(
-                "upserts, events, rest, keys, sor, newest-first or oldest-first, not {other}"
-            )
-            .into())
-        }
+        Some(other) => return Err(format!(
+            "upserts, persist, events, rest, keys, sor, newest-first or oldest-first, not {other}"
+        )
+        .into()),
     };
     let profiles = (count / 2).max(1);
     if rest {
@@ -95,6 +99,52 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         engine.take_unpersisted().len()
     );
     Ok(())
+}
+
+/// The `upserts` batch as `CdpCore::execute` handles it in the page: read and run inside a
+/// database write, the changes encoded into log records (the memory backend encodes them as
+/// IndexedDB's does), and the answer's text built.
+fn persist_upserts(count: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let records: Vec<String> = (0..count).map(upsert).collect();
+    let text = format!(r#"{{"batch":[{}]}}"#, records.join(","));
+    let storage = MemoryStorage::new();
+    let options = DatabaseOptions {
+        snapshot_min_changes: u64::MAX,
+        snapshot_after_write: false,
+    };
+    let database = block_on(Database::open_with(
+        &storage,
+        IdentityConfig::default(),
+        Rc::new(SystemClock),
+        options,
+    ))?;
+    let start = Instant::now();
+    let (outcome, changes) = block_on(database.write_fresh(|engine| {
+        Execution::from_json(&text, engine.identity_config())
+            .and_then(|execution| execution.run(engine))
+    }))?;
+    let written = start.elapsed();
+    let answer = outcome?.to_json_text();
+    println!(
+        "persist {count} upserts: {written:?} to durable, {:?} with the answer ({} bytes), {} changes",
+        start.elapsed(),
+        answer.len(),
+        changes.len()
+    );
+    Ok(())
+}
+
+/// Runs a future that never waits (the memory backend's).
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            return output;
+        }
+    }
 }
 
 /// Posts `count` events in arrays of 1,000 to `/cdp/v1/events`, as the typed helper does.

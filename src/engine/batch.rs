@@ -11,6 +11,10 @@ use thiserror::Error;
 
 use super::{Command, Engine, EngineError, Outcome};
 
+/// How many commands of a batch run before the rate of changes the later half of them
+/// logged sizes the room for the rest ([`Engine::reserve_for_rest`]).
+const RATE_SAMPLE: usize = 64;
+
 /// A refused record of a batch; nothing of the batch was applied.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("batch record {index}: {error}")]
@@ -96,11 +100,18 @@ impl Engine {
         let mark = self.unpersisted.len();
         let first_offset = self.next_offset;
         let at = self.now();
-        let mut outcomes = Vec::with_capacity(commands.len());
+        let count = commands.len();
+        let mut outcomes = Vec::with_capacity(count);
         // Every command that changes anything logs at least one change (an event exactly one):
         // room for them at once rather than by doubling through the batch.
-        self.unpersisted.reserve(commands.len());
+        self.unpersisted.reserve(count);
+        let mut half_sampled = mark;
         for (index, command) in commands.into_iter().enumerate() {
+            if index == RATE_SAMPLE / 2 {
+                half_sampled = self.unpersisted.len();
+            } else if index == RATE_SAMPLE {
+                self.reserve_for_rest(half_sampled, count - index);
+            }
             match self.execute_at(command, at) {
                 Ok(outcome) => outcomes.push(outcome),
                 Err(error) => {
@@ -116,9 +127,96 @@ impl Engine {
         Ok(outcomes)
     }
 
+    /// Room in the unpersisted log for the `left` commands of a batch still to run, at the
+    /// rate of changes per command logged since `since` (the later half of the sample; an
+    /// upsert of a new profile logs one change a value): the log grows once to its size
+    /// instead of doubling several times through a large batch, each time copying all it
+    /// holds (in the page, 100,000 upserts of six values, 800,000 changes: about 60 ms of
+    /// copying). Done once a batch; the later half of the sample, so that a few unusual
+    /// first commands do not set the rate, and at most eight times the room there was, so
+    /// that a rate that falls later cannot leave far too much reserved. A rate that rises
+    /// later is met by the usual doubling.
+    fn reserve_for_rest(&mut self, since: usize, left: usize) {
+        let rate = self
+            .unpersisted
+            .len()
+            .saturating_sub(since)
+            .div_ceil(RATE_SAMPLE / 2);
+        let wanted = rate.saturating_mul(left);
+        let most = self.unpersisted.capacity().saturating_mul(8);
+        self.unpersisted.reserve(wanted.min(most));
+    }
+
     /// Whether a refused batch left changes in memory that are not in the log: the engine
     /// must then be rebuilt from storage before it is used again.
     pub fn needs_reload(&self) -> bool {
         self.needs_reload
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use crate::engine::{Command, Engine, SystemClock};
+    use crate::identity::IdentityConfig;
+
+    fn upsert(index: usize, values: usize) -> Command {
+        let attributes: Vec<String> = (0..values)
+            .map(|key| format!(r#""k{key}":{key}"#))
+            .collect();
+        let text = format!(
+            r#"{{"upsertProfile":{{"identities":{{"email":"p{index}@x.dk"}},"attributes":{{{}}}}}}}"#,
+            attributes.join(",")
+        );
+        Command::from_json(&text, &IdentityConfig::default()).unwrap()
+    }
+
+    fn engine() -> Engine {
+        Engine::new(IdentityConfig::default(), Rc::new(SystemClock))
+    }
+
+    #[test]
+    fn a_batch_of_alike_records_makes_room_for_its_changes_once() {
+        let mut engine = engine();
+        // Seven changes a record: created, identifier, five values.
+        let commands: Vec<Command> = (0..10_000).map(|index| upsert(index, 5)).collect();
+        engine.execute_batch(commands).unwrap();
+        let (len, capacity) = (engine.unpersisted.len(), engine.unpersisted.capacity());
+        assert_eq!(len, 70_000);
+        // Doubling from room for one change a record would end at 80,000; the estimate
+        // made after the first records leaves room for exactly what the rest log.
+        assert_eq!(capacity, len);
+    }
+
+    #[test]
+    fn unusual_first_records_do_not_reserve_far_beyond_the_log() {
+        let mut engine = engine();
+        // The first 32 records log 102 changes each, the rest 2 each: a rate taken over the
+        // first 64 would be 26 times too high; the later 32 give the true one.
+        let commands: Vec<Command> = (0..2_000)
+            .map(|index| upsert(index, if index < 32 { 100 } else { 0 }))
+            .collect();
+        engine.execute_batch(commands).unwrap();
+        let len = engine.unpersisted.len();
+        assert_eq!(len, 32 * 102 + 1_968 * 2);
+        let capacity = engine.unpersisted.capacity();
+        assert!(capacity < len + len / 8, "{capacity} for {len}");
+    }
+
+    #[test]
+    fn a_rate_that_falls_after_the_sample_leaves_at_most_eight_times_the_room() {
+        let mut engine = engine();
+        // 52 changes a record in the sample, 2 after it: the estimate is 26 times too high
+        // and is held to eight times the room there was (room for 2,000 at the start).
+        let commands: Vec<Command> = (0..2_000)
+            .map(|index| upsert(index, if index < 64 { 50 } else { 0 }))
+            .collect();
+        engine.execute_batch(commands).unwrap();
+        let len = engine.unpersisted.len();
+        assert_eq!(len, 64 * 52 + 1_936 * 2);
+        // Unbounded, the estimate would reserve room for about 100,000 more.
+        let capacity = engine.unpersisted.capacity();
+        assert!(capacity <= len + 8 * 4_000, "{capacity} for {len}");
     }
 }

@@ -598,3 +598,122 @@ fn routing_errors_have_the_cdp_shape_and_statuses() {
     let (status, body) = cdp(&mut harness, "POST", "/cdp/v1/profiles", "[1]");
     assert_eq!((status, code(&body)), (400, "api.invalid_request"));
 }
+
+/// Every `/cdp/v1` endpoint with the query parameters it reads.
+const PARAMETERS: &[(&str, &str, &[&str])] = &[
+    ("GET", "/cdp/v1/profiles", &["limit", "cursor"]),
+    ("POST", "/cdp/v1/profiles", &[]),
+    ("GET", "/cdp/v1/profiles/lookup", &["identity"]),
+    ("GET", "/cdp/v1/profiles/{id}", &[]),
+    ("GET", "/cdp/v1/profiles/{id}/traits", &[]),
+    ("GET", "/cdp/v1/profiles/{id}/segments", &[]),
+    (
+        "GET",
+        "/cdp/v1/profiles/{id}/stats/buying",
+        &["start", "end"],
+    ),
+    (
+        "GET",
+        "/cdp/v1/profiles/{id}/stats/events",
+        &["resolution", "start", "end"],
+    ),
+    ("POST", "/cdp/v1/merges", &[]),
+    ("GET", "/cdp/v1/merges/{id}", &[]),
+    ("DELETE", "/cdp/v1/merges/{id}", &[]),
+    ("POST", "/cdp/v1/events", &[]),
+    (
+        "GET",
+        "/cdp/v1/events",
+        &[
+            "profileId",
+            "identity",
+            "name",
+            "start",
+            "end",
+            "sort",
+            "limit",
+            "cursor",
+        ],
+    ),
+    ("GET", "/cdp/v1/traits", &[]),
+    ("POST", "/cdp/v1/traits", &[]),
+    ("GET", "/cdp/v1/traits/t", &[]),
+    ("DELETE", "/cdp/v1/traits/t", &[]),
+    ("GET", "/cdp/v1/segments", &[]),
+    ("POST", "/cdp/v1/segments", &[]),
+    ("GET", "/cdp/v1/segments/s", &[]),
+    ("DELETE", "/cdp/v1/segments/s", &[]),
+    ("POST", "/cdp/v1/segments/s/activate", &[]),
+    ("POST", "/cdp/v1/segments/s/deactivate", &[]),
+    ("GET", "/cdp/v1/segments/s/members", &["limit", "cursor"]),
+    ("GET", "/cdp/v1/segments/s/history", &["limit", "cursor"]),
+    ("GET", "/cdp/v1/identity", &[]),
+    ("GET", "/cdp/v1/stats/segments", &[]),
+    ("GET", "/cdp/v1/stats/events/daily", &[]),
+    ("GET", "/cdp/v1/stats/events/monthly", &[]),
+    (
+        "GET",
+        "/cdp/v1/stats/events/by-type",
+        &["context", "start", "end"],
+    ),
+    ("GET", "/cdp/v1/stats/events/added", &["start", "end"]),
+    ("GET", "/cdp/v1/stats/customers", &[]),
+    (
+        "GET",
+        "/cdp/v1/stats/customers/created",
+        &["resolution", "start", "end"],
+    ),
+    (
+        "GET",
+        "/cdp/v1/stats/customers/changed",
+        &["kind", "start", "end"],
+    ),
+    (
+        "GET",
+        "/cdp/v1/stats/kpis/purchases",
+        &["scope", "start", "end"],
+    ),
+    ("GET", "/cdp/v1/stats/kpis/ecommerce", &["start", "end"]),
+    ("GET", "/cdp/v1/stats/kpis/web", &["start", "end"]),
+];
+
+#[test]
+fn a_query_parameter_an_endpoint_does_not_read_is_400_naming_it() {
+    let mut harness = Harness::with_config("{}");
+    let id = upsert(&mut harness, &json!({"identities": {"email": "ann@x.dk"}}));
+    for (method, path, known) in PARAMETERS {
+        let path = path.replace("{id}", &id);
+        let (status, body) = cdp(&mut harness, method, &format!("{path}?limt=5"), "");
+        assert_eq!(status, 400, "{method} {path}: {body}");
+        assert_eq!(code(&body), "api.invalid_request", "{method} {path}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("`limt`"), "{method} {path}: {message}");
+        for parameter in *known {
+            assert!(message.contains(parameter), "{method} {path}: {message}");
+        }
+        // Each parameter the endpoint reads passes the check (its value may still be
+        // refused on its own terms).
+        for parameter in *known {
+            let (_, body) = cdp(&mut harness, method, &format!("{path}?{parameter}=x"), "");
+            let message = body["error"]["message"].as_str().unwrap_or_default();
+            assert!(
+                !message.contains("unknown query parameter"),
+                "{method} {path}?{parameter}: {message}"
+            );
+        }
+    }
+    // The listing does not filter: an identity meant for the lookup is refused there rather
+    // than answered with every profile.
+    let (status, body) = cdp(
+        &mut harness,
+        "GET",
+        "/cdp/v1/profiles?identity=email:ann@x.dk",
+        "",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`identity`"));
+    assert_eq!(harness.engine.profile_count(), 1, "nothing written");
+}

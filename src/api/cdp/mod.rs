@@ -96,6 +96,7 @@ impl Cdp {
     ) -> Result<Response, ApiError> {
         let matched = router::find(ROUTES, &request.method, segments, &request.path)?;
         self.authenticate(request, caller)?;
+        known_parameters(request, matched.handler.parameters())?;
         let param = matched.params.first().copied().unwrap_or_default();
         match matched.handler {
             Handler::ListProfiles => profiles::list(engine, request),
@@ -136,6 +137,24 @@ impl Cdp {
             Handler::EcommerceKpis => stats::ecommerce_kpis(engine, request),
             Handler::WebKpis => stats::web_kpis(engine, request),
         }
+    }
+}
+
+/// Refuses a query parameter the endpoint does not read, naming the ones it does.
+fn known_parameters(request: &Request, known: &[&str]) -> Result<(), ApiError> {
+    match request
+        .query
+        .iter()
+        .find(|(name, _)| !known.contains(&name.as_str()))
+    {
+        None => Ok(()),
+        Some((name, _)) if known.is_empty() => Err(ApiError::InvalidRequest(format!(
+            "unknown query parameter `{name}`: this endpoint takes none"
+        ))),
+        Some((name, _)) => Err(ApiError::InvalidRequest(format!(
+            "unknown query parameter `{name}`: this endpoint takes {}",
+            known.join(", ")
+        ))),
     }
 }
 

@@ -82,6 +82,61 @@ pub(super) enum Handler {
     WebKpis,
 }
 
+/// The query parameters of a page of a list.
+const PAGE: &[&str] = &["limit", "cursor"];
+/// The query parameters of a range of time.
+const RANGE: &[&str] = &["start", "end"];
+
+impl Handler {
+    /// The query parameters the handler reads; a request naming any other is refused, so a
+    /// misspelt or misplaced one (`GET /cdp/v1/profiles?identity=…` for the lookup) is an
+    /// error rather than silently ignored.
+    pub(super) fn parameters(self) -> &'static [&'static str] {
+        match self {
+            Self::ListProfiles | Self::SegmentMembers | Self::SegmentHistory => PAGE,
+            Self::LookupProfile => &["identity"],
+            Self::ProfileBuying | Self::EventsAdded | Self::EcommerceKpis | Self::WebKpis => RANGE,
+            Self::ProfileEventStats | Self::CustomersCreated => &["resolution", "start", "end"],
+            Self::SearchEvents => &[
+                "profileId",
+                "identity",
+                "name",
+                "start",
+                "end",
+                "sort",
+                "limit",
+                "cursor",
+            ],
+            Self::EventsByType => &["context", "start", "end"],
+            Self::CustomersChanged => &["kind", "start", "end"],
+            Self::PurchaseKpis => &["scope", "start", "end"],
+            Self::UpsertProfile
+            | Self::GetProfile
+            | Self::ProfileTraits
+            | Self::ProfileSegments
+            | Self::Merge
+            | Self::ExplainMerge
+            | Self::Unmerge
+            | Self::RecordEvents
+            | Self::ListTraits
+            | Self::DefineTrait
+            | Self::GetTrait
+            | Self::DeleteTrait
+            | Self::ListSegments
+            | Self::DefineSegment
+            | Self::GetSegment
+            | Self::DeleteSegment
+            | Self::ActivateSegment
+            | Self::DeactivateSegment
+            | Self::IdentityConfig
+            | Self::SegmentStats
+            | Self::DailyEvents
+            | Self::MonthlyEvents
+            | Self::Customers => &[],
+        }
+    }
+}
+
 const fn route(method: Method, pattern: &'static str, handler: Handler) -> Route<Handler> {
     Route {
         method,

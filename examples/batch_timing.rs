@@ -63,10 +63,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("sor") => return one_upload_of_new_keys(count),
         Some("newest-first") => return one_profile_history(count, true),
         Some("oldest-first") => return one_profile_history(count, false),
-        Some(other) => return Err(format!(
+        Some(other) => {
+            return Err(format!(
             "upserts, persist, events, rest, keys, sor, newest-first or oldest-first, not {other}"
         )
-        .into()),
+            .into())
+        }
     };
     let profiles = (count / 2).max(1);
     if rest {

@@ -14,10 +14,9 @@
 //! `cargo run --release --example batch_timing [N] [upserts|events|rest]`, or under callgrind
 //! to count instructions.
 
-use std::future::Future;
-use std::pin::pin;
+mod support;
+
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use cdp_engine::api::{Api, Method, Request};
@@ -25,6 +24,7 @@ use cdp_engine::config::Config;
 use cdp_engine::engine::{Database, DatabaseOptions, Engine, Execution, SystemClock};
 use cdp_engine::identity::IdentityConfig;
 use cdp_engine::storage::MemoryStorage;
+use support::block_on;
 
 fn upsert(index: usize) -> String {
     let countries = ["DK", "SE", "NO", "DE", "FR", "NL"];
@@ -134,19 +134,6 @@ fn persist_upserts(count: usize) -> Result<(), Box<dyn std::error::Error>> {
         changes.len()
     );
     Ok(())
-}
-
-/// Runs a future that never waits (the memory backend's).
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-        {
-            return output;
-        }
-    }
 }
 
 /// Posts `count` events in arrays of 1,000 to `/cdp/v1/events`, as the typed helper does.

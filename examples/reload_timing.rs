@@ -4,10 +4,9 @@
 //! benchmark of record; run with `cargo run --release --example reload_timing [N] [REPEATS]`
 //! (repeating the last phase gives a profiler something to look at).
 
-use std::future::Future;
-use std::pin::pin;
+mod support;
+
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use cdp_engine::engine::{Command, Database, DatabaseOptions, Engine, SnapshotChunk, SystemClock};
@@ -15,18 +14,7 @@ use cdp_engine::identity::IdentityConfig;
 use cdp_engine::schema::SchemaConfig;
 use cdp_engine::storage::codec::{decode_frame, CHUNK_MAGIC};
 use cdp_engine::storage::{MemoryStorage, Storage};
-
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-        {
-            return output;
-        }
-    }
-}
+use support::block_on;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: usize = std::env::args()

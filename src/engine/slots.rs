@@ -77,9 +77,15 @@ impl ProfileSlots {
         if let Some(absorbed_into) = self.aliases.get(&id) {
             return Some(*absorbed_into);
         }
-        self.own.insert_new(slot_hash(&id), slot, |filed| {
+        let found = self.own.insert_new(slot_hash(&id), slot, |filed| {
             id_at(profiles, filed) == Some(id)
-        })
+        });
+        if found.is_none() {
+            // The changes right after a profile's creation name it (its identifiers, its
+            // values): they find it here without a probe.
+            self.last.set(Some((id, slot)));
+        }
+        found
     }
 
     /// Room for `additional` more profiles.

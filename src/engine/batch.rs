@@ -208,7 +208,8 @@ mod tests {
     fn a_rate_that_falls_after_the_sample_leaves_at_most_eight_times_the_room() {
         let mut engine = engine();
         // 52 changes a record in the sample, 2 after it: the estimate is 26 times too high
-        // and is held to eight times the room there was (room for 2,000 at the start).
+        // and is held to eight times the room there was (4,000 by then: room for 2,000 at
+        // the start, doubled once within the sample).
         let commands: Vec<Command> = (0..2_000)
             .map(|index| upsert(index, if index < 64 { 50 } else { 0 }))
             .collect();

@@ -5,7 +5,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::command::attribute_changes;
-use super::record_json::{command_from_text, upsert_from_body, EventSeed, Text, UpsertSeed};
+use super::record_json::{
+    command_from_text, read_whole, upsert_from_body, EventSeed, Text, UpsertSeed,
+};
 use super::{
     BatchError, ChangeTags, Command, EngineError, ExecuteError, Execution, NewEvent, TagWrite,
     UpsertProfile, WriteAttributes,
@@ -311,15 +313,13 @@ fn read_batch(
     identity: &IdentityConfig,
     upserts_in_place: bool,
 ) -> Option<Vec<Command>> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
     let record = RecordSeed {
         identity,
         upserts_in_place,
     };
-    let commands =
-        serde::Deserializer::deserialize_map(&mut deserializer, BatchVisitor { record }).ok()?;
-    deserializer.end().ok()?;
-    Some(commands)
+    read_whole(text, |reader| {
+        serde::Deserializer::deserialize_map(reader, BatchVisitor { record })
+    })
 }
 
 /// Reads `{"batch": [...]}`, and only that.

@@ -23,40 +23,43 @@ use crate::model::{
 };
 use crate::schema::{validate_key, AttributeChange};
 
+/// Reads all of `text` with `read`, or `None` when `read` refuses it or text is left after
+/// what it read.
+pub(super) fn read_whole<'de, T>(
+    text: &'de str,
+    read: impl FnOnce(&mut JsonReader<'de>) -> serde_json::Result<T>,
+) -> Option<T> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = read(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    Some(value)
+}
+
+/// A JSON reader standing in a text.
+pub(super) type JsonReader<'de> = serde_json::Deserializer<serde_json::de::StrRead<'de>>;
+
 /// Reads `text` as one record, `{"upsertProfile": {...}}` or `{"recordEvent": {...}}`, or
 /// `None` (see the module).
 pub(super) fn command_from_text(text: &str, identity: &IdentityConfig) -> Option<Command> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let command = deserializer.deserialize_map(Record { identity }).ok()?;
-    deserializer.end().ok()?;
-    Some(command)
+    read_whole(text, |reader| reader.deserialize_map(Record { identity }))
 }
 
 /// Reads `text` as the body of an upsert record, the object under `upsertProfile`, or `None`.
 pub(super) fn upsert_from_body(text: &str, identity: &IdentityConfig) -> Option<UpsertProfile> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let upsert = UpsertSeed { identity }
-        .deserialize(&mut deserializer)
-        .ok()?;
-    deserializer.end().ok()?;
-    Some(upsert)
+    read_whole(text, |reader| UpsertSeed { identity }.deserialize(reader))
 }
 
 /// Reads `text` as one event, the object under `recordEvent` (or the body of
 /// `POST /cdp/v1/events`), or `None`.
 pub(crate) fn event_from_body(text: &str, identity: &IdentityConfig) -> Option<NewEvent> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let event = EventSeed { identity }.deserialize(&mut deserializer).ok()?;
-    deserializer.end().ok()?;
-    Some(event)
+    read_whole(text, |reader| EventSeed { identity }.deserialize(reader))
 }
 
 /// Reads `text` as an array of events, or `None` if any of them is not read this way.
 pub(crate) fn events_from_list(text: &str, identity: &IdentityConfig) -> Option<Vec<NewEvent>> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let events = deserializer.deserialize_seq(EventList { identity }).ok()?;
-    deserializer.end().ok()?;
-    Some(events)
+    read_whole(text, |reader| {
+        reader.deserialize_seq(EventList { identity })
+    })
 }
 
 /// Any refusal here only means "not read this way".

@@ -142,20 +142,21 @@ impl Cdp {
 
 /// Refuses a query parameter the endpoint does not read, naming the ones it does.
 fn known_parameters(request: &Request, known: &[&str]) -> Result<(), ApiError> {
-    match request
+    let Some((name, _)) = request
         .query
         .iter()
         .find(|(name, _)| !known.contains(&name.as_str()))
-    {
-        None => Ok(()),
-        Some((name, _)) if known.is_empty() => Err(ApiError::InvalidRequest(format!(
-            "unknown query parameter `{name}`: this endpoint takes none"
-        ))),
-        Some((name, _)) => Err(ApiError::InvalidRequest(format!(
-            "unknown query parameter `{name}`: this endpoint takes {}",
-            known.join(", ")
-        ))),
-    }
+    else {
+        return Ok(());
+    };
+    let takes = if known.is_empty() {
+        "none".to_owned()
+    } else {
+        known.join(", ")
+    };
+    Err(ApiError::InvalidRequest(format!(
+        "unknown query parameter `{name}`: this endpoint takes {takes}"
+    )))
 }
 
 /// A profile id from the path: malformed is 400 `model.invalid_id`.
